@@ -1,0 +1,10 @@
+/* cmd.h - the subcommands; each returns the process's exit status. */
+#ifndef JADE_CMD_H
+#define JADE_CMD_H
+
+/* Exit statuses (SPEC §7). */
+enum { JADE_EXIT_OK = 0, JADE_EXIT_FAILED = 1, JADE_EXIT_USAGE = 2 };
+
+int jade_cmd_validate(int argc, char **argv);
+
+#endif

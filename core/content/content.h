@@ -1,0 +1,107 @@
+/* content.h - a content tree loaded, checked and indexed: the snapshot.
+ *
+ * jade_content_load reads every file of a source, checks each on its own
+ * (size, UTF-8, JSON, schema, secrets) on libuv's thread pool, then applies
+ * the rules that span files (references, duplicates, schedules, media). The
+ * result is never modified afterwards. */
+#ifndef JADE_CONTENT_H
+#define JADE_CONTENT_H
+
+#include "../util/diag.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct jade_source;
+
+/* Limits on what a content tree may hold (see README, "Limits"). */
+#define JADE_MAX_JSON_BYTES (1u << 20)
+#define JADE_MAX_TEXT_BYTES (64u << 10)
+#define JADE_MAX_MEDIA_BYTES (50u << 20)
+
+enum jade_file_kind {
+    JADE_KIND_PROGRAMME, /* jade.json */
+    JADE_KIND_REGIONS,
+    JADE_KIND_PEOPLE,
+    JADE_KIND_CHANNELS,
+    JADE_KIND_CAMPAIGN,
+    JADE_KIND_POST,
+    JADE_KIND_TEXT,
+    JADE_KIND_MEDIA,
+    JADE_KIND_OTHER, /* not part of the tree; ignored */
+};
+
+struct jade_file {
+    char *path;    /* relative to the content root */
+    char *display; /* as shown to people */
+    enum jade_file_kind kind;
+    uint64_t size;
+    char *text; /* JSON and text files, NUL-terminated; NULL otherwise */
+    size_t len;
+    json_t *json;      /* JSON files that parsed */
+    bool ok;           /* read, parsed and schema-valid */
+    char *campaign;    /* the campaign folder it belongs to, or NULL */
+    char *post, *lang; /* text files: the post id and the language */
+};
+
+struct jade_text {
+    const char *lang;
+    struct jade_file *file;
+};
+
+struct jade_post {
+    const char *id;
+    struct jade_file *file;
+    struct jade_text *texts;
+    size_t n_texts;
+};
+
+struct jade_campaign {
+    const char *id;
+    const char *dir; /* relative to the content root */
+    struct jade_file *file;
+    struct jade_post *posts;
+    size_t n_posts;
+};
+
+struct jade_content {
+    char *commit; /* the commit it was read from, or NULL */
+    struct jade_file *files;
+    size_t n_files;
+    struct jade_file *programme, *regions, *people, *channels;
+    struct jade_campaign *campaigns;
+    size_t n_campaigns;
+    /* id -> index in the file's array, for the rules and the planner */
+    json_t *region_index, *ambassador_index, *coach_index, *channel_index;
+};
+
+/* Loads and checks the tree of src. Returns the snapshot (NULL only when
+ * the tree could not be listed); problems go to diags. */
+struct jade_content *jade_content_load(struct jade_source *src, struct jade_diags *diags);
+void jade_content_free(struct jade_content *content);
+
+/* Reports a problem at a JSON pointer of a file (line and column found in
+ * its text; at_key points at the member's name instead of its value). */
+void jade_content_report(struct jade_diags *d, const struct jade_file *f, enum jade_severity sev,
+                         const char *pointer, bool at_key, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Cross-file rules (rules.c), run by jade_content_load. */
+void jade_content_check_rules(struct jade_content *c, struct jade_diags *d);
+
+/* Secret scanning (secrets.c): reports strings that look like credentials. */
+struct jade_secret_scanner;
+struct jade_secret_scanner *jade_secret_scanner_new(void);
+void jade_secret_scanner_free(struct jade_secret_scanner *s);
+/* Offset and length of the first token-like run in s, and what it looks
+ * like; false when there is none. Safe from several threads at once. */
+bool jade_secret_find(const struct jade_secret_scanner *s, const char *str, size_t len, size_t *off,
+                      size_t *match_len, const char **what);
+
+/* Known values (one list each, in rules.c). */
+bool jade_language_known(const char *tag);
+bool jade_network_known(const char *name);
+extern const char *const jade_networks[];
+
+#endif

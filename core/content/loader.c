@@ -1,0 +1,495 @@
+/* loader.c - reading a content tree into a snapshot.
+ *
+ * Three steps. (1) Classify every listed path: which kind of file it is and
+ * which campaign it belongs to. (2) Check each file on its own - size,
+ * UTF-8, JSON, schema, secrets - on libuv's thread pool: these checks share
+ * nothing but read-only schemas, and each file collects its own
+ * diagnostics. (3) Index campaigns and posts and run the cross-file rules
+ * (rules.c) on the main thread. */
+#include "content.h"
+
+#include "schema.h"
+#include "../source/source.h"
+#include "../util/buf.h"
+#include "../util/embedded.h"
+#include "../util/i18n.h"
+#include "../util/jsonpos.h"
+#include "../util/suggest.h"
+#include "../util/utf8.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+static const char *const schema_names[] = {
+    [JADE_KIND_PROGRAMME] = "jade.schema.json",    [JADE_KIND_REGIONS] = "regions.schema.json",
+    [JADE_KIND_PEOPLE] = "people.schema.json",     [JADE_KIND_CHANNELS] = "channels.schema.json",
+    [JADE_KIND_CAMPAIGN] = "campaign.schema.json", [JADE_KIND_POST] = "post.schema.json",
+};
+
+static const char *const root_files[] = {
+    [JADE_KIND_PROGRAMME] = "jade.json",
+    [JADE_KIND_REGIONS] = "regions.json",
+    [JADE_KIND_PEOPLE] = "people.json",
+    [JADE_KIND_CHANNELS] = "channels.json",
+};
+
+void jade_content_report(struct jade_diags *d, const struct jade_file *f, enum jade_severity sev,
+                         const char *pointer, bool at_key, const char *fmt, ...)
+{
+    int line = 0, col = 0;
+    if (f->text) {
+        size_t off = jade_json_locate(f->text, f->len, pointer, at_key);
+        jade_utf8_line_col(f->text, f->len, off, &line, &col);
+    }
+    struct jade_buf msg = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    jade_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    jade_diags_add(d, sev, f->display, line, col, pointer, "%s", jade_buf_str(&msg));
+    jade_buf_free(&msg);
+}
+
+/* ---- step 1: classification ------------------------------------------- */
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The campaign folder that dir_end-terminated prefix of path names, if any. */
+static const char *campaign_at(json_t *campaign_dirs, const char *path, size_t prefix_len)
+{
+    char *dir = jade_xstrndup(path, prefix_len);
+    json_t *hit = json_object_get(campaign_dirs, dir);
+    free(dir);
+    return hit ? json_string_value(hit) : NULL;
+}
+
+static void classify_in_campaign(struct jade_file *f, json_t *campaign_dirs, struct jade_diags *d)
+{
+    const char *path = f->path;
+    /* posts: <campaign>/posts/<post>.json or <campaign>/posts/<post>.<lang>.txt */
+    const char *posts = strstr(path, "/posts/");
+    if (posts && !strchr(posts + 7, '/')) {
+        const char *cdir = campaign_at(campaign_dirs, path, (size_t)(posts - path));
+        if (!cdir) {
+            jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                           _("a posts folder outside any campaign: %.*s has no campaign.json"),
+                           (int)(posts - path), path);
+            return;
+        }
+        f->campaign = jade_xstrdup(cdir);
+        const char *name = posts + 7;
+        const char *dot = strchr(name, '.');
+        if (dot && strcmp(dot, ".json") == 0) {
+            f->kind = JADE_KIND_POST;
+            f->post = jade_xstrndup(name, (size_t)(dot - name));
+            return;
+        }
+        const char *last = strrchr(name, '.');
+        if (dot && last && dot != last && strcmp(last, ".txt") == 0) {
+            f->kind = JADE_KIND_TEXT;
+            f->post = jade_xstrndup(name, (size_t)(dot - name));
+            f->lang = jade_xstrndup(dot + 1, (size_t)(last - dot - 1));
+            return;
+        }
+        jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                       _("unexpected file in a posts folder: expected <post>.json or "
+                         "<post>.<language>.txt"));
+        return;
+    }
+    /* media: anything below <campaign>/... is the campaign's own file */
+    for (const char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+        const char *cdir = campaign_at(campaign_dirs, path, (size_t)(slash - path));
+        if (cdir && !has_suffix(path, "/campaign.json")) {
+            f->campaign = jade_xstrdup(cdir);
+            f->kind = JADE_KIND_MEDIA;
+        }
+    }
+}
+
+static void classify(struct jade_content *c, const struct jade_source_entry *entries,
+                     struct jade_diags *d, const char *prefix)
+{
+    json_t *campaign_dirs = json_object();
+    for (size_t i = 0; i < c->n_files; i++) {
+        const char *p = entries[i].path;
+        if (has_suffix(p, "/campaign.json")) {
+            char *dir = jade_xstrndup(p, strlen(p) - strlen("/campaign.json"));
+            json_object_set_new(campaign_dirs, dir, json_string(dir));
+            free(dir);
+        }
+    }
+    for (size_t i = 0; i < c->n_files; i++) {
+        struct jade_file *f = &c->files[i];
+        const struct jade_source_entry *e = &entries[i];
+        f->path = jade_xstrdup(e->path);
+        f->display = jade_xasprintf("%s%s", prefix, e->path);
+        f->size = e->size;
+        f->kind = JADE_KIND_OTHER;
+        if (e->type == JADE_ENTRY_SYMLINK) {
+            jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                           _("symbolic links are not allowed in a content tree: commit the "
+                             "file itself"));
+            continue;
+        }
+        if (e->type == JADE_ENTRY_OTHER) {
+            jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                           _("not a regular file (a submodule or a device): remove it"));
+            continue;
+        }
+        bool at_root = !strchr(e->path, '/');
+        for (int k = JADE_KIND_PROGRAMME; k <= JADE_KIND_CHANNELS; k++)
+            if (at_root && strcmp(e->path, root_files[k]) == 0) f->kind = (enum jade_file_kind)k;
+        if (f->kind != JADE_KIND_OTHER) continue;
+        if (strcmp(e->path, "campaign.json") == 0) {
+            jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                           _("a campaign cannot sit at the root beside jade.json: move it into "
+                             "a folder named after its id"));
+        } else if (has_suffix(e->path, "/campaign.json")) {
+            f->kind = JADE_KIND_CAMPAIGN;
+            f->campaign = jade_xstrndup(e->path, strlen(e->path) - strlen("/campaign.json"));
+        } else if (strncmp(e->path, "posts/", 6) == 0) {
+            jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                           _("a posts folder outside any campaign: put it in a campaign's "
+                             "folder, beside campaign.json"));
+        } else {
+            classify_in_campaign(f, campaign_dirs, d);
+        }
+        if (f->kind == JADE_KIND_OTHER && has_suffix(e->path, ".json") && !f->campaign) {
+            const char *base = strrchr(e->path, '/');
+            base = base ? base + 1 : e->path;
+            const char *names[] = {"jade.json", "regions.json", "people.json", "channels.json",
+                                   "campaign.json"};
+            const char *hint = jade_suggest(base, names, 5);
+            if (hint)
+                jade_diags_add(d, JADE_WARNING, f->display, 0, 0, NULL,
+                               _("not part of the content tree, ignored (did you mean \"%s\"?)"),
+                               hint);
+        }
+    }
+    json_decref(campaign_dirs);
+}
+
+/* ---- step 2: per-file checks ------------------------------------------ */
+
+struct check_job {
+    struct jade_source *src;
+    struct jade_file *files;
+    size_t n_files;
+    struct jade_diags *file_diags; /* one list per file: no locking */
+    struct jade_schema *schemas[JADE_KIND_POST + 1];
+    const struct jade_secret_scanner *secrets;
+    atomic_size_t next;
+};
+
+struct schema_error_ctx {
+    struct jade_file *file;
+    struct jade_diags *diags;
+};
+
+static void schema_error_cb(void *ctx, const char *pointer, bool at_key, const char *message)
+{
+    struct schema_error_ctx *e = ctx;
+    jade_content_report(e->diags, e->file, JADE_ERROR, pointer, at_key, "%s", message);
+}
+
+static void scan_string_for_secret(const struct check_job *job, struct jade_file *f,
+                                   struct jade_diags *d, const char *s, size_t len,
+                                   const char *pointer)
+{
+    size_t off, n;
+    const char *what;
+    if (!jade_secret_find(job->secrets, s, len, &off, &n, &what)) return;
+    if (pointer) {
+        jade_content_report(d, f, JADE_ERROR, pointer, false,
+                            _("this looks like %s: content is public, so never put a "
+                              "credential here; name it in channels.json \"secret\" instead"),
+                            what);
+    } else {
+        int line, col;
+        jade_utf8_line_col(f->text, f->len, off, &line, &col);
+        jade_diags_add(d, JADE_ERROR, f->display, line, col, NULL,
+                       _("this looks like %s: content is public, so never put a credential "
+                         "here"),
+                       what);
+    }
+}
+
+static void scan_json_for_secrets(const struct check_job *job, struct jade_file *f,
+                                  struct jade_diags *d, const json_t *j, struct jade_buf *ptr)
+{
+    size_t len = ptr->len;
+    if (json_is_string(j)) {
+        scan_string_for_secret(job, f, d, json_string_value(j), json_string_length(j),
+                               jade_buf_str(ptr));
+    } else if (json_is_object(j)) {
+        const char *key;
+        const json_t *v;
+        json_object_foreach((json_t *)j, key, v)
+        {
+            jade_json_pointer_push(ptr, key);
+            scan_json_for_secrets(job, f, d, v, ptr);
+            jade_buf_truncate(ptr, len);
+        }
+    } else if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            char idx[24];
+            snprintf(idx, sizeof idx, "%zu", i);
+            jade_json_pointer_push(ptr, idx);
+            scan_json_for_secrets(job, f, d, json_array_get(j, i), ptr);
+            jade_buf_truncate(ptr, len);
+        }
+    }
+}
+
+static bool read_text(struct check_job *job, struct jade_file *f, struct jade_diags *d,
+                      size_t limit)
+{
+    if (f->size > limit) {
+        jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                       _("file is too large (%llu bytes; the limit is %zu KiB)"),
+                       (unsigned long long)f->size, limit / 1024);
+        return false;
+    }
+    struct jade_buf err = {0};
+    if (jade_source_read(job->src, f->path, limit + 1, &f->text, &f->len, &err) != 0) {
+        jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL, _("cannot read: %s"),
+                       jade_buf_str(&err));
+        jade_buf_free(&err);
+        return false;
+    }
+    if (f->len > limit) { /* it grew since it was listed */
+        jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                       _("file is too large (the limit is %zu KiB)"), limit / 1024);
+        return false;
+    }
+    size_t bad;
+    if (!jade_utf8_valid(f->text, f->len, &bad)) {
+        int line, col;
+        jade_utf8_line_col(f->text, f->len, bad, &line, &col);
+        jade_diags_add(d, JADE_ERROR, f->display, line, col, NULL,
+                       _("not valid UTF-8 (byte 0x%02x): save the file as UTF-8"),
+                       (unsigned char)f->text[bad]);
+        return false;
+    }
+    if (f->len >= 3 && memcmp(f->text, "\xEF\xBB\xBF", 3) == 0) {
+        jade_diags_add(d, JADE_ERROR, f->display, 1, 1, NULL,
+                       _("starts with a byte order mark: save it as UTF-8 without BOM"));
+        return false;
+    }
+    if (memchr(f->text, '\0', f->len)) {
+        size_t off = (size_t)((char *)memchr(f->text, '\0', f->len) - f->text);
+        int line, col;
+        jade_utf8_line_col(f->text, f->len, off, &line, &col);
+        jade_diags_add(d, JADE_ERROR, f->display, line, col, NULL,
+                       _("contains a NUL byte: this is not a text file"));
+        return false;
+    }
+    size_t i = 0;
+    while (i < f->len && strchr(" \t\r\n", f->text[i])) i++;
+    if (i == f->len) {
+        jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL, _("file is empty"));
+        return false;
+    }
+    return true;
+}
+
+static void check_json_file(struct check_job *job, struct jade_file *f, struct jade_diags *d)
+{
+    if (!read_text(job, f, d, JADE_MAX_JSON_BYTES)) return;
+    json_error_t jerr;
+    f->json = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!f->json) {
+        jade_diags_add(d, JADE_ERROR, f->display, jerr.line > 0 ? jerr.line : 1,
+                       jerr.column > 0 ? jerr.column : 1, NULL, _("not valid JSON: %s"), jerr.text);
+        return;
+    }
+    struct schema_error_ctx ctx = {f, d};
+    f->ok = jade_schema_validate(job->schemas[f->kind], f->json, schema_error_cb, &ctx);
+    struct jade_buf ptr = {0};
+    jade_buf_append(&ptr, "", 0);
+    scan_json_for_secrets(job, f, d, f->json, &ptr);
+    jade_buf_free(&ptr);
+}
+
+static void check_text_file(struct check_job *job, struct jade_file *f, struct jade_diags *d)
+{
+    if (!read_text(job, f, d, JADE_MAX_TEXT_BYTES)) return;
+    f->ok = true;
+    scan_string_for_secret(job, f, d, f->text, f->len, NULL);
+}
+
+static void check_file(struct check_job *job, size_t i)
+{
+    struct jade_file *f = &job->files[i];
+    struct jade_diags *d = &job->file_diags[i];
+    if (f->kind <= JADE_KIND_POST)
+        check_json_file(job, f, d);
+    else if (f->kind == JADE_KIND_TEXT)
+        check_text_file(job, f, d);
+    else if (f->kind == JADE_KIND_MEDIA)
+        f->ok = true; /* checked where a post names it */
+}
+
+static void check_work_cb(uv_work_t *req)
+{
+    struct check_job *job = req->data;
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->n_files) break;
+        check_file(job, i);
+    }
+}
+
+static void check_done_cb(uv_work_t *req, int status)
+{
+    (void)req;
+    (void)status;
+}
+
+/* Runs check_file on every file, on the thread pool. */
+static void check_all_files(struct check_job *job)
+{
+    enum { WORKERS = 4 }; /* libuv's default pool size */
+    uv_loop_t loop;
+    uv_work_t reqs[WORKERS];
+    if (job->n_files < 64 || uv_loop_init(&loop) != 0) {
+        for (size_t i = 0; i < job->n_files; i++) check_file(job, i);
+        return;
+    }
+    for (int w = 0; w < WORKERS; w++) {
+        reqs[w].data = job;
+        uv_queue_work(&loop, &reqs[w], check_work_cb, check_done_cb);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+}
+
+static struct jade_schema *load_schema(const char *name, struct jade_diags *d)
+{
+    const struct jade_embedded *e = jade_embedded_find(jade_embedded_schemas, name);
+    json_error_t jerr;
+    json_t *doc = e ? json_loadb(e->data, e->size, 0, &jerr) : NULL;
+    struct jade_buf err = {0};
+    struct jade_schema *s = doc ? jade_schema_compile(doc, name, &err) : NULL;
+    if (!s)
+        jade_diags_add(d, JADE_ERROR, name, 0, 0, NULL, _("internal schema is broken: %s"),
+                       doc ? jade_buf_str(&err) : jerr.text);
+    json_decref(doc);
+    jade_buf_free(&err);
+    return s;
+}
+
+/* ---- step 3: index ----------------------------------------------------- */
+
+static int compare_campaigns(const void *a, const void *b)
+{
+    return strcmp(((const struct jade_campaign *)a)->dir, ((const struct jade_campaign *)b)->dir);
+}
+
+static void index_campaigns(struct jade_content *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_files; i++) n += c->files[i].kind == JADE_KIND_CAMPAIGN;
+    c->campaigns = jade_xcalloc(n, sizeof *c->campaigns);
+    for (size_t i = 0; i < c->n_files; i++) {
+        struct jade_file *f = &c->files[i];
+        if (f->kind != JADE_KIND_CAMPAIGN) continue;
+        struct jade_campaign *cp = &c->campaigns[c->n_campaigns++];
+        cp->dir = f->campaign;
+        cp->file = f;
+        cp->id = json_string_value(json_object_get(f->json, "id"));
+    }
+    qsort(c->campaigns, c->n_campaigns, sizeof *c->campaigns, compare_campaigns);
+    /* Files are sorted by path, so a campaign's posts, and each post's texts,
+     * come together and in order. */
+    for (size_t i = 0; i < c->n_files; i++) {
+        struct jade_file *f = &c->files[i];
+        if (f->kind != JADE_KIND_POST) continue;
+        struct jade_campaign key = {.dir = f->campaign};
+        struct jade_campaign *cp =
+            bsearch(&key, c->campaigns, c->n_campaigns, sizeof key, compare_campaigns);
+        cp->posts = jade_xrealloc(cp->posts, (cp->n_posts + 1) * sizeof *cp->posts);
+        cp->posts[cp->n_posts++] = (struct jade_post){f->post, f, NULL, 0};
+    }
+}
+
+struct jade_content *jade_content_load(struct jade_source *src, struct jade_diags *diags)
+{
+    const struct jade_source_entry *entries;
+    size_t count;
+    struct jade_buf err = {0};
+    if (jade_source_list(src, &entries, &count, &err) != 0) {
+        jade_diags_add(diags, JADE_ERROR, src->description, 0, 0, NULL, "%s", jade_buf_str(&err));
+        jade_buf_free(&err);
+        return NULL;
+    }
+    struct jade_content *c = jade_xcalloc(1, sizeof *c);
+    c->commit = src->commit ? jade_xstrdup(src->commit) : NULL;
+    c->n_files = count;
+    c->files = jade_xcalloc(count, sizeof *c->files);
+    classify(c, entries, diags, src->display_prefix);
+
+    struct check_job job = {.src = src, .files = c->files, .n_files = count};
+    job.file_diags = jade_xcalloc(count, sizeof *job.file_diags);
+    bool schemas_ok = true;
+    for (int k = JADE_KIND_PROGRAMME; k <= JADE_KIND_POST; k++)
+        schemas_ok &= (job.schemas[k] = load_schema(schema_names[k], diags)) != NULL;
+    struct jade_secret_scanner *secrets = jade_secret_scanner_new();
+    job.secrets = secrets;
+    atomic_init(&job.next, 0);
+    if (schemas_ok) check_all_files(&job);
+    for (size_t i = 0; i < count; i++) jade_diags_move(diags, &job.file_diags[i]);
+    free(job.file_diags);
+    for (int k = JADE_KIND_PROGRAMME; k <= JADE_KIND_POST; k++) jade_schema_free(job.schemas[k]);
+    jade_secret_scanner_free(secrets);
+
+    for (size_t i = 0; i < count; i++) {
+        struct jade_file *f = &c->files[i];
+        if (f->kind == JADE_KIND_PROGRAMME) c->programme = f;
+        if (f->kind == JADE_KIND_REGIONS) c->regions = f;
+        if (f->kind == JADE_KIND_PEOPLE) c->people = f;
+        if (f->kind == JADE_KIND_CHANNELS) c->channels = f;
+    }
+    if (!c->programme) {
+        jade_diags_add(diags, JADE_ERROR, src->description, 0, 0, NULL,
+                       _("not a content tree: there is no jade.json at its root"));
+        return c;
+    }
+    index_campaigns(c);
+    if (schemas_ok) jade_content_check_rules(c, diags);
+    return c;
+}
+
+void jade_content_free(struct jade_content *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n_files; i++) {
+        struct jade_file *f = &c->files[i];
+        free(f->path);
+        free(f->display);
+        free(f->text);
+        json_decref(f->json);
+        free(f->campaign);
+        free(f->post);
+        free(f->lang);
+    }
+    for (size_t i = 0; i < c->n_campaigns; i++) {
+        for (size_t k = 0; k < c->campaigns[i].n_posts; k++) free(c->campaigns[i].posts[k].texts);
+        free(c->campaigns[i].posts);
+    }
+    free(c->campaigns);
+    free(c->files);
+    json_decref(c->region_index);
+    json_decref(c->ambassador_index);
+    json_decref(c->coach_index);
+    json_decref(c->channel_index);
+    free(c->commit);
+    free(c);
+}

@@ -1,0 +1,745 @@
+/* rules.c - the rules of a content tree that span files (SPEC §2, §3).
+ *
+ * Runs after every file passed or failed its own checks. A file that failed
+ * its schema is not trusted for anything: references into it are not
+ * checked (its own errors already say what to fix). */
+#include "content.h"
+
+#include "../util/buf.h"
+#include "../util/i18n.h"
+#include "../util/jsonpos.h"
+#include "../util/suggest.h"
+#include "../util/timeparse.h"
+#include "../util/utf8.h"
+
+#include <libical/ical.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* BCP 47 primary language subtags the programme works in (SPEC §2). */
+static const char *const known_languages[] = {"fr",  /* French */
+                                              "bm",  /* Bambara */
+                                              "ff",  /* Fulfulde */
+                                              "ses", /* Songhay (Koyraboro Senni) */
+                                              "khq", /* Songhay (Koyra Chiini) */
+                                              "snk", /* Soninke */
+                                              "dtk", "dts", "dtm",
+                                              "dto", "dbg", "dtt", /* Dogon languages */
+                                              "tmh",               /* Tamasheq */
+                                              "taq",               /* Tamasheq (Kidal) */
+                                              "ar",                /* Arabic */
+                                              "en",                /* English */
+                                              NULL};
+
+/* Network names a channel may use, until plugins declare themselves. */
+const char *const jade_networks[] = {"outbox", "webhook",  "telegram", "facebook",
+                                     "x",      "mastodon", "whatsapp", NULL};
+
+/* File types a post may attach. */
+static const char *const media_extensions[] = {".jpg", ".jpeg", ".png",  ".gif", ".webp",
+                                               ".mp4", ".mov",  ".webm", NULL};
+
+static bool in_list(const char *const *list, const char *s)
+{
+    if (!s) return false;
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0) return true;
+    return false;
+}
+
+bool jade_language_known(const char *tag)
+{
+    size_t n = strcspn(tag, "-");
+    char primary[8];
+    if (n == 0 || n >= sizeof primary) return false;
+    memcpy(primary, tag, n);
+    primary[n] = '\0';
+    return in_list(known_languages, primary);
+}
+
+bool jade_network_known(const char *name)
+{
+    return in_list(jade_networks, name);
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+struct rules {
+    struct jade_content *c;
+    struct jade_diags *d;
+    const char *programme_tz;   /* NULL when jade.json is unusable */
+    int quiet_start, quiet_end; /* minutes; -1 when there are no quiet hours */
+};
+
+/* A file the rules can read: it parsed to an object. Files with schema
+ * errors are still read, so that one run reports every problem; every
+ * access below tolerates a missing or mistyped field. */
+static bool usable(const struct jade_file *f)
+{
+    return f && json_is_object(f->json);
+}
+
+static const char *str(const json_t *j, const char *key)
+{
+    return json_string_value(json_object_get(j, key));
+}
+
+static char *ptr_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *ptr_of(const char *fmt, ...)
+{
+    struct jade_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    jade_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return jade_buf_steal(&b);
+}
+
+static const char **index_keys(const json_t *index, size_t *n)
+{
+    *n = json_object_size(index);
+    const char **keys = jade_xcalloc(*n + 1, sizeof *keys);
+    size_t i = 0;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)index, key, v) keys[i++] = key;
+    return keys;
+}
+
+/* Reports id unknown to index; returns whether it is known. */
+static bool check_ref(struct rules *r, const struct jade_file *f, const char *pointer,
+                      const char *id, const json_t *index, const char *what)
+{
+    if (!index || !id || json_object_get(index, id)) return true;
+    size_t n;
+    const char **keys = index_keys(index, &n);
+    const char *hint = jade_suggest(id, keys, n);
+    if (hint)
+        jade_content_report(r->d, f, JADE_ERROR, pointer, false,
+                            _("unknown %s \"%s\" (did you mean \"%s\"?)"), what, id, hint);
+    else
+        jade_content_report(r->d, f, JADE_ERROR, pointer, false, _("unknown %s \"%s\""), what, id);
+    free(keys);
+    return false;
+}
+
+static void check_language(struct rules *r, const struct jade_file *f, const char *pointer,
+                           const char *tag)
+{
+    if (tag && !jade_language_known(tag))
+        jade_content_report(r->d, f, JADE_ERROR, pointer, false,
+                            _("unknown language \"%s\": use a BCP 47 tag such as fr, bm, ff, "
+                              "ses, snk, dtk, tmh, ar, en"),
+                            tag);
+}
+
+static void check_languages(struct rules *r, const struct jade_file *f, const char *base,
+                            const json_t *list)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        char *p = ptr_of("%s/%zu", base, i);
+        check_language(r, f, p, json_string_value(json_array_get(list, i)));
+        free(p);
+    }
+}
+
+static void check_timezone(struct rules *r, const struct jade_file *f, const char *pointer,
+                           const char *tz)
+{
+    if (tz && !jade_tz_exists(tz))
+        jade_content_report(r->d, f, JADE_ERROR, pointer, false,
+                            _("unknown time zone \"%s\": use an IANA name such as "
+                              "Africa/Bamako"),
+                            tz);
+}
+
+static bool check_time(struct rules *r, const struct jade_file *f, const char *pointer,
+                       const char *s, struct jade_time *out)
+{
+    if (s && jade_time_parse_content(s, out) == 0) return true;
+    jade_content_report(r->d, f, JADE_ERROR, pointer, false,
+                        _("\"%s\" is not a valid time (expected YYYY-MM-DDTHH:MM, optionally "
+                          "with :SS and Z or an offset)"),
+                        s ? s : "");
+    return false;
+}
+
+/* Builds id -> index for the array at key of f, reporting duplicates. */
+static json_t *build_index(struct rules *r, const struct jade_file *f, const char *key,
+                           const char *what)
+{
+    if (!usable(f)) return NULL;
+    json_t *index = json_object();
+    const json_t *list = json_object_get(f->json, key);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *id = str(json_array_get(list, i), "id");
+        json_t *first = json_object_get(index, id);
+        if (first) {
+            char *p = ptr_of("/%s/%zu/id", key, i);
+            char *fp = ptr_of("/%s/%lld/id", key, (long long)json_integer_value(first));
+            int line, col;
+            size_t off = jade_json_locate(f->text, f->len, fp, false);
+            jade_utf8_line_col(f->text, f->len, off, &line, &col);
+            jade_content_report(r->d, f, JADE_ERROR, p, false,
+                                _("duplicate %s id \"%s\" (first defined at line %d)"), what, id,
+                                line);
+            free(p);
+            free(fp);
+            continue;
+        }
+        json_object_set_new(index, id, json_integer((json_int_t)i));
+    }
+    return index;
+}
+
+static const json_t *lookup(const struct jade_file *f, const char *key, const json_t *index,
+                            const char *id)
+{
+    const json_t *pos = index ? json_object_get(index, id) : NULL;
+    if (!pos) return NULL;
+    return json_array_get(json_object_get(f->json, key), (size_t)json_integer_value(pos));
+}
+
+/* ---- programme, regions, people, channels ------------------------------ */
+
+static void check_programme(struct rules *r)
+{
+    const struct jade_file *f = r->c->programme;
+    r->quiet_start = r->quiet_end = -1;
+    if (!usable(f)) return;
+    const char *tz = str(f->json, "timezone");
+    check_timezone(r, f, "/timezone", tz);
+    if (jade_tz_exists(tz)) r->programme_tz = tz;
+    const json_t *policy = json_object_get(f->json, "policy");
+    const json_t *quiet = json_object_get(policy, "quiet_hours");
+    if (json_array_size(quiet) == 2 &&
+        jade_time_parse_hhmm(json_string_value(json_array_get(quiet, 0)), &r->quiet_start) == 0 &&
+        jade_time_parse_hhmm(json_string_value(json_array_get(quiet, 1)), &r->quiet_end) == 0 &&
+        r->quiet_start == r->quiet_end)
+        r->quiet_start = r->quiet_end = -1; /* an empty span */
+    const json_t *blackouts = json_object_get(policy, "blackouts");
+    for (size_t i = 0; i < json_array_size(blackouts); i++) {
+        const json_t *b = json_array_get(blackouts, i);
+        struct jade_time from, to;
+        char *pf = ptr_of("/policy/blackouts/%zu/from", i);
+        char *pt = ptr_of("/policy/blackouts/%zu/to", i);
+        bool ok = check_time(r, f, pf, str(b, "from"), &from);
+        ok &= check_time(r, f, pt, str(b, "to"), &to);
+        int64_t a, z;
+        if (ok && r->programme_tz && jade_time_to_unix(&from, r->programme_tz, &a) == 0 &&
+            jade_time_to_unix(&to, r->programme_tz, &z) == 0 && z <= a)
+            jade_content_report(r->d, f, JADE_ERROR, pt, false,
+                                _("the blackout ends before it starts"));
+        free(pf);
+        free(pt);
+    }
+}
+
+static void check_regions(struct rules *r)
+{
+    const struct jade_file *f = r->c->regions;
+    if (!f) {
+        jade_diags_add(r->d, JADE_ERROR, r->c->programme->display, 0, 0, NULL,
+                       _("regions.json is missing beside jade.json"));
+        return;
+    }
+    r->c->region_index = build_index(r, f, "regions", _("region"));
+    if (!usable(f)) return;
+    const json_t *list = json_object_get(f->json, "regions");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *reg = json_array_get(list, i);
+        char *p = ptr_of("/regions/%zu/languages", i);
+        check_languages(r, f, p, json_object_get(reg, "languages"));
+        free(p);
+        p = ptr_of("/regions/%zu/timezone", i);
+        check_timezone(r, f, p, str(reg, "timezone"));
+        free(p);
+    }
+}
+
+/* Names only: something like an e-mail address or a phone number is refused. */
+static bool looks_like_contact(const char *s)
+{
+    if (!s) return false;
+    if (strchr(s, '@')) return true;
+    int digits = 0;
+    for (const char *c = s; *c; c++) {
+        if (*c >= '0' && *c <= '9')
+            digits++;
+        else if (!strchr(" .-+()", *c))
+            digits = 0;
+        if (digits >= 7) return true;
+    }
+    return false;
+}
+
+static void check_people(struct rules *r)
+{
+    const struct jade_file *f = r->c->people;
+    if (!f) {
+        jade_diags_add(r->d, JADE_ERROR, r->c->programme->display, 0, 0, NULL,
+                       _("people.json is missing beside jade.json"));
+        return;
+    }
+    r->c->ambassador_index = build_index(r, f, "ambassadors", _("ambassador"));
+    r->c->coach_index = build_index(r, f, "coaches", _("coach"));
+    if (!usable(f)) return;
+    const char *kinds[] = {"ambassadors", "coaches"};
+    for (size_t k = 0; k < 2; k++) {
+        const json_t *list = json_object_get(f->json, kinds[k]);
+        for (size_t i = 0; i < json_array_size(list); i++) {
+            const json_t *person = json_array_get(list, i);
+            char *p = ptr_of("/%s/%zu/name", kinds[k], i);
+            if (looks_like_contact(str(person, "name")))
+                jade_content_report(r->d, f, JADE_ERROR, p, false,
+                                    _("this looks like an e-mail address or a phone number: "
+                                      "people.json holds names only"));
+            free(p);
+            if (k == 0) {
+                p = ptr_of("/ambassadors/%zu/region", i);
+                check_ref(r, f, p, str(person, "region"), r->c->region_index, _("region"));
+                free(p);
+                p = ptr_of("/ambassadors/%zu/languages", i);
+                check_languages(r, f, p, json_object_get(person, "languages"));
+                free(p);
+            } else {
+                const json_t *regions = json_object_get(person, "regions");
+                for (size_t j = 0; j < json_array_size(regions); j++) {
+                    p = ptr_of("/coaches/%zu/regions/%zu", i, j);
+                    check_ref(r, f, p, json_string_value(json_array_get(regions, j)),
+                              r->c->region_index, _("region"));
+                    free(p);
+                }
+            }
+        }
+    }
+}
+
+/* Checks a list of region ids where "all" is allowed alone. */
+static void check_region_list(struct rules *r, const struct jade_file *f, const char *base,
+                              const json_t *list)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *id = json_string_value(json_array_get(list, i));
+        char *p = ptr_of("%s/%zu", base, i);
+        if (id && strcmp(id, "all") == 0) {
+            if (json_array_size(list) > 1)
+                jade_content_report(r->d, f, JADE_ERROR, p, false,
+                                    _("\"all\" already names every region: list it alone"));
+        } else {
+            check_ref(r, f, p, id, r->c->region_index, _("region"));
+        }
+        free(p);
+    }
+}
+
+static void check_channels(struct rules *r)
+{
+    const struct jade_file *f = r->c->channels;
+    if (!f) {
+        jade_diags_add(r->d, JADE_ERROR, r->c->programme->display, 0, 0, NULL,
+                       _("channels.json is missing beside jade.json"));
+        return;
+    }
+    r->c->channel_index = build_index(r, f, "channels", _("channel"));
+    if (!usable(f)) return;
+    const json_t *list = json_object_get(f->json, "channels");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *ch = json_array_get(list, i);
+        const char *network = str(ch, "network");
+        if (network && !jade_network_known(network)) {
+            char *p = ptr_of("/channels/%zu/network", i);
+            const char *hint = jade_suggest(network, jade_networks, 7);
+            jade_content_report(r->d, f, JADE_ERROR, p, false, _("unknown network \"%s\"%s%s%s"),
+                                network, hint ? _(" (did you mean \"") : "", hint ? hint : "",
+                                hint ? "\"?)" : "");
+            free(p);
+        }
+        char *p = ptr_of("/channels/%zu/regions", i);
+        check_region_list(r, f, p, json_object_get(ch, "regions"));
+        free(p);
+        p = ptr_of("/channels/%zu/languages", i);
+        check_languages(r, f, p, json_object_get(ch, "languages"));
+        free(p);
+        p = ptr_of("/channels/%zu/timezone", i);
+        check_timezone(r, f, p, str(ch, "timezone"));
+        free(p);
+    }
+}
+
+/* ---- targeting (shared with the planner's rules) ---------------------- */
+
+static bool list_has(const json_t *list, const char *s)
+{
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (s && json_string_value(json_array_get(list, i)) &&
+            strcmp(json_string_value(json_array_get(list, i)), s) == 0)
+            return true;
+    return false;
+}
+
+static bool regions_meet(const json_t *a, const json_t *b)
+{
+    if (list_has(a, "all") || list_has(b, "all")) return true;
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (list_has(b, json_string_value(json_array_get(a, i)))) return true;
+    return false;
+}
+
+/* The time zone a channel publishes in: its own, its first region's, the
+ * programme's. */
+static const char *channel_timezone(const struct rules *r, const json_t *ch)
+{
+    const char *tz = str(ch, "timezone");
+    if (jade_tz_exists(tz)) return tz;
+    const json_t *regions = json_object_get(ch, "regions");
+    const json_t *first = lookup(r->c->regions, "regions", r->c->region_index,
+                                 json_string_value(json_array_get(regions, 0)));
+    tz = first ? str(first, "timezone") : NULL;
+    return jade_tz_exists(tz) ? tz : r->programme_tz;
+}
+
+static bool channel_reads(const struct rules *r, const json_t *ch, const char *lang)
+{
+    const json_t *langs = json_object_get(ch, "languages");
+    if (langs) return list_has(langs, lang);
+    const json_t *regions = json_object_get(ch, "regions");
+    const json_t *all = json_object_get(r->c->regions->json, "regions");
+    for (size_t i = 0; i < json_array_size(all); i++) {
+        const json_t *reg = json_array_get(all, i);
+        if ((list_has(regions, "all") || list_has(regions, str(reg, "id"))) &&
+            list_has(json_object_get(reg, "languages"), lang))
+            return true;
+    }
+    return false;
+}
+
+/* ---- campaigns and posts ---------------------------------------------- */
+
+static bool in_quiet_hours(const struct rules *r, int minutes)
+{
+    if (r->quiet_start < 0) return false;
+    if (r->quiet_start < r->quiet_end) return minutes >= r->quiet_start && minutes < r->quiet_end;
+    return minutes >= r->quiet_start || minutes < r->quiet_end;
+}
+
+static void check_campaign(struct rules *r, struct jade_campaign *cp, json_t *campaign_ids,
+                           int64_t window[2])
+{
+    const struct jade_file *f = cp->file;
+    window[0] = window[1] = 0;
+    if (!usable(f) || !cp->id) return;
+    const char *slash = strrchr(cp->dir, '/');
+    const char *folder = slash ? slash + 1 : cp->dir;
+    if (strcmp(folder, cp->id) != 0)
+        jade_content_report(r->d, f, JADE_ERROR, "/id", false,
+                            _("the campaign id \"%s\" differs from its folder's name \"%s\""),
+                            cp->id, folder);
+    json_t *first = json_object_get(campaign_ids, cp->id);
+    if (first)
+        jade_content_report(r->d, f, JADE_ERROR, "/id", false,
+                            _("duplicate campaign id \"%s\" (also in %s)"), cp->id,
+                            json_string_value(first));
+    else
+        json_object_set_new(campaign_ids, cp->id, json_string(f->display));
+    const json_t *w = json_object_get(f->json, "window");
+    struct jade_time start, end;
+    bool ok = check_time(r, f, "/window/start", str(w, "start"), &start);
+    ok &= check_time(r, f, "/window/end", str(w, "end"), &end);
+    if (ok && r->programme_tz && jade_time_to_unix(&start, r->programme_tz, &window[0]) == 0 &&
+        jade_time_to_unix(&end, r->programme_tz, &window[1]) == 0 && window[1] <= window[0])
+        jade_content_report(r->d, f, JADE_ERROR, "/window/end", false,
+                            _("the campaign window ends before it starts"));
+    check_region_list(r, f, "/regions", json_object_get(f->json, "regions"));
+    const json_t *coaches = json_object_get(f->json, "coaches");
+    for (size_t i = 0; i < json_array_size(coaches); i++) {
+        char *p = ptr_of("/coaches/%zu", i);
+        check_ref(r, f, p, json_string_value(json_array_get(coaches, i)), r->c->coach_index,
+                  _("coach"));
+        free(p);
+    }
+}
+
+static void check_media(struct rules *r, const struct jade_campaign *cp,
+                        const struct jade_post *post, const json_t *files_by_path)
+{
+    const struct jade_file *f = post->file;
+    const json_t *media = json_object_get(f->json, "media");
+    for (size_t i = 0; i < json_array_size(media); i++) {
+        const json_t *m = json_array_get(media, i);
+        const char *file = str(m, "file");
+        if (!file) continue;
+        char *p = ptr_of("/media/%zu/file", i);
+        bool leaves = file[0] == '/' || strcmp(file, "..") == 0 || strncmp(file, "../", 3) == 0 ||
+                      strstr(file, "/../") ||
+                      (strlen(file) >= 3 && !strcmp(file + strlen(file) - 3, "/.."));
+        const char *ext = strrchr(file, '.');
+        char *full = jade_xasprintf("%s/%s", cp->dir, file);
+        const json_t *hit = json_object_get(files_by_path, full);
+        if (leaves) {
+            jade_content_report(r->d, f, JADE_ERROR, p, false,
+                                _("\"%s\" leaves the campaign folder: media paths are relative "
+                                  "to it and stay inside"),
+                                file);
+        } else if (!hit) {
+            jade_content_report(r->d, f, JADE_ERROR, p, false,
+                                _("media file \"%s\" not found in %s"), file, cp->dir);
+        } else {
+            const struct jade_file *mf = &r->c->files[json_integer_value(hit)];
+            char lower[8] = {0};
+            for (size_t k = 0; ext && k < sizeof lower - 1 && ext[k]; k++)
+                lower[k] = (char)(ext[k] >= 'A' && ext[k] <= 'Z' ? ext[k] + 32 : ext[k]);
+            if (!ext || strlen(ext) >= sizeof lower || !in_list(media_extensions, lower))
+                jade_content_report(r->d, f, JADE_ERROR, p, false,
+                                    _("\"%s\" is not a picture or video jade can attach (jpg, "
+                                      "png, gif, webp, mp4, mov, webm)"),
+                                    file);
+            else if (mf->size > JADE_MAX_MEDIA_BYTES)
+                jade_content_report(r->d, f, JADE_ERROR, p, false,
+                                    _("media file \"%s\" is too large (%llu MiB; the limit is "
+                                      "%u MiB)"),
+                                    file, (unsigned long long)(mf->size >> 20),
+                                    JADE_MAX_MEDIA_BYTES >> 20);
+            else if (mf->size == 0)
+                jade_content_report(r->d, f, JADE_ERROR, p, false, _("media file \"%s\" is empty"),
+                                    file);
+        }
+        free(full);
+        free(p);
+        const char *lang;
+        const json_t *alt;
+        json_object_foreach((json_t *)json_object_get(m, "alt"), lang, alt)
+        {
+            char *pa = ptr_of("/media/%zu/alt", i);
+            struct jade_buf pb = {0};
+            jade_buf_puts(&pb, pa);
+            jade_json_pointer_push(&pb, lang);
+            if (!jade_language_known(lang))
+                jade_content_report(r->d, f, JADE_ERROR, jade_buf_str(&pb), true,
+                                    _("unknown language \"%s\""), lang);
+            jade_buf_free(&pb);
+            free(pa);
+        }
+    }
+}
+
+/* The channels a post reaches: regions meet, network passes the filter. */
+static size_t post_channels(const struct rules *r, const json_t *post, const json_t *campaign,
+                            const json_t **out, size_t max)
+{
+    if (!usable(r->c->channels)) return 0;
+    const json_t *regions = json_object_get(post, "regions");
+    if (!regions) regions = json_object_get(campaign, "regions");
+    const json_t *networks = json_object_get(post, "networks");
+    const json_t *list = json_object_get(r->c->channels->json, "channels");
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(list) && n < max; i++) {
+        const json_t *ch = json_array_get(list, i);
+        if (!regions_meet(json_object_get(ch, "regions"), regions)) continue;
+        if (networks && !list_has(networks, str(ch, "network"))) continue;
+        out[n++] = ch;
+    }
+    return n;
+}
+
+static void check_schedule(struct rules *r, const struct jade_post *post, const json_t *campaign,
+                           const int64_t window[2], const json_t **channels, size_t n_channels)
+{
+    const struct jade_file *f = post->file;
+    const json_t *sched = json_object_get(f->json, "schedule");
+    if (json_object_get(sched, "at") && json_object_get(sched, "rrule")) {
+        jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", true,
+                            _("a schedule has either \"at\" or \"rrule\", not both"));
+        return;
+    }
+    const char *rule = str(sched, "rrule");
+    if (rule) {
+        struct icalrecurrencetype rt = icalrecurrencetype_from_string(rule);
+        icalerror_clear_errno();
+        if (rt.freq == ICAL_NO_RECURRENCE)
+            jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", false,
+                                _("not a valid RFC 5545 recurrence rule: \"%s\""), rule);
+        struct jade_time t;
+        if (str(sched, "start")) check_time(r, f, "/schedule/start", str(sched, "start"), &t);
+        if (str(sched, "until")) check_time(r, f, "/schedule/until", str(sched, "until"), &t);
+        return;
+    }
+    const json_t *at = json_object_get(sched, "at");
+    for (size_t i = 0; i < json_array_size(at); i++) {
+        char *p = ptr_of("/schedule/at/%zu", i);
+        struct jade_time t;
+        if (!check_time(r, f, p, json_string_value(json_array_get(at, i)), &t)) {
+            free(p);
+            continue;
+        }
+        /* Quiet hours are local to each channel the post reaches. */
+        bool quiet = false;
+        if (!t.has_offset) {
+            quiet = in_quiet_hours(r, t.hour * 60 + t.minute);
+        } else {
+            int64_t when;
+            jade_time_to_unix(&t, NULL, &when);
+            for (size_t k = 0; k < n_channels && !quiet; k++) {
+                struct jade_time local;
+                const char *tz = channel_timezone(r, channels[k]);
+                if (tz && jade_time_from_unix(when, tz, &local) == 0)
+                    quiet = in_quiet_hours(r, local.hour * 60 + local.minute);
+            }
+        }
+        if (quiet)
+            jade_content_report(r->d, f, JADE_ERROR, p, false,
+                                _("%s falls in the quiet hours (%02d:%02d-%02d:%02d local time)"),
+                                json_string_value(json_array_get(at, i)), r->quiet_start / 60,
+                                r->quiet_start % 60, r->quiet_end / 60, r->quiet_end % 60);
+        int64_t when;
+        if (window[1] > window[0] && r->programme_tz &&
+            jade_time_to_unix(&t, r->programme_tz, &when) == 0 &&
+            (when < window[0] || when > window[1]))
+            jade_content_report(r->d, f, JADE_WARNING, p, false,
+                                _("outside the campaign window: this time will not be published"));
+        free(p);
+    }
+    (void)campaign;
+}
+
+static void check_post(struct rules *r, const struct jade_campaign *cp, struct jade_post *post,
+                       const int64_t window[2], const json_t *files_by_path)
+{
+    const struct jade_file *f = post->file;
+    if (!usable(f)) return;
+    const json_t *j = f->json;
+    const char *id = str(j, "id");
+    if (id && strcmp(id, post->id) != 0)
+        jade_content_report(r->d, f, JADE_ERROR, "/id", false,
+                            _("the post id \"%s\" differs from its file name \"%s.json\""), id,
+                            post->id);
+    const json_t *authors = json_object_get(j, "authors");
+    for (size_t i = 0; i < json_array_size(authors); i++) {
+        char *p = ptr_of("/authors/%zu", i);
+        check_ref(r, f, p, json_string_value(json_array_get(authors, i)), r->c->ambassador_index,
+                  _("ambassador"));
+        free(p);
+    }
+    const json_t *campaign = usable(cp->file) ? cp->file->json : NULL;
+    const json_t *regions = json_object_get(j, "regions");
+    check_region_list(r, f, "/regions", regions);
+    const json_t *campaign_regions = json_object_get(campaign, "regions");
+    for (size_t i = 0; campaign && i < json_array_size(regions); i++) {
+        const char *reg = json_string_value(json_array_get(regions, i));
+        if (list_has(campaign_regions, "all") || list_has(campaign_regions, reg) ||
+            !json_object_get(r->c->region_index ? r->c->region_index : json_null(), reg))
+            continue;
+        char *p = ptr_of("/regions/%zu", i);
+        jade_content_report(r->d, f, JADE_ERROR, p, false,
+                            _("region \"%s\" is not one of the campaign's regions"), reg);
+        free(p);
+    }
+    const json_t *networks = json_object_get(j, "networks");
+    for (size_t i = 0; i < json_array_size(networks); i++) {
+        const char *name = json_string_value(json_array_get(networks, i));
+        if (!name || jade_network_known(name)) continue;
+        char *p = ptr_of("/networks/%zu", i);
+        const char *hint = jade_suggest(name, jade_networks, 7);
+        jade_content_report(r->d, f, JADE_ERROR, p, false, _("unknown network \"%s\"%s%s%s"), name,
+                            hint ? _(" (did you mean \"") : "", hint ? hint : "",
+                            hint ? "\"?)" : "");
+        free(p);
+    }
+    check_media(r, cp, post, files_by_path);
+
+    enum { MAX_TARGETS = 256 };
+    const json_t *channels[MAX_TARGETS];
+    size_t n_channels = campaign ? post_channels(r, j, campaign, channels, MAX_TARGETS) : 0;
+    check_schedule(r, post, campaign, window, channels, n_channels);
+
+    if (post->n_texts == 0)
+        jade_content_report(r->d, f, JADE_ERROR, "/id", false,
+                            _("the post has no text: add posts/%s.<language>.txt (e.g. "
+                              "posts/%s.fr.txt)"),
+                            post->id, post->id);
+    bool can_target = campaign && usable(r->c->channels) && usable(r->c->regions) &&
+                      !json_object_get(j, "retracted");
+    if (can_target && n_channels == 0)
+        jade_content_report(r->d, f, JADE_ERROR, json_object_get(j, "regions") ? "/regions" : "/id",
+                            false,
+                            _("the post reaches no channel: no channel serves its regions%s"),
+                            networks ? _(" on its networks") : "");
+    for (size_t t = 0; can_target && n_channels && t < post->n_texts; t++) {
+        bool read = false;
+        for (size_t k = 0; k < n_channels && !read; k++)
+            read = channel_reads(r, channels[k], post->texts[t].lang);
+        if (!read)
+            jade_diags_add(r->d, JADE_WARNING, post->texts[t].file->display, 0, 0, NULL,
+                           _("no channel this post reaches reads \"%s\": this text will not be "
+                             "published"),
+                           post->texts[t].lang);
+    }
+}
+
+static int compare_posts(const void *a, const void *b)
+{
+    return strcmp(((const struct jade_post *)a)->id, ((const struct jade_post *)b)->id);
+}
+
+/* Attaches each text file to its post, or reports it. */
+static void attach_texts(struct rules *r)
+{
+    struct jade_content *c = r->c;
+    for (size_t i = 0; i < c->n_campaigns; i++)
+        qsort(c->campaigns[i].posts, c->campaigns[i].n_posts, sizeof(struct jade_post),
+              compare_posts);
+    for (size_t i = 0; i < c->n_files; i++) {
+        struct jade_file *f = &c->files[i];
+        if (f->kind != JADE_KIND_TEXT) continue;
+        if (!jade_language_known(f->lang))
+            jade_diags_add(r->d, JADE_ERROR, f->display, 0, 0, NULL,
+                           _("unknown language \"%s\" in the file name: name it "
+                             "<post>.<language>.txt with a BCP 47 tag such as fr or bm"),
+                           f->lang);
+        struct jade_campaign *cp = NULL;
+        for (size_t k = 0; k < c->n_campaigns && !cp; k++)
+            if (strcmp(c->campaigns[k].dir, f->campaign) == 0) cp = &c->campaigns[k];
+        struct jade_post key = {.id = f->post};
+        struct jade_post *post =
+            cp ? bsearch(&key, cp->posts, cp->n_posts, sizeof key, compare_posts) : NULL;
+        if (!post) {
+            const char **ids = jade_xcalloc(cp ? cp->n_posts + 1 : 1, sizeof *ids);
+            for (size_t k = 0; cp && k < cp->n_posts; k++) ids[k] = cp->posts[k].id;
+            const char *hint = jade_suggest(f->post, ids, cp ? cp->n_posts : 0);
+            jade_diags_add(
+                r->d, JADE_ERROR, f->display, 0, 0, NULL,
+                _("text for a post that does not exist: there is no posts/%s.json%s%s%s"), f->post,
+                hint ? _(" (did you mean \"") : "", hint ? hint : "", hint ? "\"?)" : "");
+            free(ids);
+            continue;
+        }
+        if (!f->ok) continue;
+        post->texts = jade_xrealloc(post->texts, (post->n_texts + 1) * sizeof *post->texts);
+        post->texts[post->n_texts++] = (struct jade_text){f->lang, f};
+    }
+}
+
+void jade_content_check_rules(struct jade_content *c, struct jade_diags *d)
+{
+    struct rules r = {c, d, NULL, -1, -1};
+    check_programme(&r);
+    check_regions(&r);
+    check_people(&r);
+    check_channels(&r);
+    attach_texts(&r);
+
+    json_t *files_by_path = json_object();
+    for (size_t i = 0; i < c->n_files; i++)
+        if (c->files[i].kind == JADE_KIND_MEDIA)
+            json_object_set_new(files_by_path, c->files[i].path, json_integer((json_int_t)i));
+    json_t *campaign_ids = json_object();
+    for (size_t i = 0; i < c->n_campaigns; i++) {
+        struct jade_campaign *cp = &c->campaigns[i];
+        int64_t window[2];
+        check_campaign(&r, cp, campaign_ids, window);
+        for (size_t k = 0; k < cp->n_posts; k++)
+            check_post(&r, cp, &cp->posts[k], window, files_by_path);
+    }
+    json_decref(campaign_ids);
+    json_decref(files_by_path);
+}

@@ -1,0 +1,48 @@
+/* main.c - the jade command: subcommand dispatch only. */
+#include "cmd/cmd.h"
+#include "util/i18n.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"validate", jade_cmd_validate, N_("check a content tree (a folder or a git commit)")},
+};
+
+static void usage(FILE *out)
+{
+    fputs(_("usage: jade COMMAND [OPTIONS]\n\ncommands:\n"), out);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+    fputs(_("\n`jade COMMAND --help` tells more.\n"), out);
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    textdomain("jade");
+    if (argc < 2) {
+        usage(stderr);
+        return JADE_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return JADE_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("jade %s\n", JADE_VERSION);
+        return JADE_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, _("jade: unknown command \"%s\"\n"), argv[1]);
+    usage(stderr);
+    return JADE_EXIT_USAGE;
+}

@@ -1,0 +1,65 @@
+/* source.h - where a content tree comes from: a folder, or a git commit.
+ *
+ * One small interface - list the files, read one - so that everything above
+ * it checks identical things whichever the source. Paths are relative to the
+ * content root, '/'-separated. Entries whose name starts with '.' are not
+ * listed (.git, editor files). */
+#ifndef JADE_SOURCE_H
+#define JADE_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct jade_buf;
+
+enum jade_entry_type {
+    JADE_ENTRY_FILE,
+    JADE_ENTRY_SYMLINK, /* refused by the loader: it could point anywhere */
+    JADE_ENTRY_OTHER,   /* a submodule, a device, a fifo */
+};
+
+struct jade_source_entry {
+    char *path;
+    enum jade_entry_type type;
+    uint64_t size;
+};
+
+struct jade_source;
+
+struct jade_source_ops {
+    /* Fills *out (owned by the source, valid until it is freed). */
+    int (*list)(struct jade_source *src, const struct jade_source_entry **out, size_t *count,
+                struct jade_buf *err);
+    /* Reads at most max bytes of a file into *data (malloc'd, NUL-added;
+     * the caller frees). Safe to call from several threads at once. */
+    int (*read)(struct jade_source *src, const char *path, size_t max, char **data, size_t *len,
+                struct jade_buf *err);
+    void (*free)(struct jade_source *src);
+};
+
+struct jade_source {
+    const struct jade_source_ops *ops;
+    char *display_prefix; /* prepended to paths shown to people, e.g. "campaigns/" */
+    char *description;    /* "folder campaigns", "commit 1a2b3c4 of repo" */
+    char *commit;         /* the commit's id for a git source, else NULL */
+};
+
+/* A folder on disk. */
+int jade_source_open_dir(const char *dir, struct jade_source **out, struct jade_buf *err);
+
+/* The tree of a commit: repo is a path or a file:// URL, ref a branch, tag
+ * or commit (default HEAD), subdir a folder inside the tree (default root). */
+int jade_source_open_git(const char *repo, const char *ref, const char *subdir,
+                         struct jade_source **out, struct jade_buf *err);
+
+/* Convenience wrappers over ops. */
+int jade_source_list(struct jade_source *src, const struct jade_source_entry **out, size_t *count,
+                     struct jade_buf *err);
+int jade_source_read(struct jade_source *src, const char *path, size_t max, char **data,
+                     size_t *len, struct jade_buf *err);
+void jade_source_free(struct jade_source *src);
+
+/* Sorts entries by path; shared by both sources so listings are stable. */
+void jade_source_sort_entries(struct jade_source_entry *entries, size_t count);
+
+#endif

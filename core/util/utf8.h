@@ -1,0 +1,18 @@
+/* utf8.h - UTF-8 checks shared by the loader and the schema validator. */
+#ifndef JADE_UTF8_H
+#define JADE_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates).
+ * On failure *bad_offset (if not NULL) is the offset of the first bad byte. */
+bool jade_utf8_valid(const char *s, size_t n, size_t *bad_offset);
+
+/* Number of code points in a valid UTF-8 string of n bytes. */
+size_t jade_utf8_length(const char *s, size_t n);
+
+/* 1-based line and column (in code points) of byte offset off in s. */
+void jade_utf8_line_col(const char *s, size_t n, size_t off, int *line, int *col);
+
+#endif
