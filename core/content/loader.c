@@ -231,8 +231,7 @@ static void scan_json_for_secrets(const struct check_job *job, struct jade_file 
     } else if (json_is_object(j)) {
         const char *key;
         const json_t *v;
-        json_object_foreach((json_t *)j, key, v)
-        {
+        json_object_foreach ((json_t *)j, key, v) {
             jade_json_pointer_push(ptr, key);
             scan_json_for_secrets(job, f, d, v, ptr);
             jade_buf_truncate(ptr, len);

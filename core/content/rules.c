@@ -102,7 +102,7 @@ static const char **index_keys(const json_t *index, size_t *n)
     size_t i = 0;
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)index, key, v) keys[i++] = key;
+    json_object_foreach ((json_t *)index, key, v) keys[i++] = key;
     return keys;
 }
 
@@ -508,8 +508,7 @@ static void check_media(struct rules *r, const struct jade_campaign *cp,
         free(p);
         const char *lang;
         const json_t *alt;
-        json_object_foreach((json_t *)json_object_get(m, "alt"), lang, alt)
-        {
+        json_object_foreach ((json_t *)json_object_get(m, "alt"), lang, alt) {
             char *pa = ptr_of("/media/%zu/alt", i);
             struct jade_buf pb = {0};
             jade_buf_puts(&pb, pa);

@@ -134,6 +134,7 @@ struct compiler {
     const char *name;
     struct jade_buf *err;
     bool failed;
+    json_t *ref_targets; /* local "#/..." $ref fragments, decoded, as a set */
 };
 
 static const char DEFAULT_BASE[] = "jade:schema";
@@ -347,6 +348,39 @@ static enum format format_of(const char *name)
     return FMT_NONE;
 }
 
+/* A member that is not a keyword is refused, unless a $ref points at it or
+ * into it: then it is a place that keeps schemas, as "definitions" is. */
+static void compile_ref_container(struct compiler *c, const json_t *v, const char *base,
+                                  const char *res_uri, struct jade_buf *res_ptr,
+                                  struct jade_buf *doc_ptr, const char *key)
+{
+    size_t doc_len = doc_ptr->len, res_len = res_ptr->len;
+    jade_json_pointer_push(doc_ptr, key);
+    const char *here = jade_buf_str(doc_ptr);
+    size_t here_len = strlen(here);
+    bool exact = json_object_get(c->ref_targets, here) != NULL, inside = false;
+    const char *target;
+    json_t *unused;
+    json_object_foreach (c->ref_targets, target, unused)
+        inside |= strncmp(target, here, here_len) == 0 && target[here_len] == '/';
+    if (exact) {
+        jade_buf_truncate(doc_ptr, doc_len);
+        compile_child(c, v, base, res_uri, res_ptr, doc_ptr, key, NULL);
+        return;
+    }
+    if (inside && json_is_object(v)) {
+        jade_json_pointer_push(res_ptr, key);
+        const char *name;
+        const json_t *sub;
+        json_object_foreach ((json_t *)v, name, sub)
+            compile_ref_container(c, sub, base, res_uri, res_ptr, doc_ptr, name);
+    } else {
+        compile_fail(c, here, _("unsupported keyword \"%s\""), key);
+    }
+    jade_buf_truncate(doc_ptr, doc_len);
+    jade_buf_truncate(res_ptr, res_len);
+}
+
 /* Compiles the object-valued keywords of one schema object. */
 static void compile_object_keywords(struct compiler *c, struct node *n, const json_t *js,
                                     const char *base, const char *res_uri, struct jade_buf *res_ptr,
@@ -354,8 +388,7 @@ static void compile_object_keywords(struct compiler *c, struct node *n, const js
 {
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)js, key, v)
-    {
+    json_object_foreach ((json_t *)js, key, v) {
         if (c->failed) return;
         size_t doc_len = doc_ptr->len;
         jade_json_pointer_push(doc_ptr, key);
@@ -365,7 +398,7 @@ static void compile_object_keywords(struct compiler *c, struct node *n, const js
         ptr = ptr_copy;
 
         if (!is_known_keyword(key)) {
-            compile_fail(c, ptr, _("unsupported keyword \"%s\""), key);
+            compile_ref_container(c, v, base, res_uri, res_ptr, doc_ptr, key);
         } else if (!strcmp(key, "title")) {
             n->title = json_string_value(v);
         } else if (!strcmp(key, "type")) {
@@ -390,8 +423,7 @@ static void compile_object_keywords(struct compiler *c, struct node *n, const js
                 n->n_pattern_props = count;
             const char *name;
             const json_t *sub;
-            json_object_foreach((json_t *)v, name, sub)
-            {
+            json_object_foreach ((json_t *)v, name, sub) {
                 struct node *child =
                     compile_child(c, sub, base, res_uri, res_ptr, doc_ptr, key, name);
                 if (props) n->props[i] = (struct named_node){name, child};
@@ -450,8 +482,7 @@ static void compile_object_keywords(struct compiler *c, struct node *n, const js
             size_t i = 0;
             const char *name;
             const json_t *sub;
-            json_object_foreach((json_t *)v, name, sub)
-            {
+            json_object_foreach ((json_t *)v, name, sub) {
                 n->deps[i].name = name;
                 if (json_is_array(sub))
                     n->deps[i].required = sub;
@@ -576,8 +607,31 @@ static struct node *find_location(struct jade_schema *s, const char *uri, const 
     return NULL;
 }
 
+/* Collects the local pointer fragments of every $ref in doc. */
+static void collect_ref_targets(const json_t *j, json_t *set)
+{
+    if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++)
+            collect_ref_targets(json_array_get(j, i), set);
+        return;
+    }
+    if (!json_is_object(j)) return;
+    const char *ref = json_string_value(json_object_get(j, "$ref"));
+    if (ref && strncmp(ref, "#/", 2) == 0) {
+        char *frag = percent_decode(ref + 1);
+        json_object_set_new(set, frag, json_true());
+        free(frag);
+    }
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *)j, key, v) collect_ref_targets(v, set);
+}
+
 static struct node *compile_document(struct compiler *c, const json_t *doc, const char *uri)
 {
+    json_decref(c->ref_targets);
+    c->ref_targets = json_object();
+    collect_ref_targets(doc, c->ref_targets);
     struct jade_buf res_ptr = {0}, doc_ptr = {0};
     jade_buf_append(&res_ptr, "", 0);
     jade_buf_append(&doc_ptr, "", 0);
@@ -618,9 +672,10 @@ struct jade_schema *jade_schema_compile(json_t *doc, const char *name, struct ja
 {
     struct jade_schema *s = jade_xcalloc(1, sizeof *s);
     s->doc = json_incref(doc);
-    struct compiler c = {s, name, err, false};
+    struct compiler c = {s, name, err, false, NULL};
     s->root = compile_document(&c, doc, DEFAULT_BASE);
     if (!c.failed) resolve_refs(&c);
+    json_decref(c.ref_targets);
     if (c.failed) {
         jade_schema_free(s);
         return NULL;
@@ -754,8 +809,7 @@ static bool values_equal(const json_t *a, const json_t *b)
         if (json_object_size(a) != json_object_size(b)) return false;
         const char *key;
         const json_t *va;
-        json_object_foreach((json_t *)a, key, va)
-        {
+        json_object_foreach ((json_t *)a, key, va) {
             const json_t *vb = json_object_get(b, key);
             if (!vb || !values_equal(va, vb)) return false;
         }
@@ -960,8 +1014,7 @@ static bool validate_object(struct validator *v, const struct node *n, const jso
     }
     const char *key;
     const json_t *val;
-    json_object_foreach((json_t *)inst, key, val)
-    {
+    json_object_foreach ((json_t *)inst, key, val) {
         bool matched = false;
         for (size_t i = 0; i < n->n_props; i++) {
             if (strcmp(n->props[i].name, key) != 0) continue;

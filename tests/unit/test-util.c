@@ -1,0 +1,138 @@
+/* test-util.c - UTF-8, positions, suggestions, times, secrets, languages. */
+#include "test.h"
+
+#include "content/content.h"
+#include "util/buf.h"
+#include "util/jsonpos.h"
+#include "util/suggest.h"
+#include "util/timeparse.h"
+#include "util/utf8.h"
+
+#include <stdlib.h>
+
+static void utf8_accepts_and_rejects(void)
+{
+    size_t bad = 0;
+    CHECK(jade_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, NULL));
+    CHECK(!jade_utf8_valid("ab\xff", 3, &bad));
+    CHECK_INT_EQ(bad, 2);
+    CHECK(!jade_utf8_valid("\xc0\xaf", 2, NULL));     /* overlong '/' */
+    CHECK(!jade_utf8_valid("\xed\xa0\x80", 3, NULL)); /* a surrogate */
+    CHECK(!jade_utf8_valid("x\xe2\x82", 3, &bad));    /* truncated */
+    CHECK_INT_EQ(bad, 1);
+    CHECK_INT_EQ(jade_utf8_length("\xc3\xa9t\xc3\xa9", 5), 3);
+}
+
+static void line_col_counts_code_points(void)
+{
+    int line, col;
+    const char *s = "{\n  \"\xc3\xa9\": 1}";
+    jade_utf8_line_col(s, strlen(s), 10, &line, &col); /* at '1' */
+    CHECK_INT_EQ(line, 2);
+    CHECK_INT_EQ(col, 8);
+}
+
+static void locate_values_keys_and_elements(void)
+{
+    const char *t = "{\n  \"a\": {\"b\": [10, {\"c~/\": true}]},\n  \"x\\u00e9\": 2\n}";
+    size_t n = strlen(t);
+    CHECK_INT_EQ(jade_json_locate(t, n, "/a/b/1", false), (size_t)(strstr(t, "{\"c~") - t));
+    CHECK_INT_EQ(jade_json_locate(t, n, "/a/b/1/c~0~1", false), (size_t)(strstr(t, "true") - t));
+    CHECK_INT_EQ(jade_json_locate(t, n, "/a/b/1/c~0~1", true), (size_t)(strstr(t, "\"c~") - t));
+    CHECK_INT_EQ(jade_json_locate(t, n, "/x\xc3\xa9", false), (size_t)(strstr(t, "2") - t));
+    /* a missing member: the deepest value found on the way */
+    CHECK_INT_EQ(jade_json_locate(t, n, "/a/missing", false), (size_t)(strstr(t, "{\"b\"") - t));
+    CHECK_INT_EQ(jade_json_locate(t, n, "", false), 0);
+}
+
+static void suggestions_are_close_or_nothing(void)
+{
+    const char *names[] = {"kayes", "mopti", "gao", "bamako"};
+    CHECK_STR_EQ(jade_suggest("kaye", names, 4), "kayes");
+    CHECK_STR_EQ(jade_suggest("motpi", names, 4), "mopti"); /* a swap counts once */
+    CHECK(jade_suggest("tombouctou", names, 4) == NULL);
+    CHECK(jade_suggest("gao", names, 4) == NULL); /* the same word is no suggestion */
+    CHECK_INT_EQ(jade_edit_distance("kitten", "sitting"), 3);
+}
+
+static void content_times(void)
+{
+    struct jade_time t;
+    CHECK_INT_EQ(jade_time_parse_content("2026-12-01T09:00", &t), 0);
+    CHECK(!t.has_offset);
+    CHECK_INT_EQ(t.hour, 9);
+    CHECK_INT_EQ(jade_time_parse_content("2026-12-01T09:00:30+01:00", &t), 0);
+    CHECK(t.has_offset);
+    CHECK_INT_EQ(t.offset_minutes, 60);
+    CHECK_INT_EQ(jade_time_parse_content("2026-02-29T09:00", &t), -1); /* not a leap year */
+    CHECK_INT_EQ(jade_time_parse_content("2028-02-29T09:00", &t), 0);
+    CHECK_INT_EQ(jade_time_parse_content("2026-12-01 09:00", &t), -1);
+    CHECK_INT_EQ(jade_time_parse_content("2026-12-01T24:00", &t), -1);
+    CHECK_INT_EQ(jade_time_parse_rfc3339("2026-12-01T09:00Z", &t), -1); /* seconds required */
+}
+
+static void zone_conversion_follows_dst(void)
+{
+    struct jade_time t;
+    int64_t when;
+    jade_time_parse_content("2026-07-01T09:00", &t);
+    CHECK_INT_EQ(jade_time_to_unix(&t, "Europe/Paris", &when), 0);
+    CHECK_INT_EQ(when, 1782889200); /* 2026-07-01T07:00Z: summer, UTC+2 */
+    jade_time_parse_content("2026-12-01T09:00", &t);
+    CHECK_INT_EQ(jade_time_to_unix(&t, "Europe/Paris", &when), 0);
+    CHECK_INT_EQ(when, 1796112000); /* 2026-12-01T08:00Z: winter, UTC+1 */
+    CHECK_INT_EQ(jade_time_to_unix(&t, "Africa/Bamako", &when), 0);
+    CHECK_INT_EQ(when, 1796115600); /* 09:00Z: UTC all year */
+    CHECK(jade_tz_exists("Africa/Bamako"));
+    CHECK(!jade_tz_exists("Africa/Mopti"));
+}
+
+static void secrets_are_found(void)
+{
+    struct jade_secret_scanner *s = jade_secret_scanner_new();
+    size_t off, len;
+    const char *what;
+    const char *tg = "token 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1 here";
+    CHECK(jade_secret_find(s, tg, strlen(tg), &off, &len, &what));
+    CHECK_INT_EQ(off, 6);
+    CHECK_CONTAINS(what, "Telegram");
+    const char *fb = "EAACEdEose0cBAJZCZBZBZCq7ZB3yZCZBZAyZB0bZC";
+    CHECK(jade_secret_find(s, fb, strlen(fb), &off, &len, &what));
+    CHECK_CONTAINS(what, "Facebook");
+    const char *hex = "secret=0123456789abcdef0123456789abcdef";
+    CHECK(jade_secret_find(s, hex, strlen(hex), &off, &len, &what));
+    const char *b64 = "k3Jd9sKq0ZpL2mVx8RtY4nBw7HcE1fGu6aQiOyTe5";
+    CHECK(jade_secret_find(s, b64, strlen(b64), &off, &len, &what));
+    /* not secrets: prose, slugs, a commit hash inside a URL path */
+    const char *prose = "Avant de partager un message qui accuse une communaute, verifions.";
+    CHECK(!jade_secret_find(s, prose, strlen(prose), &off, &len, &what));
+    const char *slug = "https://example.org/rumeur-sur-le-puits-de-kayes-verification-2026-12";
+    CHECK(!jade_secret_find(s, slug, strlen(slug), &off, &len, &what));
+    const char *commit = "https://example.org/c/0123456789abcdef0123456789abcdef01234567";
+    CHECK(!jade_secret_find(s, commit, strlen(commit), &off, &len, &what));
+    jade_secret_scanner_free(s);
+}
+
+static void languages_and_networks(void)
+{
+    CHECK(jade_language_known("fr"));
+    CHECK(jade_language_known("bm"));
+    CHECK(jade_language_known("fr-ML"));
+    CHECK(!jade_language_known("xx"));
+    CHECK(!jade_language_known(""));
+    CHECK(jade_network_known("telegram"));
+    CHECK(!jade_network_known("myspace"));
+}
+
+int main(void)
+{
+    RUN(utf8_accepts_and_rejects);
+    RUN(line_col_counts_code_points);
+    RUN(locate_values_keys_and_elements);
+    RUN(suggestions_are_close_or_nothing);
+    RUN(content_times);
+    RUN(zone_conversion_follows_dst);
+    RUN(secrets_are_found);
+    RUN(languages_and_networks);
+    return test_done();
+}
