@@ -299,14 +299,28 @@ static bool read_text(struct check_job *job, struct jade_file *f, struct jade_di
     return true;
 }
 
+/* jansson's column is the end of the offending token, which its message
+ * quotes ("... near 'TOKEN'"); people look for where the token starts. */
+static int token_start_column(const json_error_t *e)
+{
+    size_t n = strlen(e->text);
+    const char *near = strstr(e->text, " near '");
+    if (!near || e->column < 1 || n == 0 || e->text[n - 1] != '\'') return e->column;
+    const char *token = near + 7;
+    int len = (int)jade_utf8_length(token, (size_t)(e->text + n - 1 - token));
+    return len >= 1 && e->column - len + 1 >= 1 ? e->column - len + 1 : e->column;
+}
+
 static void check_json_file(struct check_job *job, struct jade_file *f, struct jade_diags *d)
 {
     if (!read_text(job, f, d, JADE_MAX_JSON_BYTES)) return;
     json_error_t jerr;
     f->json = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
     if (!f->json) {
-        jade_diags_add(d, JADE_ERROR, f->display, jerr.line > 0 ? jerr.line : 1,
-                       jerr.column > 0 ? jerr.column : 1, NULL, _("not valid JSON: %s"), jerr.text);
+        int line = jerr.line > 0 ? jerr.line : 1, col = token_start_column(&jerr);
+        if (col < 1) col = 1;
+        jade_diags_add(d, JADE_ERROR, f->display, line, col, NULL, _("not valid JSON: %s"),
+                       jerr.text);
         return;
     }
     struct schema_error_ctx ctx = {f, d};

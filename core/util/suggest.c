@@ -38,9 +38,9 @@ size_t jade_edit_distance(const char *a, const char *b)
 const char *jade_suggest(const char *word, const char *const *candidates, size_t n)
 {
     size_t len = strlen(word);
-    /* A third of the word may be wrong, at least one letter, at most three. */
-    size_t limit = len / 3;
-    if (limit < 1) limit = 1;
+    /* Short words may differ by one letter; longer ones by two ("actif" for
+     * "active"), or by a third of their letters, at most three. */
+    size_t limit = len <= 3 ? 1 : len / 3 > 2 ? len / 3 : 2;
     if (limit > 3) limit = 3;
     const char *best = NULL;
     size_t best_d = limit + 1;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The bad-input corpus: each case in tests/bad/cases/ is the valid tree of
+# tests/bad/base/ with files replaced (tree/) or removed (delete); its
+# `expect` line is "LOCATION: FRAGMENT", and `jade validate` must exit 1
+# and print "LOCATION: error: ...FRAGMENT...". Prints TAP.
+set -u
+jade=$(realpath "$1")
+corpus=$(realpath "$2")
+n=0
+failed=0
+
+report() { # ok|not-ok name [diagnostic...]
+  n=$((n + 1))
+  if [ "$1" = ok ]; then echo "ok $n - $2"; else
+    echo "not ok $n - $2"; failed=$((failed + 1)); shift 2
+    for line in "$@"; do printf '#   %s\n' "$line"; done
+  fi
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+out=$(cd "$corpus/base" && "$jade" validate . 2>&1)
+if [ $? -eq 0 ]; then report ok "the base tree is valid"; else report not-ok "the base tree is valid" "$out"; fi
+
+for dir in "$corpus"/cases/*/; do
+  name=$(basename "$dir")
+  tree="$work/$name"
+  mkdir -p "$tree"
+  cp -a "$corpus/base/." "$tree/"
+  [ -d "$dir/tree" ] && cp -a "$dir/tree/." "$tree/"
+  if [ -f "$dir/delete" ]; then
+    while IFS= read -r f; do [ -n "$f" ] && rm -rf "${tree:?}/$f"; done <"$dir/delete"
+  fi
+  expect=$(head -n 1 "$dir/expect")
+  location=${expect%%: *}
+  fragment=${expect#*: }
+  out=$(cd "$tree" && "$jade" validate . 2>&1)
+  rc=$?
+  if [ $rc -ne 1 ]; then
+    report not-ok "$name" "exit status $rc, expected 1" "$out"
+  elif printf '%s\n' "$out" | grep -F -- "$location: error: " | grep -qF -- "$fragment"; then
+    report ok "$name"
+  else
+    report not-ok "$name" "expected: $location: error: ...$fragment..." "got:" "$out"
+  fi
+done
+echo "1..$n"
+[ $failed -eq 0 ]
