@@ -81,6 +81,9 @@ struct jade_content {
 struct jade_content *jade_content_load(struct jade_source *src, struct jade_diags *diags);
 void jade_content_free(struct jade_content *content);
 
+/* The campaign whose folder is dir, or NULL. */
+struct jade_campaign *jade_content_find_campaign(const struct jade_content *c, const char *dir);
+
 /* Reports a problem at a JSON pointer of a file (line and column found in
  * its text; at_key points at the member's name instead of its value). */
 void jade_content_report(struct jade_diags *d, const struct jade_file *f, enum jade_severity sev,

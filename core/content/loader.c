@@ -406,6 +406,12 @@ static int compare_campaigns(const void *a, const void *b)
     return strcmp(((const struct jade_campaign *)a)->dir, ((const struct jade_campaign *)b)->dir);
 }
 
+struct jade_campaign *jade_content_find_campaign(const struct jade_content *c, const char *dir)
+{
+    struct jade_campaign key = {.dir = dir};
+    return bsearch(&key, c->campaigns, c->n_campaigns, sizeof key, compare_campaigns);
+}
+
 static void index_campaigns(struct jade_content *c)
 {
     size_t n = 0;
@@ -425,9 +431,7 @@ static void index_campaigns(struct jade_content *c)
     for (size_t i = 0; i < c->n_files; i++) {
         struct jade_file *f = &c->files[i];
         if (f->kind != JADE_KIND_POST) continue;
-        struct jade_campaign key = {.dir = f->campaign};
-        struct jade_campaign *cp =
-            bsearch(&key, c->campaigns, c->n_campaigns, sizeof key, compare_campaigns);
+        struct jade_campaign *cp = jade_content_find_campaign(c, f->campaign);
         cp->posts = jade_xrealloc(cp->posts, (cp->n_posts + 1) * sizeof *cp->posts);
         cp->posts[cp->n_posts++] = (struct jade_post){f->post, f, NULL, 0};
     }

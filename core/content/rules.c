@@ -695,9 +695,7 @@ static void attach_texts(struct rules *r)
                            _("unknown language \"%s\" in the file name: name it "
                              "<post>.<language>.txt with a BCP 47 tag such as fr or bm"),
                            f->lang);
-        struct jade_campaign *cp = NULL;
-        for (size_t k = 0; k < c->n_campaigns && !cp; k++)
-            if (strcmp(c->campaigns[k].dir, f->campaign) == 0) cp = &c->campaigns[k];
+        struct jade_campaign *cp = jade_content_find_campaign(c, f->campaign);
         struct jade_post key = {.id = f->post};
         struct jade_post *post =
             cp ? bsearch(&key, cp->posts, cp->n_posts, sizeof key, compare_posts) : NULL;

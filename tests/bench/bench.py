@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""The benchmark table: jade against a peer and against the floor, in the
+same run, on the same synthetic tree (see gen-tree.py).
+
+usage: bench.py BUILD_DIR [--posts N] [--runs R]
+
+Each command runs once to warm the page cache, then R times; the table
+gives the median wall time and the largest peak RSS (from wait4), and
+ratios to the peer and to the floor. Timings on shared machines are noisy:
+read the ratios, which compare runs made minutes apart at most."""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+ap = argparse.ArgumentParser()
+ap.add_argument("build")
+ap.add_argument("--posts", type=int, default=10000)
+ap.add_argument("--runs", type=int, default=5)
+args = ap.parse_args()
+build = os.path.abspath(args.build)
+work = os.path.join(build, "bench")
+jade = os.path.join(build, "core", "jade")
+floor = os.path.join(build, "tests", "bench", "floor-read")
+os.makedirs(work, exist_ok=True)
+
+
+def sh(cmd, **kw):
+    subprocess.run(cmd, shell=True, check=True, **kw)
+
+
+# The tree, and a git repository holding it in one commit, packed as a
+# fetched repository is.
+tree = os.path.join(work, f"tree-{args.posts}")
+if not os.path.exists(os.path.join(tree, ".git")):
+    shutil.rmtree(tree, ignore_errors=True)
+    print(f"generating a tree of {args.posts} posts in {tree} ...", file=sys.stderr)
+    sh(f"python3 {HERE}/gen-tree.py {tree} {args.posts}")
+    sh(f"cd {tree} && git init -q -b main && git add -A && "
+       "git -c user.name=bench -c user.email=bench@localhost commit -qm bench && git gc -q")
+posts = sorted(os.path.join(d, f) for d, _, fs in os.walk(tree) if d.endswith("/posts")
+               for f in fs if f.endswith(".json"))
+n_files = sum(len(fs) for d, _, fs in os.walk(tree) if "/.git" not in d + "/")
+
+# The peer: ajv-cli, schema-only validation of the post files.
+node = os.path.join(work, "node")
+ajv = os.path.join(node, "node_modules", ".bin", "ajv")
+if not os.path.exists(ajv):
+    print("installing ajv-cli with npm ...", file=sys.stderr)
+    sh(f"npm install --silent --prefix {node} ajv-cli@5 ajv-formats@2 >/dev/null")
+ajv_cmd = [ajv, "validate", "--spec=draft7", "-c", "ajv-formats",
+           "-s", os.path.join(ROOT, "schemas", "post.schema.json")]
+for p in posts:
+    ajv_cmd += ["-d", p]
+
+
+def measure(cmd, shell=False):
+    """Median wall seconds and max peak RSS (MiB) over the runs."""
+    walls, rss = [], 0
+    for i in range(args.runs + 1):
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"failed: {cmd if shell else ' '.join(cmd[:6])} ...")
+        if i:  # the first run only warms the cache
+            walls.append(wall)
+            rss = max(rss, usage.ru_maxrss / 1024)
+    return statistics.median(walls), rss
+
+
+rows = []
+jade_dir = measure([jade, "validate", tree])
+ajv_res = measure(ajv_cmd)
+floor_dir = measure([floor, tree])
+jade_git = measure([jade, "validate", "--repo", tree])
+floor_git = measure(f"git -C {tree} archive HEAD | cat >/dev/null", shell=True)
+
+print(f"\njade benchmarks: {args.posts} posts, {n_files} files, median of {args.runs} runs\n")
+print(f"{'what':<44} {'files':>6} {'wall s':>8} {'peak RSS MiB':>13} {'vs ajv':>7} {'vs floor':>9}")
+print("-" * 92)
+
+
+def row(name, files, res, peer=None, base=None):
+    ratio_peer = f"{res[0] / peer[0]:.2f}" if peer else ""
+    ratio_floor = f"{res[0] / base[0]:.2f}" if base else ""
+    print(f"{name:<44} {files:>6} {res[0]:>8.3f} {res[1]:>13.1f} {ratio_peer:>7} {ratio_floor:>9}")
+
+
+row("jade validate DIR (all rules)", n_files, jade_dir, ajv_res, floor_dir)
+row("ajv-cli validate (post schema only)", len(posts), ajv_res)
+row("floor: read every file once (C, 1 thread)", n_files, floor_dir)
+row("jade validate --repo (commit, packed)", n_files, jade_git, ajv_res, floor_git)
+row("floor: git archive HEAD | cat", n_files, floor_git)
+print("\ntargets: jade <= ajv (vs ajv <= 1.00), <= 2x the floor (vs floor <= 2.00), "
+      "peak RSS below ajv's")
