@@ -84,17 +84,6 @@ static const char *str(const json_t *j, const char *key)
     return json_string_value(json_object_get(j, key));
 }
 
-static char *ptr_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *ptr_of(const char *fmt, ...)
-{
-    struct jade_buf b = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    jade_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    return jade_buf_steal(&b);
-}
-
 static const char **index_keys(const json_t *index, size_t *n)
 {
     *n = json_object_size(index);
@@ -137,7 +126,7 @@ static void check_languages(struct rules *r, const struct jade_file *f, const ch
                             const json_t *list)
 {
     for (size_t i = 0; i < json_array_size(list); i++) {
-        char *p = ptr_of("%s/%zu", base, i);
+        char *p = jade_xasprintf("%s/%zu", base, i);
         check_language(r, f, p, json_string_value(json_array_get(list, i)));
         free(p);
     }
@@ -175,8 +164,8 @@ static json_t *build_index(struct rules *r, const struct jade_file *f, const cha
         const char *id = str(json_array_get(list, i), "id");
         json_t *first = json_object_get(index, id);
         if (first) {
-            char *p = ptr_of("/%s/%zu/id", key, i);
-            char *fp = ptr_of("/%s/%lld/id", key, (long long)json_integer_value(first));
+            char *p = jade_xasprintf("/%s/%zu/id", key, i);
+            char *fp = jade_xasprintf("/%s/%lld/id", key, (long long)json_integer_value(first));
             int line, col;
             size_t off = jade_json_locate(f->text, f->len, fp, false);
             jade_utf8_line_col(f->text, f->len, off, &line, &col);
@@ -202,6 +191,23 @@ static const json_t *lookup(const struct jade_file *f, const char *key, const js
 
 /* ---- programme, regions, people, channels ------------------------------ */
 
+static void report_missing(struct rules *r, const char *name)
+{
+    jade_diags_add(r->d, JADE_ERROR, r->c->programme->display, 0, 0, NULL,
+                   _("%s is missing beside jade.json"), name);
+}
+
+static void report_unknown_network(struct rules *r, const struct jade_file *f, const char *pointer,
+                                   const char *name)
+{
+    const char *hint = jade_suggest(name, jade_networks, 7);
+    if (hint)
+        jade_content_report(r->d, f, JADE_ERROR, pointer, false,
+                            _("unknown network \"%s\" (did you mean \"%s\"?)"), name, hint);
+    else
+        jade_content_report(r->d, f, JADE_ERROR, pointer, false, _("unknown network \"%s\""), name);
+}
+
 static void check_programme(struct rules *r)
 {
     const struct jade_file *f = r->c->programme;
@@ -221,8 +227,8 @@ static void check_programme(struct rules *r)
     for (size_t i = 0; i < json_array_size(blackouts); i++) {
         const json_t *b = json_array_get(blackouts, i);
         struct jade_time from, to;
-        char *pf = ptr_of("/policy/blackouts/%zu/from", i);
-        char *pt = ptr_of("/policy/blackouts/%zu/to", i);
+        char *pf = jade_xasprintf("/policy/blackouts/%zu/from", i);
+        char *pt = jade_xasprintf("/policy/blackouts/%zu/to", i);
         bool ok = check_time(r, f, pf, str(b, "from"), &from);
         ok &= check_time(r, f, pt, str(b, "to"), &to);
         int64_t a, z;
@@ -239,8 +245,7 @@ static void check_regions(struct rules *r)
 {
     const struct jade_file *f = r->c->regions;
     if (!f) {
-        jade_diags_add(r->d, JADE_ERROR, r->c->programme->display, 0, 0, NULL,
-                       _("regions.json is missing beside jade.json"));
+        report_missing(r, "regions.json");
         return;
     }
     r->c->region_index = build_index(r, f, "regions", _("region"));
@@ -248,10 +253,10 @@ static void check_regions(struct rules *r)
     const json_t *list = json_object_get(f->json, "regions");
     for (size_t i = 0; i < json_array_size(list); i++) {
         const json_t *reg = json_array_get(list, i);
-        char *p = ptr_of("/regions/%zu/languages", i);
+        char *p = jade_xasprintf("/regions/%zu/languages", i);
         check_languages(r, f, p, json_object_get(reg, "languages"));
         free(p);
-        p = ptr_of("/regions/%zu/timezone", i);
+        p = jade_xasprintf("/regions/%zu/timezone", i);
         check_timezone(r, f, p, str(reg, "timezone"));
         free(p);
     }
@@ -277,8 +282,7 @@ static void check_people(struct rules *r)
 {
     const struct jade_file *f = r->c->people;
     if (!f) {
-        jade_diags_add(r->d, JADE_ERROR, r->c->programme->display, 0, 0, NULL,
-                       _("people.json is missing beside jade.json"));
+        report_missing(r, "people.json");
         return;
     }
     r->c->ambassador_index = build_index(r, f, "ambassadors", _("ambassador"));
@@ -289,23 +293,23 @@ static void check_people(struct rules *r)
         const json_t *list = json_object_get(f->json, kinds[k]);
         for (size_t i = 0; i < json_array_size(list); i++) {
             const json_t *person = json_array_get(list, i);
-            char *p = ptr_of("/%s/%zu/name", kinds[k], i);
+            char *p = jade_xasprintf("/%s/%zu/name", kinds[k], i);
             if (looks_like_contact(str(person, "name")))
                 jade_content_report(r->d, f, JADE_ERROR, p, false,
                                     _("this looks like an e-mail address or a phone number: "
                                       "people.json holds names only"));
             free(p);
             if (k == 0) {
-                p = ptr_of("/ambassadors/%zu/region", i);
+                p = jade_xasprintf("/ambassadors/%zu/region", i);
                 check_ref(r, f, p, str(person, "region"), r->c->region_index, _("region"));
                 free(p);
-                p = ptr_of("/ambassadors/%zu/languages", i);
+                p = jade_xasprintf("/ambassadors/%zu/languages", i);
                 check_languages(r, f, p, json_object_get(person, "languages"));
                 free(p);
             } else {
                 const json_t *regions = json_object_get(person, "regions");
                 for (size_t j = 0; j < json_array_size(regions); j++) {
-                    p = ptr_of("/coaches/%zu/regions/%zu", i, j);
+                    p = jade_xasprintf("/coaches/%zu/regions/%zu", i, j);
                     check_ref(r, f, p, json_string_value(json_array_get(regions, j)),
                               r->c->region_index, _("region"));
                     free(p);
@@ -321,7 +325,7 @@ static void check_region_list(struct rules *r, const struct jade_file *f, const 
 {
     for (size_t i = 0; i < json_array_size(list); i++) {
         const char *id = json_string_value(json_array_get(list, i));
-        char *p = ptr_of("%s/%zu", base, i);
+        char *p = jade_xasprintf("%s/%zu", base, i);
         if (id && strcmp(id, "all") == 0) {
             if (json_array_size(list) > 1)
                 jade_content_report(r->d, f, JADE_ERROR, p, false,
@@ -337,8 +341,7 @@ static void check_channels(struct rules *r)
 {
     const struct jade_file *f = r->c->channels;
     if (!f) {
-        jade_diags_add(r->d, JADE_ERROR, r->c->programme->display, 0, 0, NULL,
-                       _("channels.json is missing beside jade.json"));
+        report_missing(r, "channels.json");
         return;
     }
     r->c->channel_index = build_index(r, f, "channels", _("channel"));
@@ -348,20 +351,17 @@ static void check_channels(struct rules *r)
         const json_t *ch = json_array_get(list, i);
         const char *network = str(ch, "network");
         if (network && !jade_network_known(network)) {
-            char *p = ptr_of("/channels/%zu/network", i);
-            const char *hint = jade_suggest(network, jade_networks, 7);
-            jade_content_report(r->d, f, JADE_ERROR, p, false, _("unknown network \"%s\"%s%s%s"),
-                                network, hint ? _(" (did you mean \"") : "", hint ? hint : "",
-                                hint ? "\"?)" : "");
+            char *p = jade_xasprintf("/channels/%zu/network", i);
+            report_unknown_network(r, f, p, network);
             free(p);
         }
-        char *p = ptr_of("/channels/%zu/regions", i);
+        char *p = jade_xasprintf("/channels/%zu/regions", i);
         check_region_list(r, f, p, json_object_get(ch, "regions"));
         free(p);
-        p = ptr_of("/channels/%zu/languages", i);
+        p = jade_xasprintf("/channels/%zu/languages", i);
         check_languages(r, f, p, json_object_get(ch, "languages"));
         free(p);
-        p = ptr_of("/channels/%zu/timezone", i);
+        p = jade_xasprintf("/channels/%zu/timezone", i);
         check_timezone(r, f, p, str(ch, "timezone"));
         free(p);
     }
@@ -453,7 +453,7 @@ static void check_campaign(struct rules *r, struct jade_campaign *cp, json_t *ca
     check_region_list(r, f, "/regions", json_object_get(f->json, "regions"));
     const json_t *coaches = json_object_get(f->json, "coaches");
     for (size_t i = 0; i < json_array_size(coaches); i++) {
-        char *p = ptr_of("/coaches/%zu", i);
+        char *p = jade_xasprintf("/coaches/%zu", i);
         check_ref(r, f, p, json_string_value(json_array_get(coaches, i)), r->c->coach_index,
                   _("coach"));
         free(p);
@@ -469,7 +469,7 @@ static void check_media(struct rules *r, const struct jade_campaign *cp,
         const json_t *m = json_array_get(media, i);
         const char *file = str(m, "file");
         if (!file) continue;
-        char *p = ptr_of("/media/%zu/file", i);
+        char *p = jade_xasprintf("/media/%zu/file", i);
         bool leaves = file[0] == '/' || strcmp(file, "..") == 0 || strncmp(file, "../", 3) == 0 ||
                       strstr(file, "/../") ||
                       (strlen(file) >= 3 && !strcmp(file + strlen(file) - 3, "/.."));
@@ -509,7 +509,7 @@ static void check_media(struct rules *r, const struct jade_campaign *cp,
         const char *lang;
         const json_t *alt;
         json_object_foreach ((json_t *)json_object_get(m, "alt"), lang, alt) {
-            char *pa = ptr_of("/media/%zu/alt", i);
+            char *pa = jade_xasprintf("/media/%zu/alt", i);
             struct jade_buf pb = {0};
             jade_buf_puts(&pb, pa);
             jade_json_pointer_push(&pb, lang);
@@ -565,7 +565,7 @@ static void check_schedule(struct rules *r, const struct jade_post *post, const 
     }
     const json_t *at = json_object_get(sched, "at");
     for (size_t i = 0; i < json_array_size(at); i++) {
-        char *p = ptr_of("/schedule/at/%zu", i);
+        char *p = jade_xasprintf("/schedule/at/%zu", i);
         struct jade_time t;
         if (!check_time(r, f, p, json_string_value(json_array_get(at, i)), &t)) {
             free(p);
@@ -614,7 +614,7 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
                             post->id);
     const json_t *authors = json_object_get(j, "authors");
     for (size_t i = 0; i < json_array_size(authors); i++) {
-        char *p = ptr_of("/authors/%zu", i);
+        char *p = jade_xasprintf("/authors/%zu", i);
         check_ref(r, f, p, json_string_value(json_array_get(authors, i)), r->c->ambassador_index,
                   _("ambassador"));
         free(p);
@@ -628,7 +628,7 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
         if (list_has(campaign_regions, "all") || list_has(campaign_regions, reg) ||
             !json_object_get(r->c->region_index ? r->c->region_index : json_null(), reg))
             continue;
-        char *p = ptr_of("/regions/%zu", i);
+        char *p = jade_xasprintf("/regions/%zu", i);
         jade_content_report(r->d, f, JADE_ERROR, p, false,
                             _("region \"%s\" is not one of the campaign's regions"), reg);
         free(p);
@@ -637,11 +637,8 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
     for (size_t i = 0; i < json_array_size(networks); i++) {
         const char *name = json_string_value(json_array_get(networks, i));
         if (!name || jade_network_known(name)) continue;
-        char *p = ptr_of("/networks/%zu", i);
-        const char *hint = jade_suggest(name, jade_networks, 7);
-        jade_content_report(r->d, f, JADE_ERROR, p, false, _("unknown network \"%s\"%s%s%s"), name,
-                            hint ? _(" (did you mean \"") : "", hint ? hint : "",
-                            hint ? "\"?)" : "");
+        char *p = jade_xasprintf("/networks/%zu", i);
+        report_unknown_network(r, f, p, name);
         free(p);
     }
     check_media(r, cp, post, files_by_path);

@@ -4,6 +4,7 @@
 
 #include "content/schema.h"
 #include "util/buf.h"
+#include "util/embedded.h"
 
 #include <stdlib.h>
 
@@ -173,8 +174,23 @@ static void if_then_reports_the_branch(void)
     free(e);
 }
 
+static void every_shipped_schema_compiles(void)
+{
+    size_t count = 0;
+    for (const struct jade_embedded *e = jade_embedded_schemas; e->name; e++, count++) {
+        struct jade_buf err = {0};
+        struct jade_schema *s = compile(e->data, &err);
+        if (!s) printf("# %s: %s\n", e->name, jade_buf_str(&err));
+        CHECK(s != NULL);
+        jade_schema_free(s);
+        jade_buf_free(&err);
+    }
+    CHECK_INT_EQ(count, 7); /* six content kinds and the service configuration */
+}
+
 int main(void)
 {
+    RUN(every_shipped_schema_compiles);
     RUN(unsupported_keyword_is_refused);
     RUN(unsupported_format_is_refused);
     RUN(remote_ref_is_refused);
