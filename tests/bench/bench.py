@@ -43,7 +43,8 @@ if not os.path.exists(os.path.join(tree, ".git")):
     print(f"generating a tree of {args.posts} posts in {tree} ...", file=sys.stderr)
     sh(f"python3 {HERE}/gen-tree.py {tree} {args.posts}")
     sh(f"cd {tree} && git init -q -b main && git add -A && "
-       "git -c user.name=bench -c user.email=bench@localhost commit -qm bench && git gc -q")
+       "git -c gc.auto=0 -c user.name=bench -c user.email=bench@localhost commit -qm bench && "
+       "git gc -q")
 posts = sorted(os.path.join(d, f) for d, _, fs in os.walk(tree) if d.endswith("/posts")
                for f in fs if f.endswith(".json"))
 n_files = sum(len(fs) for d, _, fs in os.walk(tree) if "/.git" not in d + "/")
@@ -61,19 +62,24 @@ for p in posts:
 
 
 def measure(cmd, shell=False):
-    """Median wall seconds and max peak RSS (MiB) over the runs."""
+    """Median wall seconds and max peak RSS (MiB) over the runs. Peak RSS
+    comes from GNU time, not from our own wait4: a child forked from this
+    Python process would count Python's memory as its own."""
+    rss_file = os.path.join(work, "rss")
+    if shell:
+        cmd = ["bash", "-c", cmd]
     walls, rss = [], 0
     for i in range(args.runs + 1):
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wall = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit(f"failed: {cmd if shell else ' '.join(cmd[:6])} ...")
+        if done.returncode != 0:
+            sys.exit(f"failed: {' '.join(cmd[:6])} ...")
         if i:  # the first run only warms the cache
             walls.append(wall)
-            rss = max(rss, usage.ru_maxrss / 1024)
+            with open(rss_file) as f:
+                rss = max(rss, int(f.read().split()[-1]) / 1024)
     return statistics.median(walls), rss
 
 
