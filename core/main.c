@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     {"validate", jade_cmd_validate, N_("check a content tree (a folder or a git commit)")},
+    {"plan", jade_cmd_plan, N_("list the occurrences to come (table, JSON, CSV, iCalendar)")},
 };
 
 static void usage(FILE *out)

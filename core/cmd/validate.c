@@ -3,6 +3,7 @@
  * jade validate [DIR | --repo PATH-OR-URL [--ref REF] [--path SUBDIR]]
  *               [--format text|json] */
 #include "cmd.h"
+#include "common.h"
 
 #include "../content/content.h"
 #include "../source/source.h"
@@ -26,24 +27,17 @@ static void usage(FILE *out)
 
 int jade_cmd_validate(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"repo", required_argument, NULL, 'r'}, {"ref", required_argument, NULL, 'R'},
-        {"path", required_argument, NULL, 'p'}, {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
-    const char *repo = NULL, *ref = NULL, *path = NULL, *format = "text";
+    static const struct option options[] = {JADE_SOURCE_OPTIONS,
+                                            {"format", required_argument, NULL, 'f'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    struct jade_source_opts so = {0};
+    const char *format = "text";
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (jade_source_opts_take(&so, opt, optarg)) continue;
         switch (opt) {
-        case 'r':
-            repo = optarg;
-            break;
-        case 'R':
-            ref = optarg;
-            break;
-        case 'p':
-            path = optarg;
-            break;
         case 'f':
             format = optarg;
             break;
@@ -60,20 +54,9 @@ int jade_cmd_validate(int argc, char **argv)
         fprintf(stderr, _("jade validate: unknown format \"%s\" (text or json)\n"), format);
         return JADE_EXIT_USAGE;
     }
-    if (argc - optind > 1 || (repo && argc - optind == 1) || (!repo && (ref || path))) {
-        fputs(_("jade validate: give either a folder or --repo (with --ref and --path)\n"), stderr);
-        usage(stderr);
-        return JADE_EXIT_USAGE;
-    }
     struct jade_source *src = NULL;
-    struct jade_buf err = {0};
-    int rc = repo ? jade_source_open_git(repo, ref, path, &src, &err)
-                  : jade_source_open_dir(optind < argc ? argv[optind] : ".", &src, &err);
-    if (rc != 0) {
-        fprintf(stderr, "jade validate: %s\n", jade_buf_str(&err));
-        jade_buf_free(&err);
-        return JADE_EXIT_USAGE;
-    }
+    int rc = jade_source_opts_open(&so, "validate", argc, argv, optind, &src);
+    if (rc != JADE_EXIT_OK) return rc;
     struct jade_diags diags = {0};
     struct jade_content *content = jade_content_load(src, &diags);
     jade_diags_sort(&diags);

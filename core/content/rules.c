@@ -5,6 +5,8 @@
  * checked (its own errors already say what to fix). */
 #include "content.h"
 
+#include "../plan/plan.h"
+
 #include "../util/buf.h"
 #include "../util/i18n.h"
 #include "../util/jsonpos.h"
@@ -67,8 +69,7 @@ bool jade_network_known(const char *name)
 struct rules {
     struct jade_content *c;
     struct jade_diags *d;
-    const char *programme_tz;   /* NULL when jade.json is unusable */
-    int quiet_start, quiet_end; /* minutes; -1 when there are no quiet hours */
+    struct jade_policy policy; /* policy.timezone is NULL when unusable */
 };
 
 /* A file the rules can read: it parsed to an object. Files with schema
@@ -181,14 +182,6 @@ static json_t *build_index(struct rules *r, const struct jade_file *f, const cha
     return index;
 }
 
-static const json_t *lookup(const struct jade_file *f, const char *key, const json_t *index,
-                            const char *id)
-{
-    const json_t *pos = index ? json_object_get(index, id) : NULL;
-    if (!pos) return NULL;
-    return json_array_get(json_object_get(f->json, key), (size_t)json_integer_value(pos));
-}
-
 /* ---- programme, regions, people, channels ------------------------------ */
 
 static void report_missing(struct rules *r, const char *name)
@@ -211,18 +204,9 @@ static void report_unknown_network(struct rules *r, const struct jade_file *f, c
 static void check_programme(struct rules *r)
 {
     const struct jade_file *f = r->c->programme;
-    r->quiet_start = r->quiet_end = -1;
     if (!usable(f)) return;
-    const char *tz = str(f->json, "timezone");
-    check_timezone(r, f, "/timezone", tz);
-    if (jade_tz_exists(tz)) r->programme_tz = tz;
+    check_timezone(r, f, "/timezone", str(f->json, "timezone"));
     const json_t *policy = json_object_get(f->json, "policy");
-    const json_t *quiet = json_object_get(policy, "quiet_hours");
-    if (json_array_size(quiet) == 2 &&
-        jade_time_parse_hhmm(json_string_value(json_array_get(quiet, 0)), &r->quiet_start) == 0 &&
-        jade_time_parse_hhmm(json_string_value(json_array_get(quiet, 1)), &r->quiet_end) == 0 &&
-        r->quiet_start == r->quiet_end)
-        r->quiet_start = r->quiet_end = -1; /* an empty span */
     const json_t *blackouts = json_object_get(policy, "blackouts");
     for (size_t i = 0; i < json_array_size(blackouts); i++) {
         const json_t *b = json_array_get(blackouts, i);
@@ -232,8 +216,8 @@ static void check_programme(struct rules *r)
         bool ok = check_time(r, f, pf, str(b, "from"), &from);
         ok &= check_time(r, f, pt, str(b, "to"), &to);
         int64_t a, z;
-        if (ok && r->programme_tz && jade_time_to_unix(&from, r->programme_tz, &a) == 0 &&
-            jade_time_to_unix(&to, r->programme_tz, &z) == 0 && z <= a)
+        if (ok && r->policy.timezone && jade_time_to_unix(&from, r->policy.timezone, &a) == 0 &&
+            jade_time_to_unix(&to, r->policy.timezone, &z) == 0 && z <= a)
             jade_content_report(r->d, f, JADE_ERROR, pt, false,
                                 _("the blackout ends before it starts"));
         free(pf);
@@ -367,61 +351,16 @@ static void check_channels(struct rules *r)
     }
 }
 
-/* ---- targeting (shared with the planner's rules) ---------------------- */
-
 static bool list_has(const json_t *list, const char *s)
 {
-    for (size_t i = 0; i < json_array_size(list); i++)
-        if (s && json_string_value(json_array_get(list, i)) &&
+    for (size_t i = 0; s && i < json_array_size(list); i++)
+        if (json_string_value(json_array_get(list, i)) &&
             strcmp(json_string_value(json_array_get(list, i)), s) == 0)
             return true;
     return false;
 }
 
-static bool regions_meet(const json_t *a, const json_t *b)
-{
-    if (list_has(a, "all") || list_has(b, "all")) return true;
-    for (size_t i = 0; i < json_array_size(a); i++)
-        if (list_has(b, json_string_value(json_array_get(a, i)))) return true;
-    return false;
-}
-
-/* The time zone a channel publishes in: its own, its first region's, the
- * programme's. */
-static const char *channel_timezone(const struct rules *r, const json_t *ch)
-{
-    const char *tz = str(ch, "timezone");
-    if (jade_tz_exists(tz)) return tz;
-    const json_t *regions = json_object_get(ch, "regions");
-    const json_t *first = lookup(r->c->regions, "regions", r->c->region_index,
-                                 json_string_value(json_array_get(regions, 0)));
-    tz = first ? str(first, "timezone") : NULL;
-    return jade_tz_exists(tz) ? tz : r->programme_tz;
-}
-
-static bool channel_reads(const struct rules *r, const json_t *ch, const char *lang)
-{
-    const json_t *langs = json_object_get(ch, "languages");
-    if (langs) return list_has(langs, lang);
-    const json_t *regions = json_object_get(ch, "regions");
-    const json_t *all = json_object_get(r->c->regions->json, "regions");
-    for (size_t i = 0; i < json_array_size(all); i++) {
-        const json_t *reg = json_array_get(all, i);
-        if ((list_has(regions, "all") || list_has(regions, str(reg, "id"))) &&
-            list_has(json_object_get(reg, "languages"), lang))
-            return true;
-    }
-    return false;
-}
-
 /* ---- campaigns and posts ---------------------------------------------- */
-
-static bool in_quiet_hours(const struct rules *r, int minutes)
-{
-    if (r->quiet_start < 0) return false;
-    if (r->quiet_start < r->quiet_end) return minutes >= r->quiet_start && minutes < r->quiet_end;
-    return minutes >= r->quiet_start || minutes < r->quiet_end;
-}
 
 static void check_campaign(struct rules *r, struct jade_campaign *cp, json_t *campaign_ids,
                            int64_t window[2])
@@ -443,11 +382,12 @@ static void check_campaign(struct rules *r, struct jade_campaign *cp, json_t *ca
     else
         json_object_set_new(campaign_ids, cp->id, json_string(f->display));
     const json_t *w = json_object_get(f->json, "window");
-    struct jade_time start, end;
-    bool ok = check_time(r, f, "/window/start", str(w, "start"), &start);
-    ok &= check_time(r, f, "/window/end", str(w, "end"), &end);
-    if (ok && r->programme_tz && jade_time_to_unix(&start, r->programme_tz, &window[0]) == 0 &&
-        jade_time_to_unix(&end, r->programme_tz, &window[1]) == 0 && window[1] <= window[0])
+    struct jade_time t;
+    bool ok = check_time(r, f, "/window/start", str(w, "start"), &t);
+    ok &= !str(w, "end") || check_time(r, f, "/window/end", str(w, "end"), &t);
+    if (!ok || jade_campaign_window(&r->policy, f->json, &window[0], &window[1]) != 0)
+        window[0] = window[1] = 0;
+    else if (window[1] <= window[0])
         jade_content_report(r->d, f, JADE_ERROR, "/window/end", false,
                             _("the campaign window ends before it starts"));
     check_region_list(r, f, "/regions", json_object_get(f->json, "regions"));
@@ -522,83 +462,112 @@ static void check_media(struct rules *r, const struct jade_campaign *cp,
     }
 }
 
-/* The channels a post reaches: regions meet, network passes the filter. */
-static size_t post_channels(const struct rules *r, const json_t *post, const json_t *campaign,
-                            const json_t **out, size_t max)
+static void report_quiet(struct rules *r, const struct jade_file *f, const char *pointer,
+                         const char *when, const char *channel)
 {
-    if (!usable(r->c->channels)) return 0;
-    const json_t *regions = json_object_get(post, "regions");
-    if (!regions) regions = json_object_get(campaign, "regions");
-    const json_t *networks = json_object_get(post, "networks");
-    const json_t *list = json_object_get(r->c->channels->json, "channels");
-    size_t n = 0;
-    for (size_t i = 0; i < json_array_size(list) && n < max; i++) {
-        const json_t *ch = json_array_get(list, i);
-        if (!regions_meet(json_object_get(ch, "regions"), regions)) continue;
-        if (networks && !list_has(networks, str(ch, "network"))) continue;
-        out[n++] = ch;
-    }
-    return n;
+    const struct jade_policy *p = &r->policy;
+    jade_content_report(r->d, f, JADE_ERROR, pointer, false,
+                        _("%s falls in the quiet hours (%02d:%02d-%02d:%02d local time%s%s)"), when,
+                        p->quiet_start / 60, p->quiet_start % 60, p->quiet_end / 60,
+                        p->quiet_end % 60, channel ? _(" on channel ") : "",
+                        channel ? channel : "");
 }
 
-static void check_schedule(struct rules *r, const struct jade_post *post, const json_t *campaign,
-                           const int64_t window[2], const json_t **channels, size_t n_channels)
+/* An "at" list: each time parses, is not in the quiet hours of any channel
+ * the post reaches, and falls in the campaign window. */
+static void check_at(struct rules *r, const struct jade_file *f, const json_t *at,
+                     const int64_t window[2], const json_t **channels, size_t n_channels)
 {
-    const struct jade_file *f = post->file;
-    const json_t *sched = json_object_get(f->json, "schedule");
-    if (json_object_get(sched, "at") && json_object_get(sched, "rrule")) {
-        jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", true,
-                            _("a schedule has either \"at\" or \"rrule\", not both"));
-        return;
-    }
-    const char *rule = str(sched, "rrule");
-    if (rule) {
-        struct icalrecurrencetype rt = icalrecurrencetype_from_string(rule);
-        icalerror_clear_errno();
-        if (rt.freq == ICAL_NO_RECURRENCE)
-            jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", false,
-                                _("not a valid RFC 5545 recurrence rule: \"%s\""), rule);
-        struct jade_time t;
-        if (str(sched, "start")) check_time(r, f, "/schedule/start", str(sched, "start"), &t);
-        if (str(sched, "until")) check_time(r, f, "/schedule/until", str(sched, "until"), &t);
-        return;
-    }
-    const json_t *at = json_object_get(sched, "at");
     for (size_t i = 0; i < json_array_size(at); i++) {
         char *p = jade_xasprintf("/schedule/at/%zu", i);
+        const char *s = json_string_value(json_array_get(at, i));
         struct jade_time t;
-        if (!check_time(r, f, p, json_string_value(json_array_get(at, i)), &t)) {
+        if (!check_time(r, f, p, s, &t)) {
             free(p);
             continue;
         }
-        /* Quiet hours are local to each channel the post reaches. */
-        bool quiet = false;
-        if (!t.has_offset) {
-            quiet = in_quiet_hours(r, t.hour * 60 + t.minute);
-        } else {
+        if (!t.has_offset && jade_policy_quiet(&r->policy, t.hour * 60 + t.minute)) {
+            report_quiet(r, f, p, s, NULL);
+        } else if (t.has_offset) {
             int64_t when;
             jade_time_to_unix(&t, NULL, &when);
-            for (size_t k = 0; k < n_channels && !quiet; k++) {
-                struct jade_time local;
-                const char *tz = channel_timezone(r, channels[k]);
-                if (tz && jade_time_from_unix(when, tz, &local) == 0)
-                    quiet = in_quiet_hours(r, local.hour * 60 + local.minute);
+            for (size_t k = 0; k < n_channels; k++) {
+                const char *tz = jade_channel_timezone(r->c, &r->policy, channels[k]);
+                if (jade_policy_quiet(&r->policy, jade_local_minute(when, tz))) {
+                    report_quiet(r, f, p, s, str(channels[k], "id"));
+                    break;
+                }
             }
         }
-        if (quiet)
-            jade_content_report(r->d, f, JADE_ERROR, p, false,
-                                _("%s falls in the quiet hours (%02d:%02d-%02d:%02d local time)"),
-                                json_string_value(json_array_get(at, i)), r->quiet_start / 60,
-                                r->quiet_start % 60, r->quiet_end / 60, r->quiet_end % 60);
         int64_t when;
-        if (window[1] > window[0] && r->programme_tz &&
-            jade_time_to_unix(&t, r->programme_tz, &when) == 0 &&
+        if (window[1] > window[0] && r->policy.timezone &&
+            jade_time_to_unix(&t, r->policy.timezone, &when) == 0 &&
             (when < window[0] || when > window[1]))
             jade_content_report(r->d, f, JADE_WARNING, p, false,
                                 _("outside the campaign window: this time will not be published"));
         free(p);
     }
-    (void)campaign;
+}
+
+/* A rule: it parses, and what it yields in the campaign window (the first
+ * JADE_OPEN_WINDOW_DAYS of an open-ended one) on each channel the post
+ * reaches stays out of the quiet hours and under the cap. */
+static void check_rule(struct rules *r, const struct jade_file *f, const json_t *sched,
+                       const int64_t window[2], const json_t **channels, size_t n_channels)
+{
+    const char *rule = str(sched, "rrule");
+    struct icalrecurrencetype rt = icalrecurrencetype_from_string(rule);
+    icalerror_clear_errno();
+    if (rt.freq == ICAL_NO_RECURRENCE) {
+        jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", false,
+                            _("not a valid RFC 5545 recurrence rule: \"%s\""), rule);
+        return;
+    }
+    struct jade_time t;
+    bool ok = !str(sched, "start") || check_time(r, f, "/schedule/start", str(sched, "start"), &t);
+    ok &= !str(sched, "until") || check_time(r, f, "/schedule/until", str(sched, "until"), &t);
+    if (!ok || !str(sched, "start") || window[1] <= window[0] || !r->policy.timezone) return;
+    int64_t hi = window[1] == INT64_MAX ? window[0] + JADE_OPEN_WINDOW_DAYS * 86400LL : window[1];
+    const char *programme_tz = r->policy.timezone;
+    for (size_t k = 0; k < (n_channels ? n_channels : 1); k++) {
+        const char *tz =
+            n_channels ? jade_channel_timezone(r->c, &r->policy, channels[k]) : programme_tz;
+        int64_t *times;
+        size_t n;
+        struct jade_buf err = {0};
+        if (jade_schedule_expand(sched, tz, window[0], hi, &times, &n, &err) != 0) {
+            jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", false, "%s",
+                                jade_buf_str(&err));
+            jade_buf_free(&err);
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!jade_policy_quiet(&r->policy, jade_local_minute(times[i], tz))) continue;
+            char local[40];
+            jade_format_local(times[i], tz, local);
+            local[16] = '\0';
+            char *what = jade_xasprintf(_("the rule gives %s, which"), local);
+            report_quiet(r, f, "/schedule/rrule", what, n_channels ? str(channels[k], "id") : NULL);
+            free(what);
+            free(times);
+            return;
+        }
+        free(times);
+    }
+}
+
+static void check_schedule(struct rules *r, const struct jade_post *post, const int64_t window[2],
+                           const json_t **channels, size_t n_channels)
+{
+    const struct jade_file *f = post->file;
+    const json_t *sched = json_object_get(f->json, "schedule");
+    if (json_object_get(sched, "at") && json_object_get(sched, "rrule"))
+        jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", true,
+                            _("a schedule has either \"at\" or \"rrule\", not both"));
+    else if (str(sched, "rrule"))
+        check_rule(r, f, sched, window, channels, n_channels);
+    else
+        check_at(r, f, json_object_get(sched, "at"), window, channels, n_channels);
 }
 
 static void check_post(struct rules *r, const struct jade_campaign *cp, struct jade_post *post,
@@ -645,8 +614,8 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
 
     enum { MAX_TARGETS = 256 };
     const json_t *channels[MAX_TARGETS];
-    size_t n_channels = campaign ? post_channels(r, j, campaign, channels, MAX_TARGETS) : 0;
-    check_schedule(r, post, campaign, window, channels, n_channels);
+    size_t n_channels = campaign ? jade_post_channels(r->c, j, campaign, channels, MAX_TARGETS) : 0;
+    check_schedule(r, post, window, channels, n_channels);
 
     if (post->n_texts == 0)
         jade_content_report(r->d, f, JADE_ERROR, "/id", false,
@@ -663,7 +632,7 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
     for (size_t t = 0; can_target && n_channels && t < post->n_texts; t++) {
         bool read = false;
         for (size_t k = 0; k < n_channels && !read; k++)
-            read = channel_reads(r, channels[k], post->texts[t].lang);
+            read = jade_channel_language_rank(r->c, channels[k], post->texts[t].lang) >= 0;
         if (!read)
             jade_diags_add(r->d, JADE_WARNING, post->texts[t].file->display, 0, 0, NULL,
                            _("no channel this post reaches reads \"%s\": this text will not be "
@@ -715,7 +684,8 @@ static void attach_texts(struct rules *r)
 
 void jade_content_check_rules(struct jade_content *c, struct jade_diags *d)
 {
-    struct rules r = {c, d, NULL, -1, -1};
+    struct rules r = {c, d, {0}};
+    jade_policy_read(c, &r.policy);
     check_programme(&r);
     check_regions(&r);
     check_people(&r);
@@ -736,4 +706,5 @@ void jade_content_check_rules(struct jade_content *c, struct jade_diags *d)
     }
     json_decref(campaign_ids);
     json_decref(files_by_path);
+    jade_policy_free(&r.policy);
 }

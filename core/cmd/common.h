@@ -1,0 +1,32 @@
+/* common.h - what subcommands share: the content source options
+ * (DIR | --repo PATH-OR-URL [--ref REF] [--path SUBDIR]) and loading. */
+#ifndef JADE_CMD_COMMON_H
+#define JADE_CMD_COMMON_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+struct jade_source;
+struct jade_content;
+struct jade_diags;
+
+struct jade_source_opts {
+    const char *repo, *ref, *path, *dir;
+};
+
+/* The long options of a source, for getopt_long tables. */
+#define JADE_SOURCE_OPTIONS                                                                        \
+    {"repo", required_argument, NULL, 'r'}, {"ref", required_argument, NULL, 'R'},                 \
+    {                                                                                              \
+        "path", required_argument, NULL, 'p'                                                       \
+    }
+
+/* Takes a getopt result that is a source option; false if it is not one. */
+bool jade_source_opts_take(struct jade_source_opts *o, int opt, const char *arg);
+
+/* Checks the options (and the one positional folder, if any) and opens the
+ * source. On a usage error prints it, naming cmd, and returns 2. */
+int jade_source_opts_open(struct jade_source_opts *o, const char *cmd, int argc, char **argv,
+                          int optind_now, struct jade_source **src);
+
+#endif
