@@ -50,11 +50,22 @@ struct jade_text {
     struct jade_file *file;
 };
 
+/* A rule's times in one zone over [lo, hi], as validation expanded them;
+ * the planner reuses them rather than expanding the rule again. */
+struct jade_times {
+    const char *tz; /* points into the snapshot */
+    int64_t lo, hi;
+    int64_t *times;
+    size_t n;
+};
+
 struct jade_post {
     const char *id;
     struct jade_file *file;
     struct jade_text *texts;
     size_t n_texts;
+    struct jade_times *expanded;
+    size_t n_expanded;
 };
 
 struct jade_campaign {

@@ -14,14 +14,13 @@
 #include "../util/embedded.h"
 #include "../util/i18n.h"
 #include "../util/jsonpos.h"
+#include "../util/parallel.h"
 #include "../util/suggest.h"
 #include "../util/utf8.h"
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
 static const char *const schema_names[] = {
     [JADE_KIND_PROGRAMME] = "jade.schema.json",    [JADE_KIND_REGIONS] = "regions.schema.json",
@@ -185,7 +184,6 @@ struct check_job {
     struct jade_diags *file_diags; /* one list per file: no locking */
     struct jade_schema *schemas[JADE_KIND_POST + 1];
     const struct jade_secret_scanner *secrets;
-    atomic_size_t next;
 };
 
 struct schema_error_ctx {
@@ -250,7 +248,7 @@ static void scan_json_for_secrets(const struct check_job *job, struct jade_file 
 static bool read_text(struct check_job *job, struct jade_file *f, struct jade_diags *d,
                       size_t limit)
 {
-    if (f->size > limit) {
+    if (f->size != JADE_SIZE_UNKNOWN && f->size > limit) {
         jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
                        _("file is too large (%llu bytes; the limit is %zu KiB)"),
                        (unsigned long long)f->size, limit / 1024);
@@ -265,7 +263,7 @@ static bool read_text(struct check_job *job, struct jade_file *f, struct jade_di
     }
     if (f->len > limit) { /* it grew since it was listed */
         jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
-                       _("file is too large (the limit is %zu KiB)"), limit / 1024);
+                       _("file is too large (over %zu KiB, the limit)"), limit / 1024);
         return false;
     }
     size_t bad;
@@ -350,38 +348,10 @@ static void check_file(struct check_job *job, size_t i)
         f->ok = true; /* checked where a post names it */
 }
 
-static void check_work_cb(uv_work_t *req)
+static void check_range(void *ctx, int worker, size_t begin, size_t end)
 {
-    struct check_job *job = req->data;
-    for (;;) {
-        size_t i = atomic_fetch_add(&job->next, 1);
-        if (i >= job->n_files) break;
-        check_file(job, i);
-    }
-}
-
-static void check_done_cb(uv_work_t *req, int status)
-{
-    (void)req;
-    (void)status;
-}
-
-/* Runs check_file on every file, on the thread pool. */
-static void check_all_files(struct check_job *job)
-{
-    enum { WORKERS = 4 }; /* libuv's default pool size */
-    uv_loop_t loop;
-    uv_work_t reqs[WORKERS];
-    if (job->n_files < 64 || uv_loop_init(&loop) != 0) {
-        for (size_t i = 0; i < job->n_files; i++) check_file(job, i);
-        return;
-    }
-    for (int w = 0; w < WORKERS; w++) {
-        reqs[w].data = job;
-        uv_queue_work(&loop, &reqs[w], check_work_cb, check_done_cb);
-    }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+    (void)worker;
+    for (size_t i = begin; i < end; i++) check_file(ctx, i);
 }
 
 static struct jade_schema *load_schema(const char *name, struct jade_diags *d)
@@ -433,7 +403,7 @@ static void index_campaigns(struct jade_content *c)
         if (f->kind != JADE_KIND_POST) continue;
         struct jade_campaign *cp = jade_content_find_campaign(c, f->campaign);
         cp->posts = jade_xrealloc(cp->posts, (cp->n_posts + 1) * sizeof *cp->posts);
-        cp->posts[cp->n_posts++] = (struct jade_post){f->post, f, NULL, 0};
+        cp->posts[cp->n_posts++] = (struct jade_post){.id = f->post, .file = f};
     }
 }
 
@@ -452,6 +422,17 @@ struct jade_content *jade_content_load(struct jade_source *src, struct jade_diag
     c->n_files = count;
     c->files = jade_xcalloc(count, sizeof *c->files);
     classify(c, entries, diags, src->display_prefix);
+    /* Media are not read, but their size is checked: ask for it. */
+    for (size_t i = 0; i < count; i++) {
+        struct jade_file *f = &c->files[i];
+        if (f->kind != JADE_KIND_MEDIA || f->size != JADE_SIZE_UNKNOWN) continue;
+        if (jade_source_size(src, f->path, &f->size, &err) != 0) {
+            jade_diags_add(diags, JADE_ERROR, f->display, 0, 0, NULL, "%s", jade_buf_str(&err));
+            jade_buf_truncate(&err, 0);
+            f->size = 0;
+        }
+    }
+    jade_buf_free(&err);
 
     struct check_job job = {.src = src, .files = c->files, .n_files = count};
     job.file_diags = jade_xcalloc(count, sizeof *job.file_diags);
@@ -460,8 +441,7 @@ struct jade_content *jade_content_load(struct jade_source *src, struct jade_diag
         schemas_ok &= (job.schemas[k] = load_schema(schema_names[k], diags)) != NULL;
     struct jade_secret_scanner *secrets = jade_secret_scanner_new();
     job.secrets = secrets;
-    atomic_init(&job.next, 0);
-    if (schemas_ok) check_all_files(&job);
+    if (schemas_ok) jade_parallel_for(count, 16, check_range, &job);
     for (size_t i = 0; i < count; i++) jade_diags_move(diags, &job.file_diags[i]);
     free(job.file_diags);
     for (int k = JADE_KIND_PROGRAMME; k <= JADE_KIND_POST; k++) jade_schema_free(job.schemas[k]);
@@ -498,7 +478,12 @@ void jade_content_free(struct jade_content *c)
         free(f->lang);
     }
     for (size_t i = 0; i < c->n_campaigns; i++) {
-        for (size_t k = 0; k < c->campaigns[i].n_posts; k++) free(c->campaigns[i].posts[k].texts);
+        for (size_t k = 0; k < c->campaigns[i].n_posts; k++) {
+            struct jade_post *post = &c->campaigns[i].posts[k];
+            free(post->texts);
+            for (size_t e = 0; e < post->n_expanded; e++) free(post->expanded[e].times);
+            free(post->expanded);
+        }
         free(c->campaigns[i].posts);
     }
     free(c->campaigns);

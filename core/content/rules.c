@@ -512,9 +512,10 @@ static void check_at(struct rules *r, const struct jade_file *f, const json_t *a
 /* A rule: it parses, and what it yields in the campaign window (the first
  * JADE_OPEN_WINDOW_DAYS of an open-ended one) on each channel the post
  * reaches stays out of the quiet hours and under the cap. */
-static void check_rule(struct rules *r, const struct jade_file *f, const json_t *sched,
+static void check_rule(struct rules *r, struct jade_post *post, const json_t *sched,
                        const int64_t window[2], const json_t **channels, size_t n_channels)
 {
+    const struct jade_file *f = post->file;
     const char *rule = str(sched, "rrule");
     struct icalrecurrencetype rt = icalrecurrencetype_from_string(rule);
     icalerror_clear_errno();
@@ -532,6 +533,10 @@ static void check_rule(struct rules *r, const struct jade_file *f, const json_t 
     for (size_t k = 0; k < (n_channels ? n_channels : 1); k++) {
         const char *tz =
             n_channels ? jade_channel_timezone(r->c, &r->policy, channels[k]) : programme_tz;
+        bool seen = false; /* channels in one zone get the same times */
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = !strcmp(tz, jade_channel_timezone(r->c, &r->policy, channels[j]));
+        if (seen) continue;
         int64_t *times;
         size_t n;
         struct jade_buf err = {0};
@@ -541,6 +546,9 @@ static void check_rule(struct rules *r, const struct jade_file *f, const json_t 
             jade_buf_free(&err);
             return;
         }
+        post->expanded =
+            jade_xrealloc(post->expanded, (post->n_expanded + 1) * sizeof *post->expanded);
+        post->expanded[post->n_expanded++] = (struct jade_times){tz, window[0], hi, times, n};
         for (size_t i = 0; i < n; i++) {
             if (!jade_policy_quiet(&r->policy, jade_local_minute(times[i], tz))) continue;
             char local[40];
@@ -549,14 +557,12 @@ static void check_rule(struct rules *r, const struct jade_file *f, const json_t 
             char *what = jade_xasprintf(_("the rule gives %s, which"), local);
             report_quiet(r, f, "/schedule/rrule", what, n_channels ? str(channels[k], "id") : NULL);
             free(what);
-            free(times);
             return;
         }
-        free(times);
     }
 }
 
-static void check_schedule(struct rules *r, const struct jade_post *post, const int64_t window[2],
+static void check_schedule(struct rules *r, struct jade_post *post, const int64_t window[2],
                            const json_t **channels, size_t n_channels)
 {
     const struct jade_file *f = post->file;
@@ -565,7 +571,7 @@ static void check_schedule(struct rules *r, const struct jade_post *post, const 
         jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", true,
                             _("a schedule has either \"at\" or \"rrule\", not both"));
     else if (str(sched, "rrule"))
-        check_rule(r, f, sched, window, channels, n_channels);
+        check_rule(r, post, sched, window, channels, n_channels);
     else
         check_at(r, f, json_object_get(sched, "at"), window, channels, n_channels);
 }

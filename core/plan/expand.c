@@ -100,8 +100,7 @@ static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64
     }
     /* The rule counts in the zone its start is written in: the channel's
      * for a local start, UTC for an absolute one. */
-    icaltimezone *zone =
-        start.has_offset ? icaltimezone_get_utc_timezone() : icaltimezone_get_builtin_timezone(tz);
+    icaltimezone *zone = start.has_offset ? icaltimezone_get_utc_timezone() : jade_tz_find(tz);
     if (!zone) {
         jade_buf_printf(err, _("unknown time zone \"%s\""), tz ? tz : "");
         return -1;

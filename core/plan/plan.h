@@ -90,13 +90,16 @@ struct jade_occurrence {
     const struct jade_campaign *campaign; /* borrowed from the snapshot */
     const struct jade_post *post;
     const json_t *channel;
+    const char *channel_id; /* the channel's "id" */
     const char *lang;
-    int lang_rank;  /* the language's place on its channel: main one first */
-    const char *tz; /* the channel's time zone */
+    int lang_rank;          /* the language's place on its channel: main one first */
+    uint32_t post_order;    /* the post's place: campaigns by folder, posts by id */
+    uint32_t channel_order; /* the channel's place in channels.json */
+    const char *tz;         /* the channel's time zone */
 };
 
 struct jade_plan {
-    struct jade_occurrence *items; /* sorted by due, channel id, key */
+    struct jade_occurrence *items; /* sorted by due, channel (as listed), key */
     size_t count;
 };
 

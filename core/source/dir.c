@@ -45,12 +45,24 @@ static int walk(struct dir_source *s, int dir_fd, const char *rel, int depth, st
     while (rc == 0 && (de = readdir(d))) {
         if (de->d_name[0] == '.') continue;
         char *path = *rel ? jade_xasprintf("%s/%s", rel, de->d_name) : jade_xstrdup(de->d_name);
+        /* d_type spares a stat per file; only a file system that does not
+         * fill it in (DT_UNKNOWN) costs one. */
+        unsigned char type = de->d_type;
         struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            jade_buf_printf(err, _("cannot read %s%s: %s"), s->base.display_prefix, path,
-                            strerror(errno));
-            rc = -1;
-        } else if (S_ISDIR(st.st_mode)) {
+        if (type == DT_UNKNOWN) {
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                jade_buf_printf(err, _("cannot read %s%s: %s"), s->base.display_prefix, path,
+                                strerror(errno));
+                rc = -1;
+                free(path);
+                continue;
+            }
+            type = S_ISDIR(st.st_mode)   ? DT_DIR
+                   : S_ISLNK(st.st_mode) ? DT_LNK
+                   : S_ISREG(st.st_mode) ? DT_REG
+                                         : DT_FIFO;
+        }
+        if (type == DT_DIR) {
             if (depth > 64) {
                 jade_buf_printf(err, _("%s%s: folders nest too deeply"), s->base.display_prefix,
                                 path);
@@ -62,11 +74,11 @@ static int walk(struct dir_source *s, int dir_fd, const char *rel, int depth, st
                     jade_buf_printf(err, _("cannot open folder %s%s: %s"), s->base.display_prefix,
                                     path, strerror(errno));
             }
-        } else if (S_ISLNK(st.st_mode)) {
+        } else if (type == DT_LNK) {
             add_entry(s, path, JADE_ENTRY_SYMLINK, 0);
         } else {
-            add_entry(s, path, S_ISREG(st.st_mode) ? JADE_ENTRY_FILE : JADE_ENTRY_OTHER,
-                      (uint64_t)st.st_size);
+            add_entry(s, path, type == DT_REG ? JADE_ENTRY_FILE : JADE_ENTRY_OTHER,
+                      JADE_SIZE_UNKNOWN);
         }
         free(path);
     }
@@ -127,6 +139,19 @@ static int dir_read(struct jade_source *base, const char *path, size_t max, char
     return 0;
 }
 
+static int dir_size(struct jade_source *base, const char *path, uint64_t *size,
+                    struct jade_buf *err)
+{
+    struct dir_source *s = (struct dir_source *)base;
+    struct stat st;
+    if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        jade_buf_printf(err, _("cannot read: %s"), strerror(errno));
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
 static void dir_free(struct jade_source *base)
 {
     struct dir_source *s = (struct dir_source *)base;
@@ -137,7 +162,7 @@ static void dir_free(struct jade_source *base)
     free(s);
 }
 
-static const struct jade_source_ops dir_ops = {dir_list, dir_read, dir_free};
+static const struct jade_source_ops dir_ops = {dir_list, dir_read, dir_size, dir_free};
 
 int jade_source_open_dir(const char *dir, struct jade_source **out, struct jade_buf *err)
 {

@@ -137,6 +137,20 @@ static int git_read(struct jade_source *base, const char *path, size_t max, char
     return 0;
 }
 
+static int git_size(struct jade_source *base, const char *path, uint64_t *size,
+                    struct jade_buf *err)
+{
+    struct git_source *s = (struct git_source *)base;
+    const struct jade_source_entry *e =
+        bsearch(path, s->entries, s->count, sizeof *s->entries, compare_path);
+    if (!e) {
+        jade_buf_printf(err, _("no such file in the commit"));
+        return -1;
+    }
+    *size = e->size;
+    return 0;
+}
+
 static void git_free(struct jade_source *base)
 {
     struct git_source *s = (struct git_source *)base;
@@ -159,7 +173,7 @@ static void git_fail(struct git_source *s)
     git_free(&s->base);
 }
 
-static const struct jade_source_ops git_ops = {git_list, git_read, git_free};
+static const struct jade_source_ops git_ops = {git_list, git_read, git_size, git_free};
 
 /* A path, or a file:// URL, to the repository's path. */
 static char *repo_path_of(const char *repo, struct jade_buf *err)

@@ -16,6 +16,12 @@ int jade_source_read(struct jade_source *src, const char *path, size_t max, char
     return src->ops->read(src, path, max, data, len, err);
 }
 
+int jade_source_size(struct jade_source *src, const char *path, uint64_t *size,
+                     struct jade_buf *err)
+{
+    return src->ops->size(src, path, size, err);
+}
+
 void jade_source_free(struct jade_source *src)
 {
     if (!src) return;

@@ -18,10 +18,13 @@ enum jade_entry_type {
     JADE_ENTRY_OTHER,   /* a submodule, a device, a fifo */
 };
 
+/* A folder's listing leaves sizes unknown (no stat per file): ask size. */
+#define JADE_SIZE_UNKNOWN UINT64_MAX
+
 struct jade_source_entry {
     char *path;
     enum jade_entry_type type;
-    uint64_t size;
+    uint64_t size; /* or JADE_SIZE_UNKNOWN */
 };
 
 struct jade_source;
@@ -34,6 +37,8 @@ struct jade_source_ops {
      * the caller frees). Safe to call from several threads at once. */
     int (*read)(struct jade_source *src, const char *path, size_t max, char **data, size_t *len,
                 struct jade_buf *err);
+    /* The size of a listed file. */
+    int (*size)(struct jade_source *src, const char *path, uint64_t *size, struct jade_buf *err);
     void (*free)(struct jade_source *src);
 };
 
@@ -57,6 +62,8 @@ int jade_source_list(struct jade_source *src, const struct jade_source_entry **o
                      struct jade_buf *err);
 int jade_source_read(struct jade_source *src, const char *path, size_t max, char **data,
                      size_t *len, struct jade_buf *err);
+int jade_source_size(struct jade_source *src, const char *path, uint64_t *size,
+                     struct jade_buf *err);
 void jade_source_free(struct jade_source *src);
 
 /* Sorts entries by path; shared by both sources so listings are stable. */

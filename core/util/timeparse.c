@@ -147,9 +147,46 @@ int64_t jade_days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* libical finds a zone by a linear search over some 600 names; planning
+ * asks for the same few zones again and again, so the last ones found are
+ * remembered (per thread: libical's zones are shared and read-only). */
+icaltimezone *jade_tz_find(const char *name)
+{
+    enum { SLOTS = 8 };
+    static _Thread_local struct {
+        char name[64];
+        icaltimezone *zone;
+    } cache[SLOTS];
+    static _Thread_local unsigned next;
+    if (!name || !*name || strlen(name) >= sizeof cache[0].name) return NULL;
+    for (unsigned i = 0; i < SLOTS; i++)
+        if (cache[i].zone && strcmp(cache[i].name, name) == 0) return cache[i].zone;
+    icaltimezone *zone = icaltimezone_get_builtin_timezone(name);
+    if (zone) {
+        unsigned slot = next++ % SLOTS;
+        memcpy(cache[slot].name, name, strlen(name) + 1); /* length checked above */
+        cache[slot].zone = zone;
+    }
+    return zone;
+}
+
+void jade_civil_from_days(int64_t days, int *y, int *m, int *d)
+{
+    /* Howard Hinnant's civil_from_days */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
 bool jade_tz_exists(const char *name)
 {
-    return name && *name && icaltimezone_get_builtin_timezone(name) != NULL;
+    return jade_tz_find(name) != NULL;
 }
 
 int jade_time_to_unix(const struct jade_time *t, const char *tz, int64_t *out)
@@ -160,7 +197,7 @@ int jade_time_to_unix(const struct jade_time *t, const char *tz, int64_t *out)
                (int64_t)t->offset_minutes * 60;
         return 0;
     }
-    icaltimezone *zone = icaltimezone_get_builtin_timezone(tz);
+    icaltimezone *zone = jade_tz_find(tz);
     if (!zone) return -1;
     struct icaltimetype it = icaltime_null_time();
     it.year = t->year, it.month = t->month, it.day = t->day;
@@ -170,13 +207,42 @@ int jade_time_to_unix(const struct jade_time *t, const char *tz, int64_t *out)
     return 0;
 }
 
+/* Zones change offset at most every few months, and always on a quarter
+ * hour: the offset found for one quarter hour holds for all of it, so the
+ * last one found is remembered (planning asks for the same ones in turn). */
+int jade_tz_offset(int64_t t, const char *tz, int *seconds)
+{
+    static _Thread_local struct {
+        icaltimezone *zone;
+        int64_t quarter;
+        int offset;
+    } last;
+    icaltimezone *zone = jade_tz_find(tz);
+    if (!zone) return -1;
+    int64_t quarter = t >= 0 ? t / 900 : (t - 899) / 900;
+    if (last.zone != zone || last.quarter != quarter) {
+        struct icaltimetype utc =
+            icaltime_from_timet_with_zone((time_t)t, 0, icaltimezone_get_utc_timezone());
+        int daylight = 0;
+        last.offset = icaltimezone_get_utc_offset_of_utc_time(zone, &utc, &daylight);
+        last.zone = zone;
+        last.quarter = quarter;
+    }
+    *seconds = last.offset;
+    return 0;
+}
+
 int jade_time_from_unix(int64_t unix_time, const char *tz, struct jade_time *out)
 {
-    icaltimezone *zone = icaltimezone_get_builtin_timezone(tz);
-    if (!zone) return -1;
-    struct icaltimetype it = icaltime_from_timet_with_zone((time_t)unix_time, 0, zone);
+    int offset = 0;
+    if (tz && jade_tz_offset(unix_time, tz, &offset) != 0) return -1;
+    int64_t local = unix_time + offset;
+    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    int64_t secs = local - days * 86400;
     memset(out, 0, sizeof *out);
-    out->year = it.year, out->month = it.month, out->day = it.day;
-    out->hour = it.hour, out->minute = it.minute, out->second = it.second;
+    jade_civil_from_days(days, &out->year, &out->month, &out->day);
+    out->hour = (int)(secs / 3600);
+    out->minute = (int)(secs / 60 % 60);
+    out->second = (int)(secs % 60);
     return 0;
 }

@@ -26,15 +26,21 @@ int jade_time_parse_time_of_day(const char *s, bool with_offset, struct jade_tim
 /* "HH:MM", as in quiet hours; minutes since midnight. */
 int jade_time_parse_hhmm(const char *s, int *minutes);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
 int64_t jade_days_from_civil(int y, int m, int d);
+void jade_civil_from_days(int64_t days, int *y, int *m, int *d);
 
+/* The libical zone named name, or NULL; found once, then remembered. */
+struct _icaltimezone;
+struct _icaltimezone *jade_tz_find(const char *name);
 /* True when name is a time zone of the IANA database. */
 bool jade_tz_exists(const char *name);
 /* Seconds since the epoch of t: its own offset if it has one, else local
  * time in zone tz. Returns -1 when tz is unknown. */
 int jade_time_to_unix(const struct jade_time *t, const char *tz, int64_t *out);
-/* Wall-clock time in zone tz of the instant unix. */
+/* The offset from UTC, in seconds, of zone tz at the instant t. */
+int jade_tz_offset(int64_t t, const char *tz, int *seconds);
+/* Wall-clock time in zone tz (NULL: UTC) of the instant unix. */
 int jade_time_from_unix(int64_t unix_time, const char *tz, struct jade_time *out);
 
 #endif

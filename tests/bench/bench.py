@@ -28,6 +28,7 @@ build = os.path.abspath(args.build)
 work = os.path.join(build, "bench")
 jade = os.path.join(build, "core", "jade")
 floor = os.path.join(build, "tests", "bench", "floor-read")
+bench_plan = os.path.join(build, "tests", "bench", "bench-plan")
 os.makedirs(work, exist_ok=True)
 
 
@@ -108,3 +109,24 @@ row("jade validate --repo (commit, packed)", n_files, jade_git, ajv_res, floor_g
 row("floor: git archive HEAD | cat", n_files, floor_git)
 print("\ntargets: jade <= ajv (vs ajv <= 1.00), <= 2x the floor (vs floor <= 2.00), "
       "peak RSS below ajv's")
+
+# Planning 30 days of the same tree, timed inside one process right after
+# loading it, so the two are compared in the same run.
+PLAN_FROM, PLAN_TO = "2027-01-01T00:00", "2027-01-31T00:00"
+loads, plans, count, per_occ = [], [], 0, 0.0
+for i in range(args.runs + 1):
+    out = subprocess.run([bench_plan, tree, PLAN_FROM, PLAN_TO], capture_output=True, text=True,
+                         check=True).stdout.split()
+    if i:
+        loads.append(float(out[0]))
+        plans.append(float(out[1]))
+        count, per_occ = int(out[2]), float(out[3])
+plan_rss = measure([bench_plan, tree, PLAN_FROM, PLAN_TO])[1]
+load_s, plan_s = statistics.median(loads), statistics.median(plans)
+print(f"\nplanning {PLAN_FROM[:10]} to {PLAN_TO[:10]} (30 days), median of {args.runs} runs\n")
+print(f"{'occurrences':>12} {'load+validate s':>16} {'plan s':>8} {'occ/s':>10} "
+      f"{'bytes/occ':>10} {'peak RSS MiB':>13} {'plan/load':>10}")
+print("-" * 85)
+print(f"{count:>12} {load_s:>16.3f} {plan_s:>8.3f} {count / plan_s:>10.0f} {per_occ:>10.1f} "
+      f"{plan_rss:>13.1f} {plan_s / load_s:>10.2f}")
+print("\ntarget: planning adds less than half of the load-and-validate time (plan/load < 0.50)")

@@ -39,7 +39,7 @@ def sentence(n):
 
 
 write("jade.json", {"programme": "Bench", "timezone": "Africa/Bamako",
-                    "policy": {"quiet_hours": ["22:00", "07:00"], "min_gap_minutes": 10}})
+                    "policy": {"quiet_hours": ["22:00", "07:00"], "min_gap_minutes": 1}})
 write("regions.json", {"regions": [{"id": r, "name": r.title(), "languages": l,
                                     "ambassadors_target": 20} for r, l in REGIONS]})
 ambassadors = [{"id": f"amb-{r}-{i:02d}", "name": f"Ambassadeur {r} {i:02d}", "region": r}
@@ -62,8 +62,10 @@ for c in range((n_posts + per_campaign - 1) // per_campaign):
         post = {"id": pid, "kind": KINDS[p % 5],
                 "authors": [rng.choice(ambassadors)["id"]],
                 "schedule": {"at": [f"2027-{1 + (c % 12):02d}-{day:02d}T{8 + p % 12:02d}:{(p * 7) % 60:02d}"]}
-                if p % 4 else {"rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0;COUNT=4",
-                               "start": "2027-01-04T09:00"},
+                if p % 4 else {"rrule": "FREQ=WEEKLY;BYDAY=%s;BYHOUR=%d;BYMINUTE=%d;COUNT=4"
+                               % (["MO", "TU", "WE", "TH", "FR"][(c + p) % 5], 8 + (c + p) % 12,
+                                  (c * 7 + p) % 60),
+                               "start": "2027-01-04T08:00"},
                 "sources": [{"title": sentence(4), "url": f"https://example.org/sources/{c}/{p}"}]}
         write(f"{cid}/posts/{pid}.json", post)
         write(f"{cid}/posts/{pid}.fr.txt", sentence(40) + "\n")
