@@ -67,7 +67,7 @@ static int expand_at(const json_t *at, const char *tz, int64_t lo, int64_t hi, s
         }
         if (when >= lo && when <= hi && push(t, when, err) != 0) return -1;
     }
-    qsort(t->items, t->count, sizeof *t->items, compare_times);
+    if (t->count > 1) qsort(t->items, t->count, sizeof *t->items, compare_times);
     return 0;
 }
 
