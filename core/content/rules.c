@@ -657,8 +657,9 @@ static void attach_texts(struct rules *r)
 {
     struct jade_content *c = r->c;
     for (size_t i = 0; i < c->n_campaigns; i++)
-        qsort(c->campaigns[i].posts, c->campaigns[i].n_posts, sizeof(struct jade_post),
-              compare_posts);
+        if (c->campaigns[i].n_posts > 1)
+            qsort(c->campaigns[i].posts, c->campaigns[i].n_posts, sizeof(struct jade_post),
+                  compare_posts);
     for (size_t i = 0; i < c->n_files; i++) {
         struct jade_file *f = &c->files[i];
         if (f->kind != JADE_KIND_TEXT) continue;

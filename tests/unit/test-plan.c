@@ -415,8 +415,20 @@ static void rule_in_quiet_hours_is_an_error(void)
     jade_diags_free(&d);
 }
 
+static void a_campaign_without_posts_plans_nothing(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {{NULL, NULL}};
+    char *got = plan_text(files, "2026-12-01T00:00", "2027-01-01T00:00", &d);
+    CHECK_STR_EQ(got, "");
+    CHECK_INT_EQ(d.errors, 0);
+    free(got);
+    jade_diags_free(&d);
+}
+
 int main(void)
 {
+    RUN(a_campaign_without_posts_plans_nothing);
     RUN(at_time_is_local_to_each_channel);
     RUN(absolute_time_is_the_same_everywhere);
     RUN(weekly_rule_skips_a_start_that_does_not_match);
