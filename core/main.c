@@ -15,6 +15,7 @@ struct command {
 static const struct command commands[] = {
     {"validate", jade_cmd_validate, N_("check a content tree (a folder or a git commit)")},
     {"plan", jade_cmd_plan, N_("list the occurrences to come (table, JSON, CSV, iCalendar)")},
+    {"plugins", jade_cmd_plugins, N_("list the network plugins, their limits and capabilities")},
 };
 
 static void usage(FILE *out)

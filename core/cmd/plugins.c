@@ -1,0 +1,85 @@
+/* plugins.c - `jade plugins`: what is loaded, with limits and capabilities.
+ *
+ * jade plugins [--plugin-dir DIR] */
+#include "cmd.h"
+
+#include "../run/plugins.h"
+#include "../util/i18n.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *counting_name(enum jade_text_count c)
+{
+    switch (c) {
+    case JADE_COUNT_UTF16:
+        return "UTF-16 units";
+    case JADE_COUNT_BYTES:
+        return "bytes";
+    case JADE_COUNT_X_WEIGHTED:
+        return "X weighted";
+    default:
+        return "characters";
+    }
+}
+
+int jade_cmd_plugins(int argc, char **argv)
+{
+    static const struct option options[] = {{"plugin-dir", required_argument, NULL, 'd'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    char *dir = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            free(dir), dir = strdup(optarg);
+            break;
+        case 'h':
+            puts(_("usage: jade plugins [--plugin-dir DIR]\n\nLists the network plugins jade "
+                   "loads, with their limits and capabilities."));
+            free(dir);
+            return JADE_EXIT_OK;
+        default:
+            free(dir);
+            return JADE_EXIT_USAGE;
+        }
+    }
+    if (!dir) dir = jade_default_plugin_dir();
+    struct jade_plugins plugins;
+    jade_plugins_load_dir(dir, &plugins);
+    printf(_("plugins in %s:\n"), dir);
+    for (size_t i = 0; i < plugins.count; i++) {
+        const struct jade_plugin *p = plugins.items[i].plugin;
+        printf("\n%s  (ABI %u.%u)  %s\n  %s\n", p->name, p->abi_version >> 16,
+               p->abi_version & 0xFFFF, plugins.items[i].path,
+               p->description ? p->description : "");
+        if (p->limits.text_max)
+            printf(_("  text: at most %u %s\n"), p->limits.text_max,
+                   counting_name(p->limits.counting));
+        else
+            printf(_("  text: no limit\n"));
+        printf(_("  media: at most %u per post"), p->limits.media_max);
+        if (p->limits.media_bytes_max)
+            printf(_(", %llu MiB each"), (unsigned long long)(p->limits.media_bytes_max >> 20));
+        printf("\n");
+        static const char *const caps[] = {"idempotency-key", "delete", "metrics", "lookup",
+                                           "geo-targeting"};
+        printf(_("  capabilities:"));
+        int any = 0;
+        for (int c = 0; c < 5; c++)
+            if (p->capabilities & (1u << c)) printf(" %s", caps[c]), any = 1;
+        printf("%s\n", any ? "" : _(" none"));
+        if (p->rate_per_minute) printf(_("  rate: %u requests a minute\n"), p->rate_per_minute);
+    }
+    if (plugins.count == 0) printf(_("  (none)\n"));
+    for (size_t i = 0; i < plugins.n_refused; i++)
+        fprintf(stderr, _("jade plugins: refused %s\n"), plugins.refused[i]);
+    int status = plugins.n_refused ? JADE_EXIT_FAILED : JADE_EXIT_OK;
+    jade_plugins_free(&plugins);
+    free(dir);
+    return status;
+}

@@ -1,0 +1,225 @@
+/* plugins.c - the plugin loader (see plugins.h and jade-plugin.h). */
+#include "plugins.h"
+
+#include "../util/buf.h"
+#include "../util/i18n.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef JADE_PLUGIN_INSTALL_DIR
+#define JADE_PLUGIN_INSTALL_DIR "/usr/local/lib/jade/plugins"
+#endif
+
+/* The struct as ABI 1.0 defines it: a plugin must be at least this big. */
+#define MIN_PLUGIN_SIZE (offsetof(struct jade_plugin, fini) + sizeof(void (*)(void *)))
+
+int jade_plugin_load(const char *path, struct jade_loaded_plugin *out, struct jade_buf *err)
+{
+    memset(out, 0, sizeof *out);
+    dlerror();
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        jade_buf_printf(err, _("%s: cannot load: %s"), path, dlerror());
+        return -1;
+    }
+    jade_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(handle, JADE_PLUGIN_ENTRY);
+    const struct jade_plugin *p = entry ? entry() : NULL;
+    const char *why = NULL;
+    char detail[160] = "";
+    if (!entry) {
+        why = _("no jade_plugin_entry symbol: not a jade plugin");
+    } else if (!p) {
+        why = _("jade_plugin_entry returned nothing");
+    } else if (p->abi_version >> 16 != JADE_PLUGIN_ABI_MAJOR) {
+        snprintf(detail, sizeof detail,
+                 _("built for plugin ABI %u.%u, but this jade speaks %u.%u: rebuild it"),
+                 p->abi_version >> 16, p->abi_version & 0xFFFF, JADE_PLUGIN_ABI_MAJOR,
+                 JADE_PLUGIN_ABI_MINOR);
+        why = detail;
+    } else if (p->struct_size < MIN_PLUGIN_SIZE) {
+        snprintf(detail, sizeof detail,
+                 _("its struct jade_plugin is %u bytes, jade needs at least %zu: rebuild it"),
+                 p->struct_size, (size_t)MIN_PLUGIN_SIZE);
+        why = detail;
+    } else if (!p->name || !*p->name || !p->init || !p->publish || !p->fini) {
+        why = _("incomplete: a plugin needs a name, init, publish and fini");
+    }
+    if (why) {
+        jade_buf_printf(err, "%s: %s", path, why);
+        dlclose(handle);
+        return -1;
+    }
+    out->path = jade_xstrdup(path);
+    out->handle = handle;
+    out->plugin = p;
+    return 0;
+}
+
+static bool is_plugin_file(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 3 && strcmp(name + n - 3, ".so") == 0 && name[0] != '.';
+}
+
+static void refuse(struct jade_plugins *out, const char *message)
+{
+    out->refused = jade_xrealloc(out->refused, (out->n_refused + 1) * sizeof *out->refused);
+    out->refused[out->n_refused++] = jade_xstrdup(message);
+}
+
+static void load_one(const char *path, struct jade_plugins *out)
+{
+    struct jade_loaded_plugin lp;
+    struct jade_buf err = {0};
+    if (jade_plugin_load(path, &lp, &err) != 0) {
+        refuse(out, jade_buf_str(&err));
+        jade_buf_free(&err);
+        return;
+    }
+    const struct jade_loaded_plugin *same = jade_plugins_find(out, lp.plugin->name);
+    if (same) {
+        jade_buf_printf(&err, _("%s: network \"%s\" is already provided by %s"), path,
+                        lp.plugin->name, same->path);
+        refuse(out, jade_buf_str(&err));
+        jade_buf_free(&err);
+        dlclose(lp.handle);
+        free(lp.path);
+        return;
+    }
+    out->items = jade_xrealloc(out->items, (out->count + 1) * sizeof *out->items);
+    out->items[out->count++] = lp;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The paths of plugin files in dir (sorted, so loading order is stable),
+ * looking one level into sub-folders. */
+static void find_files(const char *dir, int depth, char ***paths, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char *path = jade_xasprintf("%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && depth == 0) {
+            find_files(path, 1, paths, n);
+        } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && is_plugin_file(de->d_name)) {
+            *paths = jade_xrealloc(*paths, (*n + 1) * sizeof **paths);
+            (*paths)[(*n)++] = path;
+            continue;
+        }
+        free(path);
+    }
+    closedir(d);
+}
+
+void jade_plugins_load_dir(const char *dir, struct jade_plugins *out)
+{
+    memset(out, 0, sizeof *out);
+    char **paths = NULL;
+    size_t n = 0;
+    find_files(dir, 0, &paths, &n);
+    if (n > 1) qsort(paths, n, sizeof *paths, compare_names);
+    for (size_t i = 0; i < n; i++) {
+        load_one(paths[i], out);
+        free(paths[i]);
+    }
+    free(paths);
+}
+
+const struct jade_loaded_plugin *jade_plugins_find(const struct jade_plugins *p,
+                                                   const char *network)
+{
+    for (size_t i = 0; p && network && i < p->count; i++)
+        if (strcmp(p->items[i].plugin->name, network) == 0) return &p->items[i];
+    return NULL;
+}
+
+void jade_plugins_free(struct jade_plugins *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->count; i++) {
+        dlclose(p->items[i].handle);
+        free(p->items[i].path);
+    }
+    for (size_t i = 0; i < p->n_refused; i++) free(p->refused[i]);
+    free(p->items);
+    free(p->refused);
+    memset(p, 0, sizeof *p);
+}
+
+char *jade_default_plugin_dir(void)
+{
+    const char *env = getenv("JADE_PLUGIN_DIR");
+    if (env && *env) return jade_xstrdup(env);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char *beside = jade_xasprintf("%s/../plugins", exe); /* a build tree */
+            struct stat st;
+            if (stat(beside, &st) == 0 && S_ISDIR(st.st_mode)) return beside;
+            free(beside);
+        }
+    }
+    return jade_xstrdup(JADE_PLUGIN_INSTALL_DIR);
+}
+
+/* The code point starting at s (valid UTF-8, as content texts are). */
+static unsigned decode(const unsigned char *s)
+{
+    if (s[0] < 0x80) return s[0];
+    if ((s[0] & 0xE0) == 0xC0) return (unsigned)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    if ((s[0] & 0xF0) == 0xE0)
+        return (unsigned)(s[0] & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+    return (unsigned)(s[0] & 0x07) << 18 | (unsigned)(s[1] & 0x3F) << 12 |
+           (unsigned)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+}
+
+size_t jade_text_length(const char *text, enum jade_text_count counting)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = 0;
+    for (size_t i = 0; s[i]; i++) {
+        if (counting == JADE_COUNT_BYTES) {
+            n++;
+            continue;
+        }
+        if ((s[i] & 0xC0) == 0x80) continue; /* continuation byte */
+        if (counting == JADE_COUNT_UTF16) {
+            n += (s[i] & 0xF8) == 0xF0 ? 2 : 1; /* outside the BMP: a surrogate pair */
+        } else if (counting == JADE_COUNT_X_WEIGHTED) {
+            /* X: weight 1 up to U+10FF (and some punctuation), 2 otherwise;
+             * URLs count 23 whatever their length (NETWORKS.md). */
+            if (!strncmp((const char *)s + i, "http://", 7) ||
+                !strncmp((const char *)s + i, "https://", 8)) {
+                while (s[i + 1] && s[i + 1] != ' ' && s[i + 1] != '\n') i++;
+                n += 23;
+                continue;
+            }
+            unsigned cp = decode(s + i);
+            bool light = cp <= 0x10FF || (cp >= 0x2000 && cp <= 0x200D) ||
+                         (cp >= 0x2010 && cp <= 0x201F) || (cp >= 0x2032 && cp <= 0x2037);
+            n += light ? 1 : 2;
+        } else {
+            n++;
+        }
+    }
+    return n;
+}

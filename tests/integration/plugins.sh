@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The plugin loader: a good plugin loads; each broken one is refused with
+# its file and the reason. Prints TAP.
+# usage: plugins.sh JADE OUTBOX.so WRONG_ABI.so TOO_SMALL.so NO_ENTRY.so UNRESOLVED.so
+set -u
+jade=$(realpath "$1")
+outbox=$2
+n=0
+failed=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
+  for line in "$@"; do printf '#   %s\n' "$line"; done
+}
+expect() { # NAME STATUS FRAGMENT -- COMMAND...
+  local name=$1 want=$2 fragment=$3; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$want" ]; then not_ok "$name" "exit $rc, expected $want" "$out"
+  elif [ -n "$fragment" ] && ! printf '%s' "$out" | grep -qF -- "$fragment"; then
+    not_ok "$name" "output lacks: $fragment" "$out"
+  else ok "$name"; fi
+}
+
+mkdir -p "$work/good/outbox" && cp "$outbox" "$work/good/outbox/"
+expect "a good plugin loads and is listed" 0 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$work/good"
+expect "its capabilities are listed" 0 "capabilities: idempotency-key lookup" -- "$jade" plugins --plugin-dir "$work/good"
+
+check_refused() { # FILE FRAGMENT
+  local dir=$work/$(basename "$1" .so)
+  mkdir -p "$dir" && cp "$outbox" "$1" "$dir/"
+  expect "$(basename "$1"): refused, naming the file" 1 "refused $dir/$(basename "$1"): $2" -- "$jade" plugins --plugin-dir "$dir"
+  expect "$(basename "$1"): the good plugin beside it still loads" 1 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$dir"
+}
+check_refused "$3" "built for plugin ABI 2.0, but this jade speaks 1.0"
+check_refused "$4" "its struct jade_plugin is 16 bytes"
+check_refused "$5" "no jade_plugin_entry symbol"
+check_refused "$6" "cannot load: "
+out=$("$jade" plugins --plugin-dir "$work/broken-unresolved" 2>&1)
+if printf '%s' "$out" | grep -qF "jade_test_symbol_defined_nowhere"; then ok "dlerror names the unresolved symbol"
+else not_ok "dlerror names the unresolved symbol" "$out"; fi
+
+mkdir -p "$work/twice/a" "$work/twice/b" && cp "$outbox" "$work/twice/a/" && cp "$outbox" "$work/twice/b/"
+expect "a network provided twice is refused the second time" 1 'network "outbox" is already provided by' -- "$jade" plugins --plugin-dir "$work/twice"
+expect "an empty plugin folder lists none" 0 "(none)" -- "$jade" plugins --plugin-dir "$work/nothing-here"
+
+echo "1..$n"
+[ $failed -eq 0 ]
