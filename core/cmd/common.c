@@ -2,11 +2,14 @@
 #include "common.h"
 
 #include "cmd.h"
+#include "../content/content.h"
+#include "../run/plugins.h"
 #include "../source/source.h"
 #include "../util/buf.h"
 #include "../util/i18n.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 bool jade_source_opts_take(struct jade_source_opts *o, int opt, const char *arg)
 {
@@ -44,4 +47,39 @@ int jade_source_opts_open(struct jade_source_opts *o, const char *cmd, int argc,
         return JADE_EXIT_USAGE;
     }
     return JADE_EXIT_OK;
+}
+
+struct jade_cmd_networks {
+    struct jade_plugins plugins;
+    struct jade_network *items;
+    struct jade_networks networks;
+};
+
+struct jade_cmd_networks *jade_cmd_networks_load(const char *dir, const char *cmd)
+{
+    struct jade_cmd_networks *n = jade_xcalloc(1, sizeof *n);
+    char *where = dir ? jade_xstrdup(dir) : jade_default_plugin_dir();
+    jade_plugins_load_dir(where, &n->plugins);
+    free(where);
+    for (size_t i = 0; i < n->plugins.n_refused; i++)
+        fprintf(stderr, _("jade %s: warning: plugin refused: %s\n"), cmd, n->plugins.refused[i]);
+    n->items = jade_xcalloc(n->plugins.count + 1, sizeof *n->items);
+    for (size_t i = 0; i < n->plugins.count; i++)
+        n->items[i] = (struct jade_network){n->plugins.items[i].plugin->name,
+                                            &n->plugins.items[i].plugin->limits};
+    n->networks = (struct jade_networks){n->items, n->plugins.count};
+    return n;
+}
+
+const struct jade_networks *jade_cmd_networks_get(const struct jade_cmd_networks *n)
+{
+    return n ? &n->networks : NULL;
+}
+
+void jade_cmd_networks_free(struct jade_cmd_networks *n)
+{
+    if (!n) return;
+    jade_plugins_free(&n->plugins);
+    free(n->items);
+    free(n);
 }

@@ -29,4 +29,12 @@ bool jade_source_opts_take(struct jade_source_opts *o, int opt, const char *arg)
 int jade_source_opts_open(struct jade_source_opts *o, const char *cmd, int argc, char **argv,
                           int optind_now, struct jade_source **src);
 
+/* The networks the plugins in dir (NULL: the default folder) declare, for
+ * jade_content_load. Refused plugins are reported on stderr as warnings.
+ * Free with jade_cmd_networks_free. */
+struct jade_cmd_networks;
+struct jade_cmd_networks *jade_cmd_networks_load(const char *dir, const char *cmd);
+const struct jade_networks *jade_cmd_networks_get(const struct jade_cmd_networks *n);
+void jade_cmd_networks_free(struct jade_cmd_networks *n);
+
 #endif

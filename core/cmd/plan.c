@@ -67,9 +67,11 @@ int jade_cmd_plan(int argc, char **argv)
                                             {"region", required_argument, NULL, 'g'},
                                             {"channel", required_argument, NULL, 'c'},
                                             {"format", required_argument, NULL, 'f'},
+                                            {"plugin-dir", required_argument, NULL, 'P'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct jade_source_opts so = {0};
+    const char *plugin_dir = NULL;
     const char *from_s = NULL, *to_s = NULL, *format_s = "table";
     struct jade_plan_filter filter = {0};
     int opt;
@@ -91,6 +93,9 @@ int jade_cmd_plan(int argc, char **argv)
             break;
         case 'f':
             format_s = optarg;
+            break;
+        case 'P':
+            plugin_dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -114,7 +119,8 @@ int jade_cmd_plan(int argc, char **argv)
     if (rc != JADE_EXIT_OK) return rc;
 
     struct jade_diags diags = {0};
-    struct jade_content *content = jade_content_load(src, &diags);
+    struct jade_cmd_networks *networks = jade_cmd_networks_load(plugin_dir, "plan");
+    struct jade_content *content = jade_content_load(src, jade_cmd_networks_get(networks), &diags);
     int status = JADE_EXIT_OK;
     if (!content || diags.errors) {
         jade_diags_sort(&diags);
@@ -160,6 +166,7 @@ int jade_cmd_plan(int argc, char **argv)
 done:
     jade_diags_free(&diags);
     jade_content_free(content);
+    jade_cmd_networks_free(networks);
     jade_source_free(src);
     return status;
 }

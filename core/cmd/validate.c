@@ -29,9 +29,11 @@ int jade_cmd_validate(int argc, char **argv)
 {
     static const struct option options[] = {JADE_SOURCE_OPTIONS,
                                             {"format", required_argument, NULL, 'f'},
+                                            {"plugin-dir", required_argument, NULL, 'P'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct jade_source_opts so = {0};
+    const char *plugin_dir = NULL;
     const char *format = "text";
     int opt;
     optind = 1;
@@ -40,6 +42,9 @@ int jade_cmd_validate(int argc, char **argv)
         switch (opt) {
         case 'f':
             format = optarg;
+            break;
+        case 'P':
+            plugin_dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -58,7 +63,8 @@ int jade_cmd_validate(int argc, char **argv)
     int rc = jade_source_opts_open(&so, "validate", argc, argv, optind, &src);
     if (rc != JADE_EXIT_OK) return rc;
     struct jade_diags diags = {0};
-    struct jade_content *content = jade_content_load(src, &diags);
+    struct jade_cmd_networks *networks = jade_cmd_networks_load(plugin_dir, "validate");
+    struct jade_content *content = jade_content_load(src, jade_cmd_networks_get(networks), &diags);
     jade_diags_sort(&diags);
     if (json)
         jade_diags_print_json(stdout, &diags);
@@ -73,6 +79,7 @@ int jade_cmd_validate(int argc, char **argv)
     int status = diags.errors ? JADE_EXIT_FAILED : JADE_EXIT_OK;
     jade_diags_free(&diags);
     jade_content_free(content);
+    jade_cmd_networks_free(networks);
     jade_source_free(src);
     return status;
 }

@@ -7,6 +7,7 @@
 #ifndef JADE_CONTENT_H
 #define JADE_CONTENT_H
 
+#include "../jade-plugin.h"
 #include "../util/diag.h"
 
 #include <jansson.h>
@@ -87,9 +88,24 @@ struct jade_content {
     json_t *region_index, *ambassador_index, *coach_index, *channel_index;
 };
 
+/* What the loaded plugins declare, for the rules that depend on a network:
+ * its name is known, and texts and media stay within its limits. */
+struct jade_network {
+    const char *name;
+    const struct jade_plugin_limits *limits;
+};
+
+struct jade_networks {
+    const struct jade_network *items;
+    size_t count;
+};
+
 /* Loads and checks the tree of src. Returns the snapshot (NULL only when
- * the tree could not be listed); problems go to diags. */
-struct jade_content *jade_content_load(struct jade_source *src, struct jade_diags *diags);
+ * the tree could not be listed); problems go to diags. networks may be
+ * NULL: then the names of SPEC §2 are known and no limits are checked. */
+struct jade_content *jade_content_load(struct jade_source *src,
+                                       const struct jade_networks *networks,
+                                       struct jade_diags *diags);
 void jade_content_free(struct jade_content *content);
 
 /* The campaign whose folder is dir, or NULL. */
@@ -102,7 +118,8 @@ void jade_content_report(struct jade_diags *d, const struct jade_file *f, enum j
     __attribute__((format(printf, 6, 7)));
 
 /* Cross-file rules (rules.c), run by jade_content_load. */
-void jade_content_check_rules(struct jade_content *c, struct jade_diags *d);
+void jade_content_check_rules(struct jade_content *c, const struct jade_networks *networks,
+                              struct jade_diags *d);
 
 /* Secret scanning (secrets.c): reports strings that look like credentials. */
 struct jade_secret_scanner;

@@ -332,6 +332,9 @@ static void check_json_file(struct check_job *job, struct jade_file *f, struct j
 static void check_text_file(struct check_job *job, struct jade_file *f, struct jade_diags *d)
 {
     if (!read_text(job, f, d, JADE_MAX_TEXT_BYTES)) return;
+    /* What is published, and counted against limits, is the text without
+     * the line end (and blank space) a file ends with. */
+    while (f->len > 0 && strchr(" \t\r\n", f->text[f->len - 1])) f->text[--f->len] = '\0';
     f->ok = true;
     scan_string_for_secret(job, f, d, f->text, f->len, NULL);
 }
@@ -407,7 +410,9 @@ static void index_campaigns(struct jade_content *c)
     }
 }
 
-struct jade_content *jade_content_load(struct jade_source *src, struct jade_diags *diags)
+struct jade_content *jade_content_load(struct jade_source *src,
+                                       const struct jade_networks *networks,
+                                       struct jade_diags *diags)
 {
     const struct jade_source_entry *entries;
     size_t count;
@@ -460,7 +465,7 @@ struct jade_content *jade_content_load(struct jade_source *src, struct jade_diag
         return c;
     }
     index_campaigns(c);
-    if (schemas_ok) jade_content_check_rules(c, diags);
+    if (schemas_ok) jade_content_check_rules(c, networks, diags);
     return c;
 }
 

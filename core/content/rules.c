@@ -69,8 +69,23 @@ bool jade_network_known(const char *name)
 struct rules {
     struct jade_content *c;
     struct jade_diags *d;
-    struct jade_policy policy; /* policy.timezone is NULL when unusable */
+    struct jade_policy policy;            /* policy.timezone is NULL when unusable */
+    const struct jade_networks *networks; /* what plugins declare, or NULL */
 };
+
+static const struct jade_network *network_of(const struct rules *r, const char *name)
+{
+    for (size_t i = 0; r->networks && name && i < r->networks->count; i++)
+        if (strcmp(r->networks->items[i].name, name) == 0) return &r->networks->items[i];
+    return NULL;
+}
+
+/* A network a plugin declares, or (until plugins declare them all) one
+ * of SPEC §2's names. */
+static bool network_known(const struct rules *r, const char *name)
+{
+    return network_of(r, name) || jade_network_known(name);
+}
 
 /* A file the rules can read: it parsed to an object. Files with schema
  * errors are still read, so that one run reports every problem; every
@@ -334,7 +349,7 @@ static void check_channels(struct rules *r)
     for (size_t i = 0; i < json_array_size(list); i++) {
         const json_t *ch = json_array_get(list, i);
         const char *network = str(ch, "network");
-        if (network && !jade_network_known(network)) {
+        if (network && !network_known(r, network)) {
             char *p = jade_xasprintf("/channels/%zu/network", i);
             report_unknown_network(r, f, p, network);
             free(p);
@@ -576,6 +591,37 @@ static void check_schedule(struct rules *r, struct jade_post *post, const int64_
         check_at(r, f, json_object_get(sched, "at"), window, channels, n_channels);
 }
 
+/* Each text fits every channel that will publish it; the media count too. */
+static void check_limits(struct rules *r, const struct jade_post *post, const json_t **channels,
+                         size_t n_channels)
+{
+    static const char *const units[] = {"characters", "UTF-16 units", "bytes",
+                                        "weighted characters"};
+    size_t n_media = json_array_size(json_object_get(post->file->json, "media"));
+    bool media_reported = false;
+    for (size_t k = 0; k < n_channels; k++) {
+        const char *network = str(channels[k], "network");
+        const struct jade_network *net = network_of(r, network);
+        if (!net || !net->limits) continue;
+        const struct jade_plugin_limits *lim = net->limits;
+        for (size_t t = 0; lim->text_max && t < post->n_texts; t++) {
+            if (jade_channel_language_rank(r->c, channels[k], post->texts[t].lang) < 0) continue;
+            size_t len = jade_text_length(post->texts[t].file->text, lim->counting);
+            if (len > lim->text_max)
+                jade_diags_add(r->d, JADE_ERROR, post->texts[t].file->display, 0, 0, NULL,
+                               _("the text is %zu %s long; channel %s (%s) takes at most %u"), len,
+                               units[lim->counting], str(channels[k], "id"), network,
+                               lim->text_max);
+        }
+        if (n_media > lim->media_max && !media_reported) {
+            jade_content_report(r->d, post->file, JADE_ERROR, "/media", false,
+                                _("%zu attachments; channel %s (%s) takes at most %u"), n_media,
+                                str(channels[k], "id"), network, lim->media_max);
+            media_reported = true;
+        }
+    }
+}
+
 static void check_post(struct rules *r, const struct jade_campaign *cp, struct jade_post *post,
                        const int64_t window[2], const json_t *files_by_path)
 {
@@ -611,7 +657,7 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
     const json_t *networks = json_object_get(j, "networks");
     for (size_t i = 0; i < json_array_size(networks); i++) {
         const char *name = json_string_value(json_array_get(networks, i));
-        if (!name || jade_network_known(name)) continue;
+        if (!name || network_known(r, name)) continue;
         char *p = jade_xasprintf("/networks/%zu", i);
         report_unknown_network(r, f, p, name);
         free(p);
@@ -622,6 +668,7 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
     const json_t *channels[MAX_TARGETS];
     size_t n_channels = campaign ? jade_post_channels(r->c, j, campaign, channels, MAX_TARGETS) : 0;
     check_schedule(r, post, window, channels, n_channels);
+    check_limits(r, post, channels, n_channels);
 
     if (post->n_texts == 0)
         jade_content_report(r->d, f, JADE_ERROR, "/id", false,
@@ -689,9 +736,10 @@ static void attach_texts(struct rules *r)
     }
 }
 
-void jade_content_check_rules(struct jade_content *c, struct jade_diags *d)
+void jade_content_check_rules(struct jade_content *c, const struct jade_networks *networks,
+                              struct jade_diags *d)
 {
-    struct rules r = {c, d, {0}};
+    struct rules r = {c, d, {0}, networks};
     jade_policy_read(c, &r.policy);
     check_programme(&r);
     check_regions(&r);

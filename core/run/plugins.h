@@ -38,7 +38,4 @@ void jade_plugins_free(struct jade_plugins *p);
  * folder. Returns a malloc'd path. */
 char *jade_default_plugin_dir(void);
 
-/* Length of text as limits count it. */
-size_t jade_text_length(const char *text, enum jade_text_count counting);
-
 #endif

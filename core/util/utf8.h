@@ -2,6 +2,8 @@
 #ifndef JADE_UTF8_H
 #define JADE_UTF8_H
 
+#include "../jade-plugin.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -14,5 +16,8 @@ size_t jade_utf8_length(const char *s, size_t n);
 
 /* 1-based line and column (in code points) of byte offset off in s. */
 void jade_utf8_line_col(const char *s, size_t n, size_t off, int *line, int *col);
+
+/* Length of a valid UTF-8 text as a network counts it (jade-plugin.h). */
+size_t jade_text_length(const char *text, enum jade_text_count counting);
 
 #endif

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     }
     double t0 = now();
     struct jade_diags diags = {0};
-    struct jade_content *c = jade_content_load(src, &diags);
+    struct jade_content *c = jade_content_load(src, NULL, &diags);
     double t1 = now();
     if (!c || diags.errors) {
         fprintf(stderr, "the tree is not valid\n");

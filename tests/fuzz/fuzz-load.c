@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jade_buf err = {0};
     if (jade_source_open_dir(root, &src, &err) == 0) {
         struct jade_diags diags = {0};
-        struct jade_content *c = jade_content_load(src, &diags);
+        struct jade_content *c = jade_content_load(src, NULL, &diags);
         jade_diags_sort(&diags);
         jade_content_free(c);
         jade_diags_free(&diags);

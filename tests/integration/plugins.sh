@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The plugin loader: a good plugin loads; each broken one is refused with
 # its file and the reason. Prints TAP.
-# usage: plugins.sh JADE OUTBOX.so WRONG_ABI.so TOO_SMALL.so NO_ENTRY.so UNRESOLVED.so
+# usage: plugins.sh JADE SRCDIR OUTBOX.so TINY.so WRONG_ABI.so TOO_SMALL.so NO_ENTRY.so UNRESOLVED.so
 set -u
 jade=$(realpath "$1")
-outbox=$2
+src=$(realpath "$2")
+outbox=$3
+tiny=$4
+shift 2
 n=0
 failed=0
 work=$(mktemp -d)
@@ -45,6 +48,28 @@ else not_ok "dlerror names the unresolved symbol" "$out"; fi
 mkdir -p "$work/twice/a" "$work/twice/b" && cp "$outbox" "$work/twice/a/" && cp "$outbox" "$work/twice/b/"
 expect "a network provided twice is refused the second time" 1 'network "outbox" is already provided by' -- "$jade" plugins --plugin-dir "$work/twice"
 expect "an empty plugin folder lists none" 0 "(none)" -- "$jade" plugins --plugin-dir "$work/nothing-here"
+
+# What plugins declare reaches jade validate: names, and limits.
+tree=$work/tree
+mkdir -p "$tree" "$work/with-tiny" && cp -a "$src/tests/bad/base/." "$tree/" && cp "$outbox" "$tiny" "$work/with-tiny/"
+python3 - "$tree/channels.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["channels"] = [{"id": "tiny-kayes", "network": "tiny", "regions": ["kayes"], "account": {}},
+                 {"id": "out-gao", "network": "outbox", "regions": ["gao"], "account": {"folder": "gao"}}]
+json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
+printf 'Un texte bien trop long pour ce petit réseau de test, vraiment.\n' >"$tree/c1/posts/p1.fr.txt"
+expect "a network no plugin declares is unknown" 1 'unknown network "tiny"' -- "$jade" validate --plugin-dir "$work/good" "$tree"
+expect "a text longer than a channel's network takes is an error" 1 "c1/posts/p1.fr.txt: error: the text is 63 UTF-16 units long; channel tiny-kayes (tiny) takes at most 40" -- "$jade" validate --plugin-dir "$work/with-tiny" "$tree"
+expect "more media than the network takes is an error" 1 "1 attachments; channel tiny-kayes (tiny) takes at most 0" -- "$jade" validate --plugin-dir "$work/with-tiny" "$tree"
+printf 'Court.\n' >"$tree/c1/posts/p1.fr.txt"
+printf 'Kunnafoni.\n' >"$tree/c1/posts/p1.bm.txt"
+python3 - "$tree/c1/posts/p1.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d.pop("media"); json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
+expect "within the limits, the tree is valid" 0 "0 error(s)" -- "$jade" validate --plugin-dir "$work/with-tiny" "$tree"
 
 echo "1..$n"
 [ $failed -eq 0 ]

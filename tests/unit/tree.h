@@ -51,7 +51,7 @@ static inline struct jade_content *load_tree(const struct file *base, const stru
     struct jade_source *src = NULL;
     struct jade_buf err = {0};
     struct jade_content *c = NULL;
-    if (jade_source_open_dir(root, &src, &err) == 0) c = jade_content_load(src, diags);
+    if (jade_source_open_dir(root, &src, &err) == 0) c = jade_content_load(src, NULL, diags);
     jade_source_free(src);
     jade_buf_free(&err);
     char *cmd = jade_xasprintf("rm -rf '%s'", root);
