@@ -15,6 +15,8 @@ struct command {
 static const struct command commands[] = {
     {"validate", jade_cmd_validate, N_("check a content tree (a folder or a git commit)")},
     {"plan", jade_cmd_plan, N_("list the occurrences to come (table, JSON, CSV, iCalendar)")},
+    {"run", jade_cmd_run, N_("the service: publish the plan through the plugins")},
+    {"history", jade_cmd_history, N_("every occurrence in the ledger, with its state")},
     {"plugins", jade_cmd_plugins, N_("list the network plugins, their limits and capabilities")},
 };
 

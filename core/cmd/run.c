@@ -1,0 +1,195 @@
+/* run.c - `jade run`: the service; `jade history`: what the ledger holds.
+ *
+ * jade run [--config FILE] [--once] [--clock sim:START:SPEED] [--until T]
+ * jade history [--config FILE] [--format table|json] */
+#include "cmd.h"
+
+#include "../plan/plan.h"
+#include "../run/config.h"
+#include "../run/ledger.h"
+#include "../run/service.h"
+#include "../util/buf.h"
+#include "../util/diag.h"
+#include "../util/i18n.h"
+#include "../util/timeparse.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_time(const char *s, int64_t *out)
+{
+    struct jade_time t;
+    if (jade_time_parse_rfc3339(s, &t) != 0 && jade_time_parse_content(s, &t) != 0) return -1;
+    if (!t.has_offset) t.has_offset = true, t.offset_minutes = 0; /* UTC unless said */
+    return jade_time_to_unix(&t, NULL, out);
+}
+
+/* "sim:START:SPEED": START an RFC 3339 time (it has colons), SPEED after
+ * the last one. */
+static int parse_clock(const char *arg, struct jade_service_options *o)
+{
+    if (strncmp(arg, "sim:", 4) != 0) return strcmp(arg, "real") == 0 ? 0 : -1;
+    const char *last = strrchr(arg, ':');
+    if (last <= arg + 4) return -1;
+    char *start = jade_xstrndup(arg + 4, (size_t)(last - arg - 4));
+    char *end;
+    double speed = strtod(last + 1, &end);
+    int rc = parse_time(start, &o->sim_start);
+    free(start);
+    if (rc != 0 || *end || !(speed > 0)) return -1;
+    o->simulated = true;
+    o->sim_speed = speed;
+    return 0;
+}
+
+static int load_config(const char *path, struct jade_config *config)
+{
+    struct jade_diags diags = {0};
+    int rc = jade_config_load(path, config, &diags);
+    jade_diags_print_text(stderr, &diags);
+    jade_diags_free(&diags);
+    return rc;
+}
+
+int jade_cmd_run(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
+        {"clock", required_argument, NULL, 'k'},  {"until", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *config_path = JADE_DEFAULT_CONFIG;
+    struct jade_service_options o = {.until = INT64_MAX, .progress = NULL};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'o':
+            o.once = true;
+            break;
+        case 'k':
+            if (parse_clock(optarg, &o) != 0) {
+                fprintf(stderr, _("jade run: --clock takes real or sim:START:SPEED, e.g. "
+                                  "sim:2026-12-01T00:00:00Z:3600\n"));
+                return JADE_EXIT_USAGE;
+            }
+            break;
+        case 'u':
+            if (parse_time(optarg, &o.until) != 0) {
+                fprintf(stderr, _("jade run: --until \"%s\" is not a time\n"), optarg);
+                return JADE_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            puts(_("usage: jade run [--config FILE] [--once] [--clock sim:START:SPEED] "
+                   "[--until T]\n\n"
+                   "Publishes the plan: --once what is due now, then exits (for cron);\n"
+                   "--clock sim:START:SPEED runs a simulated clock from START, SPEED times\n"
+                   "faster; --until stops when the clock reaches T (UTC unless it says)."));
+            return JADE_EXIT_OK;
+        default:
+            return JADE_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, _("jade run: unexpected argument \"%s\"\n"), argv[optind]);
+        return JADE_EXIT_USAGE;
+    }
+    struct jade_config config;
+    if (load_config(config_path, &config) != 0) return JADE_EXIT_USAGE;
+    o.config = &config;
+    int rc = jade_service_run(&o);
+    jade_config_free(&config);
+    return rc;
+}
+
+/* ---- history -------------------------------------------------------------- */
+
+struct history {
+    bool json;
+    json_t *list;
+};
+
+static void history_row(void *ctx, const struct jade_ledger_row *r)
+{
+    struct history *h = ctx;
+    char due[32], updated[32];
+    jade_format_utc(r->due, due);
+    jade_format_utc(r->updated, updated);
+    if (h->json) {
+        json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "key", r->key,
+                              "state", jade_state_name(r->state), "attempts", r->attempts, "due",
+                              due, "updated", updated, "campaign", r->campaign, "post", r->post,
+                              "channel", r->channel, "network", r->network, "lang", r->lang);
+        if (r->network_id) json_object_set_new(o, "network_id", json_string(r->network_id));
+        if (r->url) json_object_set_new(o, "url", json_string(r->url));
+        if (r->error) json_object_set_new(o, "error", json_string(r->error));
+        if (r->commit) json_object_set_new(o, "commit", json_string(r->commit));
+        json_array_append_new(h->list, o);
+        return;
+    }
+    printf("%.16s  %-9s  %3d  %-22s %-3s  %s/%s  %s%s%s  %.12s\n", due, jade_state_name(r->state),
+           r->attempts, r->channel, r->lang, r->campaign, r->post,
+           r->network_id ? r->network_id : "", r->error ? "  " : "", r->error ? r->error : "",
+           r->commit ? r->commit : "");
+}
+
+int jade_cmd_history(int argc, char **argv)
+{
+    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
+                                            {"format", required_argument, NULL, 'f'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    const char *config_path = JADE_DEFAULT_CONFIG, *format = "table";
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'h':
+            puts(_("usage: jade history [--config FILE] [--format table|json]\n\nEvery "
+                   "occurrence in the ledger: state, attempts, times, the network's id,\n"
+                   "the error, the commit it came from."));
+            return JADE_EXIT_OK;
+        default:
+            return JADE_EXIT_USAGE;
+        }
+    }
+    struct history h = {strcmp(format, "json") == 0, NULL};
+    if (!h.json && strcmp(format, "table") != 0) {
+        fprintf(stderr, _("jade history: unknown format \"%s\" (table or json)\n"), format);
+        return JADE_EXIT_USAGE;
+    }
+    struct jade_config config;
+    if (load_config(config_path, &config) != 0) return JADE_EXIT_USAGE;
+    struct jade_ledger *ledger;
+    struct jade_buf err = {0};
+    if (jade_ledger_open(config.state_dir, &ledger, &err) != 0) {
+        fprintf(stderr, "jade history: %s\n", jade_buf_str(&err));
+        jade_buf_free(&err);
+        jade_config_free(&config);
+        return JADE_EXIT_USAGE;
+    }
+    h.list = json_array();
+    if (!h.json)
+        printf("%-16s  %-9s  %3s  %-22s %-3s  %s\n", _("due (UTC)"), _("state"), _("try"),
+               _("channel"), _("lang"), _("campaign/post  network id  error  commit"));
+    jade_ledger_all(ledger, history_row, &h);
+    if (h.json) {
+        json_dumpf(h.list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+    }
+    json_decref(h.list);
+    jade_ledger_close(ledger);
+    jade_config_free(&config);
+    return JADE_EXIT_OK;
+}

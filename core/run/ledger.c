@@ -1,0 +1,405 @@
+/* ledger.c - occurrence states in SQLite (see ledger.h).
+ *
+ * WAL mode with synchronous=FULL: a committed transaction survives a crash
+ * or a power cut, which is what "sending is stored before a request leaves"
+ * needs; grouping a loop turn's changes into one transaction keeps that to
+ * one fsync per turn. The schema is versioned with PRAGMA user_version and
+ * migrated forward; a newer one is refused. */
+#include "ledger.h"
+
+#include "../plan/plan.h"
+#include "../util/buf.h"
+#include "../util/i18n.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const state_names[JADE_N_STATES] = {"planned",   "sending", "sent",
+                                                       "retrying",  "failed",  "uncertain",
+                                                       "cancelled", "missed",  "retracted"};
+
+const char *jade_state_name(enum jade_state s)
+{
+    return s < JADE_N_STATES ? state_names[s] : "?";
+}
+
+static enum jade_state state_of(const char *name)
+{
+    for (int i = 0; i < JADE_N_STATES; i++)
+        if (name && strcmp(state_names[i], name) == 0) return (enum jade_state)i;
+    return JADE_N_STATES;
+}
+
+/* Each migration takes the schema from version i to i + 1. Only ever
+ * append. */
+static const char *const migrations[] = {
+    "CREATE TABLE occurrences ("
+    "  key TEXT PRIMARY KEY, campaign TEXT NOT NULL, post TEXT NOT NULL,"
+    "  channel TEXT NOT NULL, network TEXT NOT NULL, lang TEXT NOT NULL,"
+    "  due INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER, network_id TEXT, url TEXT, error TEXT, commit_id TEXT,"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX occurrences_ready ON occurrences(state, due);"
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, key TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  state TEXT NOT NULL, detail TEXT);"
+    "CREATE INDEX events_key ON events(key);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+
+struct jade_ledger {
+    sqlite3 *db;
+    sqlite3_stmt *set, *event, *ready, *next_planned, *next_retrying;
+    int depth; /* nested begin/commit */
+};
+
+static int fail(struct jade_ledger *l, struct jade_buf *err, const char *what)
+{
+    if (err) jade_buf_printf(err, "%s: %s", what, sqlite3_errmsg(l->db));
+    return -1;
+}
+
+static int exec(struct jade_ledger *l, const char *sql, struct jade_buf *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
+    if (err) jade_buf_printf(err, "%s", msg ? msg : sqlite3_errmsg(l->db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+static int migrate(struct jade_ledger *l, const char *path, struct jade_buf *err)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return fail(l, err, path);
+    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > SCHEMA_VERSION) {
+        jade_buf_printf(err,
+                        _("%s was written by a newer jade (ledger schema %d; this jade knows "
+                          "up to %d): run that version, or point state_dir elsewhere"),
+                        path, version, SCHEMA_VERSION);
+        return -1;
+    }
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (exec(l, "BEGIN IMMEDIATE", err) || exec(l, migrations[v], err) ||
+            exec(l, pragma, err) || exec(l, "COMMIT", err)) {
+            exec(l, "ROLLBACK", NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int prepare(struct jade_ledger *l, sqlite3_stmt **st, const char *sql, struct jade_buf *err)
+{
+    if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK)
+        return 0;
+    return fail(l, err, sql);
+}
+
+int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jade_buf *err)
+{
+    if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
+        jade_buf_printf(err, _("cannot create the state folder %s: %s"), state_dir,
+                        strerror(errno));
+        return -1;
+    }
+    char *path = jade_xasprintf("%s/ledger.sqlite", state_dir);
+    struct jade_ledger *l = jade_xcalloc(1, sizeof *l);
+    int rc = -1;
+    if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        fail(l, err, path);
+        goto done;
+    }
+    sqlite3_busy_timeout(l->db, 5000);
+    if (exec(l, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err) ||
+        migrate(l, path, err))
+        goto done;
+    if (prepare(l, &l->set,
+                "UPDATE occurrences SET state = ?2, updated = ?3, attempts = attempts + ?4,"
+                " next_attempt = ?5, network_id = coalesce(?6, network_id),"
+                " url = coalesce(?7, url), error = coalesce(?8, error) WHERE key = ?1",
+                err) ||
+        prepare(l, &l->event, "INSERT INTO events (key, at, state, detail) VALUES (?, ?, ?, ?)",
+                err) ||
+        prepare(l, &l->ready,
+                "SELECT * FROM occurrences WHERE (state = 'planned' AND due <= ?1)"
+                " OR (state = 'retrying' AND next_attempt <= ?1) ORDER BY due, key",
+                err) ||
+        prepare(l, &l->next_planned, "SELECT min(due) FROM occurrences WHERE state = 'planned'",
+                err) ||
+        prepare(l, &l->next_retrying,
+                "SELECT min(next_attempt) FROM occurrences WHERE state = 'retrying'"
+                " AND next_attempt > ?",
+                err))
+        goto done;
+    rc = 0;
+done:
+    free(path);
+    if (rc != 0) {
+        jade_ledger_close(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+void jade_ledger_close(struct jade_ledger *l)
+{
+    if (!l) return;
+    sqlite3_finalize(l->set);
+    sqlite3_finalize(l->event);
+    sqlite3_finalize(l->ready);
+    sqlite3_finalize(l->next_planned);
+    sqlite3_finalize(l->next_retrying);
+    sqlite3_close(l->db);
+    free(l);
+}
+
+int jade_ledger_begin(struct jade_ledger *l)
+{
+    if (l->depth++ > 0) return 0;
+    return exec(l, "BEGIN IMMEDIATE", NULL);
+}
+
+int jade_ledger_commit(struct jade_ledger *l)
+{
+    if (l->depth == 0 || --l->depth > 0) return 0;
+    return exec(l, "COMMIT", NULL);
+}
+
+static int record_event(struct jade_ledger *l, const char *key, int64_t at, const char *state,
+                        const char *detail)
+{
+    sqlite3_reset(l->event);
+    sqlite3_bind_text(l->event, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(l->event, 2, at);
+    sqlite3_bind_text(l->event, 3, state, -1, SQLITE_STATIC);
+    if (detail)
+        sqlite3_bind_text(l->event, 4, detail, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(l->event, 4);
+    return sqlite3_step(l->event) == SQLITE_DONE ? 0 : -1;
+}
+
+int jade_ledger_set(struct jade_ledger *l, const char *key, enum jade_state state, int64_t now,
+                    int attempts_delta, int64_t next_attempt, const char *network_id,
+                    const char *url, const char *error)
+{
+    sqlite3_stmt *st = l->set;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, jade_state_name(state), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int(st, 4, attempts_delta);
+    if (state == JADE_RETRYING)
+        sqlite3_bind_int64(st, 5, next_attempt);
+    else
+        sqlite3_bind_null(st, 5);
+    network_id ? sqlite3_bind_text(st, 6, network_id, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 6);
+    url ? sqlite3_bind_text(st, 7, url, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 7);
+    error ? sqlite3_bind_text(st, 8, error, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 8);
+    if (sqlite3_step(st) != SQLITE_DONE) return -1;
+    return record_event(l, key, now, jade_state_name(state), error);
+}
+
+int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
+                          int64_t to, const char *commit, int64_t now,
+                          struct jade_reconcile_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    sqlite3_stmt *ins = NULL, *move = NULL, *keep = NULL, *gone = NULL, *cancel = NULL;
+    int rc = -1;
+    if (jade_ledger_begin(l) != 0) return -1;
+    if (exec(l,
+             "CREATE TEMP TABLE IF NOT EXISTS plan_keys (key TEXT PRIMARY KEY);"
+             "DELETE FROM plan_keys;",
+             NULL) ||
+        sqlite3_prepare_v2(l->db,
+                           "INSERT OR IGNORE INTO occurrences (key, campaign, post, channel,"
+                           " network, lang, due, state, commit_id, created, updated)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?)",
+                           -1, &ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(l->db,
+                           "UPDATE occurrences SET due = ?2, commit_id = ?3, updated = ?4"
+                           " WHERE key = ?1 AND state = 'planned' AND due <> ?2",
+                           -1, &move, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(l->db, "INSERT OR IGNORE INTO plan_keys VALUES (?)", -1, &keep, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(l->db,
+                           "SELECT key FROM occurrences WHERE state IN ('planned', 'retrying')"
+                           " AND due >= ?1 AND due < ?2 AND key NOT IN (SELECT key FROM "
+                           "plan_keys)",
+                           -1, &gone, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(l->db,
+                           "UPDATE occurrences SET state = 'cancelled', updated = ?2,"
+                           " next_attempt = NULL WHERE key = ?1",
+                           -1, &cancel, NULL) != SQLITE_OK)
+        goto done;
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct jade_occurrence *o = &plan->items[i];
+        const char *network = json_string_value(json_object_get(o->channel, "network"));
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, o->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, o->campaign->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, o->post->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, o->channel_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, network ? network : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 6, o->lang, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 7, o->due);
+        commit ? sqlite3_bind_text(ins, 8, commit, -1, SQLITE_STATIC) : sqlite3_bind_null(ins, 8);
+        sqlite3_bind_int64(ins, 9, now);
+        sqlite3_bind_int64(ins, 10, now);
+        if (sqlite3_step(ins) != SQLITE_DONE) goto done;
+        if (sqlite3_changes(l->db) > 0) {
+            stats->inserted++;
+            record_event(l, o->key, now, "planned", NULL);
+        } else {
+            sqlite3_reset(move);
+            sqlite3_bind_text(move, 1, o->key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(move, 2, o->due);
+            commit ? sqlite3_bind_text(move, 3, commit, -1, SQLITE_STATIC)
+                   : sqlite3_bind_null(move, 3);
+            sqlite3_bind_int64(move, 4, now);
+            if (sqlite3_step(move) != SQLITE_DONE) goto done;
+            stats->moved += (size_t)sqlite3_changes(l->db);
+        }
+        sqlite3_reset(keep);
+        sqlite3_bind_text(keep, 1, o->key, -1, SQLITE_STATIC);
+        if (sqlite3_step(keep) != SQLITE_DONE) goto done;
+    }
+    /* What the plan no longer has, in the range it covers, is cancelled. */
+    sqlite3_bind_int64(gone, 1, from);
+    sqlite3_bind_int64(gone, 2, to);
+    while (sqlite3_step(gone) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(gone, 0);
+        sqlite3_reset(cancel);
+        sqlite3_bind_text(cancel, 1, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(cancel, 2, now);
+        if (sqlite3_step(cancel) != SQLITE_DONE) goto done;
+        record_event(l, key, now, "cancelled", "no longer in the plan");
+        stats->cancelled++;
+    }
+    rc = 0;
+done:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(move);
+    sqlite3_finalize(keep);
+    sqlite3_finalize(gone);
+    sqlite3_finalize(cancel);
+    if (rc != 0) {
+        exec(l, "ROLLBACK", NULL);
+        l->depth = 0;
+        return -1;
+    }
+    return jade_ledger_commit(l);
+}
+
+static const char *text_col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Columns in the order of CREATE TABLE occurrences. */
+static void row_of(sqlite3_stmt *st, struct jade_ledger_row *r)
+{
+    r->key = text_col(st, 0);
+    r->campaign = text_col(st, 1);
+    r->post = text_col(st, 2);
+    r->channel = text_col(st, 3);
+    r->network = text_col(st, 4);
+    r->lang = text_col(st, 5);
+    r->due = sqlite3_column_int64(st, 6);
+    r->state = state_of(text_col(st, 7));
+    r->attempts = sqlite3_column_int(st, 8);
+    r->next_attempt = sqlite3_column_int64(st, 9);
+    r->network_id = text_col(st, 10);
+    r->url = text_col(st, 11);
+    r->error = text_col(st, 12);
+    r->commit = text_col(st, 13);
+    r->updated = sqlite3_column_int64(st, 15);
+}
+
+static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct jade_ledger_row r;
+        row_of(st, &r);
+        cb(ctx, &r);
+    }
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int jade_ledger_ready(struct jade_ledger *l, int64_t now, jade_ledger_row_cb cb, void *ctx)
+{
+    sqlite3_reset(l->ready);
+    sqlite3_bind_int64(l->ready, 1, now);
+    int rc = each_row(l->ready, cb, ctx);
+    sqlite3_reset(l->ready);
+    return rc;
+}
+
+int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledger_row_cb cb,
+                         void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "SELECT * FROM occurrences WHERE state = ? ORDER BY due, key", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, jade_state_name(state), -1, SQLITE_STATIC);
+    int rc = each_row(st, cb, ctx);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "SELECT * FROM occurrences ORDER BY due, key", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    int rc = each_row(st, cb, ctx);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int64_t first_value(sqlite3_stmt *st, int64_t after)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, after);
+    int64_t v = INT64_MAX;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+}
+
+int64_t jade_ledger_next_time(struct jade_ledger *l, int64_t after)
+{
+    int64_t a = first_value(l->next_planned, after), b = first_value(l->next_retrying, after);
+    return a < b ? a : b;
+}
+
+int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES])
+{
+    memset(counts, 0, JADE_N_STATES * sizeof *counts);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "SELECT state, count(*) FROM occurrences GROUP BY state", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        enum jade_state s = state_of(text_col(st, 0));
+        if (s < JADE_N_STATES) counts[s] = (size_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}

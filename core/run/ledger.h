@@ -1,0 +1,89 @@
+/* ledger.h - the only owner of durable state: every occurrence's state,
+ * and every change of it, in SQLite (WAL) in the state folder.
+ *
+ * States (SPEC §5): planned -> sending -> sent; or retrying (with the time
+ * of the next attempt), failed, uncertain, cancelled, missed, retracted.
+ * Writes are grouped: jade_ledger_begin ... jade_ledger_commit around a
+ * loop turn's changes, one fsync for all of them. */
+#ifndef JADE_LEDGER_H
+#define JADE_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct jade_buf;
+struct jade_plan;
+
+enum jade_state {
+    JADE_PLANNED,
+    JADE_SENDING,
+    JADE_SENT,
+    JADE_RETRYING,
+    JADE_FAILED,
+    JADE_UNCERTAIN,
+    JADE_CANCELLED,
+    JADE_MISSED,
+    JADE_RETRACTED,
+    JADE_N_STATES
+};
+
+const char *jade_state_name(enum jade_state s);
+
+struct jade_ledger;
+
+/* Opens (creating) <state_dir>/ledger.sqlite, migrating an older schema;
+ * refuses one written by a newer jade. */
+int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jade_buf *err);
+void jade_ledger_close(struct jade_ledger *l);
+
+int jade_ledger_begin(struct jade_ledger *l);
+int jade_ledger_commit(struct jade_ledger *l);
+
+struct jade_reconcile_stats {
+    size_t inserted, moved, cancelled;
+};
+
+/* Makes the ledger agree with a plan of [from, to): new keys are inserted
+ * as planned; planned ones whose due time moved follow it; planned or
+ * retrying ones in the range that the plan no longer has are cancelled.
+ * Nothing else is touched: what was sent stays sent. One transaction. */
+int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
+                          int64_t to, const char *commit, int64_t now,
+                          struct jade_reconcile_stats *stats);
+
+/* One row, as read back. Strings belong to the ledger and are valid until
+ * the callback returns. */
+struct jade_ledger_row {
+    const char *key, *campaign, *post, *channel, *network, *lang;
+    int64_t due, next_attempt, updated;
+    enum jade_state state;
+    int attempts;
+    const char *network_id, *url, *error, *commit;
+};
+
+typedef void (*jade_ledger_row_cb)(void *ctx, const struct jade_ledger_row *row);
+
+/* Rows ready at now: planned and due, or retrying and their time come;
+ * by due time. */
+int jade_ledger_ready(struct jade_ledger *l, int64_t now, jade_ledger_row_cb cb, void *ctx);
+/* Rows in a state, by due time. */
+int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledger_row_cb cb,
+                         void *ctx);
+/* Every row, by due time then key. */
+int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
+/* The earliest time after `after` at which something becomes ready;
+ * INT64_MAX when nothing will. */
+int64_t jade_ledger_next_time(struct jade_ledger *l, int64_t after);
+
+/* A state change, recorded with its time in the events table too.
+ * attempts_delta adds to the attempt count; next_attempt is kept for
+ * retrying; network_id, url and error replace the row's when not NULL. */
+int jade_ledger_set(struct jade_ledger *l, const char *key, enum jade_state state, int64_t now,
+                    int attempts_delta, int64_t next_attempt, const char *network_id,
+                    const char *url, const char *error);
+
+/* Counts per state (for summaries and tests). */
+int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES]);
+
+#endif

@@ -1,0 +1,758 @@
+/* service.c - the publishing service on a libuv loop (see service.h).
+ *
+ * Ownership: the service owns the loop, the ledger, the plugins, the
+ * content snapshot and its plan. A request (one publication in flight)
+ * owns the strings its publication points to, until the plugin's done
+ * callback frees it. Outcomes are queued and written by a check handle at
+ * the end of the loop turn, in one transaction. */
+#include "service.h"
+
+#include "config.h"
+#include "ledger.h"
+#include "plugins.h"
+#include "../cmd/cmd.h"
+#include "../content/content.h"
+#include "../plan/plan.h"
+#include "../source/source.h"
+#include "../util/buf.h"
+#include "../util/i18n.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+struct service;
+
+struct network {
+    const struct jade_plugin *plugin;
+    void *instance;
+    struct jade_host host;
+    struct service *svc;
+    const json_t *settings;
+};
+
+struct channel {
+    const json_t *json;
+    const char *id;
+    struct network *net;
+    bool busy, suspended;
+    int64_t blocked_until, last_request;
+};
+
+struct update {
+    char key[33];
+    enum jade_state state;
+    int attempts_delta;
+    int64_t next_attempt;
+    char *network_id, *url, *error;
+};
+
+struct request {
+    struct service *s;
+    struct channel *ch;
+    char key[33];
+    bool lookup;
+    struct jade_publication pub;
+    char *account_json;
+    char due[32];
+    char **media;
+    size_t n_media;
+};
+
+struct service {
+    const struct jade_service_options *opt;
+    const struct jade_config *cfg;
+    uv_loop_t loop;
+    uv_timer_t timer;
+    uv_check_t flush;
+    uv_signal_t sigterm, sigint;
+    uint64_t real_start_ns;
+    struct jade_ledger *ledger;
+    struct jade_plugins plugins;
+    struct network *nets;
+    size_t n_nets;
+    struct jade_source *src;
+    struct jade_content *content;
+    struct jade_plan plan;
+    json_t *by_key; /* occurrence key -> index in plan */
+    struct channel *channels;
+    size_t n_channels;
+    struct update *updates;
+    size_t n_updates, cap_updates;
+    size_t inflight;
+    bool stopping, started;
+    uint64_t rng;
+    int catch_up_minutes;
+    size_t sent, failed;
+    uint64_t last_progress_ns;
+};
+
+/* ---- clock -------------------------------------------------------------- */
+
+static int64_t now_of(struct service *s)
+{
+    if (!s->opt->simulated) return (int64_t)time(NULL);
+    double elapsed = (double)(uv_hrtime() - s->real_start_ns) / 1e9;
+    return s->opt->sim_start + (int64_t)(elapsed * s->opt->sim_speed);
+}
+
+/* Real milliseconds until the clock shows t. */
+static uint64_t delay_until(struct service *s, int64_t t)
+{
+    int64_t now = now_of(s);
+    if (t <= now) return 0;
+    double speed = s->opt->simulated ? s->opt->sim_speed : 1.0;
+    double ms = (double)(t - now) * 1000.0 / speed;
+    return ms > 86400000.0 ? 86400000 : (uint64_t)ms + 1;
+}
+
+int64_t jade_backoff(int attempt, int base_seconds, int max_seconds, uint64_t *rng)
+{
+    double cap = (double)base_seconds;
+    for (int i = 1; i < attempt && cap < max_seconds; i++) cap *= 2;
+    if (cap > max_seconds) cap = max_seconds;
+    /* xorshift64*: jitter needs spread, not secrecy */
+    *rng ^= *rng >> 12, *rng ^= *rng << 25, *rng ^= *rng >> 27;
+    uint64_t r = *rng * 2685821657736338717ull;
+    return (int64_t)((double)(r >> 11) / (double)(1ull << 53) * cap);
+}
+
+/* ---- host table for plugins --------------------------------------------- */
+
+static void host_log(void *ctx, enum jade_log_level level, const char *message)
+{
+    struct network *n = ctx;
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    if (level <= JADE_LOG_WARNING)
+        fprintf(stderr, "jade run: %s: %s: %s\n", n->plugin->name, names[level], message);
+}
+
+static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
+{
+    (void)req, (void)cb, (void)arg;
+    host_log(ctx, JADE_LOG_ERROR, _("HTTP is not available to plugins in this build yet"));
+    return -1;
+}
+
+/* A secret is a file of the secrets folder named like an id, readable by
+ * the service alone. */
+static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
+{
+    struct network *n = ctx;
+    const char *dir = n->svc->cfg->secrets_dir;
+    if (!dir || !name || !*name || strchr(name, '/') || name[0] == '.') return -1;
+    char *path = jade_xasprintf("%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    int len = -1;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        if (st.st_mode & 077) {
+            char msg[256];
+            snprintf(msg, sizeof msg, _("secret \"%s\" refused: its mode must be 0600 or stricter"),
+                     name);
+            host_log(ctx, JADE_LOG_ERROR, msg);
+        } else {
+            ssize_t got = read(fd, out, out_size - 1);
+            if (got >= 0 && (size_t)got < out_size - 1) {
+                while (got > 0 && (out[got - 1] == '\n' || out[got - 1] == '\r')) got--;
+                out[got] = '\0';
+                len = (int)got;
+            }
+        }
+    }
+    if (fd >= 0) close(fd);
+    free(path);
+    return len;
+}
+
+static int64_t host_now(void *ctx)
+{
+    struct network *n = ctx;
+    return now_of(n->svc);
+}
+
+static const char *host_setting(void *ctx, const char *name)
+{
+    struct network *n = ctx;
+    return json_string_value(json_object_get(n->settings, name));
+}
+
+static const char *host_outbox_dir(void *ctx)
+{
+    struct network *n = ctx;
+    return n->svc->cfg->outbox_dir;
+}
+
+/* ---- start: content, plan, ledger --------------------------------------- */
+
+static int open_source(struct service *s, struct jade_buf *err)
+{
+    const struct jade_config *c = s->cfg;
+    if (c->source_dir) return jade_source_open_dir(c->source_dir, &s->src, err);
+    return jade_source_open_git(c->source_url, c->branch, c->path, &s->src, err);
+}
+
+static struct network *network_named(struct service *s, const char *name)
+{
+    for (size_t i = 0; name && i < s->n_nets; i++)
+        if (strcmp(s->nets[i].plugin->name, name) == 0) return &s->nets[i];
+    return NULL;
+}
+
+static struct channel *channel_named(struct service *s, const char *id)
+{
+    for (size_t i = 0; id && i < s->n_channels; i++)
+        if (strcmp(s->channels[i].id, id) == 0) return &s->channels[i];
+    return NULL;
+}
+
+static int load_plugins(struct service *s)
+{
+    char *dir = s->cfg->plugin_dir ? jade_xstrdup(s->cfg->plugin_dir) : jade_default_plugin_dir();
+    jade_plugins_load_dir(dir, &s->plugins);
+    for (size_t i = 0; i < s->plugins.n_refused; i++)
+        fprintf(stderr, _("jade run: plugin refused: %s\n"), s->plugins.refused[i]);
+    free(dir);
+    s->nets = jade_xcalloc(s->plugins.count + 1, sizeof *s->nets);
+    for (size_t i = 0; i < s->plugins.count; i++) {
+        struct network *n = &s->nets[s->n_nets];
+        n->plugin = s->plugins.items[i].plugin;
+        n->svc = s;
+        n->settings = json_object_get(s->cfg->networks, n->plugin->name);
+        n->host = (struct jade_host){JADE_PLUGIN_ABI_VERSION,
+                                     sizeof n->host,
+                                     n,
+                                     host_http,
+                                     host_secret,
+                                     host_log,
+                                     host_now,
+                                     host_setting,
+                                     host_outbox_dir};
+        if (n->plugin->init(&n->host, &n->instance) != 0) {
+            fprintf(stderr, _("jade run: plugin %s failed to start\n"), n->plugin->name);
+            continue;
+        }
+        s->n_nets++;
+    }
+    return 0;
+}
+
+static int load_content(struct service *s)
+{
+    struct jade_buf err = {0};
+    if (open_source(s, &err) != 0) {
+        fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+        jade_buf_free(&err);
+        return JADE_EXIT_USAGE;
+    }
+    struct jade_network *items = jade_xcalloc(s->n_nets + 1, sizeof *items);
+    for (size_t i = 0; i < s->n_nets; i++)
+        items[i] = (struct jade_network){s->nets[i].plugin->name, &s->nets[i].plugin->limits};
+    struct jade_networks networks = {items, s->n_nets};
+    struct jade_diags diags = {0};
+    s->content = jade_content_load(s->src, &networks, &diags);
+    free(items);
+    int rc = 0;
+    if (!s->content || diags.errors) {
+        jade_diags_sort(&diags);
+        jade_diags_print_text(stderr, &diags);
+        fprintf(stderr, _("jade run: the content has %zu error(s); nothing is published\n"),
+                diags.errors);
+        rc = JADE_EXIT_FAILED;
+    }
+    jade_diags_free(&diags);
+    return rc;
+}
+
+static void index_channels(struct service *s)
+{
+    const json_t *list =
+        s->content->channels ? json_object_get(s->content->channels->json, "channels") : NULL;
+    s->n_channels = json_array_size(list);
+    s->channels = jade_xcalloc(s->n_channels + 1, sizeof *s->channels);
+    for (size_t i = 0; i < s->n_channels; i++) {
+        struct channel *ch = &s->channels[i];
+        ch->json = json_array_get(list, i);
+        ch->id = json_string_value(json_object_get(ch->json, "id"));
+        ch->net = network_named(s, json_string_value(json_object_get(ch->json, "network")));
+    }
+}
+
+static int plan_and_reconcile(struct service *s)
+{
+    struct jade_policy policy;
+    jade_policy_read(s->content, &policy);
+    const json_t *pol = json_object_get(s->content->programme->json, "policy");
+    const json_t *cu = json_object_get(pol, "catch_up_minutes");
+    s->catch_up_minutes = json_is_integer(cu) ? (int)json_integer_value(cu) : 60;
+    jade_policy_free(&policy);
+    int64_t now = now_of(s);
+    int64_t from = now - (int64_t)s->catch_up_minutes * 60;
+    int64_t to = now + (int64_t)s->cfg->horizon_days * 86400;
+    struct jade_diags diags = {0};
+    jade_plan_build(s->content, from, to, NULL, &s->plan, &diags);
+    jade_diags_print_text(stderr, &diags);
+    jade_diags_free(&diags);
+    s->by_key = json_object();
+    for (size_t i = 0; i < s->plan.count; i++)
+        json_object_set_new(s->by_key, s->plan.items[i].key, json_integer((json_int_t)i));
+    struct jade_reconcile_stats st;
+    if (jade_ledger_reconcile(s->ledger, &s->plan, from, to, s->content->commit, now, &st) != 0) {
+        fprintf(stderr, _("jade run: cannot write the ledger\n"));
+        return JADE_EXIT_FAILED;
+    }
+    return 0;
+}
+
+static const struct jade_occurrence *occurrence_of(struct service *s, const char *key)
+{
+    const json_t *i = json_object_get(s->by_key, key);
+    return i ? &s->plan.items[json_integer_value(i)] : NULL;
+}
+
+/* ---- publishing --------------------------------------------------------- */
+
+static void queue_update(struct service *s, const char *key, enum jade_state state,
+                         int attempts_delta, int64_t next_attempt, const char *network_id,
+                         const char *url, const char *error)
+{
+    if (s->n_updates == s->cap_updates) {
+        s->cap_updates = s->cap_updates ? s->cap_updates * 2 : 64;
+        s->updates = jade_xrealloc(s->updates, s->cap_updates * sizeof *s->updates);
+    }
+    struct update *u = &s->updates[s->n_updates++];
+    memset(u, 0, sizeof *u);
+    snprintf(u->key, sizeof u->key, "%s", key);
+    u->state = state;
+    u->attempts_delta = attempts_delta;
+    u->next_attempt = next_attempt;
+    u->network_id = network_id ? jade_xstrdup(network_id) : NULL;
+    u->url = url ? jade_xstrdup(url) : NULL;
+    u->error = error ? jade_xstrdup(error) : NULL;
+    if (state == JADE_SENT) s->sent++;
+    if (state == JADE_FAILED) s->failed++;
+}
+
+static void free_request(struct request *r)
+{
+    for (size_t i = 0; i < r->n_media; i++) free(r->media[i]);
+    free(r->media);
+    free(r->account_json);
+    free(r);
+}
+
+/* Where a post's media file is on disk: in the folder, or, for a commit,
+ * copied once under <state_dir>/media. */
+static char *media_path(struct service *s, const char *campaign_dir, const char *file)
+{
+    char *rel = jade_xasprintf("%s/%s", campaign_dir, file);
+    char *out = NULL;
+    if (s->cfg->source_dir) {
+        char *root = realpath(s->cfg->source_dir, NULL);
+        out = jade_xasprintf("%s/%s", root ? root : s->cfg->source_dir, rel);
+        free(root);
+    } else {
+        out = jade_xasprintf("%s/media/%s", s->cfg->state_dir, rel);
+        if (access(out, F_OK) != 0) {
+            char *data = NULL;
+            size_t len = 0;
+            struct jade_buf err = {0};
+            if (jade_source_read(s->src, rel, JADE_MAX_MEDIA_BYTES, &data, &len, &err) == 0) {
+                for (char *p = strchr(out + strlen(s->cfg->state_dir) + 1, '/'); p;
+                     p = strchr(p + 1, '/')) {
+                    *p = '\0';
+                    mkdir(out, 0700);
+                    *p = '/';
+                }
+                FILE *f = fopen(out, "wb");
+                if (f) {
+                    fwrite(data, 1, len, f);
+                    fclose(f);
+                }
+            }
+            free(data);
+            jade_buf_free(&err);
+        }
+    }
+    free(rel);
+    return out;
+}
+
+static const char *text_of(const struct jade_occurrence *o)
+{
+    for (size_t i = 0; i < o->post->n_texts; i++)
+        if (!strcmp(o->post->texts[i].lang, o->lang)) return o->post->texts[i].file->text;
+    return "";
+}
+
+static struct request *new_request(struct service *s, struct channel *ch,
+                                   const struct jade_occurrence *o, int attempt, bool lookup)
+{
+    struct request *r = jade_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->ch = ch;
+    r->lookup = lookup;
+    snprintf(r->key, sizeof r->key, "%s", o->key);
+    jade_format_utc(o->due, r->due);
+    r->account_json = json_dumps(json_object_get(o->channel, "account"), JSON_COMPACT);
+    const json_t *pj = o->post->file->json;
+    const json_t *media = json_object_get(pj, "media");
+    r->n_media = json_array_size(media);
+    r->media = jade_xcalloc(r->n_media + 1, sizeof *r->media);
+    for (size_t i = 0; i < r->n_media; i++)
+        r->media[i] =
+            media_path(s, o->campaign->dir,
+                       json_string_value(json_object_get(json_array_get(media, i), "file")));
+    r->pub = (struct jade_publication){
+        .struct_size = sizeof r->pub,
+        .key = r->key,
+        .campaign = o->campaign->id,
+        .post = o->post->id,
+        .channel = ch->id,
+        .lang = o->lang,
+        .text = text_of(o),
+        .link = json_string_value(json_object_get(pj, "link")),
+        .due = r->due,
+        .account_json = r->account_json ? r->account_json : "{}",
+        .secret_name = json_string_value(json_object_get(o->channel, "secret")),
+        .media = (const char *const *)r->media,
+        .n_media = r->n_media,
+        .attempt = (uint32_t)attempt,
+    };
+    return r;
+}
+
+static void arm(struct service *s);
+
+/* The core decides what follows an outcome. */
+static void done_cb(void *token, const struct jade_result *res)
+{
+    struct request *r = token;
+    struct service *s = r->s;
+    struct channel *ch = r->ch;
+    int64_t now = now_of(s);
+    const struct jade_config *c = s->cfg;
+    int attempt = (int)r->pub.attempt;
+    const char *msg = res->message;
+    switch (res->outcome) {
+    case JADE_OUTCOME_SENT:
+        queue_update(s, r->key, JADE_SENT, 0, 0, res->network_id, res->url, NULL);
+        break;
+    case JADE_OUTCOME_NOT_FOUND: /* lookup: the network does not have it, so send it */
+        queue_update(s, r->key, JADE_PLANNED, 0, 0, NULL, NULL, _("not found on the network"));
+        break;
+    case JADE_OUTCOME_RETRY_AFTER:
+        ch->blocked_until = now + res->retry_after_seconds;
+        queue_update(s, r->key, JADE_RETRYING, 0, ch->blocked_until, NULL, NULL, msg);
+        break;
+    case JADE_OUTCOME_TRANSIENT:
+        if (r->lookup || attempt >= c->retry_max_attempts)
+            queue_update(s, r->key, r->lookup ? JADE_UNCERTAIN : JADE_FAILED, 0, 0, NULL, NULL,
+                         msg ? msg : _("failed, and out of attempts"));
+        else
+            queue_update(
+                s, r->key, JADE_RETRYING, 0,
+                now + jade_backoff(attempt, c->retry_base_seconds, c->retry_max_seconds, &s->rng),
+                NULL, NULL, msg);
+        break;
+    case JADE_OUTCOME_AUTH_FAILED:
+        if (!ch->suspended)
+            fprintf(stderr, _("jade run: channel %s suspended: its credentials were refused%s%s\n"),
+                    ch->id, msg ? ": " : "", msg ? msg : "");
+        ch->suspended = true;
+        queue_update(s, r->key, JADE_PLANNED, 0, 0, NULL, NULL,
+                     msg ? msg : _("authentication failed"));
+        break;
+    case JADE_OUTCOME_UNKNOWN:
+        queue_update(s, r->key, JADE_UNCERTAIN, 0, 0, NULL, NULL,
+                     msg ? msg : _("no answer: it may have been published"));
+        break;
+    case JADE_OUTCOME_PERMANENT:
+    default:
+        queue_update(s, r->key, JADE_FAILED, 0, 0, NULL, NULL, msg ? msg : _("refused"));
+        break;
+    }
+    ch->busy = false;
+    s->inflight--;
+    free_request(r);
+}
+
+struct ready_row {
+    char key[33];
+    char *channel;
+    int64_t due;
+    int attempts;
+};
+
+struct ready_list {
+    struct ready_row *items;
+    size_t count, cap;
+};
+
+static void collect_ready(void *ctx, const struct jade_ledger_row *row)
+{
+    struct ready_list *l = ctx;
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = jade_xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    struct ready_row *r = &l->items[l->count++];
+    snprintf(r->key, sizeof r->key, "%s", row->key);
+    r->channel = jade_xstrdup(row->channel);
+    r->due = row->due;
+    r->attempts = row->attempts;
+}
+
+/* Sends what is ready; returns the earliest time a skipped one could go
+ * (a channel waiting out a rate limit), or INT64_MAX. */
+static int64_t dispatch_ready(struct service *s)
+{
+    int64_t now = now_of(s), wake = INT64_MAX;
+    struct ready_list ready = {0};
+    jade_ledger_ready(s->ledger, now, collect_ready, &ready);
+    struct request **send = jade_xcalloc(ready.count + 1, sizeof *send);
+    size_t n_send = 0;
+    jade_ledger_begin(s->ledger);
+    for (size_t i = 0; i < ready.count; i++) {
+        struct ready_row *row = &ready.items[i];
+        const struct jade_occurrence *o = occurrence_of(s, row->key);
+        struct channel *ch = channel_named(s, row->channel);
+        if (!o) {
+            jade_ledger_set(s->ledger, row->key, JADE_CANCELLED, now, 0, 0, NULL, NULL,
+                            _("no longer in the content"));
+            continue;
+        }
+        if (!ch || !ch->net) {
+            jade_ledger_set(s->ledger, row->key, JADE_FAILED, now, 0, 0, NULL, NULL,
+                            _("no plugin is loaded for this channel's network"));
+            s->failed++;
+            continue;
+        }
+        if (ch->suspended || ch->busy) continue; /* per channel: one at a time */
+        uint32_t rate = ch->net->plugin->rate_per_minute;
+        int64_t free_at = ch->blocked_until;
+        if (rate && ch->last_request + (60 + rate - 1) / rate > free_at)
+            free_at = ch->last_request + (60 + rate - 1) / rate;
+        if (free_at > now) {
+            if (free_at < wake) wake = free_at;
+            continue;
+        }
+        if (now - o->due > (int64_t)s->catch_up_minutes * 60) {
+            jade_ledger_set(s->ledger, row->key, JADE_MISSED, now, 0, 0, NULL, NULL,
+                            _("the service was down past catch_up_minutes"));
+            continue;
+        }
+        jade_ledger_set(s->ledger, row->key, JADE_SENDING, now, 1, 0, NULL, NULL, NULL);
+        ch->busy = true;
+        ch->last_request = now;
+        send[n_send++] = new_request(s, ch, o, row->attempts + 1, false);
+    }
+    /* `sending` is durable before any request leaves. */
+    jade_ledger_commit(s->ledger);
+    for (size_t i = 0; i < n_send; i++) {
+        s->inflight++;
+        const struct jade_plugin *p = send[i]->ch->net->plugin;
+        p->publish(send[i]->ch->net->instance, &send[i]->pub, done_cb, send[i]);
+    }
+    for (size_t i = 0; i < ready.count; i++) free(ready.items[i].channel);
+    free(ready.items);
+    free(send);
+    return wake;
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static void close_cb(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void stop(struct service *s)
+{
+    if (uv_is_active((uv_handle_t *)&s->timer)) uv_timer_stop(&s->timer);
+    if (!uv_is_closing((uv_handle_t *)&s->timer)) {
+        uv_close((uv_handle_t *)&s->timer, close_cb);
+        uv_close((uv_handle_t *)&s->flush, close_cb);
+        uv_close((uv_handle_t *)&s->sigterm, close_cb);
+        uv_close((uv_handle_t *)&s->sigint, close_cb);
+    }
+}
+
+static void progress(struct service *s, bool last)
+{
+    if (!s->opt->progress) return;
+    uint64_t t = uv_hrtime();
+    if (!last && t - s->last_progress_ns < 100000000ull) return;
+    s->last_progress_ns = t;
+    char when[32];
+    jade_format_utc(now_of(s), when);
+    fprintf(s->opt->progress, _("\r  %.16s  sent %zu  failed %zu  in flight %zu   %s"), when,
+            s->sent, s->failed, s->inflight, last ? "\n" : "");
+    fflush(s->opt->progress);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    arm(t->data);
+}
+
+static void flush_cb(uv_check_t *h)
+{
+    struct service *s = h->data;
+    if (s->n_updates) {
+        jade_ledger_begin(s->ledger);
+        for (size_t i = 0; i < s->n_updates; i++) {
+            struct update *u = &s->updates[i];
+            jade_ledger_set(s->ledger, u->key, u->state, now_of(s), u->attempts_delta,
+                            u->next_attempt, u->network_id, u->url, u->error);
+            free(u->network_id);
+            free(u->url);
+            free(u->error);
+        }
+        jade_ledger_commit(s->ledger);
+        s->n_updates = 0;
+        progress(s, false);
+        arm(s);
+    }
+}
+
+static void arm(struct service *s)
+{
+    if (uv_is_closing((uv_handle_t *)&s->timer)) return;
+    int64_t now = now_of(s);
+    if (s->opt->until != INT64_MAX && now >= s->opt->until) s->stopping = true;
+    if (s->stopping || (s->opt->once && s->started)) {
+        if (s->inflight == 0 && s->n_updates == 0) stop(s);
+        return;
+    }
+    int64_t wake = dispatch_ready(s);
+    s->started = true;
+    if (s->opt->once) {
+        if (s->inflight == 0 && s->n_updates == 0) stop(s);
+        return;
+    }
+    /* The next row to come due; rows ready now but held wait for their
+     * channel: a request in flight re-arms when it is answered, a rate
+     * limit when it lifts (wake), a suspension when an operator resumes. */
+    int64_t next = jade_ledger_next_time(s->ledger, now);
+    if (wake < next) next = wake;
+    if (s->opt->until < next) next = s->opt->until;
+    if (next == INT64_MAX) {
+        uv_timer_stop(&s->timer); /* nothing to do until a signal */
+        return;
+    }
+    uv_timer_start(&s->timer, timer_cb, delay_until(s, next), 0);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    struct service *s = h->data;
+    (void)signum;
+    s->stopping = true;
+    fprintf(stderr, _("\njade run: stopping once the requests in flight are answered\n"));
+    arm(s);
+}
+
+/* After a crash: what was `sending` is re-sent with the same key where the
+ * network honours one; elsewhere it is uncertain, and looked up where the
+ * plugin can. Never blindly re-sent. */
+static size_t recover(struct service *s)
+{
+    struct ready_list rows = {0};
+    jade_ledger_in_state(s->ledger, JADE_SENDING, collect_ready, &rows);
+    int64_t now = now_of(s);
+    struct request **lookups = jade_xcalloc(rows.count + 1, sizeof *lookups);
+    size_t n_lookups = 0;
+    jade_ledger_begin(s->ledger);
+    for (size_t i = 0; i < rows.count; i++) {
+        struct ready_row *row = &rows.items[i];
+        struct channel *ch = channel_named(s, row->channel);
+        struct network *net = ch ? ch->net : NULL;
+        const struct jade_occurrence *o = occurrence_of(s, row->key);
+        if (net && (net->plugin->capabilities & JADE_CAP_IDEMPOTENCY_KEY)) {
+            jade_ledger_set(s->ledger, row->key, JADE_PLANNED, now, 0, 0, NULL, NULL,
+                            _("re-sent after a restart, with the same idempotency key"));
+            continue;
+        }
+        jade_ledger_set(s->ledger, row->key, JADE_UNCERTAIN, now, 0, 0, NULL, NULL,
+                        _("the service stopped while sending: it may have been published"));
+        if (net && o && net->plugin->lookup && (net->plugin->capabilities & JADE_CAP_LOOKUP) &&
+            !ch->busy) {
+            ch->busy = true;
+            lookups[n_lookups++] = new_request(s, ch, o, row->attempts, true);
+        }
+    }
+    jade_ledger_commit(s->ledger);
+    for (size_t i = 0; i < n_lookups; i++) {
+        struct network *net = lookups[i]->ch->net;
+        s->inflight++;
+        net->plugin->lookup(net->instance, &lookups[i]->pub, done_cb, lookups[i]);
+    }
+    size_t count = rows.count;
+    for (size_t i = 0; i < rows.count; i++) free(rows.items[i].channel);
+    free(rows.items);
+    free(lookups);
+    return count;
+}
+
+int jade_service_run(const struct jade_service_options *opt)
+{
+    struct service *s = jade_xcalloc(1, sizeof *s);
+    s->opt = opt;
+    s->cfg = opt->config;
+    s->rng = opt->seed ? opt->seed : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+    if (!s->rng) s->rng = 1;
+    s->real_start_ns = uv_hrtime();
+    int rc = 0;
+    struct jade_buf err = {0};
+    uv_loop_init(&s->loop);
+    if (jade_ledger_open(s->cfg->state_dir, &s->ledger, &err) != 0) {
+        fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+        rc = JADE_EXIT_USAGE;
+        goto done;
+    }
+    load_plugins(s);
+    if ((rc = load_content(s)) != 0) goto done;
+    index_channels(s);
+    if ((rc = plan_and_reconcile(s)) != 0) goto done;
+
+    uv_timer_init(&s->loop, &s->timer);
+    uv_check_init(&s->loop, &s->flush);
+    uv_signal_init(&s->loop, &s->sigterm);
+    uv_signal_init(&s->loop, &s->sigint);
+    s->timer.data = s->flush.data = s->sigterm.data = s->sigint.data = s;
+    uv_check_start(&s->flush, flush_cb);
+    uv_signal_start(&s->sigterm, signal_cb, SIGTERM);
+    uv_signal_start(&s->sigint, signal_cb, SIGINT);
+    size_t recovered = recover(s); /* rows a crash left in `sending` */
+    if (recovered)
+        fprintf(stderr,
+                _("jade run: %zu publication(s) were being sent when the service "
+                  "stopped: recovered\n"),
+                recovered);
+    /* Start on the loop, so that lookups and outcomes are all handled there. */
+    uv_timer_start(&s->timer, timer_cb, 0, 0);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    progress(s, true);
+    rc = opt->once && s->failed ? JADE_EXIT_FAILED : JADE_EXIT_OK;
+done:
+    jade_buf_free(&err);
+    uv_loop_close(&s->loop);
+    for (size_t i = 0; i < s->n_nets; i++) s->nets[i].plugin->fini(s->nets[i].instance);
+    free(s->nets);
+    jade_plugins_free(&s->plugins);
+    free(s->channels);
+    free(s->updates);
+    json_decref(s->by_key);
+    jade_plan_free(&s->plan);
+    jade_content_free(s->content);
+    jade_source_free(s->src);
+    jade_ledger_close(s->ledger);
+    free(s);
+    return rc;
+}
