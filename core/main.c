@@ -13,6 +13,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"demo", jade_cmd_demo, N_("a simulated week of the example campaigns, then a summary")},
     {"validate", jade_cmd_validate, N_("check a content tree (a folder or a git commit)")},
     {"plan", jade_cmd_plan, N_("list the occurrences to come (table, JSON, CSV, iCalendar)")},
     {"run", jade_cmd_run, N_("the service: publish the plan through the plugins")},

@@ -10,5 +10,6 @@ int jade_cmd_plan(int argc, char **argv);
 int jade_cmd_plugins(int argc, char **argv);
 int jade_cmd_run(int argc, char **argv);
 int jade_cmd_history(int argc, char **argv);
+int jade_cmd_demo(int argc, char **argv);
 
 #endif

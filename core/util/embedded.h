@@ -12,6 +12,8 @@ struct jade_embedded {
 
 /* The JSON schemas of schemas/, by file name. */
 extern const struct jade_embedded jade_embedded_schemas[];
+/* The example content tree of campaigns/ (jade demo). */
+extern const struct jade_embedded jade_embedded_campaigns[];
 /* The JSON Schema draft-07 meta-schema, which schemas may $ref. */
 extern const struct jade_embedded jade_embedded_meta_schema[];
 

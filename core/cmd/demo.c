@@ -1,0 +1,231 @@
+/* demo.c - `jade demo`: the main job on the embedded example, no setup.
+ *
+ * The example content of campaigns/ (built into the binary) becomes a
+ * temporary git repository, so the demo reads it through libgit2 as the
+ * service would; then a simulated week runs through the outbox plugin, and
+ * a summary tells, per region and per network, what was planned, sent and
+ * failed, and where the outbox files are. */
+#include "cmd.h"
+
+#include "../run/config.h"
+#include "../run/ledger.h"
+#include "../run/service.h"
+#include "../util/buf.h"
+#include "../util/diag.h"
+#include "../util/embedded.h"
+#include "../util/i18n.h"
+#include "../util/timeparse.h"
+
+#include <git2.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEMO_START "2026-12-01T00:00:00Z"
+#define DEMO_DAYS 7
+
+static int write_tree(const char *root)
+{
+    if (mkdir(root, 0755) != 0) return -1;
+    for (const struct jade_embedded *e = jade_embedded_campaigns; e->name; e++) {
+        char *path = jade_xasprintf("%s/%s", root, e->name);
+        for (char *p = strchr(path + strlen(root) + 1, '/'); p; p = strchr(p + 1, '/')) {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+        FILE *f = fopen(path, "wb");
+        int ok = f && fwrite(e->data, 1, e->size, f) == e->size;
+        if (f) fclose(f);
+        free(path);
+        if (!ok) return -1;
+    }
+    return 0;
+}
+
+/* One commit of everything in dir, on branch main, through libgit2. */
+static int commit_tree(const char *dir, struct jade_buf *err)
+{
+    git_repository *repo = NULL;
+    git_index *index = NULL;
+    git_signature *sig = NULL;
+    git_tree *tree = NULL;
+    git_oid tree_id, commit_id;
+    int rc = -1;
+    git_libgit2_init();
+    git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    opts.initial_head = "main";
+    if (git_repository_init_ext(&repo, dir, &opts) != 0 ||
+        git_repository_index(&index, repo) != 0 ||
+        git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL) != 0 ||
+        git_index_write_tree(&tree_id, index) != 0 || git_tree_lookup(&tree, repo, &tree_id) != 0 ||
+        git_signature_new(&sig, "jade demo", "demo@jade.invalid", 1796083200, 0) != 0 ||
+        git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL, "The example content", tree, 0,
+                          NULL) != 0) {
+        const git_error *e = git_error_last();
+        jade_buf_printf(err, "git: %s", e && e->message ? e->message : "?");
+        goto done;
+    }
+    rc = 0;
+done:
+    git_tree_free(tree);
+    git_signature_free(sig);
+    git_index_free(index);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    return rc;
+}
+
+struct tally {
+    size_t planned, sent, failed;
+};
+
+struct summary {
+    json_t *channels; /* channels.json of the example */
+    int64_t until;
+    json_t *by_region, *by_network; /* name -> [planned, sent, failed] */
+    size_t planned, sent, failed;
+};
+
+static void count(json_t *table, const char *name, const struct jade_ledger_row *r)
+{
+    json_t *t = json_object_get(table, name);
+    if (!t) json_object_set_new(table, name, t = json_pack("[i,i,i]", 0, 0, 0));
+    int slot = r->state == JADE_SENT ? 1 : -1;
+    if (r->state == JADE_FAILED || r->state == JADE_MISSED || r->state == JADE_UNCERTAIN) slot = 2;
+    json_array_set_new(t, 0, json_integer(json_integer_value(json_array_get(t, 0)) + 1));
+    if (slot > 0)
+        json_array_set_new(t, (size_t)slot,
+                           json_integer(json_integer_value(json_array_get(t, (size_t)slot)) + 1));
+}
+
+static void summary_row(void *ctx, const struct jade_ledger_row *r)
+{
+    struct summary *s = ctx;
+    if (r->due >= s->until || r->state == JADE_CANCELLED) return;
+    s->planned++;
+    s->sent += r->state == JADE_SENT;
+    s->failed += r->state == JADE_FAILED || r->state == JADE_MISSED || r->state == JADE_UNCERTAIN;
+    count(s->by_network, r->network, r);
+    const json_t *list = json_object_get(s->channels, "channels");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *ch = json_array_get(list, i);
+        if (strcmp(json_string_value(json_object_get(ch, "id")), r->channel) != 0) continue;
+        const json_t *regions = json_object_get(ch, "regions");
+        for (size_t k = 0; k < json_array_size(regions); k++)
+            count(s->by_region, json_string_value(json_array_get(regions, k)), r);
+    }
+}
+
+static void print_table(const char *title, json_t *table)
+{
+    printf("\n  %-18s %8s %8s %8s\n", title, _("planned"), _("sent"), _("failed"));
+    const char *name;
+    json_t *t;
+    json_object_foreach (table, name, t)
+        printf("  %-18s %8lld %8lld %8lld\n", name,
+               (long long)json_integer_value(json_array_get(t, 0)),
+               (long long)json_integer_value(json_array_get(t, 1)),
+               (long long)json_integer_value(json_array_get(t, 2)));
+}
+
+int jade_cmd_demo(int argc, char **argv)
+{
+    static const struct option options[] = {{"speed", required_argument, NULL, 's'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    double speed = DEMO_DAYS * 86400.0 / 15.0; /* a week in about 15 seconds */
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            speed = strtod(optarg, NULL);
+            break;
+        case 'h':
+            puts(_("usage: jade demo [--speed FACTOR]\n\nRuns a simulated week of the example "
+                   "campaigns through the outbox plugin,\nfrom a temporary git repository, and "
+                   "prints what went out."));
+            return JADE_EXIT_OK;
+        default:
+            return JADE_EXIT_USAGE;
+        }
+    }
+    if (!(speed > 0)) {
+        fputs(_("jade demo: --speed must be a positive factor\n"), stderr);
+        return JADE_EXIT_USAGE;
+    }
+    char root[] = "/tmp/jade-demo-XXXXXX";
+    if (!mkdtemp(root)) {
+        perror("jade demo: mkdtemp");
+        return JADE_EXIT_FAILED;
+    }
+    char *content = jade_xasprintf("%s/content", root);
+    char *state = jade_xasprintf("%s/state", root);
+    struct jade_buf err = {0};
+    int status = JADE_EXIT_FAILED;
+    struct jade_config config = {0};
+    if (write_tree(content) != 0 || commit_tree(content, &err) != 0) {
+        fprintf(stderr, _("jade demo: cannot prepare the example repository in %s: %s\n"), root,
+                jade_buf_str(&err));
+        goto done;
+    }
+    fprintf(stderr, _("jade demo: the example campaigns, committed to a git repository in %s\n"),
+            content);
+    struct jade_diags diags = {0};
+    json_t *cfg = json_pack("{s:{s:s, s:s}, s:s}", "source", "url", content, "branch", "main",
+                            "state_dir", state);
+    if (jade_config_from_json(cfg, "demo", &config, &diags) != 0) {
+        jade_diags_print_text(stderr, &diags);
+        jade_diags_free(&diags);
+        goto done;
+    }
+    struct jade_service_options o = {
+        .config = &config, .simulated = true, .sim_speed = speed, .progress = stderr, .seed = 42};
+    struct jade_time t;
+    jade_time_parse_rfc3339(DEMO_START, &t);
+    jade_time_to_unix(&t, NULL, &o.sim_start);
+    o.until = o.sim_start + DEMO_DAYS * 86400;
+    fprintf(stderr, _("jade demo: a simulated week from %.10s, through the outbox plugin:\n"),
+            DEMO_START);
+    if (jade_service_run(&o) != 0) goto done;
+
+    struct jade_ledger *ledger;
+    if (jade_ledger_open(state, &ledger, &err) != 0) {
+        fprintf(stderr, "jade demo: %s\n", jade_buf_str(&err));
+        goto done;
+    }
+    const struct jade_embedded *channels =
+        jade_embedded_find(jade_embedded_campaigns, "channels.json");
+    struct summary sum = {json_loads(channels ? channels->data : "{}", 0, NULL),
+                          o.until,
+                          json_object(),
+                          json_object(),
+                          0,
+                          0,
+                          0};
+    jade_ledger_all(ledger, summary_row, &sum);
+    jade_ledger_close(ledger);
+    printf(_("\nA week of the JADE campaigns (%.10s to %.10s, simulated):\n"), DEMO_START,
+           "2026-12-08");
+    print_table(_("region"), sum.by_region);
+    print_table(_("network"), sum.by_network);
+    printf(_("\n  in all: %zu planned, %zu sent, %zu failed\n"), sum.planned, sum.sent, sum.failed);
+    printf(_("\nThe publications, one JSON file each, by region: %s\n"), config.outbox_dir);
+    char *config_path = jade_xasprintf("%s/config.json", root);
+    json_dump_file(config.json, config_path, JSON_INDENT(2));
+    printf(_("The ledger, every state change:     jade history --config %s\n"), config_path);
+    free(config_path);
+    status = sum.failed ? JADE_EXIT_FAILED : JADE_EXIT_OK;
+    json_decref(sum.channels);
+    json_decref(sum.by_region);
+    json_decref(sum.by_network);
+done:
+    jade_config_free(&config);
+    jade_buf_free(&err);
+    free(content);
+    free(state);
+    return status;
+}
