@@ -70,6 +70,7 @@ struct service {
     uv_loop_t loop;
     uv_timer_t timer;
     uv_check_t flush;
+    uv_idle_t wake; /* active while outcomes wait: keeps the loop from blocking */
     uv_signal_t sigterm, sigint;
     uint64_t real_start_ns;
     struct jade_ledger *ledger;
@@ -88,6 +89,7 @@ struct service {
     bool stopping, started;
     uint64_t rng;
     int catch_up_minutes;
+    int64_t plan_from; /* the plan covers [plan_from, ...) */
     size_t sent, failed;
     uint64_t last_progress_ns;
 };
@@ -293,6 +295,7 @@ static int plan_and_reconcile(struct service *s)
     jade_policy_free(&policy);
     int64_t now = now_of(s);
     int64_t from = now - (int64_t)s->catch_up_minutes * 60;
+    s->plan_from = from;
     int64_t to = now + (int64_t)s->cfg->horizon_days * 86400;
     struct jade_diags diags = {0};
     jade_plan_build(s->content, from, to, NULL, &s->plan, &diags);
@@ -317,6 +320,11 @@ static const struct jade_occurrence *occurrence_of(struct service *s, const char
 
 /* ---- publishing --------------------------------------------------------- */
 
+static void idle_cb(uv_idle_t *h)
+{
+    (void)h; /* its being active is what counts: the poll does not block */
+}
+
 static void queue_update(struct service *s, const char *key, enum jade_state state,
                          int attempts_delta, int64_t next_attempt, const char *network_id,
                          const char *url, const char *error)
@@ -334,6 +342,7 @@ static void queue_update(struct service *s, const char *key, enum jade_state sta
     u->network_id = network_id ? jade_xstrdup(network_id) : NULL;
     u->url = url ? jade_xstrdup(url) : NULL;
     u->error = error ? jade_xstrdup(error) : NULL;
+    if (!uv_is_active((uv_handle_t *)&s->wake)) uv_idle_start(&s->wake, idle_cb);
     if (state == JADE_SENT) s->sent++;
     if (state == JADE_FAILED) s->failed++;
 }
@@ -523,8 +532,13 @@ static int64_t dispatch_ready(struct service *s)
         const struct jade_occurrence *o = occurrence_of(s, row->key);
         struct channel *ch = channel_named(s, row->channel);
         if (!o) {
-            jade_ledger_set(s->ledger, row->key, JADE_CANCELLED, now, 0, 0, NULL, NULL,
-                            _("no longer in the content"));
+            /* Not in the plan: before its range, it is past the catch-up; in
+             * it, the content no longer has it (reconcile cancels those). */
+            bool late = row->due < s->plan_from;
+            jade_ledger_set(s->ledger, row->key, late ? JADE_MISSED : JADE_CANCELLED, now, 0, 0,
+                            NULL, NULL,
+                            late ? _("the service was down past catch_up_minutes")
+                                 : _("no longer in the content"));
             continue;
         }
         if (!ch || !ch->net) {
@@ -578,6 +592,7 @@ static void stop(struct service *s)
     if (!uv_is_closing((uv_handle_t *)&s->timer)) {
         uv_close((uv_handle_t *)&s->timer, close_cb);
         uv_close((uv_handle_t *)&s->flush, close_cb);
+        uv_close((uv_handle_t *)&s->wake, close_cb);
         uv_close((uv_handle_t *)&s->sigterm, close_cb);
         uv_close((uv_handle_t *)&s->sigint, close_cb);
     }
@@ -616,6 +631,7 @@ static void flush_cb(uv_check_t *h)
         }
         jade_ledger_commit(s->ledger);
         s->n_updates = 0;
+        uv_idle_stop(&s->wake);
         progress(s, false);
         arm(s);
     }
@@ -723,6 +739,7 @@ int jade_service_run(const struct jade_service_options *opt)
 
     uv_timer_init(&s->loop, &s->timer);
     uv_check_init(&s->loop, &s->flush);
+    uv_idle_init(&s->loop, &s->wake);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
     s->timer.data = s->flush.data = s->sigterm.data = s->sigint.data = s;

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# jade run, history and demo end to end, with the simulated clock; and the
+# crash tests: the service killed with SIGKILL at random moments and
+# restarted, against the outbox (idempotent) and against a network without
+# idempotency keys (the journal test plugin). Prints TAP.
+# usage: run.sh JADE SRCDIR OUTBOX.so JOURNAL.so [KILLS]
+set -u
+jade=$(realpath "$1")
+src=$(realpath "$2")
+outbox=$(realpath "$3")
+journal=$(realpath "$4")
+kills=${5:-20}
+n=0
+failed=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
+  for line in "$@"; do printf '#   %s\n' "$line"; done
+}
+expect() { # NAME STATUS FRAGMENT -- COMMAND...
+  local name=$1 want=$2 fragment=$3; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$want" ]; then not_ok "$name" "exit $rc, expected $want" "$(printf '%s' "$out" | tail -n 20)"
+  elif [ -n "$fragment" ] && ! printf '%s' "$out" | grep -qF -- "$fragment"; then
+    not_ok "$name" "output lacks: $fragment" "$(printf '%s' "$out" | tail -n 20)"
+  else ok "$name"; fi
+}
+mkdir -p "$work/plugins" && cp "$outbox" "$journal" "$work/plugins/"
+
+# -- the example content, --once and a simulated day ----------------------
+cat >"$work/example.json" <<JSON
+{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/example", "plugin_dir": "$work/plugins"}
+JSON
+expect "--once at 09:00 on 1 December publishes what is due" 0 "" -- "$jade" run --config "$work/example.json" --once --clock sim:2026-12-01T09:00:30Z:1
+count=$(ls "$work/example/outbox"/*/*.json 2>/dev/null | wc -l)
+if [ "$count" -eq 6 ]; then ok "six channels got the 09:00 post (French first)"; else not_ok "six channels got the 09:00 post (French first)" "$count files"; fi
+check_json() { # NAME FILE PYTHON
+  if python3 - "$2" <<PY >"$work/py.out" 2>&1
+import json, sys
+$3
+PY
+  then ok "$1"; grep '^#' "$work/py.out"; else not_ok "$1" "$(cat "$work/py.out")"; fi
+}
+f=$(ls "$work/example/outbox/kayes"/*.json | head -1)
+check_json "an outbox file holds the publication" "$f" '
+d = json.load(open(sys.argv[1]))
+assert d["post"] == "appel-a-verifier" and d["lang"] == "fr" and d["channel"] == "outbox-kayes", d
+assert d["text"].startswith("Avant de partager") and d["due"] == "2026-12-01T09:00:00Z", d
+assert sys.argv[1].endswith("/" + d["key"] + ".json")'
+"$jade" history --config "$work/example.json" --format json >"$work/history.json"
+check_json "history: six sent, the rest planned, each with its commit-less source" "$work/history.json" '
+rows = json.load(open(sys.argv[1]))
+states = [r["state"] for r in rows]
+assert states.count("sent") == 6, states
+assert set(states) == {"sent", "planned"}, set(states)
+assert all(r["attempts"] == 1 for r in rows if r["state"] == "sent")'
+expect "--once again publishes nothing twice" 0 "" -- "$jade" run --config "$work/example.json" --once --clock sim:2026-12-01T09:00:40Z:1
+count=$(ls "$work/example/outbox"/*/*.json | wc -l)
+if [ "$count" -eq 6 ]; then ok "still six files"; else not_ok "still six files" "$count"; fi
+expect "a late start marks what is past the catch-up as missed" 0 "" -- "$jade" run --config "$work/example.json" --once --clock sim:2026-12-01T12:30:00Z:1
+"$jade" history --config "$work/example.json" --format json >"$work/history.json"
+check_json "history: the 10:00 French occurrences (more than 60 minutes late) are missed" "$work/history.json" '
+rows = json.load(open(sys.argv[1]))
+missed = [r for r in rows if r["state"] == "missed"]
+assert len(missed) == 4 and all(r["due"] == "2026-12-01T10:00:00Z" for r in missed), missed'
+expect "a simulated day publishes the day" 0 "" -- "$jade" run --config "$work/example.json" --clock sim:2026-12-01T12:30:00Z:200000 --until 2026-12-03T00:00:00Z
+"$jade" history --config "$work/example.json" --format json >"$work/history.json"
+check_json "history: everything due by 3 December is sent or missed" "$work/history.json" '
+rows = json.load(open(sys.argv[1]))
+for r in rows:
+    if r["due"] < "2026-12-03T00:00:00Z":
+        assert r["state"] in ("sent", "missed"), r
+    else:
+        assert r["state"] == "planned", r'
+
+# -- configuration errors ----------------------------------------------------
+echo '{"source": {"dir": "x"}, "state_dir": "/tmp/x", "horizon_dayz": 3}' >"$work/bad.json"
+expect "a misspelt configuration field is a usage error with its place" 2 'bad.json:1:49: error: unknown field "horizon_dayz" (did you mean "horizon_days"?)' -- "$jade" run --config "$work/bad.json" --once
+expect "a missing configuration file is a usage error" 2 "cannot read" -- "$jade" run --config "$work/none.json" --once
+expect "a bad --clock is a usage error" 2 "sim:START:SPEED" -- "$jade" run --config "$work/example.json" --clock sim:yesterday:2
+mkdir -p "$work/newer" && python3 -c "
+import sqlite3; c = sqlite3.connect('$work/newer/ledger.sqlite'); c.execute('PRAGMA user_version = 99'); c.commit()"
+cat >"$work/newer.json" <<JSON
+{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/newer", "plugin_dir": "$work/plugins"}
+JSON
+expect "a ledger written by a newer jade is refused" 2 "was written by a newer jade (ledger schema 99" -- "$jade" run --config "$work/newer.json" --once
+
+# -- the demo -----------------------------------------------------------------
+expect "jade demo publishes the example week through a git repository" 0 "in all: 40 planned, 40 sent, 0 failed" -- env JADE_PLUGIN_DIR="$work/plugins" "$jade" demo --speed 100000
+
+# -- crashes ------------------------------------------------------------------
+# 500 occurrences: 50 posts of 10 times each, a minute apart, on one channel.
+make_tree() { # DIR NETWORK
+  mkdir -p "$1" && cp -a "$src/tests/bad/base/." "$1/"
+  python3 - "$1" "$2" <<'PY'
+import json, os, sys
+root, network = sys.argv[1], sys.argv[2]
+os.remove(os.path.join(root, "c1/posts/p1.json")); os.remove(os.path.join(root, "c1/posts/p1.fr.txt"))
+os.remove(os.path.join(root, "c1/posts/p1.bm.txt"))
+jade = json.load(open(os.path.join(root, "jade.json")))
+jade["policy"] = {"quiet_hours": ["22:00", "07:00"], "min_gap_minutes": 0, "catch_up_minutes": 10080}
+json.dump(jade, open(os.path.join(root, "jade.json"), "w"))
+account = {"folder": "gao"} if network == "outbox" else {}
+json.dump({"channels": [{"id": "target", "network": network, "regions": ["gao"], "account": account}]},
+          open(os.path.join(root, "channels.json"), "w"))
+for p in range(50):
+    times = ["2026-12-02T%02d:%02d" % (8 + (p * 10 + k) // 60, (p * 10 + k) % 60) for k in range(10)]
+    post = {"id": "p%02d" % p, "kind": "story", "authors": ["moussa"], "regions": ["gao"],
+            "schedule": {"at": times}}
+    json.dump(post, open(os.path.join(root, "c1/posts/p%02d.json" % p), "w"))
+    open(os.path.join(root, "c1/posts/p%02d.fr.txt" % p), "w").write("Texte %d.\n" % p)
+PY
+}
+crash_run() { # NAME NETWORK
+  local tree=$work/$1-tree state=$work/$1-state
+  make_tree "$tree" "$2"
+  cat >"$work/$1.json" <<JSON
+{"source": {"dir": "$tree"}, "state_dir": "$state", "plugin_dir": "$work/plugins"}
+JSON
+  local args=(run --config "$work/$1.json" --clock sim:2026-12-02T07:59:00Z:3000 --until 2026-12-02T17:00:00Z)
+  local i=0
+  for i in $(seq 1 "$kills"); do
+    "$jade" "${args[@]}" >/dev/null 2>&1 &
+    local pid=$!
+    sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  "$jade" "${args[@]}" >/dev/null 2>"$work/$1.err" || not_ok "$1: the last run ends well" "$(cat "$work/$1.err")"
+  "$jade" history --config "$work/$1.json" --format json >"$work/$1-history.json"
+}
+
+crash_run outbox outbox
+keys=$(python3 -c "import json; print(len(json.load(open('$work/outbox-history.json'))))")
+files=$(ls "$work/outbox-state/outbox/gao" | grep -c '\.json$')
+tmps=$(ls "$work/outbox-state/outbox/gao" | grep -c '\.tmp$')
+check_json "outbox, $kills kills: 500 occurrences, all sent, the ledger agrees" "$work/outbox-history.json" "
+rows = json.load(open(sys.argv[1]))
+assert len(rows) == 500, len(rows)
+states = [r['state'] for r in rows]
+assert states.count('sent') == 500, {s: states.count(s) for s in set(states)}"
+if [ "$files" -eq 500 ] && [ "$tmps" -eq 0 ]; then ok "outbox: exactly 500 files, one per key, none half-written"
+else not_ok "outbox: exactly 500 files, one per key, none half-written" "$files files, $tmps temporary"; fi
+
+crash_run journal journal
+check_json "journal (no idempotency), $kills kills: nothing published twice, nothing lost, the unsure left uncertain" "$work/journal-history.json" "
+import collections
+rows = json.load(open(sys.argv[1]))
+journal = open('$work/journal-state/outbox/journal.log').read().split()
+twice = [k for k, c in collections.Counter(journal).items() if c > 1]
+assert not twice, ('published twice', twice)
+states = collections.Counter(r['state'] for r in rows)
+assert len(rows) == 500 and set(states) <= {'sent', 'uncertain'}, states
+sent = {r['key'] for r in rows if r['state'] == 'sent'}
+assert sent <= set(journal), 'a sent key the network never saw'
+assert set(journal) <= {r['key'] for r in rows}, 'the network saw a key jade does not know'
+print('#', dict(states))"
+
+echo "1..$n"
+[ $failed -eq 0 ]
