@@ -134,8 +134,8 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
                 "SELECT * FROM occurrences WHERE (state = 'planned' AND due <= ?1)"
                 " OR (state = 'retrying' AND next_attempt <= ?1) ORDER BY due, key",
                 err) ||
-        prepare(l, &l->next_planned, "SELECT min(due) FROM occurrences WHERE state = 'planned'",
-                err) ||
+        prepare(l, &l->next_planned,
+                "SELECT min(due) FROM occurrences WHERE state = 'planned' AND due > ?", err) ||
         prepare(l, &l->next_retrying,
                 "SELECT min(next_attempt) FROM occurrences WHERE state = 'retrying'"
                 " AND next_attempt > ?",

@@ -159,5 +159,24 @@ assert sent <= set(journal), 'a sent key the network never saw'
 assert set(journal) <= {r['key'] for r in rows}, 'the network saw a key jade does not know'
 print('#', dict(states))"
 
+# A crash in the worst moment, on purpose: the network has the post, the
+# ledger still says sending.
+make_tree "$work/worst-tree" journal
+cat >"$work/worst.json" <<JSON
+{"source": {"dir": "$work/worst-tree"}, "state_dir": "$work/worst-state", "plugin_dir": "$work/plugins"}
+JSON
+JOURNAL_CRASH_AFTER=7 "$jade" run --config "$work/worst.json" --clock sim:2026-12-02T07:59:00Z:3000 --until 2026-12-02T17:00:00Z >/dev/null 2>&1
+expect "after the crash, the restart recovers what was being sent" 0 "were being sent when the service stopped" -- "$jade" run --config "$work/worst.json" --clock sim:2026-12-02T07:59:00Z:3000 --until 2026-12-02T17:00:00Z
+"$jade" history --config "$work/worst.json" --format json >"$work/worst-history.json"
+check_json "the post the network got before the crash is uncertain, in the journal once, not re-sent" "$work/worst-history.json" "
+import collections
+rows = json.load(open(sys.argv[1]))
+journal = open('$work/worst-state/outbox/journal.log').read().split()
+assert len(journal) == len(set(journal)) == 500, (len(journal), len(set(journal)))
+uncertain = [r for r in rows if r['state'] == 'uncertain']
+assert len(uncertain) == 1 and uncertain[0]['key'] == journal[6], uncertain
+assert uncertain[0]['attempts'] == 1, uncertain
+assert collections.Counter(r['state'] for r in rows)['sent'] == 499"
+
 echo "1..$n"
 [ $failed -eq 0 ]
