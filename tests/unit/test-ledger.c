@@ -40,6 +40,12 @@ static void fake_plan(struct fake *f, size_t n, int64_t shift)
     f->plan.count = n;
 }
 
+static void fake_free(struct fake *f)
+{
+    json_decref(f->channel);
+    f->channel = NULL;
+}
+
 struct seen {
     char text[2048];
 };
@@ -87,6 +93,7 @@ static void reconcile_inserts_moves_cancels_and_keeps_sent(void)
     jade_ledger_set(l, "k1", JADE_RETRYING, 3, 1, 2500, NULL, NULL, "503");
     jade_ledger_commit(l);
     /* A new plan: everything moved by 100 s, k3 gone, k0's time moved too. */
+    fake_free(&f);
     fake_plan(&f, 3, 100);
     CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, "def", 4, &st), 0);
     CHECK_INT_EQ(st.inserted, 0);
@@ -97,6 +104,7 @@ static void reconcile_inserts_moves_cancels_and_keeps_sent(void)
     CHECK_STR_EQ(s.text,
                  "k0:sent:1000:1 k1:retrying:2000:1 k2:planned:3100:0 k3:cancelled:4000:0 ");
     jade_ledger_close(l);
+    fake_free(&f);
     remove_dir(dir);
 }
 
@@ -109,6 +117,7 @@ static void rows_outside_the_range_are_not_cancelled(void)
     struct jade_reconcile_stats st;
     fake_plan(&f, 4, 0);
     jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, &st);
+    fake_free(&f);
     fake_plan(&f, 0, 0);
     jade_ledger_reconcile(l, &f.plan, 2500, 3500, NULL, 2, &st); /* covers k2 only */
     CHECK_INT_EQ(st.cancelled, 1);
@@ -117,6 +126,7 @@ static void rows_outside_the_range_are_not_cancelled(void)
     CHECK_STR_EQ(s.text, "k0:planned:1000:0 k1:planned:2000:0 k2:cancelled:3000:0 "
                          "k3:planned:4000:0 ");
     jade_ledger_close(l);
+    fake_free(&f);
     remove_dir(dir);
 }
 
@@ -138,6 +148,7 @@ static void ready_and_next_time(void)
     CHECK_INT_EQ(jade_ledger_next_time(l, 2500), 3000);
     CHECK_INT_EQ(jade_ledger_next_time(l, 3000), 5000);
     CHECK_INT_EQ(jade_ledger_next_time(l, 5000), INT64_MAX);
+    fake_free(&f);
     size_t counts[JADE_N_STATES];
     jade_ledger_count(l, counts);
     CHECK_INT_EQ(counts[JADE_PLANNED], 2);
