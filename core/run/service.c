@@ -8,6 +8,7 @@
 #include "service.h"
 
 #include "config.h"
+#include "http.h"
 #include "ledger.h"
 #include "plugins.h"
 #include "../cmd/cmd.h"
@@ -34,6 +35,7 @@ struct network {
     struct jade_host host;
     struct service *svc;
     const json_t *settings;
+    json_t *setting_text; /* settings that are not strings, as text */
 };
 
 struct channel {
@@ -72,6 +74,7 @@ struct service {
     uv_check_t flush;
     uv_idle_t wake; /* active while outcomes wait: keeps the loop from blocking */
     uv_signal_t sigterm, sigint;
+    struct jade_http *http;
     uint64_t real_start_ns;
     struct jade_ledger *ledger;
     struct jade_plugins plugins;
@@ -136,9 +139,8 @@ static void host_log(void *ctx, enum jade_log_level level, const char *message)
 
 static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
 {
-    (void)req, (void)cb, (void)arg;
-    host_log(ctx, JADE_LOG_ERROR, _("HTTP is not available to plugins in this build yet"));
-    return -1;
+    struct network *n = ctx;
+    return n->svc->http ? jade_http_request(n->svc->http, req, cb, arg) : -1;
 }
 
 /* A secret is a file of the secrets folder named like an id, readable by
@@ -181,7 +183,16 @@ static int64_t host_now(void *ctx)
 static const char *host_setting(void *ctx, const char *name)
 {
     struct network *n = ctx;
-    return json_string_value(json_object_get(n->settings, name));
+    const json_t *v = json_object_get(n->settings, name);
+    if (!v || json_is_string(v)) return json_string_value(v);
+    /* Numbers and booleans as text, kept so the pointer stays valid. */
+    json_t *text = json_object_get(n->setting_text, name);
+    if (!text) {
+        char *dumped = json_dumps(v, JSON_ENCODE_ANY);
+        json_object_set_new(n->setting_text, name, text = json_string(dumped ? dumped : ""));
+        free(dumped);
+    }
+    return json_string_value(text);
 }
 
 static const char *host_outbox_dir(void *ctx)
@@ -226,6 +237,7 @@ static int load_plugins(struct service *s)
         n->plugin = s->plugins.items[i].plugin;
         n->svc = s;
         n->settings = json_object_get(s->cfg->networks, n->plugin->name);
+        n->setting_text = json_object();
         n->host = (struct jade_host){JADE_PLUGIN_ABI_VERSION,
                                      sizeof n->host,
                                      n,
@@ -237,6 +249,7 @@ static int load_plugins(struct service *s)
                                      host_outbox_dir};
         if (n->plugin->init(&n->host, &n->instance) != 0) {
             fprintf(stderr, _("jade run: plugin %s failed to start\n"), n->plugin->name);
+            json_decref(n->setting_text);
             continue;
         }
         s->n_nets++;
@@ -556,7 +569,9 @@ static int64_t dispatch_ready(struct service *s)
             if (free_at < wake) wake = free_at;
             continue;
         }
-        if (now - o->due > (int64_t)s->catch_up_minutes * 60) {
+        /* Catch-up bounds a first attempt found late (an outage); a retry is
+         * late by design. */
+        if (row->attempts == 0 && now - o->due > (int64_t)s->catch_up_minutes * 60) {
             jade_ledger_set(s->ledger, row->key, JADE_MISSED, now, 0, 0, NULL, NULL,
                             _("the service was down past catch_up_minutes"));
             continue;
@@ -595,6 +610,8 @@ static void stop(struct service *s)
         uv_close((uv_handle_t *)&s->wake, close_cb);
         uv_close((uv_handle_t *)&s->sigterm, close_cb);
         uv_close((uv_handle_t *)&s->sigint, close_cb);
+        jade_http_close(s->http); /* nothing is in flight by now */
+        s->http = NULL;
     }
 }
 
@@ -727,6 +744,7 @@ int jade_service_run(const struct jade_service_options *opt)
     int rc = 0;
     struct jade_buf err = {0};
     uv_loop_init(&s->loop);
+    s->http = jade_http_new(&s->loop);
     if (jade_ledger_open(s->cfg->state_dir, &s->ledger, &err) != 0) {
         fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
         rc = JADE_EXIT_USAGE;
@@ -759,8 +777,15 @@ int jade_service_run(const struct jade_service_options *opt)
     rc = opt->once && s->failed ? JADE_EXIT_FAILED : JADE_EXIT_OK;
 done:
     jade_buf_free(&err);
+    if (s->http) { /* a start that failed: let the HTTP handles close */
+        jade_http_close(s->http);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+    }
     uv_loop_close(&s->loop);
-    for (size_t i = 0; i < s->n_nets; i++) s->nets[i].plugin->fini(s->nets[i].instance);
+    for (size_t i = 0; i < s->n_nets; i++) {
+        s->nets[i].plugin->fini(s->nets[i].instance);
+        json_decref(s->nets[i].setting_text);
+    }
     free(s->nets);
     jade_plugins_free(&s->plugins);
     free(s->channels);

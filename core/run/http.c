@@ -1,0 +1,342 @@
+/* http.c - libcurl multi socket on libuv (see http.h).
+ *
+ * The traps of this pattern, and how they are handled here:
+ * - a socket's poll handle closes asynchronously: its context is detached
+ *   from curl (curl_multi_assign NULL) at CURL_POLL_REMOVE, so if curl
+ *   reuses the fd number at once, the new socket gets a fresh handle;
+ * - CURL_POLL_REMOVE may come for a socket we never watched (or no longer
+ *   do): a NULL context is ignored;
+ * - the timer callback's -1 means "no timeout": the timer is stopped;
+ * - a poll error is passed to curl as CURL_CSELECT_ERR, so curl ends the
+ *   transfer with an error instead of waiting forever. */
+#include "http.h"
+
+#include "../util/buf.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BODY (1u << 20)
+#define DEFAULT_TIMEOUT_MS 30000
+
+struct socket_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    struct jade_http *h;
+    struct socket_ctx *prev, *next; /* watched sockets, to close at the end */
+};
+
+struct transfer {
+    struct transfer *prev, *next; /* running transfers, to abandon at the end */
+    struct jade_http *h;
+    CURL *easy;
+    struct curl_slist *headers;
+    jade_http_cb cb;
+    void *arg;
+    struct jade_buf body;
+    struct jade_buf header_text; /* "name: value\n" lines */
+    char error[CURL_ERROR_SIZE];
+};
+
+struct jade_http {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t timer;
+    size_t pending;
+    bool closing;
+    struct socket_ctx *sockets;
+    struct transfer *transfers;
+};
+
+#define LIST_ADD(head, item)                                                                       \
+    do {                                                                                           \
+        (item)->prev = NULL;                                                                       \
+        (item)->next = (head);                                                                     \
+        if (head) (head)->prev = (item);                                                           \
+        (head) = (item);                                                                           \
+    } while (0)
+#define LIST_REMOVE(head, item)                                                                    \
+    do {                                                                                           \
+        if ((item)->prev) (item)->prev->next = (item)->next;                                       \
+        if ((item)->next) (item)->next->prev = (item)->prev;                                       \
+        if ((head) == (item)) (head) = (item)->next;                                               \
+    } while (0)
+
+void jade_http_redact(const char *url, char *out, size_t out_size)
+{
+    const char *host = strstr(url, "://");
+    size_t n = host ? strcspn(host + 3, "/?#") + (size_t)(host + 3 - url) : strcspn(url, "/?#");
+    /* user:password@ never shows either */
+    const char *at = host ? memchr(host + 3, '@', n - (size_t)(host + 3 - url)) : NULL;
+    if (at)
+        snprintf(out, out_size, "%.*s%.*s", (int)(host + 3 - url), url,
+                 (int)(n - (size_t)(at + 1 - url)), at + 1);
+    else
+        snprintf(out, out_size, "%.*s", (int)n, url);
+}
+
+static void socket_close_cb(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+static void check_done(struct jade_http *h);
+
+static void poll_cb(uv_poll_t *poll, int status, int events)
+{
+    struct socket_ctx *s = poll->data;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    else {
+        if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+    }
+    int running;
+    struct jade_http *h = s->h; /* s may be freed during the call */
+    curl_multi_socket_action(h->multi, s->fd, flags, &running);
+    check_done(h);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    struct jade_http *h = userp;
+    struct socket_ctx *s = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (s) {
+            LIST_REMOVE(h->sockets, s);
+            uv_poll_stop(&s->poll);
+            uv_close((uv_handle_t *)&s->poll, socket_close_cb);
+            curl_multi_assign(h->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (!s) {
+        s = jade_xcalloc(1, sizeof *s);
+        s->fd = fd;
+        s->h = h;
+        if (uv_poll_init_socket(h->loop, &s->poll, fd) != 0) {
+            free(s);
+            return -1;
+        }
+        s->poll.data = s;
+        curl_multi_assign(h->multi, fd, s);
+        LIST_ADD(h->sockets, s);
+    }
+    int events = 0;
+    if (what & CURL_POLL_IN) events |= UV_READABLE;
+    if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+    uv_poll_start(&s->poll, events, poll_cb);
+    return 0;
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    struct jade_http *h = t->data;
+    int running;
+    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(h);
+}
+
+static int timer_function(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    struct jade_http *h = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&h->timer);
+    else /* 0 too goes through the loop: curl must not be re-entered here */
+        uv_timer_start(&h->timer, timer_cb, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static size_t write_cb(char *data, size_t size, size_t n, void *arg)
+{
+    struct transfer *t = arg;
+    size_t len = size * n;
+    if (t->body.len + len > MAX_BODY) return 0; /* curl fails the transfer */
+    jade_buf_append(&t->body, data, len);
+    return len;
+}
+
+static size_t header_cb(char *data, size_t size, size_t n, void *arg)
+{
+    struct transfer *t = arg;
+    size_t len = size * n;
+    if (t->header_text.len + len <= 64 * 1024) jade_buf_append(&t->header_text, data, len);
+    return len;
+}
+
+static void free_transfer(struct transfer *t)
+{
+    curl_slist_free_all(t->headers);
+    jade_buf_free(&t->body);
+    jade_buf_free(&t->header_text);
+    free(t);
+}
+
+/* Parses the last response's header lines (after redirects and 100s),
+ * in place. */
+static size_t parse_headers(char *text, struct jade_http_header *out, size_t max)
+{
+    size_t n = 0;
+    for (char *line = text; line && *line;) {
+        char *end = line + strcspn(line, "\r\n");
+        char *next = *end ? end + 1 : NULL;
+        *end = '\0';
+        if (!strncmp(line, "HTTP/", 5)) {
+            n = 0; /* a new response starts */
+        } else {
+            char *colon = strchr(line, ':');
+            if (colon && n < max) {
+                *colon = '\0';
+                char *value = colon + 1;
+                while (*value == ' ' || *value == '\t') value++;
+                out[n++] = (struct jade_http_header){line, value};
+            }
+        }
+        line = next;
+        while (line && (*line == '\r' || *line == '\n')) line++;
+    }
+    return n;
+}
+
+static bool was_sent(CURLcode code, CURL *easy)
+{
+    if (code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_CONNECT ||
+        code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_SSL_CONNECT_ERROR ||
+        code == CURLE_PEER_FAILED_VERIFICATION)
+        return false;
+    long sent = 0;
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent);
+    return sent > 0;
+}
+
+static void check_done(struct jade_http *h)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(h->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode code = msg->data.result;
+        struct transfer *t;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+        struct jade_http_header headers[64];
+        char *header_copy = jade_xstrdup(jade_buf_str(&t->header_text));
+        struct jade_http_response r = {.struct_size = sizeof r};
+        r.transport_error = code != CURLE_OK;
+        r.request_sent = was_sent(code, easy);
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
+        r.headers = headers;
+        r.n_headers = parse_headers(header_copy, headers, 64);
+        r.body = jade_buf_str(&t->body);
+        r.body_len = t->body.len;
+        r.error_message =
+            code != CURLE_OK ? (t->error[0] ? t->error : curl_easy_strerror(code)) : NULL;
+        curl_multi_remove_handle(h->multi, easy);
+        curl_easy_cleanup(easy);
+        LIST_REMOVE(h->transfers, t);
+        h->pending--;
+        t->cb(t->arg, &r);
+        free(header_copy);
+        free_transfer(t);
+    }
+}
+
+struct jade_http *jade_http_new(uv_loop_t *loop)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct jade_http *h = jade_xcalloc(1, sizeof *h);
+    h->loop = loop;
+    h->multi = curl_multi_init();
+    uv_timer_init(loop, &h->timer);
+    h->timer.data = h;
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_function);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    return h;
+}
+
+int jade_http_request(struct jade_http *h, const struct jade_http_request *req, jade_http_cb cb,
+                      void *arg)
+{
+    if (h->closing || !req || !req->url || !req->method) return -1;
+    struct transfer *t = jade_xcalloc(1, sizeof *t);
+    t->h = h;
+    t->cb = cb;
+    t->arg = arg;
+    t->easy = curl_easy_init();
+    CURL *e = t->easy;
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    if (req->body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body); /* the plugin may free it */
+    }
+    for (size_t i = 0; i < req->n_headers; i++) {
+        char *line = jade_xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
+        t->headers = curl_slist_append(t->headers, line);
+        free(line);
+    }
+    t->headers = curl_slist_append(t->headers, "Expect:"); /* no 100-continue round trip */
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     (long)(req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "jade/" JADE_VERSION);
+    if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+        curl_easy_cleanup(e);
+        free_transfer(t);
+        return -1;
+    }
+    LIST_ADD(h->transfers, t);
+    h->pending++;
+    return 0;
+}
+
+size_t jade_http_pending(const struct jade_http *h)
+{
+    return h ? h->pending : 0;
+}
+
+static void http_timer_close_cb(uv_handle_t *handle)
+{
+    struct jade_http *h = handle->data;
+    free(h);
+}
+
+void jade_http_close(struct jade_http *h)
+{
+    if (!h) return;
+    h->closing = true;
+    /* Abandon what still runs; its callbacks are not called. */
+    while (h->transfers) {
+        struct transfer *t = h->transfers;
+        LIST_REMOVE(h->transfers, t);
+        curl_multi_remove_handle(h->multi, t->easy);
+        curl_easy_cleanup(t->easy);
+        free_transfer(t);
+    }
+    curl_multi_cleanup(h->multi);
+    while (h->sockets) { /* curl did not ask to remove them */
+        struct socket_ctx *s = h->sockets;
+        LIST_REMOVE(h->sockets, s);
+        uv_poll_stop(&s->poll);
+        uv_close((uv_handle_t *)&s->poll, socket_close_cb);
+    }
+    uv_timer_stop(&h->timer);
+    uv_close((uv_handle_t *)&h->timer, http_timer_close_cb);
+    curl_global_cleanup();
+}

@@ -1,0 +1,29 @@
+/* http.h - asynchronous HTTP for plugins: libcurl's multi socket interface
+ * on the service's libuv loop (the pattern of curl's multi-uv.c).
+ *
+ * Requests run concurrently on the one loop; each calls its callback once.
+ * TLS peers are verified (curl's default, never turned off). URLs are never
+ * logged whole: they may carry tokens (Telegram puts them in the path). */
+#ifndef JADE_HTTP_H
+#define JADE_HTTP_H
+
+#include "../jade-plugin.h"
+
+#include <uv.h>
+
+struct jade_http;
+
+struct jade_http *jade_http_new(uv_loop_t *loop);
+/* Starts a request; cb runs later, from the loop, exactly once. 0 or -1. */
+int jade_http_request(struct jade_http *h, const struct jade_http_request *req, jade_http_cb cb,
+                      void *arg);
+/* Requests still running. */
+size_t jade_http_pending(const struct jade_http *h);
+/* Cancels what runs (their callbacks are not called), closes the handles;
+ * frees h once they are closed (run the loop to let that happen). */
+void jade_http_close(struct jade_http *h);
+
+/* "scheme://host[:port]" of url, for messages: never the path or query. */
+void jade_http_redact(const char *url, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,197 @@
+/* webhook.c - the webhook network: each publication POSTed as JSON to the
+ * channel's account.url, signed.
+ *
+ * Headers: Idempotency-Key: <occurrence key>, and
+ * Jade-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+ * (Stripe's shape; receivers should refuse a t more than 300 s off). The
+ * secret is the channel's "secret", read from the service's secrets.
+ * Outcomes: 2xx sent; 429 waits for Retry-After; 408 and 5xx, and no answer,
+ * are transient (the key makes a repeat safe); 401/403 suspend the channel;
+ * other 4xx are refused for good. */
+#include "jade-plugin.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct webhook {
+    const struct jade_host *host;
+};
+
+struct pending {
+    jade_done_cb done;
+    void *token;
+    const struct jade_host *host;
+    char key[64];
+};
+
+static int webhook_init(const struct jade_host *host, void **instance)
+{
+    if (sodium_init() < 0) return -1;
+    struct webhook *w = calloc(1, sizeof *w);
+    if (!w) return -1;
+    w->host = host;
+    *instance = w;
+    return 0;
+}
+
+static void webhook_fini(void *instance)
+{
+    free(instance);
+}
+
+static void finish(jade_done_cb done, void *token, enum jade_outcome outcome, const char *id,
+                   uint32_t retry_after, const char *message)
+{
+    struct jade_result r = {sizeof r, outcome, id, NULL, retry_after, message};
+    done(token, &r);
+}
+
+/* hex(HMAC-SHA256(secret, "<t>.<body>")) into out (65 bytes). */
+static void sign(const char *secret, long long t, const char *body, size_t body_len, char out[65])
+{
+    crypto_auth_hmacsha256_state st;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    char prefix[32];
+    int n = snprintf(prefix, sizeof prefix, "%lld.", t);
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)prefix, (unsigned long long)n);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, body_len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, 65, mac, sizeof mac);
+}
+
+static const char *header(const struct jade_http_response *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0) return r->headers[i].value;
+    return NULL;
+}
+
+/* Retry-After: seconds, or an HTTP date. */
+static uint32_t retry_after(const struct jade_http_response *r, int64_t now)
+{
+    const char *v = header(r, "Retry-After");
+    if (!v) return 60;
+    char *end;
+    long secs = strtol(v, &end, 10);
+    if (end != v && *end == '\0' && secs >= 0) return (uint32_t)secs;
+    struct tm tm = {0};
+    if (strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+        int64_t at = (int64_t)timegm(&tm);
+        return at > now ? (uint32_t)(at - now) : 0;
+    }
+    return 60;
+}
+
+static void response_cb(void *arg, const struct jade_http_response *r)
+{
+    struct pending *p = arg;
+    char message[512];
+    if (r->transport_error) {
+        snprintf(message, sizeof message, "%s%s", r->error_message ? r->error_message : "no answer",
+                 r->request_sent ? " (the request was sent; the key makes a repeat safe)" : "");
+        finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
+    } else if (r->status >= 200 && r->status < 300) {
+        json_t *body = json_loads(r->body, 0, NULL);
+        const char *id = json_string_value(json_object_get(body, "id"));
+        finish(p->done, p->token, JADE_OUTCOME_SENT, id ? id : p->key, 0, NULL);
+        json_decref(body);
+    } else {
+        snprintf(message, sizeof message, "HTTP %ld: %.400s", r->status, r->body ? r->body : "");
+        if (r->status == 429)
+            finish(p->done, p->token, JADE_OUTCOME_RETRY_AFTER, NULL,
+                   retry_after(r, p->host->now(p->host->ctx)), message);
+        else if (r->status == 408 || r->status >= 500)
+            finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
+        else if (r->status == 401 || r->status == 403)
+            finish(p->done, p->token, JADE_OUTCOME_AUTH_FAILED, NULL, 0, message);
+        else
+            finish(p->done, p->token, JADE_OUTCOME_PERMANENT, NULL, 0, message);
+    }
+    free(p);
+}
+
+static char *body_of(const struct jade_publication *pub)
+{
+    json_t *media = json_array();
+    for (size_t i = 0; i < pub->n_media; i++) {
+        const char *slash = strrchr(pub->media[i], '/');
+        json_array_append_new(media, json_string(slash ? slash + 1 : pub->media[i]));
+    }
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:s}", "key", pub->key, "campaign",
+                  pub->campaign, "post", pub->post, "channel", pub->channel, "lang", pub->lang,
+                  "text", pub->text, "media", media, "link", pub->link, "due", pub->due);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return s;
+}
+
+static void webhook_publish(void *instance, const struct jade_publication *pub, jade_done_cb done,
+                            void *token)
+{
+    struct webhook *w = instance;
+    const struct jade_host *host = w->host;
+    json_t *account = json_loads(pub->account_json ? pub->account_json : "{}", 0, NULL);
+    const char *url = json_string_value(json_object_get(account, "url"));
+    char secret[1024];
+    if (!url) {
+        finish(done, token, JADE_OUTCOME_PERMANENT, NULL, 0, "the channel's account has no url");
+        json_decref(account);
+        return;
+    }
+    if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, sizeof secret) < 0) {
+        finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, 0,
+               "no secret to sign with: give the channel a \"secret\" held in the secrets folder");
+        json_decref(account);
+        return;
+    }
+    char *body = body_of(pub);
+    long long t = (long long)host->now(host->ctx);
+    char mac[65], signature[128];
+    sign(secret, t, body, strlen(body), mac);
+    sodium_memzero(secret, sizeof secret);
+    snprintf(signature, sizeof signature, "t=%lld,v1=%s", t, mac);
+    struct jade_http_header headers[] = {{"Content-Type", "application/json"},
+                                         {"Idempotency-Key", pub->key},
+                                         {"Jade-Signature", signature}};
+    /* networks.webhook.timeout_ms in the configuration, else the core's */
+    const char *timeout = host->setting(host->ctx, "timeout_ms");
+    struct jade_http_request req = {
+        sizeof req, "POST", url,          headers,
+        3,          body,   strlen(body), timeout ? (uint32_t)atoi(timeout) : 0};
+    struct pending *p = calloc(1, sizeof *p);
+    p->done = done;
+    p->token = token;
+    p->host = host;
+    snprintf(p->key, sizeof p->key, "%s", pub->key);
+    if (host->http(host->ctx, &req, response_cb, p) != 0) {
+        free(p);
+        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, 0, "the request could not be started");
+    }
+    free(body);
+    json_decref(account);
+}
+
+static const struct jade_plugin webhook_plugin = {
+    .abi_version = JADE_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(struct jade_plugin),
+    .name = "webhook",
+    .description = "POSTs each publication as signed JSON to the channel's url",
+    .limits = {.text_max = 0, .counting = JADE_COUNT_CODEPOINTS, .media_max = 10},
+    .capabilities = JADE_CAP_IDEMPOTENCY_KEY,
+    .init = webhook_init,
+    .publish = webhook_publish,
+    .fini = webhook_fini,
+};
+
+__attribute__((visibility("default"))) const struct jade_plugin *jade_plugin_entry(void);
+const struct jade_plugin *jade_plugin_entry(void)
+{
+    return &webhook_plugin;
+}

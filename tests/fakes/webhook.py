@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""A fake webhook receiver that answers as a careful platform would.
+
+It checks each request's Jade-Signature (HMAC-SHA256 of "<t>.<body>" with
+the shared secret), dedupes by Idempotency-Key (a repeat gets the first
+answer and publishes nothing), and records what it published, one JSON
+line per request, in --log. Faults on demand, decided per request from a
+seeded random generator:
+
+  --fail-rate P    answer 503 (transient)
+  --reset-rate P   close the connection without an answer
+  --slow-rate P    answer after --slow-seconds
+  --hang-rate P    never answer (the client times out)
+  --throttle-first N  answer 429 with Retry-After: --retry-after to the first
+                   N requests to each path
+  --auth-fail PATH answer 401 to every request to PATH
+
+Each log line: {"t": real time, "path", "key", "status", "published": bool,
+"duplicate": bool, "signature_ok": bool}. The port it listens on is written
+to --port-file."""
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import random
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--secret", required=True)
+ap.add_argument("--log", required=True)
+ap.add_argument("--port-file", required=True)
+ap.add_argument("--seed", type=int, default=1)
+ap.add_argument("--fail-rate", type=float, default=0)
+ap.add_argument("--reset-rate", type=float, default=0)
+ap.add_argument("--slow-rate", type=float, default=0)
+ap.add_argument("--slow-seconds", type=float, default=0.5)
+ap.add_argument("--hang-rate", type=float, default=0)
+ap.add_argument("--throttle-first", type=int, default=0)
+ap.add_argument("--retry-after", type=int, default=120)
+ap.add_argument("--auth-fail", default=None)
+args = ap.parse_args()
+
+lock = threading.Lock()
+rng = random.Random(args.seed)
+published = {}  # key -> id
+requests_by_path = {}
+log = open(args.log, "a", buffering=1)
+
+
+def record(entry):
+    entry["t"] = time.time()
+    with lock:
+        log.write(json.dumps(entry) + "\n")
+        log.flush()
+        os.fsync(log.fileno())
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def answer(self, status, body, headers=()):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        key = self.headers.get("Idempotency-Key", "")
+        sig = self.headers.get("Jade-Signature", "")
+        parts = dict(p.split("=", 1) for p in sig.split(",") if "=" in p)
+        expected = hmac.new(args.secret.encode(), parts.get("t", "").encode() + b"." + body,
+                            hashlib.sha256).hexdigest()
+        signature_ok = hmac.compare_digest(expected, parts.get("v1", ""))
+        entry = {"path": self.path, "key": key, "signature_ok": signature_ok,
+                 "published": False, "duplicate": False}
+        with lock:
+            n = requests_by_path[self.path] = requests_by_path.get(self.path, 0) + 1
+            roll = rng.random()
+        if not signature_ok:
+            entry["status"] = 401
+            record(entry)
+            return self.answer(401, {"error": "bad signature"})
+        if args.auth_fail and self.path == args.auth_fail:
+            entry["status"] = 401
+            record(entry)
+            return self.answer(401, {"error": "token revoked"})
+        if n <= args.throttle_first:
+            entry["status"] = 429
+            record(entry)
+            return self.answer(429, {"error": "slow down"}, [("Retry-After", str(args.retry_after))])
+        faults = [("fail", args.fail_rate), ("reset", args.reset_rate),
+                  ("hang", args.hang_rate), ("slow", args.slow_rate)]
+        edge = 0.0
+        for name, rate in faults:
+            edge += rate
+            if roll < edge:
+                break
+        else:
+            name = None
+        if name == "fail":
+            entry["status"] = 503
+            record(entry)
+            return self.answer(503, {"error": "unavailable"})
+        if name == "reset":
+            entry["status"] = 0
+            record(entry)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.close_connection = True
+            self.connection.close()
+            return
+        if name == "hang":
+            entry["status"] = 0
+            record(entry)
+            time.sleep(3600)
+            return
+        if name == "slow":
+            time.sleep(args.slow_seconds)
+        with lock:
+            duplicate = key in published
+            if not duplicate:
+                published[key] = "post-%d" % (len(published) + 1)
+            post_id = published[key]
+        entry.update(status=200, published=not duplicate, duplicate=duplicate)
+        record(entry)
+        self.answer(200, {"id": post_id})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+with open(args.port_file + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(args.port_file + ".tmp", args.port_file)
+server.serve_forever()
