@@ -89,7 +89,7 @@ struct service {
     struct update *updates;
     size_t n_updates, cap_updates;
     size_t inflight;
-    bool stopping, started;
+    bool stopping;
     uint64_t rng;
     int catch_up_minutes;
     int64_t plan_from; /* the plan covers [plan_from, ...) */
@@ -659,13 +659,14 @@ static void arm(struct service *s)
     if (uv_is_closing((uv_handle_t *)&s->timer)) return;
     int64_t now = now_of(s);
     if (s->opt->until != INT64_MAX && now >= s->opt->until) s->stopping = true;
-    if (s->stopping || (s->opt->once && s->started)) {
+    if (s->stopping) {
         if (s->inflight == 0 && s->n_updates == 0) stop(s);
         return;
     }
     int64_t wake = dispatch_ready(s);
-    s->started = true;
     if (s->opt->once) {
+        /* What is due goes, channel by channel, one after the other; once
+         * nothing more can go now, the run is over. */
         if (s->inflight == 0 && s->n_updates == 0) stop(s);
         return;
     }

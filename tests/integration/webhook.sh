@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The webhook plugin through jade run, against the fake receiver of
+# tests/fakes/webhook.py: signatures, idempotency, faults, Retry-After, an
+# auth failure, and SIGKILL crashes. The simulated clock keeps it fast.
+# Prints TAP.
+# usage: webhook.sh JADE SRCDIR OUTBOX.so WEBHOOK.so [KILLS]
+set -u
+jade=$(realpath "$1")
+src=$(realpath "$2")
+outbox=$(realpath "$3")
+webhook=$(realpath "$4")
+kills=${5:-20}
+n=0
+failed=0
+work=$(mktemp -d)
+fakes=()
+cleanup() {
+  for pid in "${fakes[@]}"; do kill "$pid" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
+  for line in "$@"; do printf '#   %s\n' "$line"; done
+}
+check() { # NAME PYTHON (argv: the fake's log, the history)
+  if python3 - "$work/$case.log" "$work/$case-history.json" <<PY >"$work/py.out" 2>&1
+import collections, json, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+rows = json.load(open(sys.argv[2]))
+states = collections.Counter(r["state"] for r in rows)
+published = collections.Counter(e["key"] for e in log if e["published"])
+$2
+PY
+  then ok "$1"; grep '^#' "$work/py.out"; else not_ok "$1" "$(cat "$work/py.out")"; fi
+}
+mkdir -p "$work/plugins" "$work/secrets" && cp "$outbox" "$webhook" "$work/plugins/"
+printf 'a shared secret\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
+printf 'a shared secret\n' >"$work/secrets/loose" && chmod 644 "$work/secrets/loose"
+SPEED=3000
+
+start_fake() { # NAME ARGS...: starts the fake receiver, sets $port
+  local name=$1; shift
+  python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/$name.log" \
+    --port-file "$work/$name.port" "$@" &
+  fakes+=($!)
+  for _ in $(seq 100); do [ -f "$work/$name.port" ] && break; sleep 0.05; done
+  port=$(cat "$work/$name.port")
+}
+
+# A tree of POSTS posts with 10 times each, a minute apart, on the webhook
+# channels given as id:path:secret.
+make_tree() { # DIR POSTS CHANNEL...
+  local dir=$1 posts=$2; shift 2
+  mkdir -p "$dir" && cp -a "$src/tests/bad/base/." "$dir/"
+  python3 - "$dir" "$posts" "$port" "$@" <<'PY'
+import json, os, sys
+root, posts, port, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+for f in ("c1/posts/p1.json", "c1/posts/p1.fr.txt", "c1/posts/p1.bm.txt"):
+    os.remove(os.path.join(root, f))
+jade = json.load(open(os.path.join(root, "jade.json")))
+jade["policy"] = {"quiet_hours": ["22:00", "07:00"], "min_gap_minutes": 0, "catch_up_minutes": 10080}
+json.dump(jade, open(os.path.join(root, "jade.json"), "w"))
+channels = []
+for spec in specs:
+    cid, path, secret = spec.split(":")
+    channels.append({"id": cid, "network": "webhook", "regions": ["gao"], "secret": secret,
+                     "account": {"url": "http://127.0.0.1:%s/%s" % (port, path)}})
+json.dump({"channels": channels}, open(os.path.join(root, "channels.json"), "w"))
+for p in range(posts):
+    times = ["2026-12-02T%02d:%02d" % (8 + (p * 10 + k) // 60, (p * 10 + k) % 60) for k in range(10)]
+    json.dump({"id": "p%02d" % p, "kind": "story", "authors": ["moussa"], "regions": ["gao"],
+               "schedule": {"at": times}}, open(os.path.join(root, "c1/posts/p%02d.json" % p), "w"))
+    open(os.path.join(root, "c1/posts/p%02d.fr.txt" % p), "w").write("Texte %d.\n" % p)
+PY
+}
+config() { # NAME
+  cat >"$work/$1.json" <<JSON
+{"source": {"dir": "$work/$1-tree"}, "state_dir": "$work/$1-state", "plugin_dir": "$work/plugins",
+ "secrets_dir": "$work/secrets", "networks": {"webhook": {"timeout_ms": 1500}},
+ "retry": {"base_seconds": 10, "max_seconds": 120, "max_attempts": 20}}
+JSON
+}
+run_jade() { # NAME: a simulated day
+  "$jade" run --config "$work/$1.json" --clock sim:2026-12-02T07:59:00Z:$SPEED --until 2026-12-02T21:00:00Z >"$work/$1.out" 2>&1
+}
+history() { "$jade" history --config "$work/$1.json" --format json >"$work/$1-history.json"; }
+
+# -- every publication signed, received once ------------------------------------
+case=plain
+start_fake $case
+make_tree "$work/$case-tree" 5 "hook-gao:gao:hook"
+config $case
+run_jade $case || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+check "50 occurrences: 50 signed requests, each key published once, all sent" '
+assert len(log) == 50 and all(e["signature_ok"] for e in log), len(log)
+assert len(published) == 50 and set(published.values()) == {1}, published
+assert states == {"sent": 50}, states'
+
+# -- a third of requests failing, some connections reset, some slow --------------
+case=faults
+start_fake $case --fail-rate 0.33 --reset-rate 0.05 --slow-rate 0.05 --slow-seconds 0.3 --seed 7
+make_tree "$work/$case-tree" 10 "hook-gao:gao:hook"
+config $case
+run_jade $case || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+check "with a third failing: all 100 published in the end, each once, none lost" '
+failures = sum(1 for e in log if e["status"] != 200)
+assert failures > 20, failures
+assert len(published) == 100 and set(published.values()) == {1}, published
+assert states == {"sent": 100}, states
+assert all(r["attempts"] >= 1 for r in rows)
+print("# %d requests, %d failed or reset, most attempts %d" % (len(log), failures, max(r["attempts"] for r in rows)))'
+
+# -- Retry-After: no request before it has passed --------------------------------
+case=throttle
+start_fake $case --throttle-first 1 --retry-after 600
+make_tree "$work/$case-tree" 1 "hook-gao:gao:hook"
+config $case
+run_jade $case || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+check "a 429 with Retry-After 600: nothing reaches that account for 600 s (simulated)" "
+assert log[0]['status'] == 429 and log[1]['status'] == 200, log[:2]
+gap = log[1]['t'] - log[0]['t']
+assert gap >= 600 / $SPEED * 0.95, gap
+assert states == {'sent': 10}, states
+print('# the next request came %.3f s later (600 simulated s = %.3f s)' % (gap, 600 / $SPEED))"
+
+# -- an auth failure suspends only that channel -----------------------------------
+case=auth
+start_fake $case --auth-fail /revoked
+make_tree "$work/$case-tree" 2 "hook-gao:gao:hook" "hook-revoked:revoked:hook" "hook-loose:loose:loose"
+config $case
+run_jade $case || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+check "a 401 suspends that channel alone; a secret readable by others is refused" '
+by_channel = collections.defaultdict(collections.Counter)
+for r in rows:
+    by_channel[r["channel"]][r["state"]] += 1
+assert by_channel["hook-gao"] == {"sent": 20}, by_channel
+assert by_channel["hook-revoked"] == {"planned": 20}, by_channel
+assert by_channel["hook-loose"] == {"planned": 20}, by_channel
+assert sum(1 for e in log if e["path"] == "/revoked") == 1, "no request after the suspension"
+assert not any(e["path"] == "/loose" for e in log), "never sent without its secret"'
+if grep -q "channel hook-revoked suspended" "$work/$case.out" && grep -q 'secret "loose" refused: its mode must be 0600' "$work/$case.out"; then
+  ok "the suspension and the refused secret are reported"
+else not_ok "the suspension and the refused secret are reported" "$(cat "$work/$case.out")"; fi
+
+# -- SIGKILL, again and again ------------------------------------------------------
+case=crash
+start_fake $case --slow-rate 0.02 --slow-seconds 0.2 --seed 3
+make_tree "$work/$case-tree" 50 "hook-gao:gao:hook"
+config $case
+# At 21:00 everything is due: each run sends it all, one request after the
+# other, until it is killed.
+once=(run --config "$work/$case.json" --once --clock sim:2026-12-02T21:00:00Z:1)
+for i in $(seq 1 "$kills"); do
+  "$jade" "${once[@]}" >/dev/null 2>&1 &
+  pid=$!
+  sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+done
+"$jade" "${once[@]}" >"$work/$case.out" 2>&1 || not_ok "$case: the last run ends well" "$(tail "$work/$case.out")"
+history $case
+check "500 occurrences, $kills kills: the platform published each exactly once, the ledger agrees" '
+assert len(published) == 500 and set(published.values()) == {1}, (len(published), collections.Counter(published.values()))
+assert states == {"sent": 500}, states
+repeats = sum(1 for e in log if e["duplicate"])
+print("# %d requests; %d repeats after a crash, answered from the idempotency key" % (len(log), repeats))'
+
+echo "1..$n"
+[ $failed -eq 0 ]
