@@ -46,12 +46,16 @@ static const char *const migrations[] = {
     "CREATE TABLE events (id INTEGER PRIMARY KEY, key TEXT NOT NULL, at INTEGER NOT NULL,"
     "  state TEXT NOT NULL, detail TEXT);"
     "CREATE INDEX events_key ON events(key);",
+    /* 2: the next ready row of one channel, found without a scan */
+    "CREATE INDEX occurrences_channel_due ON occurrences(channel, state, due);"
+    "CREATE INDEX occurrences_channel_retry ON occurrences(channel, state, next_attempt);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
 struct jade_ledger {
     sqlite3 *db;
-    sqlite3_stmt *set, *event, *ready, *next_planned, *next_retrying;
+    sqlite3_stmt *set, *event, *ready, *next_planned, *next_retrying, *first_planned,
+        *first_retrying;
     int depth; /* nested begin/commit */
 };
 
@@ -134,6 +138,14 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
                 "SELECT * FROM occurrences WHERE (state = 'planned' AND due <= ?1)"
                 " OR (state = 'retrying' AND next_attempt <= ?1) ORDER BY due, key",
                 err) ||
+        prepare(l, &l->first_planned,
+                "SELECT * FROM occurrences WHERE channel = ?1 AND state = 'planned'"
+                " AND due <= ?2 ORDER BY due, key LIMIT 1",
+                err) ||
+        prepare(l, &l->first_retrying,
+                "SELECT * FROM occurrences WHERE channel = ?1 AND state = 'retrying'"
+                " AND next_attempt <= ?2 ORDER BY next_attempt, key LIMIT 1",
+                err) ||
         prepare(l, &l->next_planned,
                 "SELECT min(due) FROM occurrences WHERE state = 'planned' AND due > ?", err) ||
         prepare(l, &l->next_retrying,
@@ -160,6 +172,8 @@ void jade_ledger_close(struct jade_ledger *l)
     sqlite3_finalize(l->ready);
     sqlite3_finalize(l->next_planned);
     sqlite3_finalize(l->next_retrying);
+    sqlite3_finalize(l->first_planned);
+    sqlite3_finalize(l->first_retrying);
     sqlite3_close(l->db);
     free(l);
 }
@@ -346,6 +360,30 @@ int jade_ledger_ready(struct jade_ledger *l, int64_t now, jade_ledger_row_cb cb,
     int rc = each_row(l->ready, cb, ctx);
     sqlite3_reset(l->ready);
     return rc;
+}
+
+int jade_ledger_first_ready(struct jade_ledger *l, const char *channel, int64_t now,
+                            jade_ledger_row_cb cb, void *ctx)
+{
+    /* A retry comes first: it was due before anything still planned. */
+    sqlite3_stmt *queries[] = {l->first_retrying, l->first_planned};
+    for (size_t i = 0; i < 2; i++) {
+        sqlite3_stmt *st = queries[i];
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            struct jade_ledger_row r;
+            row_of(st, &r);
+            cb(ctx, &r);
+            sqlite3_reset(st);
+            return 1;
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return -1;
+    }
+    return 0;
 }
 
 int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledger_row_cb cb,

@@ -67,6 +67,10 @@ typedef void (*jade_ledger_row_cb)(void *ctx, const struct jade_ledger_row *row)
 /* Rows ready at now: planned and due, or retrying and their time come;
  * by due time. */
 int jade_ledger_ready(struct jade_ledger *l, int64_t now, jade_ledger_row_cb cb, void *ctx);
+/* The first row of one channel ready at now (a retry whose time came, else
+ * the earliest planned one due): 1 and cb called, 0 when none, -1. */
+int jade_ledger_first_ready(struct jade_ledger *l, const char *channel, int64_t now,
+                            jade_ledger_row_cb cb, void *ctx);
 /* Rows in a state, by due time. */
 int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledger_row_cb cb,
                          void *ctx);

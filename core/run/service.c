@@ -530,56 +530,64 @@ static void collect_ready(void *ctx, const struct jade_ledger_row *row)
     r->attempts = row->attempts;
 }
 
-/* Sends what is ready; returns the earliest time a skipped one could go
- * (a channel waiting out a rate limit), or INT64_MAX. */
+/* For each channel free to send, its first ready row: sent, or settled
+ * (missed, cancelled, failed) and the next one tried. Returns the earliest
+ * time a held channel (a rate limit, a Retry-After) frees up, or
+ * INT64_MAX. Going channel by channel keeps each turn's work to the
+ * channels, however many rows wait. */
 static int64_t dispatch_ready(struct service *s)
 {
     int64_t now = now_of(s), wake = INT64_MAX;
-    struct ready_list ready = {0};
-    jade_ledger_ready(s->ledger, now, collect_ready, &ready);
-    struct request **send = jade_xcalloc(ready.count + 1, sizeof *send);
+    struct request **send = jade_xcalloc(s->n_channels + 1, sizeof *send);
     size_t n_send = 0;
     jade_ledger_begin(s->ledger);
-    for (size_t i = 0; i < ready.count; i++) {
-        struct ready_row *row = &ready.items[i];
-        const struct jade_occurrence *o = occurrence_of(s, row->key);
-        struct channel *ch = channel_named(s, row->channel);
-        if (!o) {
-            /* Not in the plan: before its range, it is past the catch-up; in
-             * it, the content no longer has it (reconcile cancels those). */
-            bool late = row->due < s->plan_from;
-            jade_ledger_set(s->ledger, row->key, late ? JADE_MISSED : JADE_CANCELLED, now, 0, 0,
-                            NULL, NULL,
-                            late ? _("the service was down past catch_up_minutes")
-                                 : _("no longer in the content"));
-            continue;
+    for (size_t c = 0; c < s->n_channels; c++) {
+        struct channel *ch = &s->channels[c];
+        if (ch->suspended || ch->busy) continue; /* one at a time per channel */
+        if (ch->net) {
+            uint32_t rate = ch->net->plugin->rate_per_minute;
+            int64_t free_at = ch->blocked_until;
+            if (rate && ch->last_request + (60 + rate - 1) / rate > free_at)
+                free_at = ch->last_request + (60 + rate - 1) / rate;
+            if (free_at > now) {
+                if (free_at < wake) wake = free_at;
+                continue;
+            }
         }
-        if (!ch || !ch->net) {
-            jade_ledger_set(s->ledger, row->key, JADE_FAILED, now, 0, 0, NULL, NULL,
-                            _("no plugin is loaded for this channel's network"));
-            s->failed++;
-            continue;
+        for (;;) {
+            struct ready_list one = {0};
+            if (jade_ledger_first_ready(s->ledger, ch->id, now, collect_ready, &one) != 1) break;
+            struct ready_row *row = &one.items[0];
+            const struct jade_occurrence *o = occurrence_of(s, row->key);
+            bool sending = false;
+            if (!o) {
+                /* Not in the plan: before its range, it is past the catch-up;
+                 * in it, the content no longer has it. */
+                bool late = row->due < s->plan_from;
+                jade_ledger_set(s->ledger, row->key, late ? JADE_MISSED : JADE_CANCELLED, now, 0, 0,
+                                NULL, NULL,
+                                late ? _("the service was down past catch_up_minutes")
+                                     : _("no longer in the content"));
+            } else if (!ch->net) {
+                jade_ledger_set(s->ledger, row->key, JADE_FAILED, now, 0, 0, NULL, NULL,
+                                _("no plugin is loaded for this channel's network"));
+                s->failed++;
+            } else if (row->attempts == 0 && now - o->due > (int64_t)s->catch_up_minutes * 60) {
+                /* Catch-up bounds a first attempt found late (an outage); a
+                 * retry is late by design. */
+                jade_ledger_set(s->ledger, row->key, JADE_MISSED, now, 0, 0, NULL, NULL,
+                                _("the service was down past catch_up_minutes"));
+            } else {
+                jade_ledger_set(s->ledger, row->key, JADE_SENDING, now, 1, 0, NULL, NULL, NULL);
+                ch->busy = true;
+                ch->last_request = now;
+                send[n_send++] = new_request(s, ch, o, row->attempts + 1, false);
+                sending = true;
+            }
+            free(row->channel);
+            free(one.items);
+            if (sending) break;
         }
-        if (ch->suspended || ch->busy) continue; /* per channel: one at a time */
-        uint32_t rate = ch->net->plugin->rate_per_minute;
-        int64_t free_at = ch->blocked_until;
-        if (rate && ch->last_request + (60 + rate - 1) / rate > free_at)
-            free_at = ch->last_request + (60 + rate - 1) / rate;
-        if (free_at > now) {
-            if (free_at < wake) wake = free_at;
-            continue;
-        }
-        /* Catch-up bounds a first attempt found late (an outage); a retry is
-         * late by design. */
-        if (row->attempts == 0 && now - o->due > (int64_t)s->catch_up_minutes * 60) {
-            jade_ledger_set(s->ledger, row->key, JADE_MISSED, now, 0, 0, NULL, NULL,
-                            _("the service was down past catch_up_minutes"));
-            continue;
-        }
-        jade_ledger_set(s->ledger, row->key, JADE_SENDING, now, 1, 0, NULL, NULL, NULL);
-        ch->busy = true;
-        ch->last_request = now;
-        send[n_send++] = new_request(s, ch, o, row->attempts + 1, false);
     }
     /* `sending` is durable before any request leaves. */
     jade_ledger_commit(s->ledger);
@@ -588,8 +596,6 @@ static int64_t dispatch_ready(struct service *s)
         const struct jade_plugin *p = send[i]->ch->net->plugin;
         p->publish(send[i]->ch->net->instance, &send[i]->pub, done_cb, send[i]);
     }
-    for (size_t i = 0; i < ready.count; i++) free(ready.items[i].channel);
-    free(ready.items);
     free(send);
     return wake;
 }
