@@ -99,21 +99,31 @@ struct service {
 
 /* ---- clock -------------------------------------------------------------- */
 
-static int64_t now_of(struct service *s)
+/* The clock in seconds, with its fraction: what timers are set from. */
+static double now_precise(struct service *s)
 {
-    if (!s->opt->simulated) return (int64_t)time(NULL);
+    if (!s->opt->simulated) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    }
     double elapsed = (double)(uv_hrtime() - s->real_start_ns) / 1e9;
-    return s->opt->sim_start + (int64_t)(elapsed * s->opt->sim_speed);
+    return (double)s->opt->sim_start + elapsed * s->opt->sim_speed;
 }
 
-/* Real milliseconds until the clock shows t. */
+static int64_t now_of(struct service *s)
+{
+    return (int64_t)now_precise(s);
+}
+
+/* Real milliseconds until the clock shows t (a whole second). */
 static uint64_t delay_until(struct service *s, int64_t t)
 {
-    int64_t now = now_of(s);
-    if (t <= now) return 0;
+    double ahead = (double)t - now_precise(s);
+    if (ahead <= 0) return 0;
     double speed = s->opt->simulated ? s->opt->sim_speed : 1.0;
-    double ms = (double)(t - now) * 1000.0 / speed;
-    return ms > 86400000.0 ? 86400000 : (uint64_t)ms + 1;
+    double ms = ahead * 1000.0 / speed;
+    return ms > 86400000.0 ? 86400000 : (uint64_t)(ms + 0.999);
 }
 
 int64_t jade_backoff(int attempt, int base_seconds, int max_seconds, uint64_t *rng)
