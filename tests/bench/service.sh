@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The service benchmarks (issue 4), printed as a table:
+# - throughput: 100,000 due occurrences through the webhook plugin over 64
+#   channels (64 connections) to nginx answering 200, beside wrk's requests
+#   per second on the same endpoint with the same 64 connections;
+# - precision: with 100,000 occurrences pending, 240 due one second apart
+#   on the real clock, to the fake receiver: (arrival - due), p50 and p99;
+# - memory: peak RSS of the service holding 100,000 pending occurrences.
+# usage: bash tests/bench/service.sh
+# needs nginx, wrk and GNU time: apt-get install nginx-light wrk time
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+for tool in nginx wrk /usr/bin/time python3; do
+  command -v "$tool" >/dev/null || { echo "service.sh: $tool is needed" >&2; exit 2; }
+done
+[ -x build/core/jade ] || bash .ci/setup
+meson compile -C build >/dev/null
+jade=$PWD/build/core/jade
+work=$(mktemp -d)
+fake=
+trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) $fake 2>/dev/null; rm -rf "$work"' EXIT
+mkdir -p "$work/secrets" "$work/plugins" && printf 's' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
+cp build/plugins/webhook/webhook.so "$work/plugins/"
+cat >"$work/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+error_log $work/nginx-error.log;
+pid $work/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work;
+  keepalive_requests 10000000;
+  server { listen 127.0.0.1:8899; location / { return 200 '{"id":"ok"}'; } }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" &
+sleep 0.5
+config() { # NAME TREE
+  cat >"$work/$1.json" <<CONF
+{"source": {"dir": "$2"}, "state_dir": "$work/$1-state", "plugin_dir": "$work/plugins",
+ "secrets_dir": "$work/secrets", "horizon_days": 30}
+CONF
+}
+py() { python3 -c "print($1)"; }
+
+# -- throughput ------------------------------------------------------------------
+python3 tests/bench/gen-due.py "$work/due" http://127.0.0.1:8899 100000 64
+config through "$work/due"
+/usr/bin/time -f "%e %M" -o "$work/through.time" "$jade" run --config "$work/through.json" --once \
+  --clock sim:2026-12-02T12:00:00Z:1 >/dev/null 2>&1
+read -r through_s through_rss <"$work/through.time"
+sent=$("$jade" history --config "$work/through.json" --format json |
+  python3 -c 'import json,sys; print(sum(r["state"] == "sent" for r in json.load(sys.stdin)))')
+cat >"$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = string.rep("x", 330)
+wrk.headers["Content-Type"] = "application/json"
+LUA
+wrk_rps=$(wrk -t2 -c64 -d10s -s "$work/post.lua" http://127.0.0.1:8899/ch000 | awk '/Requests\/sec/ {print $2}')
+
+# -- precision and memory ----------------------------------------------------------
+python3 tests/fakes/webhook.py --secret s --log "$work/fake.log" --port-file "$work/fake.port" &
+fake=$!
+for _ in $(seq 100); do [ -f "$work/fake.port" ] && break; sleep 0.05; done
+start=$(date -u -d "+40 seconds" +%Y-%m-%dT%H:%M:%S)
+until=$(date -u -d "+80 seconds" +%Y-%m-%dT%H:%M:%SZ)
+python3 tests/bench/gen-due.py "$work/precise" "http://127.0.0.1:$(cat "$work/fake.port")" 240 8 \
+  --pending 100000 --spread-from "$start" --due-before "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%S)"
+config precise "$work/precise"
+/usr/bin/time -f "%e %M" -o "$work/precise.time" "$jade" run --config "$work/precise.json" \
+  --until "$until" >/dev/null 2>&1
+read -r _ precise_rss <"$work/precise.time"
+# Each key's due time comes from the plan (jade plan --format json).
+"$jade" plan "$work/precise" --from "${start}Z" --to "$until" --format json \
+  --plugin-dir "$work/plugins" >"$work/plan.json"
+python3 - "$work/fake.log" "$work/plan.json" >"$work/latency" <<'PY'
+import datetime, json, sys
+due = {o["key"]: datetime.datetime.strptime(o["due"], "%Y-%m-%dT%H:%M:%SZ").replace(
+    tzinfo=datetime.timezone.utc).timestamp() for o in json.load(open(sys.argv[2]))}
+lat = sorted((e["t"] - due[e["key"]]) * 1000 for e in map(json.loads, open(sys.argv[1]))
+             if e["status"] == 200 and e["key"] in due)
+p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+print(len(lat), "%.1f" % p(0.50), "%.1f" % p(0.99), "%.1f" % lat[-1])
+PY
+read -r measured p50 p99 worst <"$work/latency"
+
+printf '\njade service benchmarks\n\n'
+printf '%-60s %12s %10s\n' "what" "value" "target"
+printf '%s\n' "--------------------------------------------------------------------------------------"
+printf '%-60s %12s\n' "throughput: posts/s ($sent sent, 64 channels, webhook)" "$(py "'%.0f' % ($sent / $through_s)")"
+printf '%-60s %12s\n' "wrk, same endpoint, 64 connections: requests/s" "$wrk_rps"
+printf '%-60s %12s %10s\n' "jade / wrk" "$(py "'%.3f' % ($sent / $through_s / $wrk_rps)")" ">= 0.5"
+printf '%-60s %12s\n' "precision: occurrences measured (100,000 pending)" "$measured"
+printf '%-60s %12s\n' "precision: p50 of (arrival - due), ms" "$p50"
+printf '%-60s %12s %10s\n' "precision: p99 of (arrival - due), ms" "$p99" "< 20"
+printf '%-60s %12s\n' "precision: worst, ms" "$worst"
+printf '%-60s %12s %10s\n' "memory: peak RSS with 100,000 pending, MiB" "$(py "'%.1f' % ($precise_rss / 1024)")" "< 64"
+printf '%-60s %12s\n' "memory: peak RSS sending 100,000 (throughput run), MiB" "$(py "'%.1f' % ($through_rss / 1024)")"
