@@ -4,24 +4,15 @@
 # `expect` line is "LOCATION: FRAGMENT", and `jade validate` must exit 1
 # and print "LOCATION: error: ...FRAGMENT...". Prints TAP.
 set -u
+. "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 corpus=$(realpath "$2")
-n=0
-failed=0
-
-report() { # ok|not-ok name [diagnostic...]
-  n=$((n + 1))
-  if [ "$1" = ok ]; then echo "ok $n - $2"; else
-    echo "not ok $n - $2"; failed=$((failed + 1)); shift 2
-    for line in "$@"; do printf '#   %s\n' "$line"; done
-  fi
-}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 out=$(cd "$corpus/base" && "$jade" validate . 2>&1)
-if [ $? -eq 0 ]; then report ok "the base tree is valid"; else report not-ok "the base tree is valid" "$out"; fi
+if [ $? -eq 0 ]; then ok "the base tree is valid"; else not_ok "the base tree is valid" "$out"; fi
 
 for dir in "$corpus"/cases/*/; do
   name=$(basename "$dir")
@@ -38,12 +29,11 @@ for dir in "$corpus"/cases/*/; do
   out=$(cd "$tree" && "$jade" validate . 2>&1)
   rc=$?
   if [ $rc -ne 1 ]; then
-    report not-ok "$name" "exit status $rc, expected 1" "$out"
+    not_ok "$name" "exit status $rc, expected 1" "$out"
   elif printf '%s\n' "$out" | grep -F -- "$location: error: " | grep -qF -- "$fragment"; then
-    report ok "$name"
+    ok "$name"
   else
-    report not-ok "$name" "expected: $location: error: ...$fragment..." "got:" "$out"
+    not_ok "$name" "expected: $location: error: ...$fragment..." "got:" "$out"
   fi
 done
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -6,34 +6,19 @@
 #   for f in table json csv ics; do build/core/jade plan campaigns \
 #     --from 2026-12-01 --to 2027-01-01 --format $f >tests/golden/plan.$f; done
 set -u
+. "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 src=$(realpath "$2")
-n=0
-failed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@localhost GIT_COMMITTER_NAME=test
 export GIT_COMMITTER_EMAIL=test@localhost GIT_CONFIG_NOSYSTEM=1 HOME=$work
 range=(--from 2026-12-01 --to 2027-01-01)
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-  for line in "$@"; do printf '#   %s\n' "$line"; done
-}
 check() { # NAME COMMAND...: ok when the command succeeds
   local name=$1; shift
   local out
   if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
-expect() { # NAME STATUS FRAGMENT -- COMMAND...
-  local name=$1 want=$2 fragment=$3; shift 4
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -ne "$want" ]; then not_ok "$name" "exit $rc, expected $want" "$out"
-  elif [ -n "$fragment" ] && ! printf '%s' "$out" | grep -qF -- "$fragment"; then
-    not_ok "$name" "output lacks: $fragment" "$out"
-  else ok "$name"; fi
 }
 
 cp -a "$src/campaigns/." "$work/repo/" 2>/dev/null || { mkdir -p "$work/repo" && cp -a "$src/campaigns/." "$work/repo/"; }
@@ -111,5 +96,4 @@ mkdir -p "$work/bad" && cp -a "$src/campaigns/." "$work/bad/"
 sed -i 's/"kind": "story"/"kind": "storie"/' "$work/bad/vivre-ensemble/posts/marche-partage.json"
 expect "invalid content is not planned" 1 "fix them first" -- "$jade" plan "$work/bad"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -3,29 +3,14 @@
 # its file and the reason. Prints TAP.
 # usage: plugins.sh JADE SRCDIR OUTBOX.so TINY.so WRONG_ABI.so TOO_SMALL.so NO_ENTRY.so UNRESOLVED.so
 set -u
+. "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$3
 tiny=$4
 shift 2
-n=0
-failed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-  for line in "$@"; do printf '#   %s\n' "$line"; done
-}
-expect() { # NAME STATUS FRAGMENT -- COMMAND...
-  local name=$1 want=$2 fragment=$3; shift 4
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -ne "$want" ]; then not_ok "$name" "exit $rc, expected $want" "$out"
-  elif [ -n "$fragment" ] && ! printf '%s' "$out" | grep -qF -- "$fragment"; then
-    not_ok "$name" "output lacks: $fragment" "$out"
-  else ok "$name"; fi
-}
 
 mkdir -p "$work/good/outbox" && cp "$outbox" "$work/good/outbox/"
 expect "a good plugin loads and is listed" 0 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$work/good"
@@ -71,5 +56,4 @@ d = json.load(open(sys.argv[1])); d.pop("media"); json.dump(d, open(sys.argv[1],
 PY
 expect "within the limits, the tree is valid" 0 "0 error(s)" -- "$jade" validate --plugin-dir "$work/with-tiny" "$tree"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -5,29 +5,14 @@
 # idempotency keys (the journal test plugin). Prints TAP.
 # usage: run.sh JADE SRCDIR OUTBOX.so JOURNAL.so [KILLS]
 set -u
+. "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
 journal=$(realpath "$4")
 kills=${5:-20}
-n=0
-failed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-  for line in "$@"; do printf '#   %s\n' "$line"; done
-}
-expect() { # NAME STATUS FRAGMENT -- COMMAND...
-  local name=$1 want=$2 fragment=$3; shift 4
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -ne "$want" ]; then not_ok "$name" "exit $rc, expected $want" "$(printf '%s' "$out" | tail -n 20)"
-  elif [ -n "$fragment" ] && ! printf '%s' "$out" | grep -qF -- "$fragment"; then
-    not_ok "$name" "output lacks: $fragment" "$(printf '%s' "$out" | tail -n 20)"
-  else ok "$name"; fi
-}
 mkdir -p "$work/plugins" && cp "$outbox" "$journal" "$work/plugins/"
 
 # -- the example content, --once and a simulated day ----------------------
@@ -178,5 +163,4 @@ assert len(uncertain) == 1 and uncertain[0]['key'] == journal[6], uncertain
 assert uncertain[0]['attempts'] == 1, uncertain
 assert collections.Counter(r['state'] for r in rows)['sent'] == 499"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -3,31 +3,15 @@
 # statuses, and git repositories made with the git command (a commit is
 # read, never the work tree). Prints TAP.
 set -u
+. "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 src=$(realpath "$2")
-n=0
-failed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@localhost
 export GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@localhost
 export GIT_CONFIG_NOSYSTEM=1 HOME=$work
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-  for line in "$@"; do printf '#   %s\n' "$line"; done
-}
-# expect NAME STATUS FRAGMENT -- COMMAND...: runs it, checks status and output
-expect() {
-  local name=$1 want=$2 fragment=$3; shift 4
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -ne "$want" ]; then not_ok "$name" "exit $rc, expected $want" "$out"
-  elif [ -n "$fragment" ] && ! printf '%s' "$out" | grep -qF -- "$fragment"; then
-    not_ok "$name" "output lacks: $fragment" "$out"
-  else ok "$name"; fi
-}
 git_repo() { # DIR: a repository whose one commit holds the example content
   mkdir -p "$1" && cp -a "$src/campaigns/." "$1/" &&
     git -C "$1" init -q -b main && git -C "$1" add -A && git -C "$1" commit -qm content
@@ -115,5 +99,4 @@ git -C "$sub" update-index --add --cacheinfo 160000,"$(git -C "$sub" rev-parse H
 git -C "$sub" commit -qm submodule
 expect "a submodule in a git tree is an error" 1 "not a regular file" -- "$jade" validate --repo "$sub"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -5,13 +5,12 @@
 # Prints TAP.
 # usage: webhook.sh JADE SRCDIR OUTBOX.so WEBHOOK.so [KILLS]
 set -u
+. "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
 webhook=$(realpath "$4")
 kills=${5:-20}
-n=0
-failed=0
 work=$(mktemp -d)
 fakes=()
 cleanup() {
@@ -19,11 +18,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-  for line in "$@"; do printf '#   %s\n' "$line"; done
-}
 check() { # NAME PYTHON (argv: the fake's log, the history)
   if python3 - "$work/$case.log" "$work/$case-history.json" <<PY >"$work/py.out" 2>&1
 import collections, json, sys
@@ -171,5 +165,4 @@ assert states == {"sent": 500}, states
 repeats = sum(1 for e in log if e["duplicate"])
 print("# %d requests; %d repeats after a crash, answered from the idempotency key" % (len(log), repeats))'
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done
