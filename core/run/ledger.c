@@ -190,6 +190,11 @@ int jade_ledger_commit(struct jade_ledger *l)
     return exec(l, "COMMIT", NULL);
 }
 
+bool jade_ledger_in_transaction(const struct jade_ledger *l)
+{
+    return l->depth > 0;
+}
+
 static int record_event(struct jade_ledger *l, const char *key, int64_t at, const char *state,
                         const char *detail)
 {

@@ -39,6 +39,8 @@ void jade_ledger_close(struct jade_ledger *l);
 
 int jade_ledger_begin(struct jade_ledger *l);
 int jade_ledger_commit(struct jade_ledger *l);
+/* True inside begin ... commit: what is written is not yet durable. */
+bool jade_ledger_in_transaction(const struct jade_ledger *l);
 
 struct jade_reconcile_stats {
     size_t inserted, moved, cancelled;

@@ -88,6 +88,8 @@ struct service {
     size_t n_channels;
     struct update *updates;
     size_t n_updates, cap_updates;
+    struct request **to_send; /* marked sending, to go once that is durable */
+    size_t n_to_send;
     size_t inflight;
     bool stopping;
     uint64_t rng;
@@ -599,15 +601,25 @@ static int64_t dispatch_ready(struct service *s)
             if (sending) break;
         }
     }
-    /* `sending` is durable before any request leaves. */
     jade_ledger_commit(s->ledger);
-    for (size_t i = 0; i < n_send; i++) {
-        s->inflight++;
-        const struct jade_plugin *p = send[i]->ch->net->plugin;
-        p->publish(send[i]->ch->net->instance, &send[i]->pub, done_cb, send[i]);
-    }
+    s->to_send = jade_xrealloc(s->to_send, (s->n_to_send + n_send + 1) * sizeof *s->to_send);
+    for (size_t i = 0; i < n_send; i++) s->to_send[s->n_to_send++] = send[i];
     free(send);
     return wake;
+}
+
+/* Sends what was marked `sending`, once that is durable: never from inside
+ * a transaction, so a request never leaves before its state is on disk. */
+static void publish_marked(struct service *s)
+{
+    if (jade_ledger_in_transaction(s->ledger)) return;
+    size_t n = s->n_to_send;
+    s->n_to_send = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct request *r = s->to_send[i];
+        s->inflight++;
+        r->ch->net->plugin->publish(r->ch->net->instance, &r->pub, done_cb, r);
+    }
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -649,25 +661,28 @@ static void timer_cb(uv_timer_t *t)
     arm(t->data);
 }
 
+/* The outcomes of this turn and the next requests they free, in one
+ * transaction: one fsync a turn. */
 static void flush_cb(uv_check_t *h)
 {
     struct service *s = h->data;
-    if (s->n_updates) {
-        jade_ledger_begin(s->ledger);
-        for (size_t i = 0; i < s->n_updates; i++) {
-            struct update *u = &s->updates[i];
-            jade_ledger_set(s->ledger, u->key, u->state, now_of(s), u->attempts_delta,
-                            u->next_attempt, u->network_id, u->url, u->error);
-            free(u->network_id);
-            free(u->url);
-            free(u->error);
-        }
-        jade_ledger_commit(s->ledger);
-        s->n_updates = 0;
-        uv_idle_stop(&s->wake);
-        progress(s, false);
-        arm(s);
+    if (!s->n_updates) return;
+    jade_ledger_begin(s->ledger);
+    for (size_t i = 0; i < s->n_updates; i++) {
+        struct update *u = &s->updates[i];
+        jade_ledger_set(s->ledger, u->key, u->state, now_of(s), u->attempts_delta, u->next_attempt,
+                        u->network_id, u->url, u->error);
+        free(u->network_id);
+        free(u->url);
+        free(u->error);
     }
+    s->n_updates = 0;
+    uv_idle_stop(&s->wake);
+    arm(s);
+    jade_ledger_commit(s->ledger);
+    publish_marked(s);
+    progress(s, false);
+    if (s->opt->once && s->inflight == 0 && s->n_updates == 0) stop(s);
 }
 
 static void arm(struct service *s)
@@ -676,14 +691,15 @@ static void arm(struct service *s)
     int64_t now = now_of(s);
     if (s->opt->until != INT64_MAX && now >= s->opt->until) s->stopping = true;
     if (s->stopping) {
-        if (s->inflight == 0 && s->n_updates == 0) stop(s);
+        if (s->inflight == 0 && s->n_updates == 0 && s->n_to_send == 0) stop(s);
         return;
     }
     int64_t wake = dispatch_ready(s);
+    publish_marked(s); /* unless a flush's transaction is open: it publishes */
     if (s->opt->once) {
         /* What is due goes, channel by channel, one after the other; once
          * nothing more can go now, the run is over. */
-        if (s->inflight == 0 && s->n_updates == 0) stop(s);
+        if (s->inflight == 0 && s->n_updates == 0 && s->n_to_send == 0) stop(s);
         return;
     }
     /* The next row to come due; rows ready now but held wait for their
@@ -807,6 +823,7 @@ done:
     jade_plugins_free(&s->plugins);
     free(s->channels);
     free(s->updates);
+    free(s->to_send);
     json_decref(s->by_key);
     jade_plan_free(&s->plan);
     jade_content_free(s->content);
