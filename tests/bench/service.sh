@@ -4,7 +4,8 @@
 #   channels (64 connections) to nginx answering 200, beside wrk's requests
 #   per second on the same endpoint with the same 64 connections;
 # - precision: with 100,000 occurrences pending, 240 due one second apart
-#   on the real clock, to the fake receiver: (arrival - due), p50 and p99;
+#   on the real clock: (arrival at nginx, which logs the time to the
+#   millisecond and the Idempotency-Key, - due), p50 and p99;
 # - memory: peak RSS of the service holding 100,000 pending occurrences.
 # usage: bash tests/bench/service.sh
 # needs nginx, wrk and GNU time: apt-get install nginx-light wrk time
@@ -17,8 +18,7 @@ done
 meson compile -C build >/dev/null
 jade=$PWD/build/core/jade
 work=$(mktemp -d)
-fake=
-trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) $fake 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/secrets" "$work/plugins" && printf 's' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
 cp build/plugins/webhook/webhook.so "$work/plugins/"
 cat >"$work/nginx.conf" <<NGINX
@@ -31,7 +31,13 @@ http {
   access_log off;
   client_body_temp_path $work;
   keepalive_requests 10000000;
+  log_format arrival '\$msec \$http_idempotency_key';
   server { listen 127.0.0.1:8899; location / { return 200 '{"id":"ok"}'; } }
+  server {
+    listen 127.0.0.1:8900 backlog=1024;
+    access_log $work/arrivals.log arrival;
+    location / { return 200 '{"id":"ok"}'; }
+  }
 }
 NGINX
 nginx -c "$work/nginx.conf" -p "$work" &
@@ -60,12 +66,9 @@ LUA
 wrk_rps=$(wrk -t2 -c64 -d10s -s "$work/post.lua" http://127.0.0.1:8899/ch000 | awk '/Requests\/sec/ {print $2}')
 
 # -- precision and memory ----------------------------------------------------------
-python3 tests/fakes/webhook.py --secret s --log "$work/fake.log" --port-file "$work/fake.port" &
-fake=$!
-for _ in $(seq 100); do [ -f "$work/fake.port" ] && break; sleep 0.05; done
 start=$(date -u -d "+40 seconds" +%Y-%m-%dT%H:%M:%S)
 until=$(date -u -d "+80 seconds" +%Y-%m-%dT%H:%M:%SZ)
-python3 tests/bench/gen-due.py "$work/precise" "http://127.0.0.1:$(cat "$work/fake.port")" 240 8 \
+python3 tests/bench/gen-due.py "$work/precise" "http://127.0.0.1:8900" 240 8 \
   --pending 100000 --spread-from "$start" --due-before "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%S)"
 config precise "$work/precise"
 /usr/bin/time -f "%e %M" -o "$work/precise.time" "$jade" run --config "$work/precise.json" \
@@ -74,12 +77,12 @@ read -r _ precise_rss <"$work/precise.time"
 # Each key's due time comes from the plan (jade plan --format json).
 "$jade" plan "$work/precise" --from "${start}Z" --to "$until" --format json \
   --plugin-dir "$work/plugins" >"$work/plan.json"
-python3 - "$work/fake.log" "$work/plan.json" >"$work/latency" <<'PY'
+python3 - "$work/arrivals.log" "$work/plan.json" >"$work/latency" <<'PY'
 import datetime, json, sys
 due = {o["key"]: datetime.datetime.strptime(o["due"], "%Y-%m-%dT%H:%M:%SZ").replace(
     tzinfo=datetime.timezone.utc).timestamp() for o in json.load(open(sys.argv[2]))}
-lat = sorted((e["t"] - due[e["key"]]) * 1000 for e in map(json.loads, open(sys.argv[1]))
-             if e["status"] == 200 and e["key"] in due)
+arrivals = [line.split() for line in open(sys.argv[1])]
+lat = sorted((float(t) - due[key]) * 1000 for t, key in arrivals if key in due)
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
 print(len(lat), "%.1f" % p(0.50), "%.1f" % p(0.99), "%.1f" % lat[-1])
 PY
