@@ -61,6 +61,18 @@ for r in rows:
     else:
         assert r["state"] == "planned", r'
 
+# -- SIGTERM: a graceful stop -----------------------------------------------------
+"$jade" run --config "$work/example.json" >"$work/term.out" 2>&1 &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+  kill -9 "$pid"; not_ok "SIGTERM stops the service within seconds" "$(cat "$work/term.out")"
+elif wait "$pid" && grep -q "stopping once the requests in flight are answered" "$work/term.out"; then
+  ok "SIGTERM stops the service within seconds, with status 0"
+else not_ok "SIGTERM stops the service within seconds, with status 0" "$(cat "$work/term.out")"; fi
+
 # -- configuration errors ----------------------------------------------------
 echo '{"source": {"dir": "x"}, "state_dir": "/tmp/x", "horizon_dayz": 3}' >"$work/bad.json"
 expect "a misspelt configuration field is a usage error with its place" 2 'bad.json:1:49: error: unknown field "horizon_dayz" (did you mean "horizon_days"?)' -- "$jade" run --config "$work/bad.json" --once

@@ -95,13 +95,24 @@ assert states == {"sent": 50}, states'
 
 # -- a third of requests failing, some connections reset, some slow --------------
 case=faults
-start_fake $case --fail-rate 0.33 --reset-rate 0.05 --slow-rate 0.05 --slow-seconds 0.3 --seed 7
+start_fake $case --fail-rate 0.33 --reset-rate 0.05 --slow-rate 0.05 --slow-seconds 0.3 \
+  --hang-rate 0.02 --seed 7
 make_tree "$work/$case-tree" 10 "hook-gao:gao:hook"
 config $case
 run_jade $case || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+# No answer costs the real timeout (1.5 s, hours of simulated time): what
+# the day left retrying goes in later passes, an hour apart.
+for pass in 22 23 24 25 26 27 28 29 30 31 32 33; do
+  history $case
+  # stop once everything is sent (python exits 1 then)
+  python3 -c "import json,sys; sys.exit(all(r['state'] == 'sent' for r in json.load(open('$work/$case-history.json'))))" || break
+  when=$(date -u -d "2026-12-02 00:00 UTC + $pass hours" +%Y-%m-%dT%H:%M:%SZ)
+  "$jade" run --config "$work/$case.json" --once --clock "sim:$when:1" >/dev/null 2>&1
+done
 history $case
-check "with a third failing: all 100 published in the end, each once, none lost" '
+check "with a third failing, resets and no answers: all 100 published in the end, each once" '
 failures = sum(1 for e in log if e["status"] != 200)
+assert any(e["status"] == 0 for e in log), "some requests got no answer"
 assert failures > 20, failures
 assert len(published) == 100 and set(published.values()) == {1}, published
 assert states == {"sent": 100}, states
