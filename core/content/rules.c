@@ -7,6 +7,7 @@
 
 #include "../plan/plan.h"
 
+#include "../util/jsonutil.h"
 #include "../util/buf.h"
 #include "../util/i18n.h"
 #include "../util/jsonpos.h"
@@ -95,11 +96,6 @@ static bool usable(const struct jade_file *f)
     return f && json_is_object(f->json);
 }
 
-static const char *str(const json_t *j, const char *key)
-{
-    return json_string_value(json_object_get(j, key));
-}
-
 static const char **index_keys(const json_t *index, size_t *n)
 {
     *n = json_object_size(index);
@@ -177,7 +173,7 @@ static json_t *build_index(struct rules *r, const struct jade_file *f, const cha
     json_t *index = json_object();
     const json_t *list = json_object_get(f->json, key);
     for (size_t i = 0; i < json_array_size(list); i++) {
-        const char *id = str(json_array_get(list, i), "id");
+        const char *id = jade_json_str(json_array_get(list, i), "id");
         json_t *first = json_object_get(index, id);
         if (first) {
             char *p = jade_xasprintf("/%s/%zu/id", key, i);
@@ -220,7 +216,7 @@ static void check_programme(struct rules *r)
 {
     const struct jade_file *f = r->c->programme;
     if (!usable(f)) return;
-    check_timezone(r, f, "/timezone", str(f->json, "timezone"));
+    check_timezone(r, f, "/timezone", jade_json_str(f->json, "timezone"));
     const json_t *policy = json_object_get(f->json, "policy");
     const json_t *blackouts = json_object_get(policy, "blackouts");
     for (size_t i = 0; i < json_array_size(blackouts); i++) {
@@ -228,8 +224,8 @@ static void check_programme(struct rules *r)
         struct jade_time from, to;
         char *pf = jade_xasprintf("/policy/blackouts/%zu/from", i);
         char *pt = jade_xasprintf("/policy/blackouts/%zu/to", i);
-        bool ok = check_time(r, f, pf, str(b, "from"), &from);
-        ok &= check_time(r, f, pt, str(b, "to"), &to);
+        bool ok = check_time(r, f, pf, jade_json_str(b, "from"), &from);
+        ok &= check_time(r, f, pt, jade_json_str(b, "to"), &to);
         int64_t a, z;
         if (ok && r->policy.timezone && jade_time_to_unix(&from, r->policy.timezone, &a) == 0 &&
             jade_time_to_unix(&to, r->policy.timezone, &z) == 0 && z <= a)
@@ -256,7 +252,7 @@ static void check_regions(struct rules *r)
         check_languages(r, f, p, json_object_get(reg, "languages"));
         free(p);
         p = jade_xasprintf("/regions/%zu/timezone", i);
-        check_timezone(r, f, p, str(reg, "timezone"));
+        check_timezone(r, f, p, jade_json_str(reg, "timezone"));
         free(p);
     }
 }
@@ -293,14 +289,15 @@ static void check_people(struct rules *r)
         for (size_t i = 0; i < json_array_size(list); i++) {
             const json_t *person = json_array_get(list, i);
             char *p = jade_xasprintf("/%s/%zu/name", kinds[k], i);
-            if (looks_like_contact(str(person, "name")))
+            if (looks_like_contact(jade_json_str(person, "name")))
                 jade_content_report(r->d, f, JADE_ERROR, p, false,
                                     _("this looks like an e-mail address or a phone number: "
                                       "people.json holds names only"));
             free(p);
             if (k == 0) {
                 p = jade_xasprintf("/ambassadors/%zu/region", i);
-                check_ref(r, f, p, str(person, "region"), r->c->region_index, _("region"));
+                check_ref(r, f, p, jade_json_str(person, "region"), r->c->region_index,
+                          _("region"));
                 free(p);
                 p = jade_xasprintf("/ambassadors/%zu/languages", i);
                 check_languages(r, f, p, json_object_get(person, "languages"));
@@ -348,7 +345,7 @@ static void check_channels(struct rules *r)
     const json_t *list = json_object_get(f->json, "channels");
     for (size_t i = 0; i < json_array_size(list); i++) {
         const json_t *ch = json_array_get(list, i);
-        const char *network = str(ch, "network");
+        const char *network = jade_json_str(ch, "network");
         if (network && !network_known(r, network)) {
             char *p = jade_xasprintf("/channels/%zu/network", i);
             report_unknown_network(r, f, p, network);
@@ -361,18 +358,9 @@ static void check_channels(struct rules *r)
         check_languages(r, f, p, json_object_get(ch, "languages"));
         free(p);
         p = jade_xasprintf("/channels/%zu/timezone", i);
-        check_timezone(r, f, p, str(ch, "timezone"));
+        check_timezone(r, f, p, jade_json_str(ch, "timezone"));
         free(p);
     }
-}
-
-static bool list_has(const json_t *list, const char *s)
-{
-    for (size_t i = 0; s && i < json_array_size(list); i++)
-        if (json_string_value(json_array_get(list, i)) &&
-            strcmp(json_string_value(json_array_get(list, i)), s) == 0)
-            return true;
-    return false;
 }
 
 /* ---- campaigns and posts ---------------------------------------------- */
@@ -398,8 +386,8 @@ static void check_campaign(struct rules *r, struct jade_campaign *cp, json_t *ca
         json_object_set_new(campaign_ids, cp->id, json_string(f->display));
     const json_t *w = json_object_get(f->json, "window");
     struct jade_time t;
-    bool ok = check_time(r, f, "/window/start", str(w, "start"), &t);
-    ok &= !str(w, "end") || check_time(r, f, "/window/end", str(w, "end"), &t);
+    bool ok = check_time(r, f, "/window/start", jade_json_str(w, "start"), &t);
+    ok &= !jade_json_str(w, "end") || check_time(r, f, "/window/end", jade_json_str(w, "end"), &t);
     if (!ok || jade_campaign_window(&r->policy, f->json, &window[0], &window[1]) != 0)
         window[0] = window[1] = 0;
     else if (window[1] <= window[0])
@@ -422,7 +410,7 @@ static void check_media(struct rules *r, const struct jade_campaign *cp,
     const json_t *media = json_object_get(f->json, "media");
     for (size_t i = 0; i < json_array_size(media); i++) {
         const json_t *m = json_array_get(media, i);
-        const char *file = str(m, "file");
+        const char *file = jade_json_str(m, "file");
         if (!file) continue;
         char *p = jade_xasprintf("/media/%zu/file", i);
         bool leaves = file[0] == '/' || strcmp(file, "..") == 0 || strncmp(file, "../", 3) == 0 ||
@@ -509,7 +497,7 @@ static void check_at(struct rules *r, const struct jade_file *f, const json_t *a
             for (size_t k = 0; k < n_channels; k++) {
                 const char *tz = jade_channel_timezone(r->c, &r->policy, channels[k]);
                 if (jade_policy_quiet(&r->policy, jade_local_minute(when, tz))) {
-                    report_quiet(r, f, p, s, str(channels[k], "id"));
+                    report_quiet(r, f, p, s, jade_json_str(channels[k], "id"));
                     break;
                 }
             }
@@ -531,7 +519,7 @@ static void check_rule(struct rules *r, struct jade_post *post, const json_t *sc
                        const int64_t window[2], const json_t **channels, size_t n_channels)
 {
     const struct jade_file *f = post->file;
-    const char *rule = str(sched, "rrule");
+    const char *rule = jade_json_str(sched, "rrule");
     struct icalrecurrencetype rt = icalrecurrencetype_from_string(rule);
     icalerror_clear_errno();
     if (rt.freq == ICAL_NO_RECURRENCE) {
@@ -540,9 +528,12 @@ static void check_rule(struct rules *r, struct jade_post *post, const json_t *sc
         return;
     }
     struct jade_time t;
-    bool ok = !str(sched, "start") || check_time(r, f, "/schedule/start", str(sched, "start"), &t);
-    ok &= !str(sched, "until") || check_time(r, f, "/schedule/until", str(sched, "until"), &t);
-    if (!ok || !str(sched, "start") || window[1] <= window[0] || !r->policy.timezone) return;
+    bool ok = !jade_json_str(sched, "start") ||
+              check_time(r, f, "/schedule/start", jade_json_str(sched, "start"), &t);
+    ok &= !jade_json_str(sched, "until") ||
+          check_time(r, f, "/schedule/until", jade_json_str(sched, "until"), &t);
+    if (!ok || !jade_json_str(sched, "start") || window[1] <= window[0] || !r->policy.timezone)
+        return;
     int64_t hi = window[1] == INT64_MAX ? window[0] + JADE_OPEN_WINDOW_DAYS * 86400LL : window[1];
     const char *programme_tz = r->policy.timezone;
     for (size_t k = 0; k < (n_channels ? n_channels : 1); k++) {
@@ -570,7 +561,8 @@ static void check_rule(struct rules *r, struct jade_post *post, const json_t *sc
             jade_format_local(times[i], tz, local);
             local[16] = '\0';
             char *what = jade_xasprintf(_("the rule gives %s, which"), local);
-            report_quiet(r, f, "/schedule/rrule", what, n_channels ? str(channels[k], "id") : NULL);
+            report_quiet(r, f, "/schedule/rrule", what,
+                         n_channels ? jade_json_str(channels[k], "id") : NULL);
             free(what);
             return;
         }
@@ -585,7 +577,7 @@ static void check_schedule(struct rules *r, struct jade_post *post, const int64_
     if (json_object_get(sched, "at") && json_object_get(sched, "rrule"))
         jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", true,
                             _("a schedule has either \"at\" or \"rrule\", not both"));
-    else if (str(sched, "rrule"))
+    else if (jade_json_str(sched, "rrule"))
         check_rule(r, post, sched, window, channels, n_channels);
     else
         check_at(r, f, json_object_get(sched, "at"), window, channels, n_channels);
@@ -600,7 +592,7 @@ static void check_limits(struct rules *r, const struct jade_post *post, const js
     size_t n_media = json_array_size(json_object_get(post->file->json, "media"));
     bool media_reported = false;
     for (size_t k = 0; k < n_channels; k++) {
-        const char *network = str(channels[k], "network");
+        const char *network = jade_json_str(channels[k], "network");
         const struct jade_network *net = network_of(r, network);
         if (!net || !net->limits) continue;
         const struct jade_plugin_limits *lim = net->limits;
@@ -610,13 +602,13 @@ static void check_limits(struct rules *r, const struct jade_post *post, const js
             if (len > lim->text_max)
                 jade_diags_add(r->d, JADE_ERROR, post->texts[t].file->display, 0, 0, NULL,
                                _("the text is %zu %s long; channel %s (%s) takes at most %u"), len,
-                               units[lim->counting], str(channels[k], "id"), network,
+                               units[lim->counting], jade_json_str(channels[k], "id"), network,
                                lim->text_max);
         }
         if (n_media > lim->media_max && !media_reported) {
             jade_content_report(r->d, post->file, JADE_ERROR, "/media", false,
                                 _("%zu attachments; channel %s (%s) takes at most %u"), n_media,
-                                str(channels[k], "id"), network, lim->media_max);
+                                jade_json_str(channels[k], "id"), network, lim->media_max);
             media_reported = true;
         }
     }
@@ -628,7 +620,7 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
     const struct jade_file *f = post->file;
     if (!usable(f)) return;
     const json_t *j = f->json;
-    const char *id = str(j, "id");
+    const char *id = jade_json_str(j, "id");
     if (id && strcmp(id, post->id) != 0)
         jade_content_report(r->d, f, JADE_ERROR, "/id", false,
                             _("the post id \"%s\" differs from its file name \"%s.json\""), id,
@@ -646,7 +638,8 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
     const json_t *campaign_regions = json_object_get(campaign, "regions");
     for (size_t i = 0; campaign && i < json_array_size(regions); i++) {
         const char *reg = json_string_value(json_array_get(regions, i));
-        if (list_has(campaign_regions, "all") || list_has(campaign_regions, reg) ||
+        if (jade_json_list_has(campaign_regions, "all") ||
+            jade_json_list_has(campaign_regions, reg) ||
             !json_object_get(r->c->region_index ? r->c->region_index : json_null(), reg))
             continue;
         char *p = jade_xasprintf("/regions/%zu", i);

@@ -3,6 +3,7 @@
  * nothing here reads the clock or depends on memory addresses. */
 #include "plan.h"
 
+#include "../util/jsonutil.h"
 #include "../util/buf.h"
 #include "../util/i18n.h"
 #include "../util/utf8.h"
@@ -13,15 +14,8 @@
 
 static const char *str(const json_t *j, const char *key)
 {
-    const char *s = json_string_value(json_object_get(j, key));
-    return s ? s : "";
-}
-
-static bool list_has(const json_t *list, const char *s)
-{
-    for (size_t i = 0; i < json_array_size(list); i++)
-        if (!strcmp(json_string_value(json_array_get(list, i)) ?: "", s)) return true;
-    return false;
+    const char *s = jade_json_str(j, key);
+    return s ? s : ""; /* output fields are never NULL */
 }
 
 /* The regions an occurrence speaks to: its channel's, within the post's
@@ -31,12 +25,12 @@ static json_t *occurrence_regions(const struct jade_occurrence *o)
     const json_t *ch = json_object_get(o->channel, "regions");
     const json_t *post = json_object_get(o->post->file->json, "regions");
     if (!post) post = json_object_get(o->campaign->file->json, "regions");
-    const json_t *outer = list_has(ch, "all") ? post : ch;
-    const json_t *inner = list_has(ch, "all") ? ch : post;
+    const json_t *outer = jade_json_list_has(ch, "all") ? post : ch;
+    const json_t *inner = jade_json_list_has(ch, "all") ? ch : post;
     json_t *out = json_array();
     for (size_t i = 0; i < json_array_size(outer); i++) {
         const char *r = json_string_value(json_array_get(outer, i));
-        if (r && (list_has(inner, "all") || list_has(inner, r)))
+        if (r && (jade_json_list_has(inner, "all") || jade_json_list_has(inner, r)))
             json_array_append_new(out, json_string(r));
     }
     return out;

@@ -9,6 +9,7 @@
  * occurrence's due time does not depend on the range asked for. */
 #include "plan.h"
 
+#include "../util/jsonutil.h"
 #include "../util/buf.h"
 #include "../util/i18n.h"
 #include "../util/parallel.h"
@@ -125,11 +126,6 @@ struct builder {
     size_t count, cap;
 };
 
-static const char *str(const json_t *j, const char *key)
-{
-    return json_string_value(json_object_get(j, key));
-}
-
 static void add(struct builder *b, const struct jade_occurrence *o)
 {
     if (b->count == b->cap) {
@@ -142,7 +138,9 @@ static void add(struct builder *b, const struct jade_occurrence *o)
 static bool channel_selected(const json_t *ch, const struct jade_plan_filter *f)
 {
     if (!f) return true;
-    if (f->channel && strcmp(str(ch, "id") ? str(ch, "id") : "", f->channel) != 0) return false;
+    if (f->channel &&
+        strcmp(jade_json_str(ch, "id") ? jade_json_str(ch, "id") : "", f->channel) != 0)
+        return false;
     if (f->region) {
         const json_t *regions = json_object_get(ch, "regions");
         bool hit = false;
@@ -234,7 +232,7 @@ static void expand_post(struct builder *b, const struct jade_campaign *cp,
             }
         }
         uint32_t order = channel_order(b, ch);
-        const char *channel_id = str(ch, "id");
+        const char *channel_id = jade_json_str(ch, "id");
         int ranks[64]; /* where each text's language stands on this channel */
         size_t n_texts = post->n_texts < 64 ? post->n_texts : 64;
         for (size_t l = 0; l < n_texts; l++)
@@ -360,7 +358,7 @@ void jade_plan_build(const struct jade_content *c, int64_t from, int64_t to,
     for (size_t i = 0; i < c->n_campaigns; i++) {
         const struct jade_campaign *cp = &c->campaigns[i];
         const json_t *cj = cp->file->json;
-        const char *status = str(cj, "status");
+        const char *status = jade_json_str(cj, "status");
         int64_t start, end;
         if (!cp->id || !status || strcmp(status, "active") != 0 ||
             jade_campaign_window(&b.policy, cj, &start, &end) != 0)

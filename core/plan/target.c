@@ -3,32 +3,19 @@
  * by the planner, so both agree on what a post reaches. */
 #include "plan.h"
 
+#include "../util/jsonutil.h"
 #include "../util/buf.h"
 #include "../util/timeparse.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(const json_t *j, const char *key)
-{
-    return json_string_value(json_object_get(j, key));
-}
-
-static bool list_has(const json_t *list, const char *s)
-{
-    for (size_t i = 0; s && i < json_array_size(list); i++) {
-        const char *item = json_string_value(json_array_get(list, i));
-        if (item && strcmp(item, s) == 0) return true;
-    }
-    return false;
-}
-
 void jade_policy_read(const struct jade_content *c, struct jade_policy *p)
 {
     memset(p, 0, sizeof *p);
     p->quiet_start = p->quiet_end = -1;
     const json_t *jade = c->programme ? c->programme->json : NULL;
-    const char *tz = str(jade, "timezone");
+    const char *tz = jade_json_str(jade, "timezone");
     p->timezone = jade_tz_exists(tz) ? tz : NULL;
     const json_t *policy = json_object_get(jade, "policy");
     const json_t *quiet = json_object_get(policy, "quiet_hours");
@@ -44,10 +31,11 @@ void jade_policy_read(const struct jade_content *c, struct jade_policy *p)
     p->blackouts = jade_xcalloc(json_array_size(list) + 1, sizeof *p->blackouts);
     for (size_t i = 0; i < json_array_size(list); i++) {
         const json_t *b = json_array_get(list, i);
-        if (!str(b, "from") || !str(b, "to")) continue;
-        const char *action = str(b, "action");
-        p->blackouts[p->n_blackouts++] = (struct jade_blackout){
-            str(b, "from"), str(b, "to"), str(b, "reason"), action && !strcmp(action, "skip")};
+        if (!jade_json_str(b, "from") || !jade_json_str(b, "to")) continue;
+        const char *action = jade_json_str(b, "action");
+        p->blackouts[p->n_blackouts++] =
+            (struct jade_blackout){jade_json_str(b, "from"), jade_json_str(b, "to"),
+                                   jade_json_str(b, "reason"), action && !strcmp(action, "skip")};
     }
 }
 
@@ -90,12 +78,13 @@ int jade_campaign_window(const struct jade_policy *p, const json_t *campaign, in
 {
     const json_t *w = json_object_get(campaign, "window");
     struct jade_time t;
-    if (!p->timezone || !str(w, "start") || jade_time_parse_content(str(w, "start"), &t) != 0 ||
+    if (!p->timezone || !jade_json_str(w, "start") ||
+        jade_time_parse_content(jade_json_str(w, "start"), &t) != 0 ||
         jade_time_to_unix(&t, p->timezone, start) != 0)
         return -1;
     *end = INT64_MAX;
-    if (!str(w, "end")) return 0;
-    if (jade_time_parse_content(str(w, "end"), &t) != 0 ||
+    if (!jade_json_str(w, "end")) return 0;
+    if (jade_time_parse_content(jade_json_str(w, "end"), &t) != 0 ||
         jade_time_to_unix(&t, p->timezone, end) != 0)
         return -1;
     return 0;
@@ -112,11 +101,11 @@ static const json_t *find_region(const struct jade_content *c, const char *id)
 const char *jade_channel_timezone(const struct jade_content *c, const struct jade_policy *p,
                                   const json_t *channel)
 {
-    const char *tz = str(channel, "timezone");
+    const char *tz = jade_json_str(channel, "timezone");
     if (jade_tz_exists(tz)) return tz;
     const json_t *regions = json_object_get(channel, "regions");
     const json_t *first = find_region(c, json_string_value(json_array_get(regions, 0)));
-    tz = str(first, "timezone");
+    tz = jade_json_str(first, "timezone");
     return jade_tz_exists(tz) ? tz : p->timezone;
 }
 
@@ -138,7 +127,7 @@ int jade_channel_language_rank(const struct jade_content *c, const json_t *chann
      * region's languages in theirs. */
     const json_t *regions = json_object_get(channel, "regions");
     const json_t *all = c->regions ? json_object_get(c->regions->json, "regions") : NULL;
-    bool every = list_has(regions, "all");
+    bool every = jade_json_list_has(regions, "all");
     int rank = 0;
     for (size_t r = 0; r < (every ? json_array_size(all) : json_array_size(regions)); r++) {
         const json_t *reg = every ? json_array_get(all, r)
@@ -153,9 +142,9 @@ int jade_channel_language_rank(const struct jade_content *c, const json_t *chann
 
 static bool regions_meet(const json_t *a, const json_t *b)
 {
-    if (list_has(a, "all") || list_has(b, "all")) return true;
+    if (jade_json_list_has(a, "all") || jade_json_list_has(b, "all")) return true;
     for (size_t i = 0; i < json_array_size(a); i++)
-        if (list_has(b, json_string_value(json_array_get(a, i)))) return true;
+        if (jade_json_list_has(b, json_string_value(json_array_get(a, i)))) return true;
     return false;
 }
 
@@ -175,7 +164,7 @@ size_t jade_post_channels(const struct jade_content *c, const json_t *post, cons
         /* a post's regions never reach past its campaign's */
         if (!regions_meet(ch_regions, regions) || !regions_meet(ch_regions, campaign_regions))
             continue;
-        if (networks && !list_has(networks, str(ch, "network"))) continue;
+        if (networks && !jade_json_list_has(networks, jade_json_str(ch, "network"))) continue;
         out[n++] = ch;
     }
     return n;
