@@ -48,6 +48,8 @@ struct jade_http {
     bool closing;
     struct socket_ctx *sockets;
     struct transfer *transfers;
+    CURL *spare[16]; /* easy handles kept for the next requests */
+    size_t n_spare;
 };
 
 #define LIST_ADD(head, item)                                                                       \
@@ -237,7 +239,10 @@ static void check_done(struct jade_http *h)
         r.error_message =
             code != CURLE_OK ? (t->error[0] ? t->error : curl_easy_strerror(code)) : NULL;
         curl_multi_remove_handle(h->multi, easy);
-        curl_easy_cleanup(easy);
+        if (h->n_spare < sizeof h->spare / sizeof *h->spare)
+            h->spare[h->n_spare++] = easy; /* reset when used again */
+        else
+            curl_easy_cleanup(easy);
         LIST_REMOVE(h->transfers, t);
         h->pending--;
         t->cb(t->arg, &r);
@@ -261,6 +266,11 @@ struct jade_http *jade_http_new(uv_loop_t *loop)
     return h;
 }
 
+void jade_http_keep_alive(struct jade_http *h, size_t connections)
+{
+    if (h) curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)connections);
+}
+
 int jade_http_request(struct jade_http *h, const struct jade_http_request *req, jade_http_cb cb,
                       void *arg)
 {
@@ -269,7 +279,12 @@ int jade_http_request(struct jade_http *h, const struct jade_http_request *req, 
     t->h = h;
     t->cb = cb;
     t->arg = arg;
-    t->easy = curl_easy_init();
+    if (h->n_spare) {
+        t->easy = h->spare[--h->n_spare];
+        curl_easy_reset(t->easy);
+    } else {
+        t->easy = curl_easy_init();
+    }
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
@@ -329,6 +344,7 @@ void jade_http_close(struct jade_http *h)
         curl_easy_cleanup(t->easy);
         free_transfer(t);
     }
+    while (h->n_spare) curl_easy_cleanup(h->spare[--h->n_spare]);
     curl_multi_cleanup(h->multi);
     while (h->sockets) { /* curl did not ask to remove them */
         struct socket_ctx *s = h->sockets;

@@ -14,6 +14,10 @@
 struct jade_http;
 
 struct jade_http *jade_http_new(uv_loop_t *loop);
+/* How many idle connections to keep open for reuse: as many as requests
+ * may run at once. Left to itself curl keeps four per transfer running at
+ * the moment one ends, which between two batches can be very few. */
+void jade_http_keep_alive(struct jade_http *h, size_t connections);
 /* Starts a request; cb runs later, from the loop, exactly once. 0 or -1. */
 int jade_http_request(struct jade_http *h, const struct jade_http_request *req, jade_http_cb cb,
                       void *arg);

@@ -49,13 +49,17 @@ static const char *const migrations[] = {
     /* 2: the next ready row of one channel, found without a scan */
     "CREATE INDEX occurrences_channel_due ON occurrences(channel, state, due);"
     "CREATE INDEX occurrences_channel_retry ON occurrences(channel, state, next_attempt);",
+    /* 3: the service keeps its queues in memory, so a state change touches
+     * the row and one index whose entries follow the due time, not three
+     * spread over every channel and key (write amplification) */
+    "DROP INDEX occurrences_channel_due; DROP INDEX occurrences_channel_retry;"
+    "DROP INDEX events_key;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
 struct jade_ledger {
     sqlite3 *db;
-    sqlite3_stmt *set, *event, *ready, *next_planned, *next_retrying, *first_planned,
-        *first_retrying;
+    sqlite3_stmt *set, *event;
     int depth; /* nested begin/commit */
 };
 
@@ -133,24 +137,6 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
                 " url = coalesce(?7, url), error = coalesce(?8, error) WHERE key = ?1",
                 err) ||
         prepare(l, &l->event, "INSERT INTO events (key, at, state, detail) VALUES (?, ?, ?, ?)",
-                err) ||
-        prepare(l, &l->ready,
-                "SELECT * FROM occurrences WHERE (state = 'planned' AND due <= ?1)"
-                " OR (state = 'retrying' AND next_attempt <= ?1) ORDER BY due, key",
-                err) ||
-        prepare(l, &l->first_planned,
-                "SELECT * FROM occurrences WHERE channel = ?1 AND state = 'planned'"
-                " AND due <= ?2 ORDER BY due, key LIMIT 1",
-                err) ||
-        prepare(l, &l->first_retrying,
-                "SELECT * FROM occurrences WHERE channel = ?1 AND state = 'retrying'"
-                " AND next_attempt <= ?2 ORDER BY next_attempt, key LIMIT 1",
-                err) ||
-        prepare(l, &l->next_planned,
-                "SELECT min(due) FROM occurrences WHERE state = 'planned' AND due > ?", err) ||
-        prepare(l, &l->next_retrying,
-                "SELECT min(next_attempt) FROM occurrences WHERE state = 'retrying'"
-                " AND next_attempt > ?",
                 err))
         goto done;
     rc = 0;
@@ -169,11 +155,6 @@ void jade_ledger_close(struct jade_ledger *l)
     if (!l) return;
     sqlite3_finalize(l->set);
     sqlite3_finalize(l->event);
-    sqlite3_finalize(l->ready);
-    sqlite3_finalize(l->next_planned);
-    sqlite3_finalize(l->next_retrying);
-    sqlite3_finalize(l->first_planned);
-    sqlite3_finalize(l->first_retrying);
     sqlite3_close(l->db);
     free(l);
 }
@@ -187,12 +168,14 @@ int jade_ledger_begin(struct jade_ledger *l)
 int jade_ledger_commit(struct jade_ledger *l)
 {
     if (l->depth == 0 || --l->depth > 0) return 0;
-    return exec(l, "COMMIT", NULL);
+    if (exec(l, "COMMIT", NULL) == 0) return 0;
+    exec(l, "ROLLBACK", NULL); /* none of it was written */
+    return -1;
 }
 
-bool jade_ledger_in_transaction(const struct jade_ledger *l)
+int jade_ledger_checkpoint(struct jade_ledger *l)
 {
-    return l->depth > 0;
+    return exec(l, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
 }
 
 static int record_event(struct jade_ledger *l, const char *key, int64_t at, const char *state,
@@ -358,39 +341,6 @@ static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int jade_ledger_ready(struct jade_ledger *l, int64_t now, jade_ledger_row_cb cb, void *ctx)
-{
-    sqlite3_reset(l->ready);
-    sqlite3_bind_int64(l->ready, 1, now);
-    int rc = each_row(l->ready, cb, ctx);
-    sqlite3_reset(l->ready);
-    return rc;
-}
-
-int jade_ledger_first_ready(struct jade_ledger *l, const char *channel, int64_t now,
-                            jade_ledger_row_cb cb, void *ctx)
-{
-    /* A retry comes first: it was due before anything still planned. */
-    sqlite3_stmt *queries[] = {l->first_retrying, l->first_planned};
-    for (size_t i = 0; i < 2; i++) {
-        sqlite3_stmt *st = queries[i];
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, now);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            struct jade_ledger_row r;
-            row_of(st, &r);
-            cb(ctx, &r);
-            sqlite3_reset(st);
-            return 1;
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) return -1;
-    }
-    return 0;
-}
-
 int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledger_row_cb cb,
                          void *ctx)
 {
@@ -413,23 +363,6 @@ int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
     int rc = each_row(st, cb, ctx);
     sqlite3_finalize(st);
     return rc;
-}
-
-static int64_t first_value(sqlite3_stmt *st, int64_t after)
-{
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, after);
-    int64_t v = INT64_MAX;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return v;
-}
-
-int64_t jade_ledger_next_time(struct jade_ledger *l, int64_t after)
-{
-    int64_t a = first_value(l->next_planned, after), b = first_value(l->next_retrying, after);
-    return a < b ? a : b;
 }
 
 int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES])

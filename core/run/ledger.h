@@ -4,7 +4,9 @@
  * States (SPEC §5): planned -> sending -> sent; or retrying (with the time
  * of the next attempt), failed, uncertain, cancelled, missed, retracted.
  * Writes are grouped: jade_ledger_begin ... jade_ledger_commit around a
- * loop turn's changes, one fsync for all of them. */
+ * batch of changes, one fsync for all of them. The ledger is written, not
+ * queried, while the service runs: it keeps what waits in memory
+ * (queue.h), read back here at start. One thread at a time. */
 #ifndef JADE_LEDGER_H
 #define JADE_LEDGER_H
 
@@ -39,8 +41,11 @@ void jade_ledger_close(struct jade_ledger *l);
 
 int jade_ledger_begin(struct jade_ledger *l);
 int jade_ledger_commit(struct jade_ledger *l);
-/* True inside begin ... commit: what is written is not yet durable. */
-bool jade_ledger_in_transaction(const struct jade_ledger *l);
+
+/* Copies the write-ahead log into the database and empties it: after a
+ * large reconciliation, so that the first commits of the run do not carry
+ * that copy. */
+int jade_ledger_checkpoint(struct jade_ledger *l);
 
 struct jade_reconcile_stats {
     size_t inserted, moved, cancelled;
@@ -66,21 +71,11 @@ struct jade_ledger_row {
 
 typedef void (*jade_ledger_row_cb)(void *ctx, const struct jade_ledger_row *row);
 
-/* Rows ready at now: planned and due, or retrying and their time come;
- * by due time. */
-int jade_ledger_ready(struct jade_ledger *l, int64_t now, jade_ledger_row_cb cb, void *ctx);
-/* The first row of one channel ready at now (a retry whose time came, else
- * the earliest planned one due): 1 and cb called, 0 when none, -1. */
-int jade_ledger_first_ready(struct jade_ledger *l, const char *channel, int64_t now,
-                            jade_ledger_row_cb cb, void *ctx);
 /* Rows in a state, by due time. */
 int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledger_row_cb cb,
                          void *ctx);
 /* Every row, by due time then key. */
 int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
-/* The earliest time after `after` at which something becomes ready;
- * INT64_MAX when nothing will. */
-int64_t jade_ledger_next_time(struct jade_ledger *l, int64_t after);
 
 /* A state change, recorded with its time in the events table too.
  * attempts_delta adds to the attempt count; next_attempt is kept for

@@ -1,16 +1,22 @@
 /* service.c - the publishing service on a libuv loop (see service.h).
  *
  * Ownership: the service owns the loop, the ledger, the plugins, the
- * content snapshot and its plan. A request (one publication in flight)
- * owns the strings its publication points to, until the plugin's done
- * callback frees it. Outcomes are queued and written by a check handle at
- * the end of the loop turn, in one transaction. */
+ * content snapshot and its plan, and each channel's queues of what waits.
+ * A request (one publication in flight) owns the strings its publication
+ * points to, until the plugin's done callback frees it.
+ *
+ * Durability: state changes fill a batch; one batch at a time is written
+ * by a thread-pool worker in one transaction (one fsync), while the loop
+ * goes on filling the next. Requests leave only once the batch that marks
+ * them `sending` is committed. The longer a commit takes, the more the
+ * next one carries: group commit. */
 #include "service.h"
 
 #include "config.h"
 #include "http.h"
 #include "ledger.h"
 #include "plugins.h"
+#include "queue.h"
 #include "../cmd/cmd.h"
 #include "../content/content.h"
 #include "../plan/plan.h"
@@ -27,7 +33,16 @@
 #include <unistd.h>
 #include <uv.h>
 
+#define MAX_CONCURRENCY 64
+#define SECRET_TTL_NS 10000000000ull /* a changed secret is read again within 10 s */
+
 struct service;
+
+struct secret {
+    char *name, *value;
+    int len;
+    uint64_t read_ns;
+};
 
 struct network {
     const struct jade_plugin *plugin;
@@ -36,19 +51,26 @@ struct network {
     struct service *svc;
     const json_t *settings;
     json_t *setting_text; /* settings that are not strings, as text */
+    unsigned concurrency; /* requests in flight per channel */
+    struct secret *secrets;
+    size_t n_secrets;
 };
 
 struct channel {
     const json_t *json;
     const char *id;
+    char *account_json; /* the channel's "account", as plugins get it */
     struct network *net;
-    bool busy, suspended;
+    struct jade_queue planned, retrying;
+    unsigned inflight;
+    bool suspended;
     int64_t blocked_until, last_request;
 };
 
 struct update {
     char key[33];
     enum jade_state state;
+    int64_t at;
     int attempts_delta;
     int64_t next_attempt;
     char *network_id, *url, *error;
@@ -59,11 +81,21 @@ struct request {
     struct channel *ch;
     char key[33];
     bool lookup;
+    int64_t due_time;
     struct jade_publication pub;
-    char *account_json;
     char due[32];
     char **media;
     size_t n_media;
+};
+
+/* State changes written in one transaction, and the requests that may
+ * leave once it is committed. */
+struct batch {
+    struct update *updates;
+    size_t n_updates, cap_updates;
+    struct request **requests;
+    size_t n_requests, cap_requests;
+    int rc;
 };
 
 struct service {
@@ -72,8 +104,9 @@ struct service {
     uv_loop_t loop;
     uv_timer_t timer;
     uv_check_t flush;
-    uv_idle_t wake; /* active while outcomes wait: keeps the loop from blocking */
+    uv_idle_t wake; /* active while a batch waits: keeps the loop from blocking */
     uv_signal_t sigterm, sigint;
+    uv_work_t writer;
     struct jade_http *http;
     uint64_t real_start_ns;
     struct jade_ledger *ledger;
@@ -83,13 +116,12 @@ struct service {
     struct jade_source *src;
     struct jade_content *content;
     struct jade_plan plan;
-    json_t *by_key; /* occurrence key -> index in plan */
+    const struct jade_occurrence **by_key; /* the plan's occurrences, by key */
+    json_t *by_channel;                    /* channel id -> index in channels */
     struct channel *channels;
     size_t n_channels;
-    struct update *updates;
-    size_t n_updates, cap_updates;
-    struct request **to_send; /* marked sending, to go once that is durable */
-    size_t n_to_send;
+    struct batch filling, writing; /* writing: with the worker while writer_busy */
+    bool writer_busy, ledger_failed;
     size_t inflight;
     bool stopping;
     uint64_t rng;
@@ -157,9 +189,8 @@ static int host_http(void *ctx, const struct jade_http_request *req, jade_http_c
 
 /* A secret is a file of the secrets folder named like an id, readable by
  * the service alone. */
-static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
+static int read_secret(struct network *n, const char *name, char *out, size_t out_size)
 {
-    struct network *n = ctx;
     const char *dir = n->svc->cfg->secrets_dir;
     if (!dir || !name || !*name || strchr(name, '/') || name[0] == '.') return -1;
     char *path = jade_xasprintf("%s/%s", dir, name);
@@ -171,7 +202,7 @@ static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
             char msg[256];
             snprintf(msg, sizeof msg, _("secret \"%s\" refused: its mode must be 0600 or stricter"),
                      name);
-            host_log(ctx, JADE_LOG_ERROR, msg);
+            host_log(n, JADE_LOG_ERROR, msg);
         } else {
             ssize_t got = read(fd, out, out_size - 1);
             if (got >= 0 && (size_t)got < out_size - 1) {
@@ -184,6 +215,35 @@ static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
     if (fd >= 0) close(fd);
     free(path);
     return len;
+}
+
+/* Secrets are asked for at every publication: each is read again only
+ * once its copy is SECRET_TTL_NS old, so a rotated secret is soon used. */
+static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
+{
+    struct network *n = ctx;
+    if (!name || !out || !out_size) return -1;
+    struct secret *sec = NULL;
+    for (size_t i = 0; i < n->n_secrets && !sec; i++)
+        if (!strcmp(n->secrets[i].name, name)) sec = &n->secrets[i];
+    uint64_t t = uv_hrtime();
+    if (!sec || t - sec->read_ns > SECRET_TTL_NS) {
+        char value[4096];
+        int len = read_secret(n, name, value, sizeof value);
+        if (!sec) {
+            n->secrets = jade_xrealloc(n->secrets, (n->n_secrets + 1) * sizeof *n->secrets);
+            sec = &n->secrets[n->n_secrets++];
+            *sec = (struct secret){.name = jade_xstrdup(name)};
+        }
+        free(sec->value);
+        sec->value = len >= 0 ? jade_xstrdup(value) : NULL;
+        sec->len = len;
+        sec->read_ns = t;
+        explicit_bzero(value, sizeof value);
+    }
+    if (sec->len < 0 || (size_t)sec->len >= out_size) return -1;
+    memcpy(out, sec->value, (size_t)sec->len + 1);
+    return sec->len;
 }
 
 static int64_t host_now(void *ctx)
@@ -231,9 +291,8 @@ static struct network *network_named(struct service *s, const char *name)
 
 static struct channel *channel_named(struct service *s, const char *id)
 {
-    for (size_t i = 0; id && i < s->n_channels; i++)
-        if (strcmp(s->channels[i].id, id) == 0) return &s->channels[i];
-    return NULL;
+    const json_t *i = id ? json_object_get(s->by_channel, id) : NULL;
+    return i ? &s->channels[json_integer_value(i)] : NULL;
 }
 
 static int load_plugins(struct service *s)
@@ -250,6 +309,9 @@ static int load_plugins(struct service *s)
         n->svc = s;
         n->settings = json_object_get(s->cfg->networks, n->plugin->name);
         n->setting_text = json_object();
+        const json_t *conc = json_object_get(n->settings, "concurrency");
+        n->concurrency = json_is_integer(conc) ? (unsigned)json_integer_value(conc) : 1;
+        if (n->concurrency < 1 || n->concurrency > MAX_CONCURRENCY) n->concurrency = 1;
         n->host = (struct jade_host){JADE_PLUGIN_ABI_VERSION,
                                      sizeof n->host,
                                      n,
@@ -302,12 +364,21 @@ static void index_channels(struct service *s)
         s->content->channels ? json_object_get(s->content->channels->json, "channels") : NULL;
     s->n_channels = json_array_size(list);
     s->channels = jade_xcalloc(s->n_channels + 1, sizeof *s->channels);
+    s->by_channel = json_object();
     for (size_t i = 0; i < s->n_channels; i++) {
         struct channel *ch = &s->channels[i];
         ch->json = json_array_get(list, i);
         ch->id = json_string_value(json_object_get(ch->json, "id"));
         ch->net = network_named(s, json_string_value(json_object_get(ch->json, "network")));
+        if (ch->id) json_object_set_new(s->by_channel, ch->id, json_integer((json_int_t)i));
+        ch->account_json = json_dumps(json_object_get(ch->json, "account"), JSON_COMPACT);
     }
+}
+
+static int by_key_order(const void *a, const void *b)
+{
+    return strcmp((*(const struct jade_occurrence *const *)a)->key,
+                  (*(const struct jade_occurrence *const *)b)->key);
 }
 
 static int plan_and_reconcile(struct service *s)
@@ -326,12 +397,41 @@ static int plan_and_reconcile(struct service *s)
     jade_plan_build(s->content, from, to, NULL, &s->plan, &diags);
     jade_diags_print_text(stderr, &diags);
     jade_diags_free(&diags);
-    s->by_key = json_object();
-    for (size_t i = 0; i < s->plan.count; i++)
-        json_object_set_new(s->by_key, s->plan.items[i].key, json_integer((json_int_t)i));
+    s->by_key = jade_xcalloc(s->plan.count + 1, sizeof *s->by_key);
+    for (size_t i = 0; i < s->plan.count; i++) s->by_key[i] = &s->plan.items[i];
+    qsort(s->by_key, s->plan.count, sizeof *s->by_key, by_key_order);
     struct jade_reconcile_stats st;
     if (jade_ledger_reconcile(s->ledger, &s->plan, from, to, s->content->commit, now, &st) != 0) {
         fprintf(stderr, _("jade run: cannot write the ledger\n"));
+        return JADE_EXIT_FAILED;
+    }
+    if (st.inserted + st.moved + st.cancelled > 1000) jade_ledger_checkpoint(s->ledger);
+    return 0;
+}
+
+/* What waits, from the ledger into each channel's queues: read once, at
+ * start; from then on the queues and the ledger change together. */
+static void queue_row(void *ctx, const struct jade_ledger_row *row)
+{
+    struct service *s = ctx;
+    struct channel *ch = channel_named(s, row->channel);
+    if (!ch) return; /* a channel the content no longer has: nothing sends there */
+    struct jade_waiting w = {.due = row->due, .attempts = row->attempts};
+    snprintf(w.key, sizeof w.key, "%s", row->key);
+    if (row->state == JADE_RETRYING) {
+        w.at = row->next_attempt;
+        jade_queue_push(&ch->retrying, &w);
+    } else {
+        w.at = row->due;
+        jade_queue_push(&ch->planned, &w);
+    }
+}
+
+static int load_queues(struct service *s)
+{
+    if (jade_ledger_in_state(s->ledger, JADE_PLANNED, queue_row, s) != 0 ||
+        jade_ledger_in_state(s->ledger, JADE_RETRYING, queue_row, s) != 0) {
+        fprintf(stderr, _("jade run: cannot read the ledger\n"));
         return JADE_EXIT_FAILED;
     }
     return 0;
@@ -339,8 +439,12 @@ static int plan_and_reconcile(struct service *s)
 
 static const struct jade_occurrence *occurrence_of(struct service *s, const char *key)
 {
-    const json_t *i = json_object_get(s->by_key, key);
-    return i ? &s->plan.items[json_integer_value(i)] : NULL;
+    struct jade_occurrence probe;
+    snprintf(probe.key, sizeof probe.key, "%s", key);
+    const struct jade_occurrence *p = &probe;
+    const struct jade_occurrence **found =
+        bsearch(&p, s->by_key, s->plan.count, sizeof *s->by_key, by_key_order);
+    return found ? *found : NULL;
 }
 
 /* ---- publishing --------------------------------------------------------- */
@@ -354,34 +458,46 @@ static void queue_update(struct service *s, const char *key, enum jade_state sta
                          int attempts_delta, int64_t next_attempt, const char *network_id,
                          const char *url, const char *error)
 {
-    if (s->n_updates == s->cap_updates) {
-        s->cap_updates = s->cap_updates ? s->cap_updates * 2 : 64;
-        s->updates = jade_xrealloc(s->updates, s->cap_updates * sizeof *s->updates);
+    struct batch *b = &s->filling;
+    if (b->n_updates == b->cap_updates) {
+        b->cap_updates = b->cap_updates ? b->cap_updates * 2 : 64;
+        b->updates = jade_xrealloc(b->updates, b->cap_updates * sizeof *b->updates);
     }
-    struct update *u = &s->updates[s->n_updates++];
+    struct update *u = &b->updates[b->n_updates++];
     memset(u, 0, sizeof *u);
     snprintf(u->key, sizeof u->key, "%s", key);
     u->state = state;
+    u->at = now_of(s);
     u->attempts_delta = attempts_delta;
     u->next_attempt = next_attempt;
     u->network_id = network_id ? jade_xstrdup(network_id) : NULL;
     u->url = url ? jade_xstrdup(url) : NULL;
     u->error = error ? jade_xstrdup(error) : NULL;
-    if (!uv_is_active((uv_handle_t *)&s->wake)) uv_idle_start(&s->wake, idle_cb);
+    /* A busy writer wakes the loop when it is done; otherwise the check
+     * handle must run this turn, without the poll blocking first. */
+    if (!s->writer_busy && !uv_is_active((uv_handle_t *)&s->wake)) uv_idle_start(&s->wake, idle_cb);
     if (state == JADE_SENT) s->sent++;
     if (state == JADE_FAILED) s->failed++;
+}
+
+/* A request to send once the batch filling now is committed. */
+static void queue_request(struct service *s, struct request *r)
+{
+    struct batch *b = &s->filling;
+    if (b->n_requests == b->cap_requests) {
+        b->cap_requests = b->cap_requests ? b->cap_requests * 2 : 64;
+        b->requests = jade_xrealloc(b->requests, b->cap_requests * sizeof *b->requests);
+    }
+    b->requests[b->n_requests++] = r;
 }
 
 static void free_request(struct request *r)
 {
     for (size_t i = 0; i < r->n_media; i++) free(r->media[i]);
     free(r->media);
-    free(r->account_json);
     free(r);
 }
 
-/* Where a post's media file is on disk: in the folder, or, for a commit,
- * copied once under <state_dir>/media. */
 static char *media_path(struct service *s, const char *campaign_dir, const char *file)
 {
     char *rel = jade_xasprintf("%s/%s", campaign_dir, file);
@@ -432,8 +548,8 @@ static struct request *new_request(struct service *s, struct channel *ch,
     r->ch = ch;
     r->lookup = lookup;
     snprintf(r->key, sizeof r->key, "%s", o->key);
+    r->due_time = o->due;
     jade_format_utc(o->due, r->due);
-    r->account_json = json_dumps(json_object_get(o->channel, "account"), JSON_COMPACT);
     const json_t *pj = o->post->file->json;
     const json_t *media = json_object_get(pj, "media");
     r->n_media = json_array_size(media);
@@ -452,7 +568,7 @@ static struct request *new_request(struct service *s, struct channel *ch,
         .text = text_of(o),
         .link = json_string_value(json_object_get(pj, "link")),
         .due = r->due,
-        .account_json = r->account_json ? r->account_json : "{}",
+        .account_json = ch->account_json ? ch->account_json : "{}",
         .secret_name = json_string_value(json_object_get(o->channel, "secret")),
         .media = (const char *const *)r->media,
         .n_media = r->n_media,
@@ -462,6 +578,14 @@ static struct request *new_request(struct service *s, struct channel *ch,
 }
 
 static void arm(struct service *s);
+
+/* Back in its channel's queue, to go again at `at`. */
+static void requeue(struct request *r, struct jade_queue *q, int64_t at)
+{
+    struct jade_waiting w = {.at = at, .due = r->due_time, .attempts = (int)r->pub.attempt};
+    snprintf(w.key, sizeof w.key, "%s", r->key);
+    jade_queue_push(q, &w);
+}
 
 /* The core decides what follows an outcome. */
 static void done_cb(void *token, const struct jade_result *res)
@@ -479,20 +603,23 @@ static void done_cb(void *token, const struct jade_result *res)
         break;
     case JADE_OUTCOME_NOT_FOUND: /* lookup: the network does not have it, so send it */
         queue_update(s, r->key, JADE_PLANNED, 0, 0, NULL, NULL, _("not found on the network"));
+        requeue(r, &ch->planned, r->due_time);
         break;
     case JADE_OUTCOME_RETRY_AFTER:
         ch->blocked_until = now + res->retry_after_seconds;
         queue_update(s, r->key, JADE_RETRYING, 0, ch->blocked_until, NULL, NULL, msg);
+        requeue(r, &ch->retrying, ch->blocked_until);
         break;
     case JADE_OUTCOME_TRANSIENT:
-        if (r->lookup || attempt >= c->retry_max_attempts)
+        if (r->lookup || attempt >= c->retry_max_attempts) {
             queue_update(s, r->key, r->lookup ? JADE_UNCERTAIN : JADE_FAILED, 0, 0, NULL, NULL,
                          msg ? msg : _("failed, and out of attempts"));
-        else
-            queue_update(
-                s, r->key, JADE_RETRYING, 0,
-                now + jade_backoff(attempt, c->retry_base_seconds, c->retry_max_seconds, &s->rng),
-                NULL, NULL, msg);
+        } else {
+            int64_t next =
+                now + jade_backoff(attempt, c->retry_base_seconds, c->retry_max_seconds, &s->rng);
+            queue_update(s, r->key, JADE_RETRYING, 0, next, NULL, NULL, msg);
+            requeue(r, &ch->retrying, next);
+        }
         break;
     case JADE_OUTCOME_AUTH_FAILED:
         if (!ch->suspended)
@@ -501,6 +628,7 @@ static void done_cb(void *token, const struct jade_result *res)
         ch->suspended = true;
         queue_update(s, r->key, JADE_PLANNED, 0, 0, NULL, NULL,
                      msg ? msg : _("authentication failed"));
+        requeue(r, &ch->planned, r->due_time);
         break;
     case JADE_OUTCOME_UNKNOWN:
         queue_update(s, r->key, JADE_UNCERTAIN, 0, 0, NULL, NULL,
@@ -511,115 +639,166 @@ static void done_cb(void *token, const struct jade_result *res)
         queue_update(s, r->key, JADE_FAILED, 0, 0, NULL, NULL, msg ? msg : _("refused"));
         break;
     }
-    ch->busy = false;
+    ch->inflight--;
     s->inflight--;
     free_request(r);
 }
 
-struct ready_row {
-    char key[33];
-    char *channel;
-    int64_t due;
-    int attempts;
-};
-
-struct ready_list {
-    struct ready_row *items;
-    size_t count, cap;
-};
-
-static void collect_ready(void *ctx, const struct jade_ledger_row *row)
+/* The channel's next occurrence ready at now: a retry whose time came
+ * first (it was due before anything still planned), else the earliest
+ * planned one due. */
+static bool take_ready(struct channel *ch, int64_t now, struct jade_waiting *out)
 {
-    struct ready_list *l = ctx;
-    if (l->count == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->items = jade_xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-    struct ready_row *r = &l->items[l->count++];
-    snprintf(r->key, sizeof r->key, "%s", row->key);
-    r->channel = jade_xstrdup(row->channel);
-    r->due = row->due;
-    r->attempts = row->attempts;
+    const struct jade_waiting *retry = jade_queue_top(&ch->retrying);
+    if (retry && retry->at <= now) return jade_queue_pop(&ch->retrying, out) == 0;
+    const struct jade_waiting *planned = jade_queue_top(&ch->planned);
+    if (planned && planned->at <= now) return jade_queue_pop(&ch->planned, out) == 0;
+    return false;
 }
 
-/* For each channel free to send, its first ready row: sent, or settled
- * (missed, cancelled, failed) and the next one tried. Returns the earliest
+/* When a channel may send again under its network's rate and the last
+ * Retry-After. */
+static int64_t free_at(const struct channel *ch)
+{
+    uint32_t rate = ch->net ? ch->net->plugin->rate_per_minute : 0;
+    int64_t t = ch->blocked_until;
+    if (rate && ch->last_request + (60 + rate - 1) / rate > t)
+        t = ch->last_request + (60 + rate - 1) / rate;
+    return t;
+}
+
+/* Fills each channel up to its concurrency with what is ready: marked
+ * `sending` in the batch and sent once it is committed; or settled
+ * (missed, cancelled, failed) and the next one taken. Returns the earliest
  * time a held channel (a rate limit, a Retry-After) frees up, or
- * INT64_MAX. Going channel by channel keeps each turn's work to the
- * channels, however many rows wait. */
+ * INT64_MAX. */
 static int64_t dispatch_ready(struct service *s)
 {
     int64_t now = now_of(s), wake = INT64_MAX;
-    struct request **send = jade_xcalloc(s->n_channels + 1, sizeof *send);
-    size_t n_send = 0;
-    jade_ledger_begin(s->ledger);
     for (size_t c = 0; c < s->n_channels; c++) {
         struct channel *ch = &s->channels[c];
-        if (ch->suspended || ch->busy) continue; /* one at a time per channel */
-        if (ch->net) {
-            uint32_t rate = ch->net->plugin->rate_per_minute;
-            int64_t free_at = ch->blocked_until;
-            if (rate && ch->last_request + (60 + rate - 1) / rate > free_at)
-                free_at = ch->last_request + (60 + rate - 1) / rate;
-            if (free_at > now) {
-                if (free_at < wake) wake = free_at;
-                continue;
+        unsigned limit = ch->net ? ch->net->concurrency : 1;
+        while (!ch->suspended && ch->inflight < limit) {
+            int64_t t = free_at(ch);
+            if (t > now) {
+                if (t < wake) wake = t;
+                break;
             }
-        }
-        for (;;) {
-            struct ready_list one = {0};
-            if (jade_ledger_first_ready(s->ledger, ch->id, now, collect_ready, &one) != 1) break;
-            struct ready_row *row = &one.items[0];
-            const struct jade_occurrence *o = occurrence_of(s, row->key);
-            bool sending = false;
+            struct jade_waiting w;
+            if (!take_ready(ch, now, &w)) break;
+            const struct jade_occurrence *o = occurrence_of(s, w.key);
             if (!o) {
                 /* Not in the plan: before its range, it is past the catch-up;
                  * in it, the content no longer has it. */
-                bool late = row->due < s->plan_from;
-                jade_ledger_set(s->ledger, row->key, late ? JADE_MISSED : JADE_CANCELLED, now, 0, 0,
-                                NULL, NULL,
-                                late ? _("the service was down past catch_up_minutes")
-                                     : _("no longer in the content"));
+                bool late = w.due < s->plan_from;
+                queue_update(s, w.key, late ? JADE_MISSED : JADE_CANCELLED, 0, 0, NULL, NULL,
+                             late ? _("the service was down past catch_up_minutes")
+                                  : _("no longer in the content"));
             } else if (!ch->net) {
-                jade_ledger_set(s->ledger, row->key, JADE_FAILED, now, 0, 0, NULL, NULL,
-                                _("no plugin is loaded for this channel's network"));
-                s->failed++;
-            } else if (row->attempts == 0 && now - o->due > (int64_t)s->catch_up_minutes * 60) {
+                queue_update(s, w.key, JADE_FAILED, 0, 0, NULL, NULL,
+                             _("no plugin is loaded for this channel's network"));
+            } else if (w.attempts == 0 && now - w.due > (int64_t)s->catch_up_minutes * 60) {
                 /* Catch-up bounds a first attempt found late (an outage); a
                  * retry is late by design. */
-                jade_ledger_set(s->ledger, row->key, JADE_MISSED, now, 0, 0, NULL, NULL,
-                                _("the service was down past catch_up_minutes"));
+                queue_update(s, w.key, JADE_MISSED, 0, 0, NULL, NULL,
+                             _("the service was down past catch_up_minutes"));
             } else {
-                jade_ledger_set(s->ledger, row->key, JADE_SENDING, now, 1, 0, NULL, NULL, NULL);
-                ch->busy = true;
+                queue_update(s, w.key, JADE_SENDING, 1, 0, NULL, NULL, NULL);
+                ch->inflight++;
                 ch->last_request = now;
-                send[n_send++] = new_request(s, ch, o, row->attempts + 1, false);
-                sending = true;
+                queue_request(s, new_request(s, ch, o, w.attempts + 1, false));
             }
-            free(row->channel);
-            free(one.items);
-            if (sending) break;
         }
     }
-    jade_ledger_commit(s->ledger);
-    s->to_send = jade_xrealloc(s->to_send, (s->n_to_send + n_send + 1) * sizeof *s->to_send);
-    for (size_t i = 0; i < n_send; i++) s->to_send[s->n_to_send++] = send[i];
-    free(send);
     return wake;
 }
 
-/* Sends what was marked `sending`, once that is durable: never from inside
- * a transaction, so a request never leaves before its state is on disk. */
-static void publish_marked(struct service *s)
+/* ---- the ledger writer --------------------------------------------------- */
+
+static void batch_clear(struct batch *b)
 {
-    if (jade_ledger_in_transaction(s->ledger)) return;
-    size_t n = s->n_to_send;
-    s->n_to_send = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct request *r = s->to_send[i];
-        s->inflight++;
-        r->ch->net->plugin->publish(r->ch->net->instance, &r->pub, done_cb, r);
+    for (size_t i = 0; i < b->n_updates; i++) {
+        free(b->updates[i].network_id);
+        free(b->updates[i].url);
+        free(b->updates[i].error);
     }
+    b->n_updates = 0;
+    b->n_requests = 0;
+    b->rc = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+    batch_clear(b);
+    free(b->updates);
+    free(b->requests);
+}
+
+/* On a thread-pool thread: the only user of the ledger while it runs. */
+static void write_cb(uv_work_t *w)
+{
+    struct service *s = w->data;
+    struct batch *b = &s->writing;
+    int rc = jade_ledger_begin(s->ledger);
+    for (size_t i = 0; rc == 0 && i < b->n_updates; i++) {
+        struct update *u = &b->updates[i];
+        rc = jade_ledger_set(s->ledger, u->key, u->state, u->at, u->attempts_delta, u->next_attempt,
+                             u->network_id, u->url, u->error);
+    }
+    if (rc != 0) {
+        jade_ledger_commit(s->ledger); /* to leave the transaction; nothing counts */
+        b->rc = -1;
+    } else {
+        b->rc = jade_ledger_commit(s->ledger);
+    }
+}
+
+static void stop(struct service *s);
+static void submit(struct service *s);
+
+/* On the loop, once the batch is committed (or not): its requests leave. */
+static void written_cb(uv_work_t *w, int status)
+{
+    struct service *s = w->data;
+    struct batch *b = &s->writing;
+    s->writer_busy = false;
+    if (status != 0 || b->rc != 0) {
+        /* Nothing of this batch is on disk, so none of its requests may go;
+         * the ledger still says what was durable: a restart resumes there. */
+        if (!s->ledger_failed)
+            fprintf(stderr,
+                    _("jade run: cannot write the ledger in %s: stopping; nothing "
+                      "was sent that it does not record\n"),
+                    s->cfg->state_dir);
+        s->ledger_failed = s->stopping = true;
+        for (size_t i = 0; i < b->n_requests; i++) {
+            b->requests[i]->ch->inflight--;
+            free_request(b->requests[i]);
+        }
+    } else {
+        for (size_t i = 0; i < b->n_requests; i++) {
+            struct request *r = b->requests[i];
+            s->inflight++;
+            r->ch->net->plugin->publish(r->ch->net->instance, &r->pub, done_cb, r);
+        }
+    }
+    batch_clear(b);
+    arm(s);
+    submit(s); /* what filled meanwhile */
+}
+
+/* Hands the filling batch to the writer, unless it is busy: then the
+ * batch grows until the writer is free. */
+static void submit(struct service *s)
+{
+    if (s->writer_busy || !s->filling.n_updates) return;
+    struct batch t = s->writing;
+    s->writing = s->filling;
+    s->filling = t;
+    s->writer_busy = true;
+    uv_idle_stop(&s->wake);
+    s->writer.data = s;
+    uv_queue_work(&s->loop, &s->writer, write_cb, written_cb);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -627,6 +806,12 @@ static void publish_marked(struct service *s)
 static void close_cb(uv_handle_t *h)
 {
     (void)h;
+}
+
+/* Nothing in flight, nothing waiting to be written. */
+static bool settled(const struct service *s)
+{
+    return s->inflight == 0 && s->filling.n_updates == 0 && !s->writer_busy;
 }
 
 static void stop(struct service *s)
@@ -661,28 +846,33 @@ static void timer_cb(uv_timer_t *t)
     arm(t->data);
 }
 
-/* The outcomes of this turn and the next requests they free, in one
- * transaction: one fsync a turn. */
+/* At the end of each loop turn: the outcomes it brought free their
+ * channels for the next occurrences, and all of it goes to the writer. */
 static void flush_cb(uv_check_t *h)
 {
     struct service *s = h->data;
-    if (!s->n_updates) return;
-    jade_ledger_begin(s->ledger);
-    for (size_t i = 0; i < s->n_updates; i++) {
-        struct update *u = &s->updates[i];
-        jade_ledger_set(s->ledger, u->key, u->state, now_of(s), u->attempts_delta, u->next_attempt,
-                        u->network_id, u->url, u->error);
-        free(u->network_id);
-        free(u->url);
-        free(u->error);
-    }
-    s->n_updates = 0;
-    uv_idle_stop(&s->wake);
+    if (!s->filling.n_updates) return;
     arm(s);
-    jade_ledger_commit(s->ledger);
-    publish_marked(s);
+    submit(s);
     progress(s, false);
-    if (s->opt->once && s->inflight == 0 && s->n_updates == 0) stop(s);
+}
+
+/* The earliest time something waiting becomes ready; what is ready now
+ * but held waits for its channel: a request in flight re-arms when it is
+ * answered, a rate limit when it lifts, a suspension when an operator
+ * resumes. */
+static int64_t next_time(struct service *s, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    for (size_t c = 0; c < s->n_channels; c++) {
+        struct channel *ch = &s->channels[c];
+        if (ch->suspended) continue;
+        const struct jade_waiting *tops[] = {jade_queue_top(&ch->retrying),
+                                             jade_queue_top(&ch->planned)};
+        for (size_t i = 0; i < 2; i++)
+            if (tops[i] && tops[i]->at > now && tops[i]->at < next) next = tops[i]->at;
+    }
+    return next;
 }
 
 static void arm(struct service *s)
@@ -691,28 +881,30 @@ static void arm(struct service *s)
     int64_t now = now_of(s);
     if (s->opt->until != INT64_MAX && now >= s->opt->until) s->stopping = true;
     if (s->stopping) {
-        if (s->inflight == 0 && s->n_updates == 0 && s->n_to_send == 0) stop(s);
+        if (settled(s)) stop(s);
         return;
     }
     int64_t wake = dispatch_ready(s);
-    publish_marked(s); /* unless a flush's transaction is open: it publishes */
     if (s->opt->once) {
-        /* What is due goes, channel by channel, one after the other; once
-         * nothing more can go now, the run is over. */
-        if (s->inflight == 0 && s->n_updates == 0 && s->n_to_send == 0) stop(s);
+        /* What is due goes, channel by channel; once nothing more can go
+         * now, the run is over. */
+        if (settled(s)) stop(s);
         return;
     }
-    /* The next row to come due; rows ready now but held wait for their
-     * channel: a request in flight re-arms when it is answered, a rate
-     * limit when it lifts (wake), a suspension when an operator resumes. */
-    int64_t next = jade_ledger_next_time(s->ledger, now);
+    int64_t next = next_time(s, now);
     if (wake < next) next = wake;
     if (s->opt->until < next) next = s->opt->until;
     if (next == INT64_MAX) {
         uv_timer_stop(&s->timer); /* nothing to do until a signal */
         return;
     }
-    uv_timer_start(&s->timer, timer_cb, delay_until(s, next), 0);
+    /* Linux lets a sleep of t overrun by t / 1000 (up to 100 ms) to batch
+     * wake-ups: a long one wakes a little early, and the next, short, one is
+     * exact. */
+    uint64_t ms = delay_until(s, next);
+    if (ms > 50) ms -= ms / 500 + 1;
+    uv_update_time(&s->loop); /* the delay counts from now, not from the turn's start */
+    uv_timer_start(&s->timer, timer_cb, ms, 0);
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -724,19 +916,44 @@ static void signal_cb(uv_signal_t *h, int signum)
     arm(s);
 }
 
+struct sending_row {
+    char key[33];
+    char *channel;
+    int attempts;
+};
+
+struct sending_list {
+    struct sending_row *items;
+    size_t count, cap;
+};
+
+static void collect_sending(void *ctx, const struct jade_ledger_row *row)
+{
+    struct sending_list *l = ctx;
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = jade_xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    struct sending_row *r = &l->items[l->count++];
+    snprintf(r->key, sizeof r->key, "%s", row->key);
+    r->channel = jade_xstrdup(row->channel);
+    r->attempts = row->attempts;
+}
+
 /* After a crash: what was `sending` is re-sent with the same key where the
  * network honours one; elsewhere it is uncertain, and looked up where the
- * plugin can. Never blindly re-sent. */
+ * plugin can. Never blindly re-sent. Runs before the queues are loaded,
+ * so what goes back to planned is queued with the rest. */
 static size_t recover(struct service *s)
 {
-    struct ready_list rows = {0};
-    jade_ledger_in_state(s->ledger, JADE_SENDING, collect_ready, &rows);
+    struct sending_list rows = {0};
+    jade_ledger_in_state(s->ledger, JADE_SENDING, collect_sending, &rows);
     int64_t now = now_of(s);
     struct request **lookups = jade_xcalloc(rows.count + 1, sizeof *lookups);
     size_t n_lookups = 0;
     jade_ledger_begin(s->ledger);
     for (size_t i = 0; i < rows.count; i++) {
-        struct ready_row *row = &rows.items[i];
+        struct sending_row *row = &rows.items[i];
         struct channel *ch = channel_named(s, row->channel);
         struct network *net = ch ? ch->net : NULL;
         const struct jade_occurrence *o = occurrence_of(s, row->key);
@@ -748,8 +965,8 @@ static size_t recover(struct service *s)
         jade_ledger_set(s->ledger, row->key, JADE_UNCERTAIN, now, 0, 0, NULL, NULL,
                         _("the service stopped while sending: it may have been published"));
         if (net && o && net->plugin->lookup && (net->plugin->capabilities & JADE_CAP_LOOKUP) &&
-            !ch->busy) {
-            ch->busy = true;
+            ch->inflight < net->concurrency) {
+            ch->inflight++;
             lookups[n_lookups++] = new_request(s, ch, o, row->attempts, true);
         }
     }
@@ -786,6 +1003,10 @@ int jade_service_run(const struct jade_service_options *opt)
     load_plugins(s);
     if ((rc = load_content(s)) != 0) goto done;
     index_channels(s);
+    size_t connections = 0;
+    for (size_t i = 0; i < s->n_channels; i++)
+        connections += s->channels[i].net ? s->channels[i].net->concurrency : 0;
+    jade_http_keep_alive(s->http, connections > 16 ? connections : 16);
     if ((rc = plan_and_reconcile(s)) != 0) goto done;
 
     uv_timer_init(&s->loop, &s->timer);
@@ -803,11 +1024,16 @@ int jade_service_run(const struct jade_service_options *opt)
                 _("jade run: %zu publication(s) were being sent when the service "
                   "stopped: recovered\n"),
                 recovered);
+    if ((rc = load_queues(s)) != 0) {
+        stop(s);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        goto done;
+    }
     /* Start on the loop, so that lookups and outcomes are all handled there. */
     uv_timer_start(&s->timer, timer_cb, 0, 0);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     progress(s, true);
-    rc = opt->once && s->failed ? JADE_EXIT_FAILED : JADE_EXIT_OK;
+    rc = s->ledger_failed || (opt->once && s->failed) ? JADE_EXIT_FAILED : JADE_EXIT_OK;
 done:
     jade_buf_free(&err);
     if (s->http) { /* a start that failed: let the HTTP handles close */
@@ -816,15 +1042,29 @@ done:
     }
     uv_loop_close(&s->loop);
     for (size_t i = 0; i < s->n_nets; i++) {
-        s->nets[i].plugin->fini(s->nets[i].instance);
-        json_decref(s->nets[i].setting_text);
+        struct network *n = &s->nets[i];
+        n->plugin->fini(n->instance);
+        json_decref(n->setting_text);
+        for (size_t j = 0; j < n->n_secrets; j++) {
+            free(n->secrets[j].name);
+            if (n->secrets[j].value)
+                explicit_bzero(n->secrets[j].value, strlen(n->secrets[j].value));
+            free(n->secrets[j].value);
+        }
+        free(n->secrets);
     }
     free(s->nets);
     jade_plugins_free(&s->plugins);
+    for (size_t i = 0; i < s->n_channels; i++) {
+        jade_queue_free(&s->channels[i].planned);
+        jade_queue_free(&s->channels[i].retrying);
+        free(s->channels[i].account_json);
+    }
     free(s->channels);
-    free(s->updates);
-    free(s->to_send);
-    json_decref(s->by_key);
+    batch_free(&s->filling);
+    batch_free(&s->writing);
+    free(s->by_key);
+    json_decref(s->by_channel);
     jade_plan_free(&s->plan);
     jade_content_free(s->content);
     jade_source_free(s->src);

@@ -15,7 +15,7 @@ seeded random generator:
                    N requests to each path
   --auth-fail PATH answer 401 to every request to PATH
 
-Each log line: {"t": real time, "path", "key", "status", "published": bool,
+Each log line: {"t": real time of the answer, "arrived": of the request, "path", "key", "status", "published": bool,
 "duplicate": bool, "signature_ok": bool}. The port it listens on is written
 to --port-file."""
 import argparse
@@ -84,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
         expected = hmac.new(args.secret.encode(), parts.get("t", "").encode() + b"." + body,
                             hashlib.sha256).hexdigest()
         signature_ok = hmac.compare_digest(expected, parts.get("v1", ""))
-        entry = {"path": self.path, "key": key, "signature_ok": signature_ok,
+        entry = {"arrived": time.time(), "path": self.path, "key": key, "signature_ok": signature_ok,
                  "published": False, "duplicate": False}
         with lock:
             n = requests_by_path[self.path] = requests_by_path.get(self.path, 0) + 1

@@ -153,6 +153,31 @@ if grep -q "channel hook-revoked suspended" "$work/$case.out" && grep -q 'secret
   ok "the suspension and the refused secret are reported"
 else not_ok "the suspension and the refused secret are reported" "$(cat "$work/$case.out")"; fi
 
+# -- concurrency: one request at a time per channel, unless configured ---------
+most_at_once='
+def most_at_once(entries):
+    edges = sorted([(e["arrived"], 1) for e in entries] + [(e["t"], -1) for e in entries],
+                   key=lambda x: (x[0], x[1]))
+    level = top = 0
+    for _, d in edges:
+        level += d
+        top = max(top, level)
+    return top'
+for conc in 1 4; do
+  case=conc$conc
+  start_fake $case --slow-rate 1 --slow-seconds 0.2
+  make_tree "$work/$case-tree" 2 "hook-gao:gao:hook"
+  config $case
+  [ $conc = 1 ] || sed -i "s/\"timeout_ms\": 1500/\"timeout_ms\": 1500, \"concurrency\": $conc/" "$work/$case.json"
+  # at 12:00 all 20 are due at once
+  "$jade" run --config "$work/$case.json" --once --clock sim:2026-12-02T12:00:00Z:1 >"$work/$case.out" 2>&1 ||
+    not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+  history $case
+  check "concurrency $conc: at most $conc request(s) at once on the channel, and $conc reached" "$most_at_once
+assert states == {'sent': 20}, states
+assert most_at_once(log) == $conc, most_at_once(log)"
+done
+
 # -- SIGKILL, again and again ------------------------------------------------------
 case=crash
 start_fake $case --slow-rate 0.02 --slow-seconds 0.2 --seed 3

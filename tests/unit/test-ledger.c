@@ -4,9 +4,11 @@
 
 #include "plan/plan.h"
 #include "run/ledger.h"
+#include "run/queue.h"
 #include "run/service.h"
 #include "util/buf.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -130,7 +132,7 @@ static void rows_outside_the_range_are_not_cancelled(void)
     remove_dir(dir);
 }
 
-static void ready_and_next_time(void)
+static void rows_by_state_survive_reopening(void)
 {
     char dir[] = "/tmp/jade-test-ledger-XXXXXX";
     struct jade_ledger *l = open_temp(dir);
@@ -143,11 +145,11 @@ static void ready_and_next_time(void)
     jade_ledger_set(l, "k0", JADE_RETRYING, 5, 1, 5000, NULL, NULL, "timeout");
     jade_ledger_commit(l);
     struct seen s = {""};
-    jade_ledger_ready(l, 2500, collect, &s);
-    CHECK_STR_EQ(s.text, "k1:planned:2000:0 "); /* k0 waits until 5000 */
-    CHECK_INT_EQ(jade_ledger_next_time(l, 2500), 3000);
-    CHECK_INT_EQ(jade_ledger_next_time(l, 3000), 5000);
-    CHECK_INT_EQ(jade_ledger_next_time(l, 5000), INT64_MAX);
+    jade_ledger_in_state(l, JADE_PLANNED, collect, &s);
+    CHECK_STR_EQ(s.text, "k1:planned:2000:0 k2:planned:3000:0 ");
+    s.text[0] = '\0';
+    jade_ledger_in_state(l, JADE_RETRYING, collect, &s);
+    CHECK_STR_EQ(s.text, "k0:retrying:1000:1 ");
     fake_free(&f);
     size_t counts[JADE_N_STATES];
     jade_ledger_count(l, counts);
@@ -186,11 +188,96 @@ static void backoff_is_full_jitter_under_a_doubling_cap(void)
     for (int i = 0; i < 1000; i++) CHECK(jade_backoff(20, 30, 1800, &rng) <= 1800);
 }
 
+/* A ledger of schema 2 (before the queues moved into memory) is migrated
+ * to 3: its rows are kept, the per-channel indexes are gone. */
+static void schema_2_is_migrated_keeping_rows(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    char *path = jade_xasprintf("%s/ledger.sqlite", dir);
+    sqlite3 *db;
+    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT_EQ(
+        sqlite3_exec(db,
+                     "CREATE TABLE occurrences (key TEXT PRIMARY KEY, campaign TEXT NOT NULL,"
+                     " post TEXT NOT NULL, channel TEXT NOT NULL, network TEXT NOT NULL,"
+                     " lang TEXT NOT NULL, due INTEGER NOT NULL, state TEXT NOT NULL,"
+                     " attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER,"
+                     " network_id TEXT, url TEXT, error TEXT, commit_id TEXT,"
+                     " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+                     "CREATE INDEX occurrences_ready ON occurrences(state, due);"
+                     "CREATE TABLE events (id INTEGER PRIMARY KEY, key TEXT NOT NULL,"
+                     " at INTEGER NOT NULL, state TEXT NOT NULL, detail TEXT);"
+                     "CREATE INDEX events_key ON events(key);"
+                     "CREATE INDEX occurrences_channel_due ON occurrences(channel, state, due);"
+                     "CREATE INDEX occurrences_channel_retry ON occurrences(channel, state,"
+                     " next_attempt);"
+                     "INSERT INTO occurrences VALUES ('k0', 'c', 'p', 'ch', 'outbox', 'fr', 1000,"
+                     " 'sent', 1, NULL, 'n1', NULL, NULL, 'abc', 1, 2);"
+                     "PRAGMA user_version = 2;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    struct jade_buf err = {0};
+    struct jade_ledger *l = NULL;
+    CHECK_INT_EQ(jade_ledger_open(dir, &l, &err), 0);
+    jade_buf_free(&err);
+    if (l) {
+        struct seen s = {""};
+        jade_ledger_all(l, collect, &s);
+        CHECK_STR_EQ(s.text, "k0:sent:1000:1 ");
+        jade_ledger_close(l);
+    }
+    sqlite3_open(path, &db);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name"
+                       " IN ('occurrences_channel_due', 'occurrences_channel_retry', 'events_key')",
+                       -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0);
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    remove_dir(dir);
+}
+
+/* The queue gives back what it was given, earliest first, ties by key,
+ * whatever the order of arrival. */
+static void queue_pops_in_time_then_key_order(void)
+{
+    struct jade_queue q = {0};
+    uint64_t rng = 99;
+    enum { N = 5000 };
+    for (int i = 0; i < N; i++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        struct jade_waiting w = {.at = (int64_t)(rng % 300), .due = i, .attempts = 0};
+        snprintf(w.key, sizeof w.key, "%08llx", (unsigned long long)(rng >> 20));
+        jade_queue_push(&q, &w);
+    }
+    CHECK_INT_EQ(q.count, N);
+    struct jade_waiting prev = {.at = -1}, w;
+    int popped = 0, out_of_order = 0;
+    while (jade_queue_pop(&q, &w) == 0) {
+        if (w.at < prev.at || (w.at == prev.at && strcmp(w.key, prev.key) < 0)) out_of_order++;
+        prev = w;
+        popped++;
+    }
+    CHECK_INT_EQ(popped, N);
+    CHECK_INT_EQ(out_of_order, 0);
+    CHECK(jade_queue_top(&q) == NULL);
+    jade_queue_free(&q);
+}
+
 int main(void)
 {
     RUN(reconcile_inserts_moves_cancels_and_keeps_sent);
     RUN(rows_outside_the_range_are_not_cancelled);
-    RUN(ready_and_next_time);
+    RUN(rows_by_state_survive_reopening);
     RUN(backoff_is_full_jitter_under_a_doubling_cap);
+    RUN(schema_2_is_migrated_keeping_rows);
+    RUN(queue_pops_in_time_then_key_order);
     return test_done();
 }
