@@ -213,19 +213,30 @@ int jade_ledger_set(struct jade_ledger *l, const char *key, enum jade_state stat
     return record_event(l, key, now, jade_state_name(state), error);
 }
 
+static int key_order(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
                           int64_t to, const char *commit, int64_t now,
                           struct jade_reconcile_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
-    sqlite3_stmt *ins = NULL, *move = NULL, *keep = NULL, *gone = NULL, *cancel = NULL;
+    sqlite3_stmt *ins = NULL, *move = NULL, *gone = NULL, *cancel = NULL;
     int rc = -1;
-    if (jade_ledger_begin(l) != 0) return -1;
-    if (exec(l,
-             "CREATE TEMP TABLE IF NOT EXISTS plan_keys (key TEXT PRIMARY KEY);"
-             "DELETE FROM plan_keys;",
-             NULL) ||
-        sqlite3_prepare_v2(l->db,
+    /* The plan's keys, sorted: what waits in the ledger and is not among
+     * them has left the plan. */
+    const char **keys = jade_xcalloc(plan->count + 1, sizeof *keys);
+    for (size_t i = 0; i < plan->count; i++) keys[i] = plan->items[i].key;
+    qsort(keys, plan->count, sizeof *keys, key_order);
+    char **vanished = NULL;
+    size_t n_vanished = 0;
+    if (jade_ledger_begin(l) != 0) {
+        free(keys);
+        return -1;
+    }
+    if (sqlite3_prepare_v2(l->db,
                            "INSERT OR IGNORE INTO occurrences (key, campaign, post, channel,"
                            " network, lang, due, state, commit_id, created, updated)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?)",
@@ -234,12 +245,9 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
                            "UPDATE occurrences SET due = ?2, commit_id = ?3, updated = ?4"
                            " WHERE key = ?1 AND state = 'planned' AND due <> ?2",
                            -1, &move, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(l->db, "INSERT OR IGNORE INTO plan_keys VALUES (?)", -1, &keep, NULL) !=
-            SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
                            "SELECT key FROM occurrences WHERE state IN ('planned', 'retrying')"
-                           " AND due >= ?1 AND due < ?2 AND key NOT IN (SELECT key FROM "
-                           "plan_keys)",
+                           " AND due >= ?1 AND due < ?2",
                            -1, &gone, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
                            "UPDATE occurrences SET state = 'cancelled', updated = ?2,"
@@ -274,27 +282,35 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
             if (sqlite3_step(move) != SQLITE_DONE) goto done;
             stats->moved += (size_t)sqlite3_changes(l->db);
         }
-        sqlite3_reset(keep);
-        sqlite3_bind_text(keep, 1, o->key, -1, SQLITE_STATIC);
-        if (sqlite3_step(keep) != SQLITE_DONE) goto done;
     }
-    /* What the plan no longer has, in the range it covers, is cancelled. */
+    /* What the plan no longer has, in the range it covers, is cancelled:
+     * found first, changed after, so the scan never sees its own changes. */
     sqlite3_bind_int64(gone, 1, from);
     sqlite3_bind_int64(gone, 2, to);
-    while (sqlite3_step(gone) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(gone)) == SQLITE_ROW) {
         const char *key = (const char *)sqlite3_column_text(gone, 0);
+        if (key && !bsearch(&key, keys, plan->count, sizeof *keys, key_order)) {
+            vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
+            vanished[n_vanished++] = jade_xstrdup(key);
+        }
+    }
+    if (step != SQLITE_DONE) goto done;
+    for (size_t i = 0; i < n_vanished; i++) {
         sqlite3_reset(cancel);
-        sqlite3_bind_text(cancel, 1, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(cancel, 1, vanished[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(cancel, 2, now);
         if (sqlite3_step(cancel) != SQLITE_DONE) goto done;
-        record_event(l, key, now, "cancelled", "no longer in the plan");
+        record_event(l, vanished[i], now, "cancelled", "no longer in the plan");
         stats->cancelled++;
     }
     rc = 0;
 done:
+    for (size_t i = 0; i < n_vanished; i++) free(vanished[i]);
+    free(vanished);
+    free(keys);
     sqlite3_finalize(ins);
     sqlite3_finalize(move);
-    sqlite3_finalize(keep);
     sqlite3_finalize(gone);
     sqlite3_finalize(cancel);
     if (rc != 0) {
