@@ -4,8 +4,8 @@
 #   channels (64 connections) to nginx answering 200, beside wrk's requests
 #   per second on the same endpoint with the same 64 connections, and
 #   beside the service's own HTTP layer alone (tests/bench/http-floor.c:
-#   libcurl multi on libuv, no ledger, no plugin), the most any libcurl
-#   client reaches here; the run's start (load, plan, reconcile into an
+#   libcurl multi on libuv, no ledger, no plugin) and libcurl's own loop
+#   (tests/bench/curl-floor.c), the most any libcurl client reaches here; the run's start (load, plan, reconcile into an
 #   empty ledger) is timed apart, so the sending rate is given too;
 # - precision: with 100,000 occurrences pending, 240 due one second apart
 #   on the real clock: (arrival at nginx, which logs the time to the
@@ -73,6 +73,7 @@ wrk.headers["Content-Type"] = "application/json"
 LUA
 wrk_rps=$(wrk -t2 -c64 -d10s -s "$work/post.lua" http://127.0.0.1:8899/ch000 | awk '/Requests\/sec/ {print $2}')
 read -r _ _ _ floor_rps < <(build/tests/bench/http-floor http://127.0.0.1:8899/ch000 100000 64)
+read -r _ _ _ curl_rps < <(build/tests/bench/curl-floor http://127.0.0.1:8899/ch000 100000 64)
 
 # -- precision and memory ----------------------------------------------------------
 start=$(date -u -d "+40 seconds" +%Y-%m-%dT%H:%M:%S)
@@ -104,10 +105,12 @@ printf '%-60s %12s\n' "throughput: posts/s, start included ($sent sent, 64 chann
 printf '%-60s %12s\n' "throughput: posts/s, sending only (start: $start_s s)" "$(py "'%.0f' % ($sent / ($through_s - $start_s))")"
 printf '%-60s %12s\n' "wrk, same endpoint, 64 connections: requests/s" "$wrk_rps"
 printf '%-60s %12s\n' "HTTP layer alone (libcurl on libuv), 64 connections: req/s" "$floor_rps"
+printf '%-60s %12s\n' "libcurl's own loop (curl_multi_poll), 64 connections: req/s" "$curl_rps"
 printf '%-60s %12s %10s\n' "jade / wrk (start included)" "$(py "'%.3f' % ($sent / $through_s / $wrk_rps)")" ">= 0.5"
 printf '%-60s %12s\n' "jade sending / wrk" "$(py "'%.3f' % ($sent / ($through_s - $start_s) / $wrk_rps)")"
 printf '%-60s %12s\n' "jade sending / HTTP layer alone" "$(py "'%.3f' % ($sent / ($through_s - $start_s) / $floor_rps)")"
 printf '%-60s %12s\n' "HTTP layer alone / wrk" "$(py "'%.3f' % ($floor_rps / $wrk_rps)")"
+printf '%-60s %12s\n' "libcurl's own loop / wrk" "$(py "'%.3f' % ($curl_rps / $wrk_rps)")"
 printf '%-60s %12s\n' "precision: occurrences measured (100,000 pending)" "$measured"
 printf '%-60s %12s\n' "precision: p50 of (arrival - due), ms" "$p50"
 printf '%-60s %12s %10s\n' "precision: p99 of (arrival - due), ms" "$p99" "< 20"
