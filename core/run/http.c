@@ -1,11 +1,13 @@
 /* http.c - libcurl multi socket on libuv (see http.h).
  *
  * The traps of this pattern, and how they are handled here:
- * - a socket's poll handle closes asynchronously: its context is detached
- *   from curl (curl_multi_assign NULL) at CURL_POLL_REMOVE, so if curl
- *   reuses the fd number at once, the new socket gets a fresh handle;
+ * - an fd reused before its poll handle closed: a socket's watch is closed
+ *   in curl's close-socket callback, before the descriptor itself, so a
+ *   reused number never meets a stale handle; at CURL_POLL_REMOVE (the
+ *   connection goes idle in curl's cache) the watch is only stopped, and
+ *   taken up again when the connection is reused;
  * - CURL_POLL_REMOVE may come for a socket we never watched (or no longer
- *   do): a NULL context is ignored;
+ *   do): it is ignored;
  * - the timer callback's -1 means "no timeout": the timer is stopped;
  * - a poll error is passed to curl as CURL_CSELECT_ERR, so curl ends the
  *   transfer with an error instead of waiting forever. */
@@ -17,6 +19,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_BODY (1u << 20)
 #define DEFAULT_TIMEOUT_MS 30000
@@ -102,18 +105,23 @@ static void poll_cb(uv_poll_t *poll, int status, int events)
     check_done(h);
 }
 
+/* The watch of a socket curl has open, by descriptor: kept between
+ * transfers (curl forgets its assignment when a connection goes idle), and
+ * closed just before curl closes the socket (close_socket_cb). */
+static struct socket_ctx *watched(struct jade_http *h, curl_socket_t fd)
+{
+    for (struct socket_ctx *s = h->sockets; s; s = s->next)
+        if (s->fd == fd) return s;
+    return NULL;
+}
+
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     (void)easy;
     struct jade_http *h = userp;
-    struct socket_ctx *s = socketp;
+    struct socket_ctx *s = socketp ? socketp : watched(h, fd);
     if (what == CURL_POLL_REMOVE) {
-        if (s) {
-            LIST_REMOVE(h->sockets, s);
-            uv_poll_stop(&s->poll);
-            uv_close((uv_handle_t *)&s->poll, socket_close_cb);
-            curl_multi_assign(h->multi, fd, NULL);
-        }
+        if (s) uv_poll_stop(&s->poll); /* idle, perhaps reused: closed with the socket */
         return 0;
     }
     if (!s) {
@@ -125,14 +133,28 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
             return -1;
         }
         s->poll.data = s;
-        curl_multi_assign(h->multi, fd, s);
         LIST_ADD(h->sockets, s);
     }
+    if (!socketp) curl_multi_assign(h->multi, fd, s);
     int events = 0;
     if (what & CURL_POLL_IN) events |= UV_READABLE;
     if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
     uv_poll_start(&s->poll, events, poll_cb);
     return 0;
+}
+
+/* curl closes a socket: its watch goes first, so that the descriptor's
+ * number, once reused, never reaches a stale handle. */
+static int close_socket_cb(void *clientp, curl_socket_t fd)
+{
+    struct jade_http *h = clientp;
+    struct socket_ctx *s = watched(h, fd);
+    if (s) {
+        LIST_REMOVE(h->sockets, s);
+        uv_poll_stop(&s->poll);
+        uv_close((uv_handle_t *)&s->poll, socket_close_cb);
+    }
+    return close(fd);
 }
 
 static void timer_cb(uv_timer_t *t)
@@ -310,6 +332,8 @@ int jade_http_request(struct jade_http *h, const struct jade_http_request *req, 
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "jade/" JADE_VERSION);
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
         curl_easy_cleanup(e);
