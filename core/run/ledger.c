@@ -2,8 +2,8 @@
  *
  * WAL mode with synchronous=FULL: a committed transaction survives a crash
  * or a power cut, which is what "sending is stored before a request leaves"
- * needs; grouping a loop turn's changes into one transaction keeps that to
- * one fsync per turn. The schema is versioned with PRAGMA user_version and
+ * needs; grouping a batch of changes into one transaction keeps that to
+ * one fsync per batch. The schema is versioned with PRAGMA user_version and
  * migrated forward; a newer one is refused. */
 #include "ledger.h"
 
