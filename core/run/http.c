@@ -28,7 +28,6 @@ struct socket_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     struct jade_http *h;
-    struct socket_ctx *prev, *next; /* watched sockets, to close at the end */
 };
 
 struct transfer {
@@ -49,7 +48,8 @@ struct jade_http {
     uv_timer_t timer;
     size_t pending;
     bool closing;
-    struct socket_ctx *sockets;
+    struct socket_ctx **by_fd; /* the watch of each open socket, by descriptor */
+    size_t n_by_fd;
     struct transfer *transfers;
     CURL *spare[16]; /* easy handles kept for the next requests */
     size_t n_spare;
@@ -110,9 +110,18 @@ static void poll_cb(uv_poll_t *poll, int status, int events)
  * closed just before curl closes the socket (close_socket_cb). */
 static struct socket_ctx *watched(struct jade_http *h, curl_socket_t fd)
 {
-    for (struct socket_ctx *s = h->sockets; s; s = s->next)
-        if (s->fd == fd) return s;
-    return NULL;
+    return fd >= 0 && (size_t)fd < h->n_by_fd ? h->by_fd[fd] : NULL;
+}
+
+static void set_watched(struct jade_http *h, curl_socket_t fd, struct socket_ctx *s)
+{
+    if ((size_t)fd >= h->n_by_fd) {
+        size_t n = (size_t)fd * 2 + 16;
+        h->by_fd = jade_xrealloc(h->by_fd, n * sizeof *h->by_fd);
+        memset(h->by_fd + h->n_by_fd, 0, (n - h->n_by_fd) * sizeof *h->by_fd);
+        h->n_by_fd = n;
+    }
+    h->by_fd[fd] = s;
 }
 
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -133,7 +142,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
             return -1;
         }
         s->poll.data = s;
-        LIST_ADD(h->sockets, s);
+        set_watched(h, fd, s);
     }
     if (!socketp) curl_multi_assign(h->multi, fd, s);
     int events = 0;
@@ -150,7 +159,7 @@ static int close_socket_cb(void *clientp, curl_socket_t fd)
     struct jade_http *h = clientp;
     struct socket_ctx *s = watched(h, fd);
     if (s) {
-        LIST_REMOVE(h->sockets, s);
+        set_watched(h, fd, NULL);
         uv_poll_stop(&s->poll);
         uv_close((uv_handle_t *)&s->poll, socket_close_cb);
     }
@@ -370,12 +379,15 @@ void jade_http_close(struct jade_http *h)
     }
     while (h->n_spare) curl_easy_cleanup(h->spare[--h->n_spare]);
     curl_multi_cleanup(h->multi);
-    while (h->sockets) { /* curl did not ask to remove them */
-        struct socket_ctx *s = h->sockets;
-        LIST_REMOVE(h->sockets, s);
+    for (size_t fd = 0; fd < h->n_by_fd; fd++) { /* curl did not close them */
+        struct socket_ctx *s = h->by_fd[fd];
+        if (!s) continue;
         uv_poll_stop(&s->poll);
         uv_close((uv_handle_t *)&s->poll, socket_close_cb);
     }
+    free(h->by_fd);
+    h->by_fd = NULL;
+    h->n_by_fd = 0;
     uv_timer_stop(&h->timer);
     uv_close((uv_handle_t *)&h->timer, http_timer_close_cb);
     curl_global_cleanup();
