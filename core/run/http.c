@@ -4,8 +4,9 @@
  * - an fd reused before its poll handle closed: a socket's watch is closed
  *   in curl's close-socket callback, before the descriptor itself, so a
  *   reused number never meets a stale handle; at CURL_POLL_REMOVE (the
- *   connection goes idle in curl's cache) the watch is only stopped, and
- *   taken up again when the connection is reused;
+ *   connection goes idle in curl's cache) a read watch is left as it is
+ *   and stopped only if the idle socket stirs (the server closing it), so
+ *   that reusing a connection costs no epoll_ctl;
  * - CURL_POLL_REMOVE may come for a socket we never watched (or no longer
  *   do): it is ignored;
  * - the timer callback's -1 means "no timeout": the timer is stopped;
@@ -28,6 +29,8 @@ struct socket_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     struct jade_http *h;
+    int polled; /* the UV_ events the poll handle watches, 0 when stopped */
+    bool idle;  /* curl said CURL_POLL_REMOVE: nothing of curl's waits on it */
 };
 
 struct transfer {
@@ -88,10 +91,25 @@ static void socket_close_cb(uv_handle_t *handle)
 }
 
 static void check_done(struct jade_http *h);
+static void poll_cb(uv_poll_t *poll, int status, int events);
+
+static void watch(struct socket_ctx *s, int events)
+{
+    if (events == s->polled) return; /* libuv would stop and start it again */
+    if (events)
+        uv_poll_start(&s->poll, events, poll_cb);
+    else
+        uv_poll_stop(&s->poll);
+    s->polled = events;
+}
 
 static void poll_cb(uv_poll_t *poll, int status, int events)
 {
     struct socket_ctx *s = poll->data;
+    if (s->idle) { /* curl does not want it now, and would not read it */
+        watch(s, 0);
+        return;
+    }
     int flags = 0;
     if (status < 0)
         flags = CURL_CSELECT_ERR;
@@ -130,7 +148,10 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     struct jade_http *h = userp;
     struct socket_ctx *s = socketp ? socketp : watched(h, fd);
     if (what == CURL_POLL_REMOVE) {
-        if (s) uv_poll_stop(&s->poll); /* idle, perhaps reused: closed with the socket */
+        if (s) { /* idle, perhaps reused: closed with the socket */
+            s->idle = true;
+            if (s->polled & UV_WRITABLE) watch(s, 0); /* would fire at once */
+        }
         return 0;
     }
     if (!s) {
@@ -148,7 +169,8 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     int events = 0;
     if (what & CURL_POLL_IN) events |= UV_READABLE;
     if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, poll_cb);
+    s->idle = false;
+    watch(s, events);
     return 0;
 }
 

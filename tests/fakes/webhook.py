@@ -14,9 +14,12 @@ seeded random generator:
   --throttle-first N  answer 429 with Retry-After: --retry-after to the first
                    N requests to each path
   --auth-fail PATH answer 401 to every request to PATH
+  --idle-close S   close a kept-alive connection after S seconds without a
+                   request, as servers do (nginx's keepalive_timeout)
 
-Each log line: {"t": real time of the answer, "arrived": of the request, "path", "key", "status", "published": bool,
-"duplicate": bool, "signature_ok": bool}. The port it listens on is written
+Each log line: {"t": real time of the answer, "arrived": of the request,
+"path", "key", "status", "published": bool, "duplicate": bool,
+"signature_ok": bool, "connection": its number, from 1}. The port it listens on is written
 to --port-file."""
 import argparse
 import hashlib
@@ -42,11 +45,13 @@ ap.add_argument("--hang-rate", type=float, default=0)
 ap.add_argument("--throttle-first", type=int, default=0)
 ap.add_argument("--retry-after", type=int, default=120)
 ap.add_argument("--auth-fail", default=None)
+ap.add_argument("--idle-close", type=float, default=None)
 args = ap.parse_args()
 
 lock = threading.Lock()
 rng = random.Random(args.seed)
 published = {}  # key -> id
+connections = 0
 requests_by_path = {}
 log = open(args.log, "a", buffering=1)
 
@@ -61,6 +66,14 @@ def record(entry):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = args.idle_close  # a connection waiting longer for a request is closed
+
+    def setup(self):
+        global connections
+        super().setup()
+        with lock:
+            connections += 1
+            self.number = connections
 
     def log_message(self, *a):
         pass
@@ -85,7 +98,7 @@ class Handler(BaseHTTPRequestHandler):
                             hashlib.sha256).hexdigest()
         signature_ok = hmac.compare_digest(expected, parts.get("v1", ""))
         entry = {"arrived": time.time(), "path": self.path, "key": key, "signature_ok": signature_ok,
-                 "published": False, "duplicate": False}
+                 "published": False, "duplicate": False, "connection": self.number}
         with lock:
             n = requests_by_path[self.path] = requests_by_path.get(self.path, 0) + 1
             roll = rng.random()

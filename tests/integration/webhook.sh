@@ -178,6 +178,26 @@ assert states == {'sent': 20}, states
 assert most_at_once(log) == $conc, most_at_once(log)"
 done
 
+# -- a connection the server closes while idle -----------------------------------
+# The server closes each connection 0.2 s after its request; the next post
+# comes 0.5 s later (a minute at 120x). The watch left on an idle socket
+# must not spin when the socket closes, nor keep the next post from going.
+case=idle
+start_fake $case --idle-close 0.2
+make_tree "$work/$case-tree" 1 "hook-gao:gao:hook"
+config $case
+( TIMEFORMAT='%U %S %R'
+  time "$jade" run --config "$work/$case.json" --clock sim:2026-12-02T07:59:30Z:120 \
+    --until 2026-12-02T08:10:00Z >"$work/$case.out" 2>&1 ) 2>"$work/$case.time" ||
+  not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+check "server closing idle connections: 10 posts on 10 connections, each once, little CPU" "
+user, system, real = map(float, open('$work/$case.time').read().split())
+print('# CPU %.2f s of %.2f s' % (user + system, real))
+assert states == {'sent': 10}, states
+assert len({e['connection'] for e in log}) == 10, [e['connection'] for e in log]
+assert (user + system) < 0.3 * real, (user, system, real)"
+
 # -- SIGKILL, again and again ------------------------------------------------------
 case=crash
 start_fake $case --slow-rate 0.02 --slow-seconds 0.2 --seed 3
