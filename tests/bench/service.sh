@@ -10,7 +10,11 @@
 # - precision: with 100,000 occurrences pending, 240 due one second apart
 #   on the real clock: (arrival at nginx, which logs the time to the
 #   millisecond and the Idempotency-Key, - due), p50 and p99;
-# - memory: peak RSS of the service holding 100,000 pending occurrences.
+# - memory: peak RSS of the service holding 100,000 pending occurrences;
+# - CPU per request, of nginx, of libcurl's own loop and of jade (all its
+#   threads), and from them the most a client can send here with every
+#   core busy: cores / (client + nginx CPU per request), since client and
+#   server share this machine's cores.
 # usage: bash tests/bench/service.sh
 # needs nginx, wrk and GNU time: apt-get install nginx-light wrk time
 set -euo pipefail
@@ -53,17 +57,27 @@ config() { # NAME TREE
 CONF
 }
 py() { python3 -c "print($1)"; }
+# nginx's CPU seconds since the last call, in $nginx_s
+nginx_ticks=0
+nginx_cpu() {
+  local t
+  t=$(awk '{print $14 + $15}' "/proc/$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)/stat")
+  nginx_s=$(py "($t - $nginx_ticks) / $(getconf CLK_TCK)")
+  nginx_ticks=$t
+}
+cores=$(nproc)
 
 # -- throughput ------------------------------------------------------------------
 python3 tests/bench/gen-due.py "$work/due" http://127.0.0.1:8899 100000 64
 config start "$work/due"
-/usr/bin/time -f "%e" -o "$work/start.time" "$jade" run --config "$work/start.json" --once \
+/usr/bin/time -f "%e %U %S" -o "$work/start.time" "$jade" run --config "$work/start.json" --once \
   --clock sim:2026-12-02T12:00:00Z:1 --until 2026-12-02T12:00:00Z >/dev/null 2>&1
-start_s=$(cat "$work/start.time")
+read -r start_s start_user start_sys <"$work/start.time"
 config through "$work/due"
-/usr/bin/time -f "%e %M" -o "$work/through.time" "$jade" run --config "$work/through.json" --once \
+nginx_cpu # from here
+/usr/bin/time -f "%e %M %U %S" -o "$work/through.time" "$jade" run --config "$work/through.json" --once \
   --clock sim:2026-12-02T12:00:00Z:1 >/dev/null 2>&1
-read -r through_s through_rss <"$work/through.time"
+read -r through_s through_rss through_user through_sys <"$work/through.time"
 sent=$("$jade" history --config "$work/through.json" --format json |
   python3 -c 'import json,sys; print(sum(r["state"] == "sent" for r in json.load(sys.stdin)))')
 cat >"$work/post.lua" <<'LUA'
@@ -71,9 +85,25 @@ wrk.method = "POST"
 wrk.body = string.rep("x", 330)
 wrk.headers["Content-Type"] = "application/json"
 LUA
-wrk_rps=$(wrk -t2 -c64 -d10s -s "$work/post.lua" http://127.0.0.1:8899/ch000 | awk '/Requests\/sec/ {print $2}')
+nginx_cpu
+nginx_jade_s=$nginx_s
+wrk -t2 -c64 -d10s -s "$work/post.lua" http://127.0.0.1:8899/ch000 >"$work/wrk.out"
+nginx_cpu
+nginx_wrk_s=$nginx_s
+wrk_rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
+wrk_n=$(awk '/requests in/ {print $1}' "$work/wrk.out")
 read -r _ _ _ floor_rps < <(build/tests/bench/http-floor http://127.0.0.1:8899/ch000 100000 64)
-read -r _ _ _ curl_rps < <(build/tests/bench/curl-floor http://127.0.0.1:8899/ch000 100000 64)
+/usr/bin/time -f "%U %S" -o "$work/curl.time" build/tests/bench/curl-floor \
+  http://127.0.0.1:8899/ch000 100000 64 >"$work/curl.out"
+read -r _ _ _ curl_rps <"$work/curl.out"
+read -r curl_user curl_sys <"$work/curl.time"
+# CPU microseconds per request
+us_nginx=$(py "'%.1f' % ($nginx_wrk_s / $wrk_n * 1e6)")
+us_nginx_jade=$(py "'%.1f' % ($nginx_jade_s / $sent * 1e6)")
+us_curl=$(py "'%.1f' % (($curl_user + $curl_sys) / 100000 * 1e6)")
+us_jade=$(py "'%.1f' % (($through_user + $through_sys - $start_user - $start_sys) / $sent * 1e6)")
+bound_curl=$(py "$cores / ($us_curl + $us_nginx) * 1e6")
+bound_jade=$(py "$cores / ($us_jade + $us_nginx) * 1e6")
 
 # -- precision and memory ----------------------------------------------------------
 start=$(date -u -d "+40 seconds" +%Y-%m-%dT%H:%M:%S)
@@ -111,6 +141,14 @@ printf '%-60s %12s\n' "jade sending / wrk" "$(py "'%.3f' % ($sent / ($through_s 
 printf '%-60s %12s\n' "jade sending / HTTP layer alone" "$(py "'%.3f' % ($sent / ($through_s - $start_s) / $floor_rps)")"
 printf '%-60s %12s\n' "HTTP layer alone / wrk" "$(py "'%.3f' % ($floor_rps / $wrk_rps)")"
 printf '%-60s %12s\n' "libcurl's own loop / wrk" "$(py "'%.3f' % ($curl_rps / $wrk_rps)")"
+printf '%-60s %12s\n' "CPU per request, us: nginx (wrk run)" "$us_nginx"
+printf '%-60s %12s\n' "CPU per request, us: nginx (jade run)" "$us_nginx_jade"
+printf '%-60s %12s\n' "CPU per request, us: libcurl's own loop (the client alone)" "$us_curl"
+printf '%-60s %12s\n' "CPU per post, us: jade sending (all its threads)" "$us_jade"
+printf '%-60s %12s\n' "most a libcurl client sends here, $cores cores busy: req/s" "$(py "'%.0f' % $bound_curl")"
+printf '%-60s %12s\n' "  the same / wrk" "$(py "'%.3f' % ($bound_curl / $wrk_rps)")"
+printf '%-60s %12s\n' "most jade sends here at its CPU per post: posts/s" "$(py "'%.0f' % $bound_jade")"
+printf '%-60s %12s\n' "  the same / wrk" "$(py "'%.3f' % ($bound_jade / $wrk_rps)")"
 printf '%-60s %12s\n' "precision: occurrences measured (100,000 pending)" "$measured"
 printf '%-60s %12s\n' "precision: p50 of (arrival - due), ms" "$p50"
 printf '%-60s %12s %10s\n' "precision: p99 of (arrival - due), ms" "$p99" "< 20"
