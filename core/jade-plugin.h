@@ -176,4 +176,13 @@ struct jade_plugin {
 /* The one symbol a plugin exports. */
 typedef const struct jade_plugin *(*jade_plugin_entry_fn)(void);
 
+/* Defines that symbol, returning the plugin's descriptor:
+ *   JADE_PLUGIN_EXPORT(plugin) */
+#define JADE_PLUGIN_EXPORT(descriptor)                                                             \
+    __attribute__((visibility("default"))) const struct jade_plugin *jade_plugin_entry(void);      \
+    const struct jade_plugin *jade_plugin_entry(void)                                              \
+    {                                                                                              \
+        return &(descriptor);                                                                      \
+    }
+
 #endif

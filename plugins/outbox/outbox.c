@@ -173,8 +173,4 @@ static const struct jade_plugin outbox_plugin = {
     .fini = outbox_fini,
 };
 
-__attribute__((visibility("default"))) const struct jade_plugin *jade_plugin_entry(void);
-const struct jade_plugin *jade_plugin_entry(void)
-{
-    return &outbox_plugin;
-}
+JADE_PLUGIN_EXPORT(outbox_plugin)

@@ -190,8 +190,4 @@ static const struct jade_plugin webhook_plugin = {
     .fini = webhook_fini,
 };
 
-__attribute__((visibility("default"))) const struct jade_plugin *jade_plugin_entry(void);
-const struct jade_plugin *jade_plugin_entry(void)
-{
-    return &webhook_plugin;
-}
+JADE_PLUGIN_EXPORT(webhook_plugin)

@@ -52,9 +52,5 @@ __attribute__((unused)) static const struct jade_plugin plugin = {
 };
 
 #if !BROKEN_NO_ENTRY
-__attribute__((visibility("default"))) const struct jade_plugin *jade_plugin_entry(void);
-const struct jade_plugin *jade_plugin_entry(void)
-{
-    return &plugin;
-}
+JADE_PLUGIN_EXPORT(plugin)
 #endif

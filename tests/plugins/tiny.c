@@ -35,8 +35,4 @@ static const struct jade_plugin plugin = {
     .fini = fini,
 };
 
-__attribute__((visibility("default"))) const struct jade_plugin *jade_plugin_entry(void);
-const struct jade_plugin *jade_plugin_entry(void)
-{
-    return &plugin;
-}
+JADE_PLUGIN_EXPORT(plugin)
