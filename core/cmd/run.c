@@ -164,6 +164,10 @@ int jade_cmd_history(int argc, char **argv)
             return JADE_EXIT_USAGE;
         }
     }
+    if (optind < argc) {
+        fprintf(stderr, _("jade history: unexpected argument \"%s\"\n"), argv[optind]);
+        return JADE_EXIT_USAGE;
+    }
     struct history h = {strcmp(format, "json") == 0, NULL};
     if (!h.json && strcmp(format, "table") != 0) {
         fprintf(stderr, _("jade history: unknown format \"%s\" (table or json)\n"), format);

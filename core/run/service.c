@@ -114,6 +114,7 @@ struct service {
     struct network *nets;
     size_t n_nets;
     struct jade_source *src;
+    char *media_root; /* where publications find media: the folder, or the state's copy */
     struct jade_content *content;
     struct jade_plan plan;
     const struct jade_occurrence **by_key; /* the plan's occurrences, by key */
@@ -339,6 +340,13 @@ static int load_content(struct service *s)
         jade_buf_free(&err);
         return JADE_EXIT_USAGE;
     }
+    if (s->cfg->source_dir) {
+        s->media_root = realpath(s->cfg->source_dir, NULL);
+        if (!s->media_root) s->media_root = jade_xstrdup(s->cfg->source_dir);
+    } else {
+        s->media_root = jade_xasprintf("%s/media", s->cfg->state_dir);
+        mkdir(s->media_root, 0700);
+    }
     struct jade_network *items = jade_xcalloc(s->n_nets + 1, sizeof *items);
     for (size_t i = 0; i < s->n_nets; i++)
         items[i] = (struct jade_network){s->nets[i].plugin->name, &s->nets[i].plugin->limits};
@@ -498,36 +506,36 @@ static void free_request(struct request *r)
     free(r);
 }
 
+/* A media file's path for plugins. From a git source it is copied out of
+ * the commit on first use, whole or not at all (temp file, fsync, rename),
+ * so that a crash never leaves a truncated copy to publish. */
 static char *media_path(struct service *s, const char *campaign_dir, const char *file)
 {
     char *rel = jade_xasprintf("%s/%s", campaign_dir, file);
-    char *out = NULL;
-    if (s->cfg->source_dir) {
-        char *root = realpath(s->cfg->source_dir, NULL);
-        out = jade_xasprintf("%s/%s", root ? root : s->cfg->source_dir, rel);
-        free(root);
-    } else {
-        out = jade_xasprintf("%s/media/%s", s->cfg->state_dir, rel);
-        if (access(out, F_OK) != 0) {
-            char *data = NULL;
-            size_t len = 0;
-            struct jade_buf err = {0};
-            if (jade_source_read(s->src, rel, JADE_MAX_MEDIA_BYTES, &data, &len, &err) == 0) {
-                for (char *p = strchr(out + strlen(s->cfg->state_dir) + 1, '/'); p;
-                     p = strchr(p + 1, '/')) {
-                    *p = '\0';
-                    mkdir(out, 0700);
-                    *p = '/';
-                }
-                FILE *f = fopen(out, "wb");
-                if (f) {
-                    fwrite(data, 1, len, f);
-                    fclose(f);
-                }
+    char *out = jade_xasprintf("%s/%s", s->media_root, rel);
+    if (!s->cfg->source_dir && access(out, F_OK) != 0) {
+        char *data = NULL;
+        size_t len = 0;
+        struct jade_buf err = {0};
+        if (jade_source_read(s->src, rel, JADE_MAX_MEDIA_BYTES, &data, &len, &err) == 0) {
+            for (char *p = strchr(out + strlen(s->media_root) + 1, '/'); p;
+                 p = strchr(p + 1, '/')) {
+                *p = '\0';
+                mkdir(out, 0700);
+                *p = '/';
             }
-            free(data);
-            jade_buf_free(&err);
+            char *tmp = jade_xasprintf("%s.tmp", out);
+            int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            size_t done = 0;
+            for (ssize_t n = 0; fd >= 0 && done < len; done += (size_t)n)
+                if ((n = write(fd, data + done, len - done)) <= 0) break;
+            bool ok = fd >= 0 && done == len && fsync(fd) == 0;
+            if (fd >= 0) ok = close(fd) == 0 && ok;
+            if (!ok || rename(tmp, out) != 0) unlink(tmp);
+            free(tmp);
         }
+        free(data);
+        jade_buf_free(&err);
     }
     free(rel);
     return out;
@@ -1068,6 +1076,7 @@ done:
     jade_plan_free(&s->plan);
     jade_content_free(s->content);
     jade_source_free(s->src);
+    free(s->media_root);
     jade_ledger_close(s->ledger);
     free(s);
     return rc;

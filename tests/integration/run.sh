@@ -83,7 +83,30 @@ import sqlite3; c = sqlite3.connect('$work/newer/ledger.sqlite'); c.execute('PRA
 cat >"$work/newer.json" <<JSON
 {"source": {"dir": "$src/campaigns"}, "state_dir": "$work/newer", "plugin_dir": "$work/plugins"}
 JSON
+expect "history: an unknown format is a usage error" 2 "unknown format \"xml\"" -- "$jade" history --config "$work/example.json" --format xml
+expect "history: a stray argument is a usage error" 2 "unexpected argument \"extra\"" -- "$jade" history --config "$work/example.json" extra
+expect "run: a stray argument is a usage error" 2 "unexpected argument \"extra\"" -- "$jade" run --config "$work/example.json" --once extra
 expect "a ledger written by a newer jade is refused" 2 "was written by a newer jade (ledger schema 99" -- "$jade" run --config "$work/newer.json" --once
+
+# -- media from a git source --------------------------------------------------
+# A post's media are copied out of the commit into the state folder, whole,
+# and the publication points at the copy.
+git init -q -b main "$work/repo" && cp -a "$src/campaigns/." "$work/repo/" &&
+  git -C "$work/repo" add -A &&
+  git -C "$work/repo" -c user.name=test -c user.email=test@localhost commit -qm content
+cat >"$work/git.json" <<JSON
+{"source": {"url": "$work/repo", "branch": "main"}, "state_dir": "$work/git-state", "plugin_dir": "$work/plugins"}
+JSON
+expect "--once from a git source at 10:00 on 3 December" 0 "" -- "$jade" run --config "$work/git.json" --once --clock sim:2026-12-03T10:00:30Z:1
+f=$(grep -l '"post": *"photo-retouchee"' "$work/git-state/outbox/mopti"/*.json | head -1)
+check_json "a post's media come out of the commit whole, with no temporary file left" "${f:-/nonexistent}" "
+import glob
+d = json.load(open(sys.argv[1]))
+assert len(d['media']) == 1, d['media']
+copy = d['media'][0]
+assert copy.startswith('$work/git-state/media/'), copy
+assert open(copy, 'rb').read() == open('$src/campaigns/verifier-avant-de-partager/media/photo-retouchee.png', 'rb').read()
+assert not glob.glob('$work/git-state/media/**/*.tmp', recursive=True)"
 
 # -- the demo -----------------------------------------------------------------
 expect "jade demo publishes the example week through a git repository" 0 "in all: 40 planned, 40 sent, 0 failed" -- env JADE_PLUGIN_DIR="$work/plugins" "$jade" demo --speed 100000
