@@ -233,7 +233,7 @@ static void free_transfer(struct transfer *t)
 }
 
 /* Parses the last response's header lines (after redirects and 100s),
- * in place. */
+ * in place: the headers point into text. */
 static size_t parse_headers(char *text, struct jade_http_header *out, size_t max)
 {
     size_t n = 0;
@@ -280,13 +280,12 @@ static void check_done(struct jade_http *h)
         struct transfer *t;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         struct jade_http_header headers[64];
-        char *header_copy = jade_xstrdup(jade_buf_str(&t->header_text));
         struct jade_http_response r = {.struct_size = sizeof r};
         r.transport_error = code != CURLE_OK;
         r.request_sent = was_sent(code, easy);
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
         r.headers = headers;
-        r.n_headers = parse_headers(header_copy, headers, 64);
+        r.n_headers = t->header_text.data ? parse_headers(t->header_text.data, headers, 64) : 0;
         r.body = jade_buf_str(&t->body);
         r.body_len = t->body.len;
         r.error_message =
@@ -299,8 +298,7 @@ static void check_done(struct jade_http *h)
         LIST_REMOVE(h->transfers, t);
         h->pending--;
         t->cb(t->arg, &r);
-        free(header_copy);
-        free_transfer(t);
+        free_transfer(t); /* the headers pointed into it */
     }
 }
 
@@ -345,11 +343,13 @@ int jade_http_request(struct jade_http *h, const struct jade_http_request *req, 
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body); /* the plugin may free it */
     }
+    struct jade_buf line = {0}; /* curl copies each line */
     for (size_t i = 0; i < req->n_headers; i++) {
-        char *line = jade_xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
-        t->headers = curl_slist_append(t->headers, line);
-        free(line);
+        jade_buf_truncate(&line, 0);
+        jade_buf_printf(&line, "%s: %s", req->headers[i].name, req->headers[i].value);
+        t->headers = curl_slist_append(t->headers, jade_buf_str(&line));
     }
+    jade_buf_free(&line);
     t->headers = curl_slist_append(t->headers, "Expect:"); /* no 100-continue round trip */
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
