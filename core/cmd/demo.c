@@ -190,7 +190,7 @@ int jade_cmd_demo(int argc, char **argv)
     o.until = o.sim_start + DEMO_DAYS * 86400;
     fprintf(stderr, _("jade demo: a simulated week from %.10s, through the outbox plugin:\n"),
             DEMO_START);
-    if (jade_service_run(&o) != 0) goto done;
+    if (jade_service_run(&o) != JADE_SERVICE_OK) goto done;
 
     struct jade_ledger *ledger;
     if (jade_ledger_open(state, &ledger, &err) != 0) {

@@ -44,6 +44,20 @@ static int parse_clock(const char *arg, struct jade_service_options *o)
     return 0;
 }
 
+/* The exit status for how the service ended. */
+static int exit_of_service(enum jade_service_status status)
+{
+    switch (status) {
+    case JADE_SERVICE_OK:
+        return JADE_EXIT_OK;
+    case JADE_SERVICE_BAD_CONFIG:
+        return JADE_EXIT_USAGE;
+    case JADE_SERVICE_FAILED:
+    default:
+        return JADE_EXIT_FAILED;
+    }
+}
+
 static int load_config(const char *path, struct jade_config *config)
 {
     struct jade_diags diags = {0};
@@ -102,9 +116,9 @@ int jade_cmd_run(int argc, char **argv)
     struct jade_config config;
     if (load_config(config_path, &config) != 0) return JADE_EXIT_USAGE;
     o.config = &config;
-    int rc = jade_service_run(&o);
+    enum jade_service_status st = jade_service_run(&o);
     jade_config_free(&config);
-    return rc;
+    return exit_of_service(st);
 }
 
 /* ---- history -------------------------------------------------------------- */
@@ -177,7 +191,7 @@ int jade_cmd_history(int argc, char **argv)
     if (load_config(config_path, &config) != 0) return JADE_EXIT_USAGE;
     struct jade_ledger *ledger;
     struct jade_buf err = {0};
-    if (jade_ledger_open(config.state_dir, &ledger, &err) != 0) {
+    if (jade_ledger_open_readonly(config.state_dir, &ledger, &err) != 0) {
         fprintf(stderr, "jade history: %s\n", jade_buf_str(&err));
         jade_buf_free(&err);
         jade_config_free(&config);

@@ -35,23 +35,6 @@ static const char *const root_files[] = {
     [JADE_KIND_CHANNELS] = "channels.json",
 };
 
-void jade_content_report(struct jade_diags *d, const struct jade_file *f, enum jade_severity sev,
-                         const char *pointer, bool at_key, const char *fmt, ...)
-{
-    int line = 0, col = 0;
-    if (f->text) {
-        size_t off = jade_json_locate(f->text, f->len, pointer, at_key);
-        jade_utf8_line_col(f->text, f->len, off, &line, &col);
-    }
-    struct jade_buf msg = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    jade_buf_vprintf(&msg, fmt, ap);
-    va_end(ap);
-    jade_diags_add(d, sev, f->display, line, col, pointer, "%s", jade_buf_str(&msg));
-    jade_buf_free(&msg);
-}
-
 /* ---- step 1: classification ------------------------------------------- */
 
 static bool has_suffix(const char *s, const char *suffix)

@@ -5,7 +5,7 @@
  * checked (its own errors already say what to fix). */
 #include "content.h"
 
-#include "../plan/plan.h"
+#include "../schedule/schedule.h"
 
 #include "../util/jsonutil.h"
 #include "../util/buf.h"

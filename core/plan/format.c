@@ -6,6 +6,7 @@
 #include "../util/jsonutil.h"
 #include "../util/buf.h"
 #include "../util/i18n.h"
+#include "../util/timeparse.h"
 #include "../util/utf8.h"
 
 #include <libical/ical.h>

@@ -154,6 +154,50 @@ done:
     return 0;
 }
 
+int jade_ledger_open_readonly(const char *state_dir, struct jade_ledger **out, struct jade_buf *err)
+{
+    char *path = jade_xasprintf("%s/ledger.sqlite", state_dir);
+    struct jade_ledger *l = jade_xcalloc(1, sizeof *l);
+    struct stat st;
+    int rc = -1;
+    if (stat(path, &st) != 0) {
+        jade_buf_printf(err, _("%s holds no ledger (%s): is it the service's state_dir?"),
+                        state_dir, strerror(errno));
+        goto done;
+    }
+    if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fail(l, err, path);
+        goto done;
+    }
+    sqlite3_busy_timeout(l->db, 5000);
+    sqlite3_stmt *st_version;
+    int version = -1;
+    if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &st_version, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st_version) == SQLITE_ROW) version = sqlite3_column_int(st_version, 0);
+        sqlite3_finalize(st_version);
+    }
+    if (version < 1) {
+        jade_buf_printf(err, _("%s is not a jade ledger"), path);
+        goto done;
+    }
+    if (version > SCHEMA_VERSION) {
+        jade_buf_printf(err,
+                        _("%s was written by a newer jade (ledger schema %d; this jade knows "
+                          "up to %d)"),
+                        path, version, SCHEMA_VERSION);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(path);
+    if (rc != 0) {
+        jade_ledger_close(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
 void jade_ledger_close(struct jade_ledger *l)
 {
     if (!l) return;
@@ -175,6 +219,13 @@ int jade_ledger_commit(struct jade_ledger *l)
     if (exec(l, "COMMIT", NULL) == 0) return 0;
     exec(l, "ROLLBACK", NULL); /* none of it was written */
     return -1;
+}
+
+void jade_ledger_rollback(struct jade_ledger *l)
+{
+    if (l->depth == 0) return;
+    l->depth = 0;
+    exec(l, "ROLLBACK", NULL);
 }
 
 int jade_ledger_checkpoint(struct jade_ledger *l)
@@ -213,7 +264,7 @@ int jade_ledger_set(struct jade_ledger *l, const char *key, enum jade_state stat
     network_id ? sqlite3_bind_text(st, 6, network_id, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 6);
     url ? sqlite3_bind_text(st, 7, url, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 7);
     error ? sqlite3_bind_text(st, 8, error, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 8);
-    if (sqlite3_step(st) != SQLITE_DONE) return -1;
+    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(l->db) != 1) return -1;
     return record_event(l, key, now, jade_state_name(state), error);
 }
 
@@ -275,7 +326,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         if (sqlite3_step(ins) != SQLITE_DONE) goto done;
         if (sqlite3_changes(l->db) > 0) {
             stats->inserted++;
-            record_event(l, o->key, now, "planned", NULL);
+            if (record_event(l, o->key, now, "planned", NULL) != 0) goto done;
         } else {
             sqlite3_reset(move);
             sqlite3_bind_text(move, 1, o->key, -1, SQLITE_STATIC);
@@ -305,7 +356,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         sqlite3_bind_text(cancel, 1, vanished[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(cancel, 2, now);
         if (sqlite3_step(cancel) != SQLITE_DONE) goto done;
-        record_event(l, vanished[i], now, "cancelled", "no longer in the plan");
+        if (record_event(l, vanished[i], now, "cancelled", "no longer in the plan") != 0) goto done;
         stats->cancelled++;
     }
     rc = 0;
@@ -318,8 +369,7 @@ done:
     sqlite3_finalize(gone);
     sqlite3_finalize(cancel);
     if (rc != 0) {
-        exec(l, "ROLLBACK", NULL);
-        l->depth = 0;
+        jade_ledger_rollback(l);
         return -1;
     }
     return jade_ledger_commit(l);

@@ -39,8 +39,16 @@ struct jade_ledger;
 int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jade_buf *err);
 void jade_ledger_close(struct jade_ledger *l);
 
+/* Opens an existing ledger for reading only (jade history): refuses a
+ * state folder that holds none, and creates nothing. */
+int jade_ledger_open_readonly(const char *state_dir, struct jade_ledger **out,
+                              struct jade_buf *err);
+
 int jade_ledger_begin(struct jade_ledger *l);
+/* -1 when the commit failed: then nothing of the transaction is on disk. */
 int jade_ledger_commit(struct jade_ledger *l);
+/* Leaves the transaction without writing anything of it. */
+void jade_ledger_rollback(struct jade_ledger *l);
 
 /* Copies the write-ahead log into the database and empties it: after a
  * large reconciliation, so that the first commits of the run do not carry
@@ -79,7 +87,8 @@ int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
 
 /* A state change, recorded with its time in the events table too.
  * attempts_delta adds to the attempt count; next_attempt is kept for
- * retrying; network_id, url and error replace the row's when not NULL. */
+ * retrying; network_id, url and error replace the row's when not NULL.
+ * -1 when it could not be written, or no occurrence has that key. */
 int jade_ledger_set(struct jade_ledger *l, const char *key, enum jade_state state, int64_t now,
                     int attempts_delta, int64_t next_attempt, const char *network_id,
                     const char *url, const char *error);

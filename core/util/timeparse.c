@@ -1,7 +1,9 @@
-/* timeparse.c - parsing and zone conversion of times (see timeparse.h). */
+/* timeparse.c - parsing, zone conversion and formatting of times (see
+ * timeparse.h). */
 #include "timeparse.h"
 
 #include <libical/ical.h>
+#include <stdio.h>
 #include <string.h>
 
 static int digits(const char **p, int n)
@@ -245,4 +247,39 @@ int jade_time_from_unix(int64_t unix_time, const char *tz, struct jade_time *out
     out->minute = (int)(secs / 60 % 60);
     out->second = (int)(secs % 60);
     return 0;
+}
+
+void jade_format_utc(int64_t t, char out[32])
+{
+    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int64_t secs = t - days * 86400;
+    int y, m, d;
+    jade_civil_from_days(days, &y, &m, &d);
+    /* by hand: this runs once per occurrence, and snprintf is slow */
+    int fields[6] = {y, m, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60)};
+    static const char seps[6] = {'-', '-', 'T', ':', ':', 'Z'};
+    char *p = out;
+    for (int i = 0; i < 6; i++) {
+        int v = fields[i] < 0 ? 0 : fields[i];
+        if (i == 0) {
+            *p++ = (char)('0' + v / 1000 % 10);
+            *p++ = (char)('0' + v / 100 % 10);
+        }
+        *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = seps[i];
+    }
+    *p = '\0';
+}
+
+void jade_format_local(int64_t t, const char *tz, char out[40])
+{
+    struct jade_time local;
+    int offset = 0;
+    if (!tz || jade_tz_offset(t, tz, &offset) != 0) tz = NULL, offset = 0;
+    jade_time_from_unix(t, tz, &local);
+    int a = (offset < 0 ? -offset : offset) / 60;
+    snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", local.year, local.month,
+             local.day, local.hour, local.minute, local.second, offset < 0 ? '-' : '+', a / 60,
+             a % 60);
 }

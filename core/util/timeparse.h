@@ -1,5 +1,6 @@
-/* timeparse.h - strict parsing of the time formats jade reads, and time
- * zone conversion (through libical's copy of the IANA database).
+/* timeparse.h - strict parsing of the time formats jade reads, time zone
+ * conversion (through libical's copy of the IANA database), and the two
+ * formats jade writes.
  *
  * Content times are RFC 3339 date-times whose seconds and offset may be left
  * out: "2026-12-01T09:00" is local time of the channel it is published on,
@@ -42,5 +43,10 @@ int jade_time_to_unix(const struct jade_time *t, const char *tz, int64_t *out);
 int jade_tz_offset(int64_t t, const char *tz, int *seconds);
 /* Wall-clock time in zone tz (NULL: UTC) of the instant unix. */
 int jade_time_from_unix(int64_t unix_time, const char *tz, struct jade_time *out);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" */
+void jade_format_utc(int64_t t, char out[32]);
+/* "YYYY-MM-DDTHH:MM:SS+HH:MM" in zone tz */
+void jade_format_local(int64_t t, const char *tz, char out[40]);
 
 #endif

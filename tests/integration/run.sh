@@ -85,6 +85,12 @@ cat >"$work/newer.json" <<JSON
 JSON
 expect "history: an unknown format is a usage error" 2 "unknown format \"xml\"" -- "$jade" history --config "$work/example.json" --format xml
 expect "history: a stray argument is a usage error" 2 "unexpected argument \"extra\"" -- "$jade" history --config "$work/example.json" extra
+cat >"$work/empty.json" <<JSON
+{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/no-state-here", "plugin_dir": "$work/plugins"}
+JSON
+expect "history: a state folder without a ledger is refused" 2 "holds no ledger" -- "$jade" history --config "$work/empty.json"
+if [ -e "$work/no-state-here" ]; then not_ok "history creates nothing in a state folder" "$(ls -la "$work/no-state-here")"
+else ok "history creates nothing in a state folder"; fi
 expect "run: a stray argument is a usage error" 2 "unexpected argument \"extra\"" -- "$jade" run --config "$work/example.json" --once extra
 expect "a ledger written by a newer jade is refused" 2 "was written by a newer jade (ledger schema 99" -- "$jade" run --config "$work/newer.json" --once
 

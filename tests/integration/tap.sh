@@ -7,7 +7,7 @@ failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
   n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-  for line in "$@"; do printf '#   %s\n' "$line"; done
+  for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
 }
 expect() {
   local name=$1 want=$2 fragment=$3; shift 4

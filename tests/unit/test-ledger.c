@@ -1,11 +1,11 @@
-/* test-ledger.c - the ledger's reconciliation and state changes, and the
- * retry backoff. */
+/* test-ledger.c - the ledger's reconciliation and state changes, its
+ * all-or-nothing batches, and reading it without writing. */
 #include "test.h"
 
 #include "plan/plan.h"
 #include "run/ledger.h"
 #include "run/queue.h"
-#include "run/service.h"
+#include "run/writer.h"
 #include "util/buf.h"
 
 #include <sqlite3.h>
@@ -168,24 +168,68 @@ static void rows_by_state_survive_reopening(void)
     remove_dir(dir);
 }
 
-static void backoff_is_full_jitter_under_a_doubling_cap(void)
+/* A batch whose second change cannot be written (no such occurrence)
+ * leaves nothing on disk: not even the first change, which was written
+ * before the failure inside the transaction. */
+static void a_failed_batch_is_rolled_back_whole(void)
 {
-    uint64_t rng = 12345;
-    int64_t max_seen[6] = {0};
-    for (int i = 0; i < 2000; i++) {
-        for (int attempt = 1; attempt <= 5; attempt++) {
-            int64_t d = jade_backoff(attempt, 30, 1800, &rng);
-            int64_t cap = 30LL << (attempt - 1);
-            if (d < 0 || d > cap) {
-                printf("# attempt %d gave %lld, cap %lld\n", attempt, (long long)d, (long long)cap);
-                test_current_failed = 1;
-            }
-            if (d > max_seen[attempt]) max_seen[attempt] = d;
-        }
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir);
+    if (!l) return;
+    struct fake f;
+    fake_plan(&f, 2, 0);
+    struct jade_reconcile_stats st;
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, &st), 0);
+    struct jade_update batch[2] = {
+        {.key = "k0", .state = JADE_SENDING, .at = 5, .attempts_delta = 1},
+        {.key = "nope", .state = JADE_SENT, .at = 5}};
+    CHECK_INT_EQ(jade_ledger_apply(l, batch, 2), -1);
+    struct seen seen = {{0}};
+    jade_ledger_all(l, collect, &seen);
+    CHECK_STR_EQ(seen.text, "k0:planned:1000:0 k1:planned:2000:0 ");
+    /* and the ledger is usable afterwards: a good batch goes in whole */
+    CHECK_INT_EQ(jade_ledger_apply(l, batch, 1), 0);
+    seen.text[0] = '\0';
+    jade_ledger_all(l, collect, &seen);
+    CHECK_STR_EQ(seen.text, "k0:sending:1000:1 k1:planned:2000:0 ");
+    jade_ledger_close(l);
+    fake_free(&f);
+    remove_dir(dir);
+}
+
+/* jade history reads without writing: a folder without a ledger is
+ * refused and left as it was, and an existing ledger is read. */
+static void read_only_open_refuses_a_folder_without_ledger(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    struct jade_ledger *l = NULL;
+    struct jade_buf err = {0};
+    char *missing = jade_xasprintf("%s/state", dir);
+    CHECK_INT_EQ(jade_ledger_open_readonly(missing, &l, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "holds no ledger");
+    CHECK_INT_EQ(access(missing, F_OK), -1); /* nothing was created */
+    jade_buf_free(&err);
+    free(missing);
+    struct jade_ledger *w = NULL;
+    CHECK_INT_EQ(jade_ledger_open(dir, &w, &err), 0);
+    struct fake f;
+    fake_plan(&f, 1, 0);
+    struct jade_reconcile_stats st;
+    if (w) CHECK_INT_EQ(jade_ledger_reconcile(w, &f.plan, 0, 10000, NULL, 1, &st), 0);
+    jade_ledger_close(w);
+    CHECK_INT_EQ(jade_ledger_open_readonly(dir, &l, &err), 0);
+    if (l) {
+        struct seen seen = {{0}};
+        CHECK_INT_EQ(jade_ledger_all(l, collect, &seen), 0);
+        CHECK_STR_EQ(seen.text, "k0:planned:1000:0 ");
+        struct jade_update u = {.key = "k0", .state = JADE_SENT, .at = 5};
+        CHECK_INT_EQ(jade_ledger_apply(l, &u, 1), -1); /* read-only */
+        jade_ledger_close(l);
     }
-    /* Spread over the whole range: the largest draws come near the cap. */
-    CHECK(max_seen[1] >= 27 && max_seen[5] >= 430);
-    for (int i = 0; i < 1000; i++) CHECK(jade_backoff(20, 30, 1800, &rng) <= 1800);
+    jade_buf_free(&err);
+    fake_free(&f);
+    remove_dir(dir);
 }
 
 /* A ledger of schema 2 (before the queues moved into memory) is migrated
@@ -278,8 +322,9 @@ int main(void)
     RUN(reconcile_inserts_moves_cancels_and_keeps_sent);
     RUN(rows_outside_the_range_are_not_cancelled);
     RUN(rows_by_state_survive_reopening);
-    RUN(backoff_is_full_jitter_under_a_doubling_cap);
     RUN(schema_2_is_migrated_keeping_rows);
     RUN(queue_pops_in_time_then_key_order);
+    RUN(a_failed_batch_is_rolled_back_whole);
+    RUN(read_only_open_refuses_a_folder_without_ledger);
     return test_done();
 }

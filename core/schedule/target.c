@@ -1,7 +1,7 @@
 /* target.c - the programme's policy, campaign windows, and which channels
  * and languages a post reaches. Shared by the rules of `jade validate` and
  * by the planner, so both agree on what a post reaches. */
-#include "plan.h"
+#include "schedule.h"
 
 #include "../util/jsonutil.h"
 #include "../util/buf.h"

@@ -6,7 +6,7 @@
  * and a daily 09:00 stays 09:00 across daylight-saving changes. libical
  * yields a rule's DTSTART only when it matches the rule, which is SPEC §2's
  * meaning of "start". */
-#include "plan.h"
+#include "schedule.h"
 
 #include "../util/buf.h"
 #include "../util/i18n.h"

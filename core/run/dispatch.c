@@ -1,0 +1,91 @@
+/* dispatch.c - the core's decisions about occurrences (see dispatch.h). */
+#include "dispatch.h"
+
+#include "../util/i18n.h"
+
+int64_t jade_backoff(int attempt, int base_seconds, int max_seconds, uint64_t *rng)
+{
+    double cap = (double)base_seconds;
+    for (int i = 1; i < attempt && cap < max_seconds; i++) cap *= 2;
+    if (cap > max_seconds) cap = max_seconds;
+    /* xorshift64*: jitter needs spread, not secrecy */
+    *rng ^= *rng >> 12, *rng ^= *rng << 25, *rng ^= *rng >> 27;
+    uint64_t r = *rng * 2685821657736338717ull;
+    return (int64_t)((double)(r >> 11) / (double)(1ull << 53) * cap);
+}
+
+enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why)
+{
+    static const char *const down = N_("the service was down past catch_up_minutes");
+    if (!r->in_plan) {
+        /* Before the plan's range, it is past the catch-up; in it, the
+         * content no longer has it. */
+        *why = r->before_plan ? _(down) : _("no longer in the content");
+        return r->before_plan ? JADE_MISSED : JADE_CANCELLED;
+    }
+    if (!r->has_plugin) {
+        *why = _("no plugin is loaded for this channel's network");
+        return JADE_FAILED;
+    }
+    /* Catch-up bounds a first attempt found late (an outage); a retry is
+     * late by design, and its own attempts bound it. */
+    if (r->attempts == 0 && r->now - r->due > r->catch_up_seconds) {
+        *why = _(down);
+        return JADE_MISSED;
+    }
+    *why = NULL;
+    return JADE_SENDING;
+}
+
+void jade_decide_outcome(const struct jade_result *res, bool lookup, int attempt, int64_t now,
+                         const struct jade_retry_policy *retry, uint64_t *rng,
+                         struct jade_decision *d)
+{
+    const char *msg = res->message;
+    *d = (struct jade_decision){.state = JADE_FAILED, .requeue = JADE_REQUEUE_NONE};
+    switch (res->outcome) {
+    case JADE_OUTCOME_SENT:
+        d->state = JADE_SENT;
+        break;
+    case JADE_OUTCOME_NOT_FOUND: /* lookup: the network does not have it, so send it */
+        d->state = JADE_PLANNED;
+        d->requeue = JADE_REQUEUE_PLANNED;
+        d->error = _("not found on the network");
+        break;
+    case JADE_OUTCOME_RETRY_AFTER:
+        d->state = JADE_RETRYING;
+        d->requeue = JADE_REQUEUE_RETRYING;
+        d->next_attempt = d->blocked_until = now + (int64_t)res->retry_after_seconds;
+        d->error = msg;
+        break;
+    case JADE_OUTCOME_TRANSIENT:
+        if (lookup || attempt >= retry->max_attempts) {
+            d->state = lookup ? JADE_UNCERTAIN : JADE_FAILED;
+            d->error = msg ? msg : _("failed, and out of attempts");
+        } else {
+            d->state = JADE_RETRYING;
+            d->requeue = JADE_REQUEUE_RETRYING;
+            d->next_attempt =
+                now + jade_backoff(attempt, retry->base_seconds, retry->max_seconds, rng);
+            d->error = msg;
+        }
+        break;
+    case JADE_OUTCOME_AUTH_FAILED:
+        /* Nothing was published: it waits, as planned, for the channel to
+         * be resumed. */
+        d->state = JADE_PLANNED;
+        d->requeue = JADE_REQUEUE_PLANNED;
+        d->suspend = true;
+        d->error = msg ? msg : _("authentication failed");
+        break;
+    case JADE_OUTCOME_UNKNOWN:
+        d->state = JADE_UNCERTAIN;
+        d->error = msg ? msg : _("no answer: it may have been published");
+        break;
+    case JADE_OUTCOME_PERMANENT:
+    default:
+        d->state = JADE_FAILED;
+        d->error = msg ? msg : _("refused");
+        break;
+    }
+}

@@ -1,0 +1,195 @@
+/* host.c - plugin instances and their host table (see host.h). */
+#include "host.h"
+
+#include "clock.h"
+#include "http.h"
+#include "plugins.h"
+#include "../util/buf.h"
+#include "../util/i18n.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define SECRET_TTL_NS 10000000000ull /* a changed secret is read again within 10 s */
+#define SECRET_MAX 4096
+
+struct jade_cached_secret {
+    char *name, *value;
+    int len; /* -1: unreadable at the last read */
+    uint64_t read_ns;
+};
+
+static void host_log(void *ctx, enum jade_log_level level, const char *message)
+{
+    struct jade_instance *n = ctx;
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    if (level <= JADE_LOG_WARNING)
+        fprintf(stderr, "jade run: %s: %s: %s\n", n->plugin->name, names[level], message);
+}
+
+static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
+{
+    struct jade_instance *n = ctx;
+    return n->env->http ? jade_http_request(n->env->http, req, cb, arg) : -1;
+}
+
+int jade_secret_read(const char *dir, const char *name, char *out, size_t out_size,
+                     struct jade_buf *err)
+{
+    if (!dir) {
+        jade_buf_printf(err, _("secret \"%s\": the configuration names no secrets_dir"), name);
+        return -1;
+    }
+    if (!name || !*name || strchr(name, '/') || name[0] == '.') {
+        jade_buf_printf(err, _("\"%s\" is not a secret's name"), name ? name : "");
+        return -1;
+    }
+    char *path = jade_xasprintf("%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    int len = -1;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        jade_buf_printf(err, _("cannot read secret %s: %s"), path, strerror(errno));
+    } else if (st.st_mode & 077) {
+        jade_buf_printf(err, _("secret %s refused: its mode must be 0600 or stricter"), path);
+    } else {
+        ssize_t got = read(fd, out, out_size - 1);
+        if (got < 0) {
+            jade_buf_printf(err, _("cannot read secret %s: %s"), path, strerror(errno));
+        } else if ((size_t)got >= out_size - 1) {
+            jade_buf_printf(err, _("secret %s is too long (at most %zu bytes)"), path,
+                            out_size - 2);
+        } else {
+            while (got > 0 && (out[got - 1] == '\n' || out[got - 1] == '\r')) got--;
+            out[got] = '\0';
+            len = (int)got;
+        }
+    }
+    if (fd >= 0) close(fd);
+    free(path);
+    return len;
+}
+
+/* Plugins ask for a secret at every publication: each is read again only
+ * once its copy is SECRET_TTL_NS old. */
+static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
+{
+    struct jade_instance *n = ctx;
+    if (!name || !out || !out_size) return -1;
+    struct jade_cached_secret *sec = NULL;
+    for (size_t i = 0; i < n->n_secrets && !sec; i++)
+        if (!strcmp(n->secrets[i].name, name)) sec = &n->secrets[i];
+    uint64_t t = uv_hrtime();
+    if (!sec || t - sec->read_ns > SECRET_TTL_NS) {
+        char value[SECRET_MAX];
+        struct jade_buf err = {0};
+        int len = jade_secret_read(n->env->secrets_dir, name, value, sizeof value, &err);
+        if (len < 0) host_log(n, JADE_LOG_ERROR, jade_buf_str(&err));
+        jade_buf_free(&err);
+        if (!sec) {
+            n->secrets = jade_xrealloc(n->secrets, (n->n_secrets + 1) * sizeof *n->secrets);
+            sec = &n->secrets[n->n_secrets++];
+            *sec = (struct jade_cached_secret){.name = jade_xstrdup(name)};
+        }
+        free(sec->value);
+        sec->value = len >= 0 ? jade_xstrdup(value) : NULL;
+        sec->len = len;
+        sec->read_ns = t;
+        explicit_bzero(value, sizeof value);
+    }
+    if (sec->len < 0 || (size_t)sec->len >= out_size) return -1;
+    memcpy(out, sec->value, (size_t)sec->len + 1);
+    return sec->len;
+}
+
+static int64_t host_now(void *ctx)
+{
+    struct jade_instance *n = ctx;
+    return jade_clock_now(n->env->clock);
+}
+
+static const char *host_setting(void *ctx, const char *name)
+{
+    struct jade_instance *n = ctx;
+    const json_t *v = json_object_get(n->settings, name);
+    if (!v || json_is_string(v)) return json_string_value(v);
+    /* Numbers and booleans as text, kept so the pointer stays valid. */
+    json_t *text = json_object_get(n->setting_text, name);
+    if (!text) {
+        char *dumped = json_dumps(v, JSON_ENCODE_ANY);
+        json_object_set_new(n->setting_text, name, text = json_string(dumped ? dumped : ""));
+        free(dumped);
+    }
+    return json_string_value(text);
+}
+
+static const char *host_outbox_dir(void *ctx)
+{
+    struct jade_instance *n = ctx;
+    return n->env->outbox_dir;
+}
+
+void jade_instances_start(const struct jade_plugins *plugins, const json_t *networks,
+                          const struct jade_host_env *env, struct jade_instance **out,
+                          size_t *count)
+{
+    struct jade_instance *items = jade_xcalloc(plugins->count + 1, sizeof *items);
+    size_t n_items = 0;
+    for (size_t i = 0; i < plugins->count; i++) {
+        struct jade_instance *n = &items[n_items];
+        n->plugin = plugins->items[i].plugin;
+        n->env = env;
+        n->settings = json_object_get(networks, n->plugin->name);
+        n->setting_text = json_object();
+        const json_t *conc = json_object_get(n->settings, "concurrency");
+        n->concurrency = json_is_integer(conc) ? (unsigned)json_integer_value(conc) : 1;
+        if (n->concurrency < 1 || n->concurrency > JADE_MAX_CONCURRENCY) n->concurrency = 1;
+        n->host = (struct jade_host){JADE_PLUGIN_ABI_VERSION,
+                                     sizeof n->host,
+                                     n,
+                                     host_http,
+                                     host_secret,
+                                     host_log,
+                                     host_now,
+                                     host_setting,
+                                     host_outbox_dir};
+        if (n->plugin->init(&n->host, &n->state) != 0) {
+            fprintf(stderr, _("jade run: plugin %s failed to start\n"), n->plugin->name);
+            json_decref(n->setting_text);
+            continue;
+        }
+        n_items++;
+    }
+    *out = items;
+    *count = n_items;
+}
+
+void jade_instances_stop(struct jade_instance *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct jade_instance *n = &items[i];
+        n->plugin->fini(n->state);
+        json_decref(n->setting_text);
+        for (size_t j = 0; j < n->n_secrets; j++) {
+            free(n->secrets[j].name);
+            if (n->secrets[j].value) explicit_bzero(n->secrets[j].value, (size_t)n->secrets[j].len);
+            free(n->secrets[j].value);
+        }
+        free(n->secrets);
+    }
+    free(items);
+}
+
+struct jade_instance *jade_instance_find(struct jade_instance *items, size_t count,
+                                         const char *network)
+{
+    for (size_t i = 0; network && i < count; i++)
+        if (strcmp(items[i].plugin->name, network) == 0) return &items[i];
+    return NULL;
+}

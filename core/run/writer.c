@@ -1,0 +1,171 @@
+/* writer.c - the ledger's group commit (see writer.h). */
+#include "writer.h"
+
+#include "../util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct batch {
+    struct jade_update *updates;
+    size_t n_updates, cap_updates;
+    void **requests;
+    size_t n_requests, cap_requests;
+    int rc;
+};
+
+struct jade_writer {
+    uv_loop_t *loop;
+    struct jade_ledger *ledger;
+    jade_written_cb cb;
+    void *ctx;
+    struct batch filling, writing; /* writing: with the worker while busy */
+    bool busy, closing;
+    uv_work_t work;
+    uv_idle_t wake; /* active while a batch waits: keeps the loop from blocking */
+};
+
+int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count)
+{
+    if (jade_ledger_begin(l) != 0) return -1;
+    for (size_t i = 0; i < count; i++) {
+        const struct jade_update *u = &updates[i];
+        if (jade_ledger_set(l, u->key, u->state, u->at, u->attempts_delta, u->next_attempt,
+                            u->network_id, u->url, u->error) != 0) {
+            jade_ledger_rollback(l);
+            return -1;
+        }
+    }
+    return jade_ledger_commit(l);
+}
+
+static void batch_clear(struct batch *b)
+{
+    for (size_t i = 0; i < b->n_updates; i++) {
+        free(b->updates[i].network_id);
+        free(b->updates[i].url);
+        free(b->updates[i].error);
+    }
+    b->n_updates = 0;
+    b->n_requests = 0;
+    b->rc = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+    batch_clear(b);
+    free(b->updates);
+    free(b->requests);
+}
+
+static void idle_cb(uv_idle_t *h)
+{
+    (void)h; /* its being active is what counts: the poll does not block */
+}
+
+struct jade_writer *jade_writer_new(uv_loop_t *loop, struct jade_ledger *ledger, jade_written_cb cb,
+                                    void *ctx)
+{
+    struct jade_writer *w = jade_xcalloc(1, sizeof *w);
+    w->loop = loop;
+    w->ledger = ledger;
+    w->cb = cb;
+    w->ctx = ctx;
+    uv_idle_init(loop, &w->wake);
+    w->wake.data = w->work.data = w;
+    return w;
+}
+
+static void free_writer(struct jade_writer *w)
+{
+    batch_free(&w->filling);
+    batch_free(&w->writing);
+    free(w);
+}
+
+static void close_cb(uv_handle_t *h)
+{
+    free_writer(h->data);
+}
+
+void jade_writer_close(struct jade_writer *w)
+{
+    if (!w || w->closing || w->busy) return;
+    w->closing = true;
+    uv_close((uv_handle_t *)&w->wake, close_cb);
+}
+
+void jade_writer_update(struct jade_writer *w, const char *key, enum jade_state state, int64_t at,
+                        int attempts_delta, int64_t next_attempt, const char *network_id,
+                        const char *url, const char *error)
+{
+    struct batch *b = &w->filling;
+    if (b->n_updates == b->cap_updates) {
+        b->cap_updates = b->cap_updates ? b->cap_updates * 2 : 64;
+        b->updates = jade_xrealloc(b->updates, b->cap_updates * sizeof *b->updates);
+    }
+    struct jade_update *u = &b->updates[b->n_updates++];
+    memset(u, 0, sizeof *u);
+    snprintf(u->key, sizeof u->key, "%s", key);
+    u->state = state;
+    u->at = at;
+    u->attempts_delta = attempts_delta;
+    u->next_attempt = next_attempt;
+    u->network_id = network_id ? jade_xstrdup(network_id) : NULL;
+    u->url = url ? jade_xstrdup(url) : NULL;
+    u->error = error ? jade_xstrdup(error) : NULL;
+    /* A busy worker wakes the loop when it is done; otherwise the loop
+     * must come round to submit this, without the poll blocking first. */
+    if (!w->busy && !w->closing && !uv_is_active((uv_handle_t *)&w->wake))
+        uv_idle_start(&w->wake, idle_cb);
+}
+
+void jade_writer_hold(struct jade_writer *w, void *request)
+{
+    struct batch *b = &w->filling;
+    if (b->n_requests == b->cap_requests) {
+        b->cap_requests = b->cap_requests ? b->cap_requests * 2 : 64;
+        b->requests = jade_xrealloc(b->requests, b->cap_requests * sizeof *b->requests);
+    }
+    b->requests[b->n_requests++] = request;
+}
+
+/* On a thread-pool thread: the only user of the ledger while it runs. */
+static void write_cb(uv_work_t *work)
+{
+    struct jade_writer *w = work->data;
+    w->writing.rc = jade_ledger_apply(w->ledger, w->writing.updates, w->writing.n_updates);
+}
+
+/* On the loop, once the batch is written (or not). */
+static void written_cb(uv_work_t *work, int status)
+{
+    struct jade_writer *w = work->data;
+    struct batch *b = &w->writing;
+    w->busy = false;
+    w->cb(w->ctx, b->requests, b->n_requests, status == 0 && b->rc == 0);
+    batch_clear(b);
+    jade_writer_submit(w); /* what filled meanwhile */
+}
+
+void jade_writer_submit(struct jade_writer *w)
+{
+    if (w->busy || w->closing || !w->filling.n_updates) return;
+    struct batch t = w->writing;
+    w->writing = w->filling;
+    w->filling = t;
+    w->busy = true;
+    uv_idle_stop(&w->wake);
+    uv_queue_work(w->loop, &w->work, write_cb, written_cb);
+}
+
+bool jade_writer_pending(const struct jade_writer *w)
+{
+    return w->filling.n_updates > 0;
+}
+
+bool jade_writer_idle(const struct jade_writer *w)
+{
+    return !w->busy && w->filling.n_updates == 0;
+}

@@ -1,0 +1,61 @@
+/* writer.h - the ledger's group commit.
+ *
+ * State changes fill a batch; one batch at a time is written by a
+ * thread-pool worker in one transaction (one fsync) while the loop goes on
+ * filling the next: the longer a commit takes, the more the next one
+ * carries. Requests wait in the batch that marks them `sending`, and leave
+ * only once it is committed. A batch is written whole or not at all: when
+ * a write fails, nothing of it is on disk and none of its requests leave. */
+#ifndef JADE_WRITER_H
+#define JADE_WRITER_H
+
+#include "ledger.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* One state change (see jade_ledger_set). Strings are owned. */
+struct jade_update {
+    char key[33];
+    enum jade_state state;
+    int64_t at;
+    int attempts_delta;
+    int64_t next_attempt;
+    char *network_id, *url, *error;
+};
+
+/* Writes updates in one transaction: 0 when all of them are on disk, -1
+ * when none is. */
+int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count);
+
+/* Called on the loop once a batch is written (ok) or not: requests are
+ * what jade_writer_hold was given for that batch, in order. */
+typedef void (*jade_written_cb)(void *ctx, void **requests, size_t count, bool ok);
+
+struct jade_writer;
+
+/* The ledger is the writer's alone while a batch is being written. */
+struct jade_writer *jade_writer_new(uv_loop_t *loop, struct jade_ledger *ledger, jade_written_cb cb,
+                                    void *ctx);
+/* Closes the writer's handle and frees it (run the loop to finish). Only
+ * once nothing is being written: a busy writer is left alone. */
+void jade_writer_close(struct jade_writer *w);
+
+/* Adds a change to the batch being filled (strings are copied). */
+void jade_writer_update(struct jade_writer *w, const char *key, enum jade_state state, int64_t at,
+                        int attempts_delta, int64_t next_attempt, const char *network_id,
+                        const char *url, const char *error);
+/* A request that leaves once the batch being filled is committed. */
+void jade_writer_hold(struct jade_writer *w, void *request);
+/* Hands the batch being filled to the worker, unless it is busy: the batch
+ * then grows until the worker is free, and goes on its own. */
+void jade_writer_submit(struct jade_writer *w);
+
+/* Changes wait to be submitted. */
+bool jade_writer_pending(const struct jade_writer *w);
+/* Nothing waits and nothing is being written. */
+bool jade_writer_idle(const struct jade_writer *w);
+
+#endif

@@ -1,0 +1,185 @@
+/* test-dispatch.c - the core's decisions: what happens to an occurrence
+ * that is ready, and what follows each outcome a plugin reports. */
+#include "test.h"
+
+#include "run/dispatch.h"
+
+#include <stdint.h>
+
+static const struct jade_retry_policy retry = {30, 1800, 3};
+
+static struct jade_ready ready_at(int attempts, int64_t due, int64_t now)
+{
+    return (struct jade_ready){.in_plan = true,
+                               .before_plan = false,
+                               .has_plugin = true,
+                               .attempts = attempts,
+                               .due = due,
+                               .now = now,
+                               .catch_up_seconds = 3600};
+}
+
+/* A first attempt found more than catch_up late (an outage) is missed; at
+ * the bound it still goes. */
+static void a_late_first_attempt_is_missed(void)
+{
+    const char *why = "unset";
+    struct jade_ready r = ready_at(0, 1000, 1000 + 3600);
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_SENDING);
+    CHECK(why == NULL);
+    r = ready_at(0, 1000, 1000 + 3601);
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_MISSED);
+    CHECK_CONTAINS(why, "catch_up_minutes");
+}
+
+/* A retry is late by design: the catch-up does not bound it, its
+ * attempts do. */
+static void a_late_retry_still_goes(void)
+{
+    const char *why;
+    struct jade_ready r = ready_at(2, 1000, 1000 + 7 * 86400);
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_SENDING);
+}
+
+/* What the plan no longer holds: missed when it is before the plan's
+ * range (the service was down), cancelled inside it (content removed). */
+static void what_left_the_plan_is_missed_or_cancelled(void)
+{
+    const char *why;
+    struct jade_ready r = ready_at(0, 1000, 1000);
+    r.in_plan = false;
+    r.before_plan = true;
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_MISSED);
+    r.before_plan = false;
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_CANCELLED);
+    CHECK_CONTAINS(why, "no longer in the content");
+}
+
+static void no_plugin_fails(void)
+{
+    const char *why;
+    struct jade_ready r = ready_at(0, 1000, 1000);
+    r.has_plugin = false;
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_FAILED);
+    CHECK_CONTAINS(why, "no plugin");
+}
+
+static struct jade_decision decide(enum jade_outcome outcome, bool lookup, int attempt,
+                                   const char *message)
+{
+    struct jade_result res = {.struct_size = sizeof res,
+                              .outcome = outcome,
+                              .network_id = "n1",
+                              .retry_after_seconds = 120,
+                              .message = message};
+    uint64_t rng = 99;
+    struct jade_decision d;
+    jade_decide_outcome(&res, lookup, attempt, 5000, &retry, &rng, &d);
+    return d;
+}
+
+static void sent_is_settled(void)
+{
+    struct jade_decision d = decide(JADE_OUTCOME_SENT, false, 1, NULL);
+    CHECK_INT_EQ(d.state, JADE_SENT);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_NONE);
+    CHECK(!d.suspend && d.blocked_until == 0 && d.error == NULL);
+}
+
+/* The network said when: nothing goes to the channel before then. */
+static void retry_after_blocks_the_channel_exactly(void)
+{
+    struct jade_decision d = decide(JADE_OUTCOME_RETRY_AFTER, false, 1, "slow down");
+    CHECK_INT_EQ(d.state, JADE_RETRYING);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_RETRYING);
+    CHECK_INT_EQ(d.next_attempt, 5120);
+    CHECK_INT_EQ(d.blocked_until, 5120);
+    CHECK_STR_EQ(d.error, "slow down");
+}
+
+/* A transient failure waits a jittered backoff, up to max_attempts; then
+ * it has failed for good. */
+static void transient_backs_off_then_fails(void)
+{
+    struct jade_decision d = decide(JADE_OUTCOME_TRANSIENT, false, 1, "503");
+    CHECK_INT_EQ(d.state, JADE_RETRYING);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_RETRYING);
+    CHECK(d.next_attempt >= 5000 && d.next_attempt <= 5030);
+    CHECK_INT_EQ(d.blocked_until, 0);
+    d = decide(JADE_OUTCOME_TRANSIENT, false, 3, "503");
+    CHECK_INT_EQ(d.state, JADE_FAILED);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_NONE);
+    CHECK_STR_EQ(d.error, "503");
+    d = decide(JADE_OUTCOME_TRANSIENT, false, 3, NULL);
+    CHECK_CONTAINS(d.error, "out of attempts");
+}
+
+/* A lookup after a crash that fails cannot tell: uncertain, never resent. */
+static void a_failed_lookup_stays_uncertain(void)
+{
+    struct jade_decision d = decide(JADE_OUTCOME_TRANSIENT, true, 1, NULL);
+    CHECK_INT_EQ(d.state, JADE_UNCERTAIN);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_NONE);
+    d = decide(JADE_OUTCOME_NOT_FOUND, true, 1, NULL);
+    CHECK_INT_EQ(d.state, JADE_PLANNED);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_PLANNED);
+}
+
+/* Refused credentials: the channel stops, the occurrence waits as planned
+ * with the network's words. */
+static void auth_failure_suspends_and_keeps_it_planned(void)
+{
+    struct jade_decision d = decide(JADE_OUTCOME_AUTH_FAILED, false, 1, "bad token");
+    CHECK_INT_EQ(d.state, JADE_PLANNED);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_PLANNED);
+    CHECK(d.suspend);
+    CHECK_STR_EQ(d.error, "bad token");
+}
+
+static void unknown_is_uncertain_and_permanent_fails(void)
+{
+    struct jade_decision d = decide(JADE_OUTCOME_UNKNOWN, false, 1, NULL);
+    CHECK_INT_EQ(d.state, JADE_UNCERTAIN);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_NONE);
+    CHECK_CONTAINS(d.error, "may have been published");
+    d = decide(JADE_OUTCOME_PERMANENT, false, 1, "text too long");
+    CHECK_INT_EQ(d.state, JADE_FAILED);
+    CHECK_STR_EQ(d.error, "text too long");
+    CHECK(!d.suspend);
+}
+
+static void backoff_is_full_jitter_under_a_doubling_cap(void)
+{
+    uint64_t rng = 12345;
+    int64_t max_seen[6] = {0};
+    for (int i = 0; i < 2000; i++) {
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            int64_t d = jade_backoff(attempt, 30, 1800, &rng);
+            int64_t cap = 30LL << (attempt - 1);
+            if (d < 0 || d > cap) {
+                printf("# attempt %d gave %lld, cap %lld\n", attempt, (long long)d, (long long)cap);
+                test_current_failed = 1;
+            }
+            if (d > max_seen[attempt]) max_seen[attempt] = d;
+        }
+    }
+    /* Spread over the whole range: the largest draws come near the cap. */
+    CHECK(max_seen[1] >= 27 && max_seen[5] >= 430);
+    for (int i = 0; i < 1000; i++) CHECK(jade_backoff(20, 30, 1800, &rng) <= 1800);
+}
+
+int main(void)
+{
+    RUN(a_late_first_attempt_is_missed);
+    RUN(a_late_retry_still_goes);
+    RUN(what_left_the_plan_is_missed_or_cancelled);
+    RUN(no_plugin_fails);
+    RUN(sent_is_settled);
+    RUN(retry_after_blocks_the_channel_exactly);
+    RUN(transient_backs_off_then_fails);
+    RUN(a_failed_lookup_stays_uncertain);
+    RUN(auth_failure_suspends_and_keeps_it_planned);
+    RUN(unknown_is_uncertain_and_permanent_fails);
+    RUN(backoff_is_full_jitter_under_a_doubling_cap);
+    return test_done();
+}
