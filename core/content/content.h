@@ -71,7 +71,8 @@ struct jade_post {
 
 struct jade_campaign {
     const char *id;
-    const char *dir; /* relative to the content root */
+    const char *dir;    /* relative to the content root */
+    const char *commit; /* the commit it was read from, or NULL (a folder) */
     struct jade_file *file;
     struct jade_post *posts;
     size_t n_posts;

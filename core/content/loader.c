@@ -378,6 +378,7 @@ static void index_campaigns(struct jade_content *c)
         if (f->kind != JADE_KIND_CAMPAIGN) continue;
         struct jade_campaign *cp = &c->campaigns[c->n_campaigns++];
         cp->dir = f->campaign;
+        cp->commit = c->commit;
         cp->file = f;
         cp->id = json_string_value(json_object_get(f->json, "id"));
     }

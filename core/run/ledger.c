@@ -138,7 +138,8 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
     if (prepare(l, &l->set,
                 "UPDATE occurrences SET state = ?2, updated = ?3, attempts = attempts + ?4,"
                 " next_attempt = ?5, network_id = coalesce(?6, network_id),"
-                " url = coalesce(?7, url), error = coalesce(?8, error) WHERE key = ?1",
+                " url = coalesce(?7, url), error = coalesce(?8, error),"
+                " commit_id = coalesce(?9, commit_id) WHERE key = ?1",
                 err) ||
         prepare(l, &l->event, "INSERT INTO events (key, at, state, detail) VALUES (?, ?, ?, ?)",
                 err))
@@ -247,25 +248,36 @@ static int record_event(struct jade_ledger *l, const char *key, int64_t at, cons
     return sqlite3_step(l->event) == SQLITE_DONE ? 0 : -1;
 }
 
-int jade_ledger_set(struct jade_ledger *l, const char *key, enum jade_state state, int64_t now,
-                    int attempts_delta, int64_t next_attempt, const char *network_id,
-                    const char *url, const char *error)
+int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u)
 {
     sqlite3_stmt *st = l->set;
     sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, jade_state_name(state), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int(st, 4, attempts_delta);
-    if (state == JADE_RETRYING)
-        sqlite3_bind_int64(st, 5, next_attempt);
+    sqlite3_bind_text(st, 1, u->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, jade_state_name(u->state), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, u->at);
+    sqlite3_bind_int(st, 4, u->attempts_delta);
+    if (u->state == JADE_RETRYING)
+        sqlite3_bind_int64(st, 5, u->next_attempt);
     else
         sqlite3_bind_null(st, 5);
-    network_id ? sqlite3_bind_text(st, 6, network_id, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 6);
-    url ? sqlite3_bind_text(st, 7, url, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 7);
-    error ? sqlite3_bind_text(st, 8, error, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 8);
+    const char *texts[] = {u->network_id, u->url, u->error, u->commit};
+    for (int i = 0; i < 4; i++)
+        texts[i] ? sqlite3_bind_text(st, 6 + i, texts[i], -1, SQLITE_STATIC)
+                 : sqlite3_bind_null(st, 6 + i);
     if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(l->db) != 1) return -1;
-    return record_event(l, key, now, jade_state_name(state), error);
+    return record_event(l, u->key, u->at, jade_state_name(u->state), u->error);
+}
+
+int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count)
+{
+    if (jade_ledger_begin(l) != 0) return -1;
+    for (size_t i = 0; i < count; i++) {
+        if (jade_ledger_set(l, &updates[i]) != 0) {
+            jade_ledger_rollback(l);
+            return -1;
+        }
+    }
+    return jade_ledger_commit(l);
 }
 
 static int key_order(const void *a, const void *b)

@@ -85,13 +85,26 @@ int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledg
 /* Every row, by due time then key. */
 int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
 
-/* A state change, recorded with its time in the events table too.
- * attempts_delta adds to the attempt count; next_attempt is kept for
- * retrying; network_id, url and error replace the row's when not NULL.
- * -1 when it could not be written, or no occurrence has that key. */
-int jade_ledger_set(struct jade_ledger *l, const char *key, enum jade_state state, int64_t now,
-                    int attempts_delta, int64_t next_attempt, const char *network_id,
-                    const char *url, const char *error);
+/* A state change. Strings are the caller's (the writer keeps copies of
+ * its own, freed with the batch). */
+struct jade_update {
+    char key[33];
+    enum jade_state state;
+    int64_t at;
+    int attempts_delta;   /* added to the attempt count */
+    int64_t next_attempt; /* kept for retrying */
+    /* each replaces the row's when not NULL: */
+    const char *network_id, *url, *error;
+    const char *commit; /* the commit a publication is sent from (with sending) */
+};
+
+/* A state change, recorded with its time in the events table too. -1 when
+ * it could not be written, or no occurrence has that key. */
+int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u);
+
+/* State changes in one transaction: 0 when all of them are on disk, -1
+ * when none is. */
+int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count);
 
 /* Counts per state (for summaries and tests). */
 int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES]);

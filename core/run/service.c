@@ -19,6 +19,7 @@
 #include "host.h"
 #include "http.h"
 #include "ledger.h"
+#include "lock.h"
 #include "plugins.h"
 #include "queue.h"
 #include "writer.h"
@@ -73,6 +74,7 @@ struct service {
     struct jade_clock clock;
     int64_t sim_target; /* simulated: what the clock shows when the timer fires */
     struct jade_host_env env;
+    int lock_fd; /* the state folder's lock, or -1 */
     struct jade_ledger *ledger;
     struct jade_writer *writer;
     struct jade_plugins plugins;
@@ -251,13 +253,13 @@ static const struct jade_occurrence *occurrence_of(struct service *s, const char
 
 /* ---- requests ------------------------------------------------------------ */
 
-static void record(struct service *s, const char *key, enum jade_state state, int attempts_delta,
-                   int64_t next_attempt, const char *network_id, const char *url, const char *error)
+/* A state change, stamped with the clock, to the writer's next batch. */
+static void record(struct service *s, struct jade_update u)
 {
-    jade_writer_update(s->writer, key, state, now_of(s), attempts_delta, next_attempt, network_id,
-                       url, error);
-    if (state == JADE_SENT) s->sent++;
-    if (state == JADE_FAILED) s->failed++;
+    u.at = now_of(s);
+    jade_writer_update(s->writer, &u);
+    if (u.state == JADE_SENT) s->sent++;
+    if (u.state == JADE_FAILED) s->failed++;
 }
 
 static void free_request(struct request *r)
@@ -375,8 +377,10 @@ static void done_cb(void *token, const struct jade_result *res)
     if (d.suspend) ch->suspended = true;
     if (d.blocked_until) ch->blocked_until = d.blocked_until;
     bool sent = d.state == JADE_SENT;
-    record(s, r->key, d.state, 0, d.next_attempt, sent ? res->network_id : NULL,
-           sent ? res->url : NULL, d.error);
+    struct jade_update u = {.state = d.state, .next_attempt = d.next_attempt, .error = d.error};
+    snprintf(u.key, sizeof u.key, "%s", r->key);
+    if (sent) u.network_id = res->network_id, u.url = res->url;
+    record(s, u);
     if (d.requeue == JADE_REQUEUE_PLANNED) requeue(r, &ch->planned, r->due_time);
     if (d.requeue == JADE_REQUEUE_RETRYING) requeue(r, &ch->retrying, d.next_attempt);
     ch->inflight--;
@@ -466,10 +470,16 @@ static int64_t dispatch_ready(struct service *s)
             const char *why;
             enum jade_state next = jade_decide_ready(&ready, &why);
             if (next != JADE_SENDING) {
-                record(s, w.key, next, 0, 0, NULL, NULL, why);
+                struct jade_update u = {.state = next, .error = why};
+                memcpy(u.key, w.key, sizeof u.key);
+                record(s, u);
                 continue;
             }
-            record(s, w.key, JADE_SENDING, 1, 0, NULL, NULL, NULL);
+            /* Sent from the commit its campaign was read from. */
+            struct jade_update u = {
+                .state = JADE_SENDING, .attempts_delta = 1, .commit = o->campaign->commit};
+            memcpy(u.key, w.key, sizeof u.key);
+            record(s, u);
             ch->inflight++;
             ch->last_request = now;
             jade_writer_hold(s->writer, new_request(s, ch, o, w.attempts + 1, false));
@@ -717,6 +727,7 @@ static void free_service(struct service *s)
     jade_source_free(s->src);
     free(s->media_root);
     jade_ledger_close(s->ledger);
+    jade_state_unlock(s->lock_fd);
     free(s);
 }
 
@@ -724,7 +735,8 @@ static void free_service(struct service *s)
 static enum jade_service_status start(struct service *s)
 {
     struct jade_buf err = {0};
-    if (jade_ledger_open(s->cfg->state_dir, &s->ledger, &err) != 0) {
+    if ((s->lock_fd = jade_state_lock(s->cfg->state_dir, &err)) < 0 ||
+        jade_ledger_open(s->cfg->state_dir, &s->ledger, &err) != 0) {
         fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
         jade_buf_free(&err);
         return JADE_SERVICE_BAD_CONFIG;
@@ -766,6 +778,7 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
     struct service *s = jade_xcalloc(1, sizeof *s);
     s->opt = opt;
     s->cfg = opt->config;
+    s->lock_fd = -1;
     s->rng = opt->seed ? opt->seed : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
     if (!s->rng) s->rng = 1;
     if (opt->simulated)

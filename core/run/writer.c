@@ -26,26 +26,14 @@ struct jade_writer {
     uv_idle_t wake; /* active while a batch waits: keeps the loop from blocking */
 };
 
-int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count)
-{
-    if (jade_ledger_begin(l) != 0) return -1;
-    for (size_t i = 0; i < count; i++) {
-        const struct jade_update *u = &updates[i];
-        if (jade_ledger_set(l, u->key, u->state, u->at, u->attempts_delta, u->next_attempt,
-                            u->network_id, u->url, u->error) != 0) {
-            jade_ledger_rollback(l);
-            return -1;
-        }
-    }
-    return jade_ledger_commit(l);
-}
-
 static void batch_clear(struct batch *b)
 {
     for (size_t i = 0; i < b->n_updates; i++) {
-        free(b->updates[i].network_id);
-        free(b->updates[i].url);
-        free(b->updates[i].error);
+        struct jade_update *u = &b->updates[i];
+        free((char *)u->network_id);
+        free((char *)u->url);
+        free((char *)u->error);
+        free((char *)u->commit);
     }
     b->n_updates = 0;
     b->n_requests = 0;
@@ -96,9 +84,12 @@ void jade_writer_close(struct jade_writer *w)
     uv_close((uv_handle_t *)&w->wake, close_cb);
 }
 
-void jade_writer_update(struct jade_writer *w, const char *key, enum jade_state state, int64_t at,
-                        int attempts_delta, int64_t next_attempt, const char *network_id,
-                        const char *url, const char *error)
+static char *dup_or_null(const char *s)
+{
+    return s ? jade_xstrdup(s) : NULL;
+}
+
+void jade_writer_update(struct jade_writer *w, const struct jade_update *change)
 {
     struct batch *b = &w->filling;
     if (b->n_updates == b->cap_updates) {
@@ -106,15 +97,11 @@ void jade_writer_update(struct jade_writer *w, const char *key, enum jade_state 
         b->updates = jade_xrealloc(b->updates, b->cap_updates * sizeof *b->updates);
     }
     struct jade_update *u = &b->updates[b->n_updates++];
-    memset(u, 0, sizeof *u);
-    snprintf(u->key, sizeof u->key, "%s", key);
-    u->state = state;
-    u->at = at;
-    u->attempts_delta = attempts_delta;
-    u->next_attempt = next_attempt;
-    u->network_id = network_id ? jade_xstrdup(network_id) : NULL;
-    u->url = url ? jade_xstrdup(url) : NULL;
-    u->error = error ? jade_xstrdup(error) : NULL;
+    *u = *change;
+    u->network_id = dup_or_null(change->network_id);
+    u->url = dup_or_null(change->url);
+    u->error = dup_or_null(change->error);
+    u->commit = dup_or_null(change->commit);
     /* A busy worker wakes the loop when it is done; otherwise the loop
      * must come round to submit this, without the poll blocking first. */
     if (!w->busy && !w->closing && !uv_is_active((uv_handle_t *)&w->wake))

@@ -16,20 +16,6 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* One state change (see jade_ledger_set). Strings are owned. */
-struct jade_update {
-    char key[33];
-    enum jade_state state;
-    int64_t at;
-    int attempts_delta;
-    int64_t next_attempt;
-    char *network_id, *url, *error;
-};
-
-/* Writes updates in one transaction: 0 when all of them are on disk, -1
- * when none is. */
-int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count);
-
 /* Called on the loop once a batch is written (ok) or not: requests are
  * what jade_writer_hold was given for that batch, in order. */
 typedef void (*jade_written_cb)(void *ctx, void **requests, size_t count, bool ok);
@@ -44,9 +30,7 @@ struct jade_writer *jade_writer_new(uv_loop_t *loop, struct jade_ledger *ledger,
 void jade_writer_close(struct jade_writer *w);
 
 /* Adds a change to the batch being filled (strings are copied). */
-void jade_writer_update(struct jade_writer *w, const char *key, enum jade_state state, int64_t at,
-                        int attempts_delta, int64_t next_attempt, const char *network_id,
-                        const char *url, const char *error);
+void jade_writer_update(struct jade_writer *w, const struct jade_update *u);
 /* A request that leaves once the batch being filled is committed. */
 void jade_writer_hold(struct jade_writer *w, void *request);
 /* Hands the batch being filled to the worker, unless it is busy: the batch

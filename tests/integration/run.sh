@@ -114,6 +114,42 @@ assert copy.startswith('$work/git-state/media/'), copy
 assert open(copy, 'rb').read() == open('$src/campaigns/verifier-avant-de-partager/media/photo-retouchee.png', 'rb').read()
 assert not glob.glob('$work/git-state/media/**/*.tmp', recursive=True)"
 
+# -- the commit a publication is sent from --------------------------------------
+# A post edited in a later commit is sent with the new text: the ledger
+# names the commit it was sent from, not the one it was first planned with.
+first=$(git -C "$work/repo" rev-parse HEAD)
+"$jade" history --config "$work/git.json" --format json >"$work/git-history.json"
+read -r due campaign post lang < <(python3 -c "
+import json
+rows = [r for r in json.load(open('$work/git-history.json')) if r['state'] == 'planned']
+r = min(rows, key=lambda r: (r['due'], r['key']))
+print(r['due'], r['campaign'], r['post'], r['lang'])")
+printf 'Texte corrigé.\n' >"$work/repo/$campaign/posts/$post.$lang.txt"
+git -C "$work/repo" -c user.name=test -c user.email=test@localhost commit -qam "edit $post"
+second=$(git -C "$work/repo" rev-parse HEAD)
+expect "--once at the edited post's time" 0 "" -- "$jade" run --config "$work/git.json" --once --clock "sim:$due:1"
+"$jade" history --config "$work/git.json" --format json >"$work/git-history.json"
+check_json "history names the commit each publication was sent from" "$work/git-history.json" "
+rows = json.load(open(sys.argv[1]))
+edited = [r for r in rows if r['post'] == '$post' and r['due'] == '$due' and r['lang'] == '$lang']
+assert edited and all(r['state'] == 'sent' and r['commit'] == '$second' for r in edited), edited
+earlier = [r for r in rows if r['state'] == 'sent' and r['due'] < '$due']
+assert earlier and all(r['commit'] == '$first' for r in earlier), earlier"
+
+# -- one service per state folder ------------------------------------------------
+"$jade" run --config "$work/git.json" >"$work/first.out" 2>&1 &
+first_pid=$!
+for _ in $(seq 1 100); do
+  [ "$(cat "$work/git-state/lock" 2>/dev/null)" = "$first_pid" ] && break
+  sleep 0.1
+done
+expect "a second service on the same state folder refuses to start, naming the first" 2 \
+  "another jade service (pid $first_pid) is using the state folder" -- "$jade" run --config "$work/git.json" --once
+kill -TERM "$first_pid" && wait "$first_pid"
+status=$?
+if [ "$status" -eq 0 ]; then ok "the first service stops cleanly at SIGTERM"; else not_ok "the first service stops cleanly at SIGTERM" "exit $status" "$(tail "$work/first.out")"; fi
+expect "once it has stopped, the state folder can be used again" 0 "" -- "$jade" run --config "$work/git.json" --once --clock "sim:$due:1"
+
 # -- the demo -----------------------------------------------------------------
 expect "jade demo publishes the example week through a git repository" 0 "in all: 40 planned, 40 sent, 0 failed" -- env JADE_PLUGIN_DIR="$work/plugins" "$jade" demo --speed 100000
 

@@ -5,7 +5,6 @@
 #include "plan/plan.h"
 #include "run/ledger.h"
 #include "run/queue.h"
-#include "run/writer.h"
 #include "util/buf.h"
 
 #include <sqlite3.h>
@@ -90,9 +89,16 @@ static void reconcile_inserts_moves_cancels_and_keeps_sent(void)
     CHECK_INT_EQ(st.inserted, 4);
     /* k0 is sent, k1 is retrying */
     jade_ledger_begin(l);
-    jade_ledger_set(l, "k0", JADE_SENDING, 2, 1, 0, NULL, NULL, NULL);
-    jade_ledger_set(l, "k0", JADE_SENT, 3, 0, 0, "net-1", NULL, NULL);
-    jade_ledger_set(l, "k1", JADE_RETRYING, 3, 1, 2500, NULL, NULL, "503");
+    jade_ledger_set(
+        l, &(struct jade_update){.key = "k0", .state = JADE_SENDING, .at = 2, .attempts_delta = 1});
+    jade_ledger_set(
+        l, &(struct jade_update){.key = "k0", .state = JADE_SENT, .at = 3, .network_id = "net-1"});
+    jade_ledger_set(l, &(struct jade_update){.key = "k1",
+                                             .state = JADE_RETRYING,
+                                             .at = 3,
+                                             .attempts_delta = 1,
+                                             .next_attempt = 2500,
+                                             .error = "503"});
     jade_ledger_commit(l);
     /* A new plan: everything moved by 100 s, k3 gone, k0's time moved too. */
     fake_free(&f);
@@ -142,7 +148,12 @@ static void rows_by_state_survive_reopening(void)
     fake_plan(&f, 3, 0);
     jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, &st);
     jade_ledger_begin(l);
-    jade_ledger_set(l, "k0", JADE_RETRYING, 5, 1, 5000, NULL, NULL, "timeout");
+    jade_ledger_set(l, &(struct jade_update){.key = "k0",
+                                             .state = JADE_RETRYING,
+                                             .at = 5,
+                                             .attempts_delta = 1,
+                                             .next_attempt = 5000,
+                                             .error = "timeout"});
     jade_ledger_commit(l);
     struct seen s = {""};
     jade_ledger_in_state(l, JADE_PLANNED, collect, &s);
