@@ -7,8 +7,12 @@
 #include "../util/embedded.h"
 #include "../util/i18n.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct schema_ctx {
     struct jade_file *file;
@@ -54,15 +58,55 @@ static int check(json_t *json, const char *name, const char *text, struct jade_d
     return ok ? 0 : -1;
 }
 
-static int fill(json_t *json, struct jade_config *c)
+/* A URL or scp-style address (user@host:path), as opposed to a path. */
+static bool is_remote(const char *s)
+{
+    if (strstr(s, "://")) return true;
+    const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
+    return colon && (!slash || colon < slash);
+}
+
+/* Makes obj[key], a relative path, relative to base (the configuration
+ * file's folder). The new string lives in the JSON, like the others. */
+static void resolve(json_t *obj, const char *key, const char *base, bool may_be_url)
+{
+    const char *v = get_str(obj, key);
+    if (!v || !base || v[0] == '/' || (may_be_url && is_remote(v))) return;
+    char *full = jade_xasprintf("%s/%s", base, v);
+    json_object_set_new(obj, key, json_string(full));
+    free(full);
+}
+
+static void resolve_paths(json_t *json, const char *base)
+{
+    json_t *source = json_object_get(json, "source");
+    resolve(source, "dir", base, false);
+    resolve(source, "url", base, true);
+    resolve(source, "allowed_signers", base, false);
+    static const char *const keys[] = {"state_dir", "outbox_dir", "plugin_dir", "secrets_dir"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) resolve(json, keys[i], base, false);
+}
+
+static int fill(json_t *json, const char *name, struct jade_config *c)
 {
     memset(c, 0, sizeof *c);
     c->json = json;
+    c->name = jade_xstrdup(name);
     const json_t *source = json_object_get(json, "source");
     c->source_url = get_str(source, "url");
     c->source_dir = get_str(source, "dir");
     c->branch = get_str(source, "branch") ? get_str(source, "branch") : "main";
     c->path = get_str(source, "path");
+    c->poll_seconds = get_int(source, "poll_seconds", 60);
+    c->verify_signed = get_str(source, "verify") && !strcmp(get_str(source, "verify"), "signed");
+    c->allowed_signers = get_str(source, "allowed_signers");
+    const json_t *cred = json_object_get(source, "credentials");
+    c->git_username = get_str(cred, "username");
+    c->git_password = get_str(cred, "password");
+    c->git_token = get_str(cred, "token");
+    c->git_ssh_key = get_str(cred, "ssh_key");
+    c->git_known_hosts = get_str(cred, "known_hosts");
+    c->hook_secret = get_str(source, "hook_secret");
     c->state_dir = get_str(json, "state_dir");
     c->outbox_dir = get_str(json, "outbox_dir") ? jade_xstrdup(get_str(json, "outbox_dir"))
                                                 : jade_xasprintf("%s/outbox", c->state_dir);
@@ -85,7 +129,7 @@ int jade_config_from_json(json_t *json, const char *name, struct jade_config *ou
         json_decref(json);
         return -1;
     }
-    return fill(json, out);
+    return fill(json, name, out);
 }
 
 int jade_config_load(const char *path, struct jade_config *out, struct jade_diags *diags)
@@ -113,13 +157,100 @@ int jade_config_load(const char *path, struct jade_config *out, struct jade_diag
         json_decref(json);
         return -1;
     }
-    return fill(json, out);
+    /* A file in the current folder needs nothing: its paths are already
+     * relative to it. */
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        char *base =
+            slash == path ? jade_xstrdup("/") : jade_xstrndup(path, (size_t)(slash - path));
+        resolve_paths(json, base);
+        free(base);
+    }
+    return fill(json, path, out);
 }
 
 void jade_config_free(struct jade_config *c)
 {
     if (!c) return;
     json_decref(c->json);
+    free(c->name);
     free(c->outbox_dir);
     memset(c, 0, sizeof *c);
+}
+
+static bool is_folder(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void problem(struct jade_buf *err, const struct jade_config *c, const char *field,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* One line of err: the file, the field, what is wrong. */
+static void problem(struct jade_buf *err, const struct jade_config *c, const char *field,
+                    const char *fmt, ...)
+{
+    if (err->len) jade_buf_puts(err, "\n");
+    jade_buf_printf(err, "%s: %s: ", c->name, field);
+    va_list ap;
+    va_start(ap, fmt);
+    jade_buf_vprintf(err, fmt, ap);
+    va_end(ap);
+}
+
+/* True when path is inside folder (both resolved through links). */
+static bool inside(const char *path, const char *folder)
+{
+    char *p = realpath(path, NULL), *f = realpath(folder, NULL);
+    size_t n = f ? strlen(f) : 0;
+    bool in = p && f && strncmp(p, f, n) == 0 && (p[n] == '/' || p[n] == '\0');
+    free(p);
+    free(f);
+    return in;
+}
+
+int jade_config_check_disk(const struct jade_config *c, struct jade_buf *err)
+{
+    if (c->plugin_dir && !is_folder(c->plugin_dir))
+        problem(err, c, "plugin_dir", _("%s is not a folder"), c->plugin_dir);
+    if (c->secrets_dir && !is_folder(c->secrets_dir))
+        problem(err, c, "secrets_dir", _("%s is not a folder"), c->secrets_dir);
+    if (c->source_dir && !is_folder(c->source_dir))
+        problem(err, c, "source.dir", _("%s is not a folder"), c->source_dir);
+    const char *secrets[][2] = {{"source.credentials.password", c->git_password},
+                                {"source.credentials.token", c->git_token},
+                                {"source.credentials.ssh_key", c->git_ssh_key},
+                                {"source.credentials.known_hosts", c->git_known_hosts},
+                                {"source.hook_secret", c->hook_secret}};
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        const char *field = secrets[i][0], *name = secrets[i][1];
+        if (!name) continue;
+        if (!c->secrets_dir) {
+            problem(err, c, field, _("names the secret \"%s\", but there is no secrets_dir"), name);
+            continue;
+        }
+        char *path = jade_xasprintf("%s/%s", c->secrets_dir, name);
+        struct stat st;
+        if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+            problem(err, c, field, _("cannot read the secret %s: %s"), path, strerror(errno));
+        else if (st.st_mode & 077)
+            problem(err, c, field, _("the secret %s is readable by others: chmod 600 it"), path);
+        free(path);
+    }
+    if (c->verify_signed) {
+        const char *f = c->allowed_signers, *repo = c->source_url;
+        if (repo && !strncmp(repo, "file://", 7)) repo += 7;
+        if (!f)
+            problem(err, c, "source.allowed_signers",
+                    _("signed mode needs an allowed_signers file"));
+        else if (access(f, R_OK) != 0)
+            problem(err, c, "source.allowed_signers", _("cannot read %s: %s"), f, strerror(errno));
+        else if (repo && !is_remote(repo) && inside(f, repo))
+            problem(err, c, "source.allowed_signers",
+                    _("%s is inside the content repository: whoever can push could name their "
+                      "own keys; keep it with the service's configuration"),
+                    f);
+    }
+    return err->len ? -1 : 0;
 }

@@ -1,16 +1,28 @@
 /* config.h - the service configuration (SPEC §7), read and checked
- * against schemas/config.schema.json, with defaults filled in. */
+ * against schemas/config.schema.json, with defaults filled in and relative
+ * paths made relative to the file's folder. What needs the plugins or the
+ * disk to check (jade_config_check_*) is checked by the service at start,
+ * before anything is created in the state folder. */
 #ifndef JADE_CONFIG_H
 #define JADE_CONFIG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+struct jade_buf;
 struct jade_diags;
 
 struct jade_config {
     json_t *json; /* the whole file; the strings below point into it */
+    char *name;   /* the file's path, for messages */
     const char *source_url, *source_dir, *branch, *path;
+    int poll_seconds;
+    bool verify_signed;
+    const char *allowed_signers;
+    /* source.credentials: username, and the names of secrets */
+    const char *git_username, *git_password, *git_token, *git_ssh_key, *git_known_hosts;
+    const char *hook_secret; /* the push webhook's secret name, or NULL */
     const char *state_dir;
     char *outbox_dir; /* default <state_dir>/outbox */
     const char *plugin_dir, *secrets_dir, *listen;
@@ -28,5 +40,12 @@ int jade_config_load(const char *path, struct jade_config *out, struct jade_diag
 int jade_config_from_json(json_t *json, const char *name, struct jade_config *out,
                           struct jade_diags *diags);
 void jade_config_free(struct jade_config *c);
+
+/* What the disk must hold for the configuration to work: plugin_dir and
+ * secrets_dir are folders, the secrets source.credentials and hook_secret
+ * name are readable, allowed_signers is a readable file outside the
+ * content repository. Each problem is one line in err, naming the field;
+ * -1 when there is any. Creates nothing. */
+int jade_config_check_disk(const struct jade_config *c, struct jade_buf *err);
 
 #endif

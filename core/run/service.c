@@ -78,6 +78,7 @@ struct service {
     struct jade_ledger *ledger;
     struct jade_writer *writer;
     struct jade_plugins plugins;
+    char *plugins_dir; /* where they were loaded from */
     struct jade_instance *nets;
     size_t n_nets;
     struct jade_source *src;
@@ -122,11 +123,11 @@ static struct channel *channel_named(struct service *s, const char *id)
 
 static void start_plugins(struct service *s)
 {
-    char *dir = s->cfg->plugin_dir ? jade_xstrdup(s->cfg->plugin_dir) : jade_default_plugin_dir();
-    jade_plugins_load_dir(dir, &s->plugins);
+    s->plugins_dir =
+        s->cfg->plugin_dir ? jade_xstrdup(s->cfg->plugin_dir) : jade_default_plugin_dir();
+    jade_plugins_load_dir(s->plugins_dir, &s->plugins);
     for (size_t i = 0; i < s->plugins.n_refused; i++)
         fprintf(stderr, _("jade run: plugin refused: %s\n"), s->plugins.refused[i]);
-    free(dir);
     jade_instances_start(&s->plugins, s->cfg->networks, &s->env, &s->nets, &s->n_nets);
 }
 
@@ -142,8 +143,7 @@ static enum jade_service_status load_content(struct service *s)
         s->media_root = realpath(s->cfg->source_dir, NULL);
         if (!s->media_root) s->media_root = jade_xstrdup(s->cfg->source_dir);
     } else {
-        s->media_root = jade_xasprintf("%s/media", s->cfg->state_dir);
-        mkdir(s->media_root, 0700);
+        s->media_root = jade_xasprintf("%s/media", s->cfg->state_dir); /* made once locked */
     }
     struct jade_network *items = jade_xcalloc(s->n_nets + 1, sizeof *items);
     for (size_t i = 0; i < s->n_nets; i++)
@@ -714,6 +714,7 @@ static void free_service(struct service *s)
 {
     jade_instances_stop(s->nets, s->n_nets);
     jade_plugins_free(&s->plugins);
+    free(s->plugins_dir);
     for (size_t i = 0; i < s->n_channels; i++) {
         jade_queue_free(&s->channels[i].planned);
         jade_queue_free(&s->channels[i].retrying);
@@ -731,19 +732,63 @@ static void free_service(struct service *s)
     free(s);
 }
 
-/* Loads, plans, reconciles and recovers; then the loop runs until stopped. */
+/* Settings the loaded plugins cannot honour: a network under "networks"
+ * that no plugin provides. */
+static bool networks_known(struct service *s)
+{
+    bool ok = true;
+    const char *name;
+    const json_t *v;
+    json_object_foreach ((json_t *)s->cfg->networks, name, v) {
+        if (jade_instance_find(s->nets, s->n_nets, name)) continue;
+        fprintf(stderr,
+                _("jade run: %s: networks.%s: no plugin for this network is loaded from %s\n"),
+                s->cfg->name, name, s->plugins_dir);
+        ok = false;
+    }
+    return ok;
+}
+
+/* Every channel's network has a plugin: else its posts could only fail. */
+static bool channels_served(struct service *s)
+{
+    bool ok = true;
+    for (size_t i = 0; i < s->n_channels; i++) {
+        const struct channel *ch = &s->channels[i];
+        if (ch->net) continue;
+        fprintf(stderr,
+                _("jade run: channel %s uses the network \"%s\", but no plugin for it is loaded "
+                  "from %s: install it, or remove the channel\n"),
+                ch->id, json_string_value(json_object_get(ch->json, "network")), s->plugins_dir);
+        ok = false;
+    }
+    return ok;
+}
+
+/* Loads, plans, reconciles and recovers; then the loop runs until stopped.
+ * Everything that can be checked is, before anything is created in the
+ * state folder. */
 static enum jade_service_status start(struct service *s)
 {
     struct jade_buf err = {0};
+    if (jade_config_check_disk(s->cfg, &err) != 0) {
+        fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+        jade_buf_free(&err);
+        return JADE_SERVICE_BAD_CONFIG;
+    }
+    start_plugins(s);
+    if (!networks_known(s)) return JADE_SERVICE_BAD_CONFIG;
+    enum jade_service_status rc = load_content(s);
+    if (rc != JADE_SERVICE_OK) return rc;
+    index_channels(s);
+    if (!channels_served(s)) return JADE_SERVICE_BAD_CONFIG;
     if ((s->lock_fd = jade_state_lock(s->cfg->state_dir, &err)) < 0 ||
         jade_ledger_open(s->cfg->state_dir, &s->ledger, &err) != 0) {
         fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
         jade_buf_free(&err);
         return JADE_SERVICE_BAD_CONFIG;
     }
-    start_plugins(s);
-    enum jade_service_status rc = load_content(s);
-    if (rc != JADE_SERVICE_OK) return rc;
+    if (!s->cfg->source_dir) mkdir(s->media_root, 0700);
     index_channels(s);
     size_t connections = 0;
     for (size_t i = 0; i < s->n_channels; i++)
