@@ -71,15 +71,19 @@ struct jade_post {
 
 struct jade_campaign {
     const char *id;
-    const char *dir;    /* relative to the content root */
-    const char *commit; /* the commit it was read from, or NULL (a folder) */
+    const char *dir;            /* relative to the content root */
+    const char *commit;         /* the commit it was read from, or NULL (a folder) */
+    const char *signer;         /* who signed that commit (signed mode), or NULL */
+    struct jade_source *source; /* where it was read from: its media are there */
     struct jade_file *file;
     struct jade_post *posts;
     size_t n_posts;
 };
 
 struct jade_content {
-    char *commit; /* the commit it was read from, or NULL */
+    char *commit;               /* the commit it was read from, or NULL */
+    bool is_view;               /* made by jade_content_view: owns only its campaigns array */
+    struct jade_source *source; /* what it was read from (borrowed) */
     struct jade_file *files;
     size_t n_files;
     struct jade_file *programme, *regions, *people, *channels;
@@ -108,6 +112,14 @@ struct jade_content *jade_content_load(struct jade_source *src,
                                        const struct jade_networks *networks,
                                        struct jade_diags *diags);
 void jade_content_free(struct jade_content *content);
+
+/* A snapshot that reads like root's, but with other campaigns: root's
+ * files, indexes and commit, and a copy of campaigns (sorted here by
+ * folder), which may come from other snapshots. It borrows all of them:
+ * they must outlive it. What a reload adopts when some campaigns are kept
+ * at an older version. */
+struct jade_content *jade_content_view(const struct jade_content *root,
+                                       const struct jade_campaign *campaigns, size_t n);
 
 /* The campaign whose folder is dir, or NULL. */
 struct jade_campaign *jade_content_find_campaign(const struct jade_content *c, const char *dir);

@@ -379,6 +379,7 @@ static void index_campaigns(struct jade_content *c)
         struct jade_campaign *cp = &c->campaigns[c->n_campaigns++];
         cp->dir = f->campaign;
         cp->commit = c->commit;
+        cp->source = c->source;
         cp->file = f;
         cp->id = json_string_value(json_object_get(f->json, "id"));
     }
@@ -408,6 +409,7 @@ struct jade_content *jade_content_load(struct jade_source *src,
     }
     struct jade_content *c = jade_xcalloc(1, sizeof *c);
     c->commit = src->commit ? jade_xstrdup(src->commit) : NULL;
+    c->source = src;
     c->n_files = count;
     c->files = jade_xcalloc(count, sizeof *c->files);
     classify(c, entries, diags, src->display_prefix);
@@ -453,9 +455,41 @@ struct jade_content *jade_content_load(struct jade_source *src,
     return c;
 }
 
+struct jade_content *jade_content_view(const struct jade_content *root,
+                                       const struct jade_campaign *campaigns, size_t n)
+{
+    struct jade_content *v = jade_xcalloc(1, sizeof *v);
+    v->is_view = true;
+    v->commit = root->commit ? jade_xstrdup(root->commit) : NULL;
+    v->source = root->source;
+    v->programme = root->programme;
+    v->regions = root->regions;
+    v->people = root->people;
+    v->channels = root->channels;
+    v->campaigns = jade_xcalloc(n + 1, sizeof *v->campaigns);
+    memcpy(v->campaigns, campaigns, n * sizeof *campaigns);
+    v->n_campaigns = n;
+    qsort(v->campaigns, n, sizeof *v->campaigns, compare_campaigns);
+    v->region_index = json_incref(root->region_index);
+    v->ambassador_index = json_incref(root->ambassador_index);
+    v->coach_index = json_incref(root->coach_index);
+    v->channel_index = json_incref(root->channel_index);
+    return v;
+}
+
 void jade_content_free(struct jade_content *c)
 {
     if (!c) return;
+    if (c->is_view) {
+        free(c->campaigns);
+        json_decref(c->region_index);
+        json_decref(c->ambassador_index);
+        json_decref(c->coach_index);
+        json_decref(c->channel_index);
+        free(c->commit);
+        free(c);
+        return;
+    }
     for (size_t i = 0; i < c->n_files; i++) {
         struct jade_file *f = &c->files[i];
         free(f->path);

@@ -58,6 +58,11 @@ static const char *const migrations[] = {
      * (the state's was rewritten twice per publication: a quarter of the
      * writer's time); reading in a state by due time filters it */
     "DROP INDEX occurrences_ready; CREATE INDEX occurrences_due ON occurrences(due);",
+    /* 5: who signed the commit a publication was sent from; the contents
+     * the service adopted, so that a restart resumes from the last good */
+    "ALTER TABLE occurrences ADD COLUMN signer TEXT;"
+    "CREATE TABLE adoptions (id INTEGER PRIMARY KEY, commit_id TEXT, signer TEXT,"
+    "  kept TEXT, at INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -139,7 +144,8 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
                 "UPDATE occurrences SET state = ?2, updated = ?3, attempts = attempts + ?4,"
                 " next_attempt = ?5, network_id = coalesce(?6, network_id),"
                 " url = coalesce(?7, url), error = coalesce(?8, error),"
-                " commit_id = coalesce(?9, commit_id) WHERE key = ?1",
+                " commit_id = coalesce(?9, commit_id), signer = coalesce(?10, signer)"
+                " WHERE key = ?1",
                 err) ||
         prepare(l, &l->event, "INSERT INTO events (key, at, state, detail) VALUES (?, ?, ?, ?)",
                 err))
@@ -260,8 +266,8 @@ int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u)
         sqlite3_bind_int64(st, 5, u->next_attempt);
     else
         sqlite3_bind_null(st, 5);
-    const char *texts[] = {u->network_id, u->url, u->error, u->commit};
-    for (int i = 0; i < 4; i++)
+    const char *texts[] = {u->network_id, u->url, u->error, u->commit, u->signer};
+    for (int i = 0; i < 5; i++)
         texts[i] ? sqlite3_bind_text(st, 6 + i, texts[i], -1, SQLITE_STATIC)
                  : sqlite3_bind_null(st, 6 + i);
     if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(l->db) != 1) return -1;
@@ -280,24 +286,35 @@ int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, 
     return jade_ledger_commit(l);
 }
 
+static const char *text_col(sqlite3_stmt *st, int i);
+
 static int key_order(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* A statement, or -1 (and the transaction's end) on failure. */
+static int bind_commit(sqlite3_stmt *st, int i, const char *commit)
+{
+    return commit ? sqlite3_bind_text(st, i, commit, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
 int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
-                          int64_t to, const char *commit, int64_t now,
-                          struct jade_reconcile_stats *stats)
+                          int64_t to, const char *commit, int64_t now, jade_cancel_reason_cb reason,
+                          void *reason_ctx, struct jade_reconcile_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
-    sqlite3_stmt *ins = NULL, *move = NULL, *gone = NULL, *cancel = NULL;
+    sqlite3_stmt *ins = NULL, *move = NULL, *revive = NULL, *gone = NULL, *cancel = NULL;
     int rc = -1;
     /* The plan's keys, sorted: what waits in the ledger and is not among
      * them has left the plan. */
     const char **keys = jade_xcalloc(plan->count + 1, sizeof *keys);
     for (size_t i = 0; i < plan->count; i++) keys[i] = plan->items[i].key;
     qsort(keys, plan->count, sizeof *keys, key_order);
-    char **vanished = NULL;
+    struct vanished {
+        char *key;
+        const char *why;
+    } *vanished = NULL;
     size_t n_vanished = 0;
     if (jade_ledger_begin(l) != 0) {
         free(keys);
@@ -313,17 +330,23 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
                            " WHERE key = ?1 AND state = 'planned' AND due <> ?2",
                            -1, &move, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
-                           "SELECT key FROM occurrences WHERE state IN ('planned', 'retrying')"
-                           " AND due >= ?1 AND due < ?2",
+                           "UPDATE occurrences SET state = 'planned', due = ?2, commit_id = ?3,"
+                           " updated = ?4, next_attempt = NULL WHERE key = ?1"
+                           " AND state = 'cancelled'",
+                           -1, &revive, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(l->db,
+                           "SELECT key, campaign, post, channel FROM occurrences"
+                           " WHERE state IN ('planned', 'retrying') AND due >= ?1 AND due < ?2",
                            -1, &gone, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
                            "UPDATE occurrences SET state = 'cancelled', updated = ?2,"
-                           " next_attempt = NULL WHERE key = ?1",
+                           " next_attempt = NULL, error = ?3 WHERE key = ?1",
                            -1, &cancel, NULL) != SQLITE_OK)
         goto done;
     for (size_t i = 0; i < plan->count; i++) {
         const struct jade_occurrence *o = &plan->items[i];
         const char *network = json_string_value(json_object_get(o->channel, "network"));
+        const char *from_commit = o->campaign->commit ? o->campaign->commit : commit;
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, o->key, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 2, o->campaign->id, -1, SQLITE_STATIC);
@@ -332,22 +355,31 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         sqlite3_bind_text(ins, 5, network ? network : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 6, o->lang, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 7, o->due);
-        commit ? sqlite3_bind_text(ins, 8, commit, -1, SQLITE_STATIC) : sqlite3_bind_null(ins, 8);
+        bind_commit(ins, 8, from_commit);
         sqlite3_bind_int64(ins, 9, now);
         sqlite3_bind_int64(ins, 10, now);
         if (sqlite3_step(ins) != SQLITE_DONE) goto done;
         if (sqlite3_changes(l->db) > 0) {
             stats->inserted++;
             if (record_event(l, o->key, now, "planned", NULL) != 0) goto done;
-        } else {
-            sqlite3_reset(move);
-            sqlite3_bind_text(move, 1, o->key, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(move, 2, o->due);
-            commit ? sqlite3_bind_text(move, 3, commit, -1, SQLITE_STATIC)
-                   : sqlite3_bind_null(move, 3);
-            sqlite3_bind_int64(move, 4, now);
-            if (sqlite3_step(move) != SQLITE_DONE) goto done;
-            stats->moved += (size_t)sqlite3_changes(l->db);
+            continue;
+        }
+        sqlite3_stmt *again[] = {move, revive};
+        for (int k = 0; k < 2; k++) {
+            sqlite3_reset(again[k]);
+            sqlite3_bind_text(again[k], 1, o->key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(again[k], 2, o->due);
+            bind_commit(again[k], 3, from_commit);
+            sqlite3_bind_int64(again[k], 4, now);
+            if (sqlite3_step(again[k]) != SQLITE_DONE) goto done;
+            if (sqlite3_changes(l->db) == 0) continue;
+            if (k == 0) {
+                stats->moved++;
+            } else {
+                stats->revived++;
+                if (record_event(l, o->key, now, "planned", "back in the plan") != 0) goto done;
+            }
+            break;
         }
     }
     /* What the plan no longer has, in the range it covers, is cancelled:
@@ -356,28 +388,33 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
     sqlite3_bind_int64(gone, 2, to);
     int step;
     while ((step = sqlite3_step(gone)) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(gone, 0);
-        if (key && !bsearch(&key, keys, plan->count, sizeof *keys, key_order)) {
-            vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
-            vanished[n_vanished++] = jade_xstrdup(key);
-        }
+        const char *key = text_col(gone, 0);
+        if (!key || bsearch(&key, keys, plan->count, sizeof *keys, key_order)) continue;
+        const char *why =
+            reason ? reason(reason_ctx, text_col(gone, 1), text_col(gone, 2), text_col(gone, 3))
+                   : NULL;
+        vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
+        vanished[n_vanished++] = (struct vanished){jade_xstrdup(key), why};
     }
     if (step != SQLITE_DONE) goto done;
     for (size_t i = 0; i < n_vanished; i++) {
+        const char *why = vanished[i].why ? vanished[i].why : "no longer in the plan";
         sqlite3_reset(cancel);
-        sqlite3_bind_text(cancel, 1, vanished[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(cancel, 1, vanished[i].key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(cancel, 2, now);
+        sqlite3_bind_text(cancel, 3, why, -1, SQLITE_STATIC);
         if (sqlite3_step(cancel) != SQLITE_DONE) goto done;
-        if (record_event(l, vanished[i], now, "cancelled", "no longer in the plan") != 0) goto done;
+        if (record_event(l, vanished[i].key, now, "cancelled", why) != 0) goto done;
         stats->cancelled++;
     }
     rc = 0;
 done:
-    for (size_t i = 0; i < n_vanished; i++) free(vanished[i]);
+    for (size_t i = 0; i < n_vanished; i++) free(vanished[i].key);
     free(vanished);
     free(keys);
     sqlite3_finalize(ins);
     sqlite3_finalize(move);
+    sqlite3_finalize(revive);
     sqlite3_finalize(gone);
     sqlite3_finalize(cancel);
     if (rc != 0) {
@@ -385,6 +422,42 @@ done:
         return -1;
     }
     return jade_ledger_commit(l);
+}
+
+int jade_ledger_record_adoption(struct jade_ledger *l, const char *commit, const char *signer,
+                                const char *const *kept, int64_t now)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            l->db, "INSERT INTO adoptions (commit_id, signer, kept, at) VALUES (?, ?, ?, ?)", -1,
+            &st, NULL) != SQLITE_OK)
+        return -1;
+    struct jade_buf list = {0};
+    for (size_t i = 0; kept && kept[i]; i++) jade_buf_printf(&list, "%s%s", i ? " " : "", kept[i]);
+    bind_commit(st, 1, commit);
+    bind_commit(st, 2, signer);
+    bind_commit(st, 3, list.len ? jade_buf_str(&list) : NULL);
+    sqlite3_bind_int64(st, 4, now);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    jade_buf_free(&list);
+    return rc;
+}
+
+int jade_ledger_last_adoption(struct jade_ledger *l, char **commit, char **kept)
+{
+    *commit = *kept = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT commit_id, kept FROM adoptions WHERE commit_id IS NOT NULL"
+                           " ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && text_col(st, 0)) *commit = jade_xstrdup(text_col(st, 0));
+    if (step == SQLITE_ROW && text_col(st, 1)) *kept = jade_xstrdup(text_col(st, 1));
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
 }
 
 static const char *text_col(sqlite3_stmt *st, int i)
@@ -410,6 +483,7 @@ static void row_of(sqlite3_stmt *st, struct jade_ledger_row *r)
     r->error = text_col(st, 12);
     r->commit = text_col(st, 13);
     r->updated = sqlite3_column_int64(st, 15);
+    r->signer = text_col(st, 16);
 }
 
 static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx)

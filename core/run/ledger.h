@@ -56,16 +56,34 @@ void jade_ledger_rollback(struct jade_ledger *l);
 int jade_ledger_checkpoint(struct jade_ledger *l);
 
 struct jade_reconcile_stats {
-    size_t inserted, moved, cancelled;
+    size_t inserted, moved, revived, cancelled;
 };
 
+/* Why an occurrence left the plan, for the ledger (static text), from its
+ * campaign, post and channel; NULL: "no longer in the plan". */
+typedef const char *(*jade_cancel_reason_cb)(void *ctx, const char *campaign, const char *post,
+                                             const char *channel);
+
 /* Makes the ledger agree with a plan of [from, to): new keys are inserted
- * as planned; planned ones whose due time moved follow it; planned or
- * retrying ones in the range that the plan no longer has are cancelled.
- * Nothing else is touched: what was sent stays sent. One transaction. */
+ * as planned; planned ones whose due time moved follow it; cancelled ones
+ * back in the plan are planned again (a campaign resumed, a post
+ * restored); planned or retrying ones in the range that the plan no longer
+ * has are cancelled, with reason(ctx, ...) when reason is not NULL.
+ * Nothing else is touched: what was sent stays sent, what is being sent
+ * is left alone. Rows record the commit of their occurrence's campaign,
+ * else commit. One transaction (or part of the caller's). */
 int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
-                          int64_t to, const char *commit, int64_t now,
-                          struct jade_reconcile_stats *stats);
+                          int64_t to, const char *commit, int64_t now, jade_cancel_reason_cb reason,
+                          void *reason_ctx, struct jade_reconcile_stats *stats);
+
+/* The service adopted a content: its root commit, the campaigns kept at
+ * an older commit ("dir@commit", NULL-terminated list or NULL), and who
+ * signed it. */
+int jade_ledger_record_adoption(struct jade_ledger *l, const char *commit, const char *signer,
+                                const char *const *kept, int64_t now);
+/* The last adoption's commit and its kept campaigns, space-separated
+ * (each malloc'd, NULL if none). */
+int jade_ledger_last_adoption(struct jade_ledger *l, char **commit, char **kept);
 
 /* One row, as read back. Strings belong to the ledger and are valid until
  * the callback returns. */
@@ -75,6 +93,7 @@ struct jade_ledger_row {
     enum jade_state state;
     int attempts;
     const char *network_id, *url, *error, *commit;
+    const char *signer; /* who signed the commit it was sent from, or NULL */
 };
 
 typedef void (*jade_ledger_row_cb)(void *ctx, const struct jade_ledger_row *row);
@@ -96,6 +115,7 @@ struct jade_update {
     /* each replaces the row's when not NULL: */
     const char *network_id, *url, *error;
     const char *commit; /* the commit a publication is sent from (with sending) */
+    const char *signer; /* and who signed it (signed mode) */
 };
 
 /* A state change, recorded with its time in the events table too. -1 when

@@ -2,17 +2,25 @@
  * service.h).
  *
  * Ownership: the service owns the loop, the ledger and its writer, the
- * plugin instances, the content snapshot and its plan, and each channel's
- * queues of what waits. A request (one publication in flight) owns the
+ * plugin instances, the channel table, and the adopted generation (the
+ * content and its plan: sync.h). A request (one publication in flight)
+ * holds a reference to the generation it was built from, and owns the
  * strings its publication points to, until the plugin's done callback
  * frees it.
  *
  * Durability: every state change goes through the writer, and a request
  * leaves only once the batch that marks it `sending` is committed. If the
  * ledger cannot be written, the service stops: nothing leaves that it does
- * not record. */
+ * not record.
+ *
+ * Following the branch: every poll_seconds, at SIGHUP, a sync cycle runs
+ * on the thread pool (fetch, review, load, plan) while dispatch goes on.
+ * A new generation is adopted on the loop: the ledger is reconciled with
+ * its plan in the writer's next batch, and while that batch is written no
+ * new request leaves; then the queues are loaded again from the ledger. */
 #include "service.h"
 
+#include "channels.h"
 #include "clock.h"
 #include "config.h"
 #include "dispatch.h"
@@ -22,10 +30,12 @@
 #include "lock.h"
 #include "plugins.h"
 #include "queue.h"
+#include "sync.h"
 #include "writer.h"
 #include "../content/content.h"
 #include "../plan/plan.h"
 #include "../source/source.h"
+#include "../source/sshsig.h"
 #include "../util/buf.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
@@ -40,36 +50,48 @@
 
 struct service;
 
-struct channel {
-    const json_t *json;
-    const char *id;
-    char *account_json; /* the channel's "account", as plugins get it */
-    struct jade_instance *net;
-    struct jade_queue planned, retrying;
-    unsigned inflight;
-    bool suspended;
-    int64_t blocked_until, last_request;
-};
-
 struct request {
     struct service *s;
-    struct channel *ch;
+    struct jade_channel *ch;
+    struct jade_generation *gen; /* a reference: the strings below point into it */
     char key[33];
     bool lookup;
     int64_t due_time;
     struct jade_publication pub;
     char due[32];
+    char *account_json;
     char **media;
     size_t n_media;
+};
+
+/* An occurrence put back in its channel's queue while a reload is being
+ * written: the ledger read by the reload does not have it there yet. */
+struct requeued {
+    struct jade_waiting w;
+    char *channel;
+    bool retrying;
+};
+
+/* A reload's reconciliation, run by the writer in its batch. */
+struct reload {
+    struct service *s;
+    struct jade_generation *gen; /* a reference */
+    int64_t now;
+    struct jade_reconcile_stats stats;
+    struct jade_waiting *rows; /* planned and retrying, read back in the same transaction */
+    char **channels;           /* each row's channel */
+    bool *retrying;
+    size_t n_rows, cap_rows;
 };
 
 struct service {
     const struct jade_service_options *opt;
     const struct jade_config *cfg;
     uv_loop_t loop;
-    uv_timer_t timer;
+    uv_timer_t timer, poll;
     uv_check_t flush;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
+    uv_work_t sync_work;
     bool closed;
     struct jade_clock clock;
     int64_t sim_target; /* simulated: what the clock shows when the timer fires */
@@ -81,20 +103,27 @@ struct service {
     char *plugins_dir; /* where they were loaded from */
     struct jade_instance *nets;
     size_t n_nets;
-    struct jade_source *src;
-    char *media_root; /* where publications find media: the folder, or the state's copy */
-    struct jade_content *content;
-    struct jade_plan plan;
-    const struct jade_occurrence **by_key; /* the plan's occurrences, by key */
-    json_t *by_channel;                    /* channel id -> index in channels */
-    struct channel *channels;
-    size_t n_channels;
+    struct jade_network *limits; /* what the plugins declare, for content checks */
+    struct jade_networks networks;
+    struct jade_signers *signers; /* signed mode */
+    struct jade_generation *gen;  /* what is published now */
+    struct jade_channels channels;
+    char *media_root; /* folder sources: the folder itself; else <state_dir>/media */
+    /* following the branch */
+    bool syncing, sync_again, reloading;
+    struct jade_sync_input sync_in;
+    struct jade_sync_result sync_out;
+    char *refused_tip; /* the tip that waits, and why */
+    char *refused_reason;
+    char *fetch_error; /* the branch could not be read: since when, how often */
+    int64_t fetch_error_since;
+    unsigned fetch_failures;
+    struct requeued *requeued; /* put back in a queue while a reload is written */
+    size_t n_requeued;
     bool ledger_failed;
     size_t inflight;
     bool stopping;
     uint64_t rng;
-    int catch_up_minutes;
-    int64_t plan_from; /* the plan covers [plan_from, ...) */
     size_t sent, failed;
     uint64_t last_progress_ns;
 };
@@ -105,151 +134,7 @@ static int64_t now_of(struct service *s)
 }
 
 static void arm(struct service *s);
-
-/* ---- start: content, plan, ledger --------------------------------------- */
-
-static int open_source(struct service *s, struct jade_buf *err)
-{
-    const struct jade_config *c = s->cfg;
-    if (c->source_dir) return jade_source_open_dir(c->source_dir, &s->src, err);
-    return jade_source_open_git(c->source_url, c->branch, c->path, &s->src, err);
-}
-
-static struct channel *channel_named(struct service *s, const char *id)
-{
-    const json_t *i = id ? json_object_get(s->by_channel, id) : NULL;
-    return i ? &s->channels[json_integer_value(i)] : NULL;
-}
-
-static void start_plugins(struct service *s)
-{
-    s->plugins_dir =
-        s->cfg->plugin_dir ? jade_xstrdup(s->cfg->plugin_dir) : jade_default_plugin_dir();
-    jade_plugins_load_dir(s->plugins_dir, &s->plugins);
-    for (size_t i = 0; i < s->plugins.n_refused; i++)
-        fprintf(stderr, _("jade run: plugin refused: %s\n"), s->plugins.refused[i]);
-    jade_instances_start(&s->plugins, s->cfg->networks, &s->env, &s->nets, &s->n_nets);
-}
-
-static enum jade_service_status load_content(struct service *s)
-{
-    struct jade_buf err = {0};
-    if (open_source(s, &err) != 0) {
-        fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
-        jade_buf_free(&err);
-        return JADE_SERVICE_BAD_CONFIG;
-    }
-    if (s->cfg->source_dir) {
-        s->media_root = realpath(s->cfg->source_dir, NULL);
-        if (!s->media_root) s->media_root = jade_xstrdup(s->cfg->source_dir);
-    } else {
-        s->media_root = jade_xasprintf("%s/media", s->cfg->state_dir); /* made once locked */
-    }
-    struct jade_network *items = jade_xcalloc(s->n_nets + 1, sizeof *items);
-    for (size_t i = 0; i < s->n_nets; i++)
-        items[i] = (struct jade_network){s->nets[i].plugin->name, &s->nets[i].plugin->limits};
-    struct jade_networks networks = {items, s->n_nets};
-    struct jade_diags diags = {0};
-    s->content = jade_content_load(s->src, &networks, &diags);
-    free(items);
-    enum jade_service_status rc = JADE_SERVICE_OK;
-    if (!s->content || diags.errors) {
-        jade_diags_sort(&diags);
-        jade_diags_print_text(stderr, &diags);
-        fprintf(stderr, _("jade run: the content has %zu error(s); nothing is published\n"),
-                diags.errors);
-        rc = JADE_SERVICE_FAILED;
-    }
-    jade_diags_free(&diags);
-    return rc;
-}
-
-static void index_channels(struct service *s)
-{
-    const json_t *list =
-        s->content->channels ? json_object_get(s->content->channels->json, "channels") : NULL;
-    s->n_channels = json_array_size(list);
-    s->channels = jade_xcalloc(s->n_channels + 1, sizeof *s->channels);
-    s->by_channel = json_object();
-    for (size_t i = 0; i < s->n_channels; i++) {
-        struct channel *ch = &s->channels[i];
-        ch->json = json_array_get(list, i);
-        ch->id = json_string_value(json_object_get(ch->json, "id"));
-        ch->net = jade_instance_find(s->nets, s->n_nets,
-                                     json_string_value(json_object_get(ch->json, "network")));
-        if (ch->id) json_object_set_new(s->by_channel, ch->id, json_integer((json_int_t)i));
-        ch->account_json = json_dumps(json_object_get(ch->json, "account"), JSON_COMPACT);
-    }
-}
-
-static int by_key_order(const void *a, const void *b)
-{
-    return strcmp((*(const struct jade_occurrence *const *)a)->key,
-                  (*(const struct jade_occurrence *const *)b)->key);
-}
-
-static enum jade_service_status plan_and_reconcile(struct service *s)
-{
-    const json_t *pol = json_object_get(s->content->programme->json, "policy");
-    const json_t *cu = json_object_get(pol, "catch_up_minutes");
-    s->catch_up_minutes = json_is_integer(cu) ? (int)json_integer_value(cu) : 60;
-    int64_t now = now_of(s);
-    int64_t from = now - (int64_t)s->catch_up_minutes * 60;
-    s->plan_from = from;
-    int64_t to = now + (int64_t)s->cfg->horizon_days * 86400;
-    struct jade_diags diags = {0};
-    jade_plan_build(s->content, from, to, NULL, &s->plan, &diags);
-    jade_diags_print_text(stderr, &diags);
-    jade_diags_free(&diags);
-    s->by_key = jade_xcalloc(s->plan.count + 1, sizeof *s->by_key);
-    for (size_t i = 0; i < s->plan.count; i++) s->by_key[i] = &s->plan.items[i];
-    qsort(s->by_key, s->plan.count, sizeof *s->by_key, by_key_order);
-    struct jade_reconcile_stats st;
-    if (jade_ledger_reconcile(s->ledger, &s->plan, from, to, s->content->commit, now, &st) != 0) {
-        fprintf(stderr, _("jade run: cannot write the ledger in %s\n"), s->cfg->state_dir);
-        return JADE_SERVICE_FAILED;
-    }
-    if (st.inserted + st.moved + st.cancelled > 1000) jade_ledger_checkpoint(s->ledger);
-    return JADE_SERVICE_OK;
-}
-
-/* What waits, from the ledger into each channel's queues: read once, at
- * start; from then on the queues and the ledger change together. */
-static void queue_row(void *ctx, const struct jade_ledger_row *row)
-{
-    struct service *s = ctx;
-    struct channel *ch = channel_named(s, row->channel);
-    if (!ch) return; /* a channel the content no longer has: nothing sends there */
-    struct jade_waiting w = {.due = row->due, .attempts = row->attempts};
-    snprintf(w.key, sizeof w.key, "%s", row->key);
-    if (row->state == JADE_RETRYING) {
-        w.at = row->next_attempt;
-        jade_queue_push(&ch->retrying, &w);
-    } else {
-        w.at = row->due;
-        jade_queue_push(&ch->planned, &w);
-    }
-}
-
-static enum jade_service_status load_queues(struct service *s)
-{
-    if (jade_ledger_in_state(s->ledger, JADE_PLANNED, queue_row, s) != 0 ||
-        jade_ledger_in_state(s->ledger, JADE_RETRYING, queue_row, s) != 0) {
-        fprintf(stderr, _("jade run: cannot read the ledger in %s\n"), s->cfg->state_dir);
-        return JADE_SERVICE_FAILED;
-    }
-    return JADE_SERVICE_OK;
-}
-
-static const struct jade_occurrence *occurrence_of(struct service *s, const char *key)
-{
-    struct jade_occurrence probe;
-    snprintf(probe.key, sizeof probe.key, "%s", key);
-    const struct jade_occurrence *p = &probe;
-    const struct jade_occurrence **found =
-        bsearch(&p, s->by_key, s->plan.count, sizeof *s->by_key, by_key_order);
-    return found ? *found : NULL;
-}
+static void start_sync(struct service *s);
 
 /* ---- requests ------------------------------------------------------------ */
 
@@ -266,21 +151,29 @@ static void free_request(struct request *r)
 {
     for (size_t i = 0; i < r->n_media; i++) free(r->media[i]);
     free(r->media);
+    free(r->account_json);
+    jade_generation_unref(r->gen);
     free(r);
 }
 
 /* A media file's path for plugins. From a git source it is copied out of
  * the commit on first use, whole or not at all (temp file, fsync, rename),
- * so that a crash never leaves a truncated copy to publish. */
-static char *media_path(struct service *s, const char *campaign_dir, const char *file)
+ * so that a crash never leaves a truncated copy to publish; copies are
+ * kept per commit, so an edited picture is never sent from an old copy. */
+static char *media_path(struct service *s, const struct jade_campaign *cp, const char *file)
 {
-    char *rel = jade_xasprintf("%s/%s", campaign_dir, file);
-    char *out = jade_xasprintf("%s/%s", s->media_root, rel);
-    if (!s->cfg->source_dir && access(out, F_OK) != 0) {
+    char *rel = jade_xasprintf("%s/%s", cp->dir, file);
+    if (s->cfg->source_dir) {
+        char *out = jade_xasprintf("%s/%s", s->media_root, rel);
+        free(rel);
+        return out;
+    }
+    char *out = jade_xasprintf("%s/%s/%s", s->media_root, cp->commit ? cp->commit : "-", rel);
+    if (access(out, F_OK) != 0) {
         char *data = NULL;
         size_t len = 0;
         struct jade_buf err = {0};
-        if (jade_source_read(s->src, rel, JADE_MAX_MEDIA_BYTES, &data, &len, &err) == 0) {
+        if (jade_source_read(cp->source, rel, JADE_MAX_MEDIA_BYTES, &data, &len, &err) == 0) {
             for (char *p = strchr(out + strlen(s->media_root) + 1, '/'); p;
                  p = strchr(p + 1, '/')) {
                 *p = '\0';
@@ -311,35 +204,36 @@ static const char *text_of(const struct jade_occurrence *o)
     return "";
 }
 
-static struct request *new_request(struct service *s, struct channel *ch,
+static struct request *new_request(struct service *s, struct jade_channel *ch,
                                    const struct jade_occurrence *o, int attempt, bool lookup)
 {
     struct request *r = jade_xcalloc(1, sizeof *r);
     r->s = s;
     r->ch = ch;
+    r->gen = jade_generation_ref(s->gen);
     r->lookup = lookup;
     snprintf(r->key, sizeof r->key, "%s", o->key);
     r->due_time = o->due;
     jade_format_utc(o->due, r->due);
+    r->account_json = jade_xstrdup(ch->account_json ? ch->account_json : "{}");
     const json_t *pj = o->post->file->json;
     const json_t *media = json_object_get(pj, "media");
     r->n_media = json_array_size(media);
     r->media = jade_xcalloc(r->n_media + 1, sizeof *r->media);
     for (size_t i = 0; i < r->n_media; i++)
-        r->media[i] =
-            media_path(s, o->campaign->dir,
-                       json_string_value(json_object_get(json_array_get(media, i), "file")));
+        r->media[i] = media_path(
+            s, o->campaign, json_string_value(json_object_get(json_array_get(media, i), "file")));
     r->pub = (struct jade_publication){
         .struct_size = sizeof r->pub,
         .key = r->key,
         .campaign = o->campaign->id,
         .post = o->post->id,
-        .channel = ch->id,
+        .channel = o->channel_id,
         .lang = o->lang,
         .text = text_of(o),
         .link = json_string_value(json_object_get(pj, "link")),
         .due = r->due,
-        .account_json = ch->account_json ? ch->account_json : "{}",
+        .account_json = r->account_json,
         .secret_name = json_string_value(json_object_get(o->channel, "secret")),
         .media = (const char *const *)r->media,
         .n_media = r->n_media,
@@ -348,12 +242,18 @@ static struct request *new_request(struct service *s, struct channel *ch,
     return r;
 }
 
-/* Back in its channel's queue, to go again at `at`. */
-static void requeue(struct request *r, struct jade_queue *q, int64_t at)
+/* Back in its channel's queue, to go again at `at`. While a reload is
+ * being written, it is also kept aside: the queues are loaded again from
+ * the ledger once that is committed, and the ledger does not have it yet. */
+static void requeue(struct request *r, bool retrying, int64_t at)
 {
+    struct service *s = r->s;
     struct jade_waiting w = {.at = at, .due = r->due_time, .attempts = (int)r->pub.attempt};
     snprintf(w.key, sizeof w.key, "%s", r->key);
-    jade_queue_push(q, &w);
+    jade_queue_push(retrying ? &r->ch->retrying : &r->ch->planned, &w);
+    if (!s->reloading) return;
+    s->requeued = jade_xrealloc(s->requeued, (s->n_requeued + 1) * sizeof *s->requeued);
+    s->requeued[s->n_requeued++] = (struct requeued){w, jade_xstrdup(r->ch->id), retrying};
 }
 
 static struct jade_retry_policy retry_policy(const struct service *s)
@@ -367,7 +267,7 @@ static void done_cb(void *token, const struct jade_result *res)
 {
     struct request *r = token;
     struct service *s = r->s;
-    struct channel *ch = r->ch;
+    struct jade_channel *ch = r->ch;
     struct jade_retry_policy retry = retry_policy(s);
     struct jade_decision d;
     jade_decide_outcome(res, r->lookup, (int)r->pub.attempt, now_of(s), &retry, &s->rng, &d);
@@ -381,8 +281,8 @@ static void done_cb(void *token, const struct jade_result *res)
     snprintf(u.key, sizeof u.key, "%s", r->key);
     if (sent) u.network_id = res->network_id, u.url = res->url;
     record(s, u);
-    if (d.requeue == JADE_REQUEUE_PLANNED) requeue(r, &ch->planned, r->due_time);
-    if (d.requeue == JADE_REQUEUE_RETRYING) requeue(r, &ch->retrying, d.next_attempt);
+    if (d.requeue == JADE_REQUEUE_PLANNED) requeue(r, false, r->due_time);
+    if (d.requeue == JADE_REQUEUE_RETRYING) requeue(r, true, d.next_attempt);
     ch->inflight--;
     s->inflight--;
     free_request(r);
@@ -420,7 +320,7 @@ static void written_cb(void *ctx, void **requests, size_t count, bool ok)
 /* The channel's next occurrence ready at now: a retry whose time came
  * first (it was due before anything still planned), else the earliest
  * planned one due. */
-static bool take_ready(struct channel *ch, int64_t now, struct jade_waiting *out)
+static bool take_ready(struct jade_channel *ch, int64_t now, struct jade_waiting *out)
 {
     const struct jade_waiting *retry = jade_queue_top(&ch->retrying);
     if (retry && retry->at <= now) return jade_queue_pop(&ch->retrying, out) == 0;
@@ -431,7 +331,7 @@ static bool take_ready(struct channel *ch, int64_t now, struct jade_waiting *out
 
 /* When a channel may send again under its network's rate and the last
  * Retry-After. */
-static int64_t free_at(const struct channel *ch)
+static int64_t free_at(const struct jade_channel *ch)
 {
     uint32_t rate = ch->net ? ch->net->plugin->rate_per_minute : 0;
     int64_t t = ch->blocked_until;
@@ -444,14 +344,15 @@ static int64_t free_at(const struct channel *ch)
  * `sending` in the batch and sent once it is committed; or settled
  * (missed, cancelled, failed) and the next one taken. Returns the earliest
  * time a held channel (a rate limit, a Retry-After) frees up, or
- * INT64_MAX. */
+ * INT64_MAX. Nothing new leaves while a reload is being written. */
 static int64_t dispatch_ready(struct service *s)
 {
     int64_t now = now_of(s), wake = INT64_MAX;
-    for (size_t c = 0; c < s->n_channels; c++) {
-        struct channel *ch = &s->channels[c];
+    if (s->reloading) return wake;
+    for (size_t c = 0; c < s->channels.count; c++) {
+        struct jade_channel *ch = s->channels.items[c];
         unsigned limit = ch->net ? ch->net->concurrency : 1;
-        while (!ch->suspended && ch->inflight < limit) {
+        while (!ch->suspended && !ch->removed && ch->inflight < limit) {
             int64_t t = free_at(ch);
             if (t > now) {
                 if (t < wake) wake = t;
@@ -459,14 +360,14 @@ static int64_t dispatch_ready(struct service *s)
             }
             struct jade_waiting w;
             if (!take_ready(ch, now, &w)) break;
-            const struct jade_occurrence *o = occurrence_of(s, w.key);
+            const struct jade_occurrence *o = jade_generation_find(s->gen, w.key);
             struct jade_ready ready = {.in_plan = o != NULL,
-                                       .before_plan = w.due < s->plan_from,
+                                       .before_plan = w.due < s->gen->plan_from,
                                        .has_plugin = ch->net != NULL,
                                        .attempts = w.attempts,
                                        .due = w.due,
                                        .now = now,
-                                       .catch_up_seconds = s->catch_up_minutes * 60};
+                                       .catch_up_seconds = s->gen->catch_up_minutes * 60};
             const char *why;
             enum jade_state next = jade_decide_ready(&ready, &why);
             if (next != JADE_SENDING) {
@@ -476,8 +377,10 @@ static int64_t dispatch_ready(struct service *s)
                 continue;
             }
             /* Sent from the commit its campaign was read from. */
-            struct jade_update u = {
-                .state = JADE_SENDING, .attempts_delta = 1, .commit = o->campaign->commit};
+            struct jade_update u = {.state = JADE_SENDING,
+                                    .attempts_delta = 1,
+                                    .commit = o->campaign->commit,
+                                    .signer = o->campaign->signer};
             memcpy(u.key, w.key, sizeof u.key);
             record(s, u);
             ch->inflight++;
@@ -486,6 +389,225 @@ static int64_t dispatch_ready(struct service *s)
         }
     }
     return wake;
+}
+
+/* ---- the ledger and the queues ------------------------------------------- */
+
+static void add_row(struct reload *r, const struct jade_ledger_row *row)
+{
+    if (r->n_rows == r->cap_rows) {
+        r->cap_rows = r->cap_rows ? r->cap_rows * 2 : 256;
+        r->rows = jade_xrealloc(r->rows, r->cap_rows * sizeof *r->rows);
+        r->channels = jade_xrealloc(r->channels, r->cap_rows * sizeof *r->channels);
+        r->retrying = jade_xrealloc(r->retrying, r->cap_rows * sizeof *r->retrying);
+    }
+    struct jade_waiting *w = &r->rows[r->n_rows];
+    *w = (struct jade_waiting){.due = row->due, .attempts = row->attempts};
+    snprintf(w->key, sizeof w->key, "%s", row->key);
+    r->retrying[r->n_rows] = row->state == JADE_RETRYING;
+    w->at = row->state == JADE_RETRYING ? row->next_attempt : row->due;
+    r->channels[r->n_rows++] = jade_xstrdup(row->channel);
+}
+
+static void row_cb(void *ctx, const struct jade_ledger_row *row)
+{
+    add_row(ctx, row);
+}
+
+/* Reconciles the ledger with the generation's plan, and reads back what
+ * waits: on the writer's thread, in its transaction, or at start. */
+static int reconcile_job(struct jade_ledger *l, void *ctx)
+{
+    struct reload *r = ctx;
+    struct jade_generation *g = r->gen;
+    if (jade_ledger_reconcile(l, &g->plan, g->plan_from, g->plan_to, g->view->commit, r->now,
+                              jade_generation_cancel_reason, g, &r->stats) != 0)
+        return -1;
+    const char **kept = jade_xcalloc(g->n_kept + 1, sizeof *kept);
+    for (size_t i = 0; i < g->n_kept; i++) kept[i] = g->kept[i];
+    int rc = jade_ledger_record_adoption(l, g->view->commit, g->parts[0]->signer, kept, r->now);
+    free(kept);
+    if (rc != 0) return -1;
+    r->n_rows = 0;
+    if (jade_ledger_in_state(l, JADE_PLANNED, row_cb, r) != 0 ||
+        jade_ledger_in_state(l, JADE_RETRYING, row_cb, r) != 0)
+        return -1;
+    return 0;
+}
+
+static void free_reload(struct reload *r)
+{
+    for (size_t i = 0; i < r->n_rows; i++) free(r->channels[i]);
+    free(r->rows);
+    free(r->channels);
+    free(r->retrying);
+    jade_generation_unref(r->gen);
+    free(r);
+}
+
+/* The queues, as the ledger says: what waits on each channel. */
+static void load_queues(struct service *s, struct reload *r)
+{
+    jade_channels_clear_queues(&s->channels);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        struct jade_channel *ch = jade_channels_find(&s->channels, r->channels[i]);
+        if (!ch) continue; /* a channel the content no longer has: nothing sends there */
+        jade_queue_push(r->retrying[i] ? &ch->retrying : &ch->planned, &r->rows[i]);
+    }
+    for (size_t i = 0; i < s->n_requeued; i++) {
+        struct requeued *q = &s->requeued[i];
+        struct jade_channel *ch = jade_channels_find(&s->channels, q->channel);
+        if (ch) jade_queue_push(q->retrying ? &ch->retrying : &ch->planned, &q->w);
+        free(q->channel);
+    }
+    s->n_requeued = 0;
+}
+
+static void say_adopted(struct service *s, const struct reload *r)
+{
+    const struct jade_generation *g = r->gen;
+    fprintf(stderr,
+            _("jade run: adopted %s%.12s%s%s: %zu new, %zu moved, %zu back, %zu cancelled\n"),
+            g->view->commit ? _("commit ") : _("the folder"),
+            g->view->commit ? g->view->commit : "", g->parts[0]->signer ? _(", signed by ") : "",
+            g->parts[0]->signer ? g->parts[0]->signer : "", r->stats.inserted, r->stats.moved,
+            r->stats.revived, r->stats.cancelled);
+    for (size_t i = 0; i < g->n_kept; i++) {
+        const char *at = strchr(g->kept[i], '@');
+        int dir_len = at ? (int)(at - g->kept[i]) : (int)strlen(g->kept[i]);
+        fprintf(stderr, _("jade run: campaign %.*s is kept at its last good version, %.12s\n"),
+                dir_len, g->kept[i], at ? at + 1 : "");
+    }
+    (void)s;
+}
+
+static void reload_done(void *ctx, bool ok)
+{
+    struct reload *r = ctx;
+    struct service *s = r->s;
+    s->reloading = false;
+    if (ok) {
+        load_queues(s, r);
+        say_adopted(s, r);
+    }
+    free_reload(r);
+}
+
+/* Publishing goes on from g: the channels follow its channels.json, and
+ * the ledger its plan, in the writer's next batch. */
+static void adopt(struct service *s, struct jade_generation *g)
+{
+    jade_generation_unref(s->gen);
+    s->gen = g;
+    jade_channels_adopt(&s->channels, g->view, s->nets, s->n_nets);
+    struct reload *r = jade_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->gen = jade_generation_ref(g);
+    r->now = now_of(s);
+    s->reloading = true;
+    jade_writer_job(s->writer, reconcile_job, reload_done, r);
+}
+
+/* ---- following the branch ------------------------------------------------- */
+
+static void sync_work_cb(uv_work_t *w)
+{
+    struct service *s = w->data;
+    jade_sync_run(&s->sync_in, &s->sync_out);
+}
+
+/* Says once what changed: a tip that waits, a fetch that fails. */
+static void note_refusal(struct service *s, const struct jade_sync_result *r)
+{
+    if (s->refused_tip && !strcmp(s->refused_tip, r->commit) && s->refused_reason &&
+        !strcmp(s->refused_reason, r->reason))
+        return;
+    fprintf(stderr, _("jade run: commit %.12s is not adopted: %s\n"), r->commit, r->reason);
+    jade_diags_print_text(stderr, &r->diags);
+    free(s->refused_tip);
+    free(s->refused_reason);
+    s->refused_tip = jade_xstrdup(r->commit);
+    s->refused_reason = jade_xstrdup(r->reason);
+}
+
+static void note_fetch(struct service *s, const struct jade_sync_result *r)
+{
+    if (r->outcome != JADE_SYNC_FAILED) {
+        if (s->fetch_error)
+            fprintf(stderr, _("jade run: the branch can be read again (after %u failure(s))\n"),
+                    s->fetch_failures);
+        free(s->fetch_error);
+        s->fetch_error = NULL;
+        s->fetch_failures = 0;
+        return;
+    }
+    s->fetch_failures++;
+    if (s->fetch_error && !strcmp(s->fetch_error, r->reason)) return;
+    fprintf(stderr, _("jade run: cannot read the branch (publishing goes on from %.12s): %s\n"),
+            s->gen->view->commit ? s->gen->view->commit : "", r->reason);
+    free(s->fetch_error);
+    s->fetch_error = jade_xstrdup(r->reason);
+    s->fetch_error_since = now_of(s);
+}
+
+static void sync_done_cb(uv_work_t *w, int status)
+{
+    struct service *s = w->data;
+    struct jade_sync_result *r = &s->sync_out;
+    s->syncing = false;
+    jade_generation_unref(s->sync_in.current);
+    s->sync_in.current = NULL;
+    if (status == 0 && !s->closed && !s->stopping) {
+        note_fetch(s, r);
+        if (r->outcome == JADE_SYNC_REFUSED) note_refusal(s, r);
+        if (r->outcome == JADE_SYNC_ADOPT) {
+            jade_diags_print_text(stderr, &r->diags);
+            adopt(s, r->generation);
+            r->generation = NULL;
+            free(s->refused_tip);
+            s->refused_tip = NULL;
+        }
+    }
+    jade_sync_result_free(r);
+    if (s->sync_again && !s->closed && !s->stopping) start_sync(s);
+    arm(s);
+}
+
+/* One cycle on the thread pool, unless one runs: then another after it. */
+static void start_sync(struct service *s)
+{
+    if (s->closed || s->stopping) return;
+    if (s->syncing) {
+        s->sync_again = true;
+        return;
+    }
+    s->syncing = true;
+    s->sync_again = false;
+    int64_t now = now_of(s);
+    s->sync_in = (struct jade_sync_input){
+        .config = s->cfg,
+        .networks = &s->networks,
+        .signers = s->signers,
+        .current = jade_generation_ref(s->gen),
+        .refused_tip = s->refused_tip,
+        .now = now,
+        /* half the horizon gone: plan further */
+        .replan = now > s->gen->plan_to - (int64_t)s->cfg->horizon_days * 86400 / 2,
+    };
+    s->sync_work.data = s;
+    uv_queue_work(&s->loop, &s->sync_work, sync_work_cb, sync_done_cb);
+}
+
+static void poll_cb(uv_timer_t *t)
+{
+    start_sync(t->data);
+}
+
+static void sighup_cb(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    fprintf(stderr, _("jade run: SIGHUP: reading the branch again\n"));
+    start_sync(h->data);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -498,18 +620,17 @@ static void close_cb(uv_handle_t *h)
 /* Nothing in flight, nothing waiting to be written. */
 static bool settled(const struct service *s)
 {
-    return s->inflight == 0 && jade_writer_idle(s->writer);
+    return s->inflight == 0 && jade_writer_idle(s->writer) && !s->reloading;
 }
 
 static void stop(struct service *s)
 {
     if (s->closed) return;
     s->closed = true;
-    uv_timer_stop(&s->timer);
-    uv_close((uv_handle_t *)&s->timer, close_cb);
-    uv_close((uv_handle_t *)&s->flush, close_cb);
-    uv_close((uv_handle_t *)&s->sigterm, close_cb);
-    uv_close((uv_handle_t *)&s->sigint, close_cb);
+    uv_handle_t *handles[] = {(uv_handle_t *)&s->timer,  (uv_handle_t *)&s->poll,
+                              (uv_handle_t *)&s->flush,  (uv_handle_t *)&s->sigterm,
+                              (uv_handle_t *)&s->sigint, (uv_handle_t *)&s->sighup};
+    for (size_t i = 0; i < sizeof handles / sizeof *handles; i++) uv_close(handles[i], close_cb);
     jade_writer_close(s->writer); /* idle by now */
     s->writer = NULL;
     jade_http_close(s->env.http); /* nothing is in flight by now */
@@ -554,9 +675,9 @@ static void flush_cb(uv_check_t *h)
 static int64_t next_time(struct service *s, int64_t now)
 {
     int64_t next = INT64_MAX;
-    for (size_t c = 0; c < s->n_channels; c++) {
-        struct channel *ch = &s->channels[c];
-        if (ch->suspended) continue;
+    for (size_t c = 0; c < s->channels.count; c++) {
+        struct jade_channel *ch = s->channels.items[c];
+        if (ch->suspended || ch->removed) continue;
         const struct jade_waiting *tops[] = {jade_queue_top(&ch->retrying),
                                              jade_queue_top(&ch->planned)};
         for (size_t i = 0; i < 2; i++)
@@ -663,9 +784,9 @@ static enum jade_service_status recover(struct service *s)
     size_t n_lookups = 0;
     for (size_t i = 0; i < rows.count; i++) {
         const struct jade_ledger_row *row = &rows.items[i];
-        struct channel *ch = channel_named(s, row->channel);
+        struct jade_channel *ch = jade_channels_find(&s->channels, row->channel);
         struct jade_instance *net = ch ? ch->net : NULL;
-        const struct jade_occurrence *o = occurrence_of(s, row->key);
+        const struct jade_occurrence *o = jade_generation_find(s->gen, row->key);
         struct jade_update *u = &updates[i];
         snprintf(u->key, sizeof u->key, "%s", row->key);
         u->at = now;
@@ -708,28 +829,20 @@ static enum jade_service_status recover(struct service *s)
     return rc;
 }
 
-/* ---- life cycle ---------------------------------------------------------- */
+/* ---- start ----------------------------------------------------------------- */
 
-static void free_service(struct service *s)
+static void start_plugins(struct service *s)
 {
-    jade_instances_stop(s->nets, s->n_nets);
-    jade_plugins_free(&s->plugins);
-    free(s->plugins_dir);
-    for (size_t i = 0; i < s->n_channels; i++) {
-        jade_queue_free(&s->channels[i].planned);
-        jade_queue_free(&s->channels[i].retrying);
-        free(s->channels[i].account_json);
-    }
-    free(s->channels);
-    free(s->by_key);
-    json_decref(s->by_channel);
-    jade_plan_free(&s->plan);
-    jade_content_free(s->content);
-    jade_source_free(s->src);
-    free(s->media_root);
-    jade_ledger_close(s->ledger);
-    jade_state_unlock(s->lock_fd);
-    free(s);
+    s->plugins_dir =
+        s->cfg->plugin_dir ? jade_xstrdup(s->cfg->plugin_dir) : jade_default_plugin_dir();
+    jade_plugins_load_dir(s->plugins_dir, &s->plugins);
+    for (size_t i = 0; i < s->plugins.n_refused; i++)
+        fprintf(stderr, _("jade run: plugin refused: %s\n"), s->plugins.refused[i]);
+    jade_instances_start(&s->plugins, s->cfg->networks, &s->env, &s->nets, &s->n_nets);
+    s->limits = jade_xcalloc(s->n_nets + 1, sizeof *s->limits);
+    for (size_t i = 0; i < s->n_nets; i++)
+        s->limits[i] = (struct jade_network){s->nets[i].plugin->name, &s->nets[i].plugin->limits};
+    s->networks = (struct jade_networks){s->limits, s->n_nets};
 }
 
 /* Settings the loaded plugins cannot honour: a network under "networks"
@@ -753,9 +866,9 @@ static bool networks_known(struct service *s)
 static bool channels_served(struct service *s)
 {
     bool ok = true;
-    for (size_t i = 0; i < s->n_channels; i++) {
-        const struct channel *ch = &s->channels[i];
-        if (ch->net) continue;
+    for (size_t i = 0; i < s->channels.count; i++) {
+        const struct jade_channel *ch = s->channels.items[i];
+        if (ch->net || ch->removed) continue;
         fprintf(stderr,
                 _("jade run: channel %s uses the network \"%s\", but no plugin for it is loaded "
                   "from %s: install it, or remove the channel\n"),
@@ -765,9 +878,98 @@ static bool channels_served(struct service *s)
     return ok;
 }
 
+/* base, followed by commit ref: ref's campaigns, but those broken in it
+ * as base has them. */
+static struct jade_generation *follow(struct service *s, struct jade_generation *base,
+                                      const char *ref)
+{
+    struct jade_sync_input in = {.config = s->cfg,
+                                 .networks = &s->networks,
+                                 .signers = s->signers,
+                                 .current = base,
+                                 .ref = ref,
+                                 .now = now_of(s)};
+    struct jade_sync_result r;
+    jade_sync_run(&in, &r);
+    struct jade_generation *g = r.outcome == JADE_SYNC_ADOPT ? r.generation : NULL;
+    r.generation = NULL;
+    jade_sync_result_free(&r);
+    if (!g) return base;
+    jade_generation_unref(base);
+    return g;
+}
+
+/* What was adopted before this start, as the ledger says: the last commit
+ * adopted, with the campaigns it kept from older commits; or NULL. */
+static struct jade_generation *last_adopted(struct service *s, char **last)
+{
+    char *kept = NULL;
+    if (!s->ledger || s->cfg->source_dir ||
+        jade_ledger_last_adoption(s->ledger, last, &kept) != 0 || !*last)
+        return NULL;
+    struct jade_generation *g = NULL;
+    for (char *word = kept, *end; word && *word; word = end) {
+        end = strchr(word, ' ');
+        if (end) *end++ = '\0';
+        char *at = strchr(word, '@');
+        if (at && at[1]) g = follow(s, g, at + 1);
+    }
+    free(kept);
+    return follow(s, g, *last);
+}
+
+/* The first generation: the tip, or (when the tip cannot be adopted) the
+ * last content adopted before. */
+static enum jade_service_status first_generation(struct service *s)
+{
+    char *last = NULL;
+    struct jade_generation *base = last_adopted(s, &last);
+    struct jade_sync_input in = {.config = s->cfg,
+                                 .networks = &s->networks,
+                                 .signers = s->signers,
+                                 .current = base,
+                                 .now = now_of(s)};
+    struct jade_sync_result r;
+    jade_sync_run(&in, &r);
+    enum jade_service_status rc = JADE_SERVICE_OK;
+    if (r.outcome == JADE_SYNC_ADOPT || (r.outcome == JADE_SYNC_UNCHANGED && base)) {
+        jade_diags_print_text(stderr, &r.diags);
+        s->gen = r.outcome == JADE_SYNC_ADOPT ? r.generation : jade_generation_ref(base);
+        r.generation = NULL;
+    } else if (base) {
+        if (r.outcome == JADE_SYNC_REFUSED) note_refusal(s, &r);
+        s->gen = jade_generation_ref(base);
+        note_fetch(s, &r);
+        fprintf(stderr, _("jade run: publishing from %.12s, the last commit adopted\n"), last);
+    } else {
+        jade_diags_sort(&r.diags);
+        jade_diags_print_text(stderr, &r.diags);
+        fprintf(stderr, _("jade run: nothing can be published: %s\n"),
+                r.reason ? r.reason : _("the content has errors"));
+        rc = r.outcome == JADE_SYNC_FAILED ? JADE_SERVICE_BAD_CONFIG : JADE_SERVICE_FAILED;
+    }
+    jade_sync_result_free(&r);
+    jade_generation_unref(base);
+    free(last);
+    return rc;
+}
+
+/* Takes the state folder's lock and opens its ledger. */
+static int open_state(struct service *s)
+{
+    struct jade_buf err = {0};
+    if ((s->lock_fd = jade_state_lock(s->cfg->state_dir, &err)) < 0 ||
+        jade_ledger_open(s->cfg->state_dir, &s->ledger, &err) != 0) {
+        fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+        jade_buf_free(&err);
+        return -1;
+    }
+    return 0;
+}
+
 /* Loads, plans, reconciles and recovers; then the loop runs until stopped.
  * Everything that can be checked is, before anything is created in the
- * state folder. */
+ * state folder; a git source's mirror is the first thing made there. */
 static enum jade_service_status start(struct service *s)
 {
     struct jade_buf err = {0};
@@ -776,46 +978,118 @@ static enum jade_service_status start(struct service *s)
         jade_buf_free(&err);
         return JADE_SERVICE_BAD_CONFIG;
     }
-    start_plugins(s);
-    if (!networks_known(s)) return JADE_SERVICE_BAD_CONFIG;
-    enum jade_service_status rc = load_content(s);
-    if (rc != JADE_SERVICE_OK) return rc;
-    index_channels(s);
-    if (!channels_served(s)) return JADE_SERVICE_BAD_CONFIG;
-    if ((s->lock_fd = jade_state_lock(s->cfg->state_dir, &err)) < 0 ||
-        jade_ledger_open(s->cfg->state_dir, &s->ledger, &err) != 0) {
-        fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+    if (s->cfg->verify_signed && jade_signers_load(s->cfg->allowed_signers, &s->signers, &err)) {
+        fprintf(stderr, "jade run: %s: source.allowed_signers: %s\n", s->cfg->name,
+                jade_buf_str(&err));
         jade_buf_free(&err);
         return JADE_SERVICE_BAD_CONFIG;
     }
-    if (!s->cfg->source_dir) mkdir(s->media_root, 0700);
-    index_channels(s);
+    start_plugins(s);
+    if (!networks_known(s)) return JADE_SERVICE_BAD_CONFIG;
+    /* A ledger from an earlier run says what was adopted before: opened
+     * first. On a first start nothing is made before the content is good. */
+    bool folder = s->cfg->source_dir != NULL;
+    char *ledger_path = jade_xasprintf("%s/ledger.sqlite", s->cfg->state_dir);
+    bool earlier = access(ledger_path, F_OK) == 0;
+    free(ledger_path);
+    if (earlier && open_state(s) != 0) return JADE_SERVICE_BAD_CONFIG;
+    enum jade_service_status rc = first_generation(s);
+    if (rc != JADE_SERVICE_OK) return rc;
+    jade_channels_adopt(&s->channels, s->gen->view, s->nets, s->n_nets);
+    if (!channels_served(s)) return JADE_SERVICE_BAD_CONFIG;
+    if (!earlier && open_state(s) != 0) return JADE_SERVICE_BAD_CONFIG;
+    if (folder) {
+        s->media_root = realpath(s->cfg->source_dir, NULL);
+        if (!s->media_root) s->media_root = jade_xstrdup(s->cfg->source_dir);
+    } else {
+        s->media_root = jade_xasprintf("%s/media", s->cfg->state_dir);
+        mkdir(s->media_root, 0700);
+    }
     size_t connections = 0;
-    for (size_t i = 0; i < s->n_channels; i++)
-        connections += s->channels[i].net ? s->channels[i].net->concurrency : 0;
+    for (size_t i = 0; i < s->channels.count; i++)
+        connections += s->channels.items[i]->net ? s->channels.items[i]->net->concurrency : 0;
     jade_http_keep_alive(s->env.http, connections > 16 ? connections : 16);
-    if ((rc = plan_and_reconcile(s)) != JADE_SERVICE_OK) return rc;
+    /* The ledger follows the plan before anything is sent. */
+    struct reload *r = jade_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->gen = jade_generation_ref(s->gen);
+    r->now = now_of(s);
+    if (jade_ledger_begin(s->ledger) != 0 || reconcile_job(s->ledger, r) != 0 ||
+        jade_ledger_commit(s->ledger) != 0) {
+        jade_ledger_rollback(s->ledger);
+        fprintf(stderr, _("jade run: cannot write the ledger in %s\n"), s->cfg->state_dir);
+        free_reload(r);
+        return JADE_SERVICE_FAILED;
+    }
+    if (r->stats.inserted + r->stats.moved + r->stats.cancelled > 1000)
+        jade_ledger_checkpoint(s->ledger);
+    say_adopted(s, r);
     s->writer = jade_writer_new(&s->loop, s->ledger, written_cb, s);
     uv_timer_init(&s->loop, &s->timer);
+    uv_timer_init(&s->loop, &s->poll);
     uv_check_init(&s->loop, &s->flush);
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
-    s->timer.data = s->flush.data = s->sigterm.data = s->sigint.data = s;
+    uv_signal_init(&s->loop, &s->sighup);
+    s->timer.data = s->poll.data = s->flush.data = s;
+    s->sigterm.data = s->sigint.data = s->sighup.data = s;
     uv_check_start(&s->flush, flush_cb);
     uv_signal_start(&s->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&s->sigint, signal_cb, SIGINT);
-    if ((rc = recover(s)) != JADE_SERVICE_OK || (rc = load_queues(s)) != JADE_SERVICE_OK) {
+    if (!s->opt->once) {
+        uv_signal_start(&s->sighup, sighup_cb, SIGHUP);
+        /* A folder has no commits to compare: it is read again at SIGHUP. */
+        if (!folder) {
+            uint64_t every = (uint64_t)s->cfg->poll_seconds * 1000;
+            uv_timer_start(&s->poll, poll_cb, every, every);
+        }
+    }
+    if ((rc = recover(s)) != JADE_SERVICE_OK) {
+        free_reload(r);
         /* lookups already sent are answered before the loop ends */
         s->stopping = true;
         arm(s);
         uv_run(&s->loop, UV_RUN_DEFAULT);
         return rc;
     }
+    /* What waits, read after the recovery: what went back to planned too. */
+    r->n_rows = 0;
+    if (jade_ledger_in_state(s->ledger, JADE_PLANNED, row_cb, r) != 0 ||
+        jade_ledger_in_state(s->ledger, JADE_RETRYING, row_cb, r) != 0) {
+        fprintf(stderr, _("jade run: cannot read the ledger in %s\n"), s->cfg->state_dir);
+        free_reload(r);
+        s->stopping = true;
+        arm(s);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        return JADE_SERVICE_FAILED;
+    }
+    load_queues(s, r);
+    free_reload(r);
     /* Start on the loop, so that lookups and outcomes are all handled there. */
     uv_timer_start(&s->timer, timer_cb, 0, 0);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     progress(s, true);
     return s->ledger_failed || (s->opt->once && s->failed) ? JADE_SERVICE_FAILED : JADE_SERVICE_OK;
+}
+
+static void free_service(struct service *s)
+{
+    jade_instances_stop(s->nets, s->n_nets);
+    jade_plugins_free(&s->plugins);
+    free(s->plugins_dir);
+    free(s->limits);
+    jade_signers_free(s->signers);
+    jade_channels_free(&s->channels);
+    jade_generation_unref(s->gen);
+    for (size_t i = 0; i < s->n_requeued; i++) free(s->requeued[i].channel);
+    free(s->requeued);
+    free(s->refused_tip);
+    free(s->refused_reason);
+    free(s->fetch_error);
+    free(s->media_root);
+    jade_ledger_close(s->ledger);
+    jade_state_unlock(s->lock_fd);
+    free(s);
 }
 
 enum jade_service_status jade_service_run(const struct jade_service_options *opt)

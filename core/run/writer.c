@@ -7,9 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct job {
+    size_t at; /* runs before updates[at] */
+    jade_writer_job_fn run;
+    jade_writer_job_done done;
+    void *ctx;
+};
+
 struct batch {
     struct jade_update *updates;
     size_t n_updates, cap_updates;
+    struct job *jobs;
+    size_t n_jobs;
     void **requests;
     size_t n_requests, cap_requests;
     int rc;
@@ -34,9 +43,11 @@ static void batch_clear(struct batch *b)
         free((char *)u->url);
         free((char *)u->error);
         free((char *)u->commit);
+        free((char *)u->signer);
     }
     b->n_updates = 0;
     b->n_requests = 0;
+    b->n_jobs = 0;
     b->rc = 0;
 }
 
@@ -45,6 +56,7 @@ static void batch_free(struct batch *b)
     batch_clear(b);
     free(b->updates);
     free(b->requests);
+    free(b->jobs);
 }
 
 static void idle_cb(uv_idle_t *h)
@@ -84,6 +96,14 @@ void jade_writer_close(struct jade_writer *w)
     uv_close((uv_handle_t *)&w->wake, close_cb);
 }
 
+static void wake_loop(struct jade_writer *w)
+{
+    /* A busy worker wakes the loop when it is done; otherwise the loop
+     * must come round to submit this, without the poll blocking first. */
+    if (!w->busy && !w->closing && !uv_is_active((uv_handle_t *)&w->wake))
+        uv_idle_start(&w->wake, idle_cb);
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? jade_xstrdup(s) : NULL;
@@ -102,10 +122,17 @@ void jade_writer_update(struct jade_writer *w, const struct jade_update *change)
     u->url = dup_or_null(change->url);
     u->error = dup_or_null(change->error);
     u->commit = dup_or_null(change->commit);
-    /* A busy worker wakes the loop when it is done; otherwise the loop
-     * must come round to submit this, without the poll blocking first. */
-    if (!w->busy && !w->closing && !uv_is_active((uv_handle_t *)&w->wake))
-        uv_idle_start(&w->wake, idle_cb);
+    u->signer = dup_or_null(change->signer);
+    wake_loop(w);
+}
+
+void jade_writer_job(struct jade_writer *w, jade_writer_job_fn run, jade_writer_job_done done,
+                     void *ctx)
+{
+    struct batch *b = &w->filling;
+    b->jobs = jade_xrealloc(b->jobs, (b->n_jobs + 1) * sizeof *b->jobs);
+    b->jobs[b->n_jobs++] = (struct job){b->n_updates, run, done, ctx};
+    wake_loop(w);
 }
 
 void jade_writer_hold(struct jade_writer *w, void *request)
@@ -118,11 +145,32 @@ void jade_writer_hold(struct jade_writer *w, void *request)
     b->requests[b->n_requests++] = request;
 }
 
+/* The batch in one transaction: its changes, with its jobs in their
+ * places. */
+static int write_batch(struct jade_ledger *l, const struct batch *b)
+{
+    if (jade_ledger_begin(l) != 0) return -1;
+    size_t j = 0;
+    for (size_t i = 0; i <= b->n_updates; i++) {
+        for (; j < b->n_jobs && b->jobs[j].at == i; j++) {
+            if (b->jobs[j].run(l, b->jobs[j].ctx) != 0) {
+                jade_ledger_rollback(l);
+                return -1;
+            }
+        }
+        if (i < b->n_updates && jade_ledger_set(l, &b->updates[i]) != 0) {
+            jade_ledger_rollback(l);
+            return -1;
+        }
+    }
+    return jade_ledger_commit(l);
+}
+
 /* On a thread-pool thread: the only user of the ledger while it runs. */
 static void write_cb(uv_work_t *work)
 {
     struct jade_writer *w = work->data;
-    w->writing.rc = jade_ledger_apply(w->ledger, w->writing.updates, w->writing.n_updates);
+    w->writing.rc = write_batch(w->ledger, &w->writing);
 }
 
 /* On the loop, once the batch is written (or not). */
@@ -131,14 +179,16 @@ static void written_cb(uv_work_t *work, int status)
     struct jade_writer *w = work->data;
     struct batch *b = &w->writing;
     w->busy = false;
-    w->cb(w->ctx, b->requests, b->n_requests, status == 0 && b->rc == 0);
+    bool ok = status == 0 && b->rc == 0;
+    for (size_t i = 0; i < b->n_jobs; i++) b->jobs[i].done(b->jobs[i].ctx, ok);
+    w->cb(w->ctx, b->requests, b->n_requests, ok);
     batch_clear(b);
     jade_writer_submit(w); /* what filled meanwhile */
 }
 
 void jade_writer_submit(struct jade_writer *w)
 {
-    if (w->busy || w->closing || !w->filling.n_updates) return;
+    if (w->busy || w->closing || !jade_writer_pending(w)) return;
     struct batch t = w->writing;
     w->writing = w->filling;
     w->filling = t;
@@ -149,10 +199,10 @@ void jade_writer_submit(struct jade_writer *w)
 
 bool jade_writer_pending(const struct jade_writer *w)
 {
-    return w->filling.n_updates > 0;
+    return w->filling.n_updates > 0 || w->filling.n_jobs > 0;
 }
 
 bool jade_writer_idle(const struct jade_writer *w)
 {
-    return !w->busy && w->filling.n_updates == 0;
+    return !w->busy && !jade_writer_pending(w);
 }

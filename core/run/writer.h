@@ -37,6 +37,16 @@ void jade_writer_hold(struct jade_writer *w, void *request);
  * then grows until the worker is free, and goes on its own. */
 void jade_writer_submit(struct jade_writer *w);
 
+/* Work on the ledger in the batch being filled, after the changes added
+ * so far and before those added later, inside its transaction (on the
+ * worker thread: it must touch nothing of the loop's). run returns 0, or
+ * -1 to fail the whole batch; done runs on the loop once the batch is
+ * committed (ok) or not. */
+typedef int (*jade_writer_job_fn)(struct jade_ledger *l, void *ctx);
+typedef void (*jade_writer_job_done)(void *ctx, bool ok);
+void jade_writer_job(struct jade_writer *w, jade_writer_job_fn run, jade_writer_job_done done,
+                     void *ctx);
+
 /* Changes wait to be submitted. */
 bool jade_writer_pending(const struct jade_writer *w);
 /* Nothing waits and nothing is being written. */

@@ -85,7 +85,7 @@ static void reconcile_inserts_moves_cancels_and_keeps_sent(void)
     struct fake f;
     struct jade_reconcile_stats st;
     fake_plan(&f, 4, 0);
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, "abc", 1, &st), 0);
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, "abc", 1, NULL, NULL, &st), 0);
     CHECK_INT_EQ(st.inserted, 4);
     /* k0 is sent, k1 is retrying */
     jade_ledger_begin(l);
@@ -103,7 +103,7 @@ static void reconcile_inserts_moves_cancels_and_keeps_sent(void)
     /* A new plan: everything moved by 100 s, k3 gone, k0's time moved too. */
     fake_free(&f);
     fake_plan(&f, 3, 100);
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, "def", 4, &st), 0);
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, "def", 4, NULL, NULL, &st), 0);
     CHECK_INT_EQ(st.inserted, 0);
     CHECK_INT_EQ(st.moved, 1);     /* k2 only: k0 was sent, k1 is retrying */
     CHECK_INT_EQ(st.cancelled, 1); /* k3 */
@@ -124,10 +124,10 @@ static void rows_outside_the_range_are_not_cancelled(void)
     struct fake f;
     struct jade_reconcile_stats st;
     fake_plan(&f, 4, 0);
-    jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, &st);
+    jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, NULL, NULL, &st);
     fake_free(&f);
     fake_plan(&f, 0, 0);
-    jade_ledger_reconcile(l, &f.plan, 2500, 3500, NULL, 2, &st); /* covers k2 only */
+    jade_ledger_reconcile(l, &f.plan, 2500, 3500, NULL, 2, NULL, NULL, &st); /* covers k2 only */
     CHECK_INT_EQ(st.cancelled, 1);
     struct seen s = {""};
     jade_ledger_all(l, collect, &s);
@@ -146,7 +146,7 @@ static void rows_by_state_survive_reopening(void)
     struct fake f;
     struct jade_reconcile_stats st;
     fake_plan(&f, 3, 0);
-    jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, &st);
+    jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, NULL, NULL, &st);
     jade_ledger_begin(l);
     jade_ledger_set(l, &(struct jade_update){.key = "k0",
                                              .state = JADE_RETRYING,
@@ -190,7 +190,7 @@ static void a_failed_batch_is_rolled_back_whole(void)
     struct fake f;
     fake_plan(&f, 2, 0);
     struct jade_reconcile_stats st;
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, &st), 0);
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, NULL, NULL, &st), 0);
     struct jade_update batch[2] = {
         {.key = "k0", .state = JADE_SENDING, .at = 5, .attempts_delta = 1},
         {.key = "nope", .state = JADE_SENT, .at = 5}};
@@ -227,7 +227,7 @@ static void read_only_open_refuses_a_folder_without_ledger(void)
     struct fake f;
     fake_plan(&f, 1, 0);
     struct jade_reconcile_stats st;
-    if (w) CHECK_INT_EQ(jade_ledger_reconcile(w, &f.plan, 0, 10000, NULL, 1, &st), 0);
+    if (w) CHECK_INT_EQ(jade_ledger_reconcile(w, &f.plan, 0, 10000, NULL, 1, NULL, NULL, &st), 0);
     jade_ledger_close(w);
     CHECK_INT_EQ(jade_ledger_open_readonly(dir, &l, &err), 0);
     if (l) {
@@ -294,7 +294,7 @@ static void schema_2_is_migrated_keeping_rows(void)
     CHECK_STR_EQ((const char *)sqlite3_column_text(st, 0), "occurrences_due");
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 4);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 5);
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(path);

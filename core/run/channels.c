@@ -1,0 +1,83 @@
+/* channels.c - the channel table (see channels.h). */
+#include "channels.h"
+
+#include "host.h"
+#include "../content/content.h"
+#include "../util/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct jade_channel *jade_channels_find(const struct jade_channels *t, const char *id)
+{
+    const json_t *i = id ? json_object_get(t->by_id, id) : NULL;
+    return i ? t->items[json_integer_value(i)] : NULL;
+}
+
+void jade_channels_adopt(struct jade_channels *t, const struct jade_content *content,
+                         struct jade_instance *instances, size_t n_instances)
+{
+    const json_t *list =
+        content->channels ? json_object_get(content->channels->json, "channels") : NULL;
+    size_t n = json_array_size(list);
+    struct jade_channel **items = jade_xcalloc(n + t->count + 1, sizeof *items);
+    size_t count = 0;
+    json_t *by_id = json_object();
+    for (size_t i = 0; i < t->count; i++) t->items[i]->removed = true; /* until found again */
+    for (size_t i = 0; i < n; i++) {
+        const json_t *j = json_array_get(list, i);
+        const char *id = json_string_value(json_object_get(j, "id"));
+        if (!id || json_object_get(by_id, id)) continue;
+        struct jade_channel *ch = jade_channels_find(t, id);
+        if (!ch) {
+            ch = jade_xcalloc(1, sizeof *ch);
+            ch->id = jade_xstrdup(id);
+        }
+        ch->json = j;
+        ch->removed = false;
+        free(ch->account_json);
+        ch->account_json = json_dumps(json_object_get(j, "account"), JSON_COMPACT);
+        ch->net = jade_instance_find(instances, n_instances,
+                                     json_string_value(json_object_get(j, "network")));
+        json_object_set_new(by_id, id, json_integer((json_int_t)count));
+        items[count++] = ch;
+    }
+    /* What the content no longer has stays, removed, for its requests in
+     * flight: nothing more goes there. */
+    for (size_t i = 0; i < t->count; i++) {
+        struct jade_channel *ch = t->items[i];
+        if (!ch->removed) continue;
+        ch->json = NULL;
+        jade_queue_free(&ch->planned);
+        jade_queue_free(&ch->retrying);
+        items[count++] = ch;
+    }
+    free(t->items);
+    json_decref(t->by_id);
+    t->items = items;
+    t->count = count;
+    t->by_id = by_id;
+}
+
+void jade_channels_clear_queues(struct jade_channels *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        t->items[i]->planned.count = 0;
+        t->items[i]->retrying.count = 0;
+    }
+}
+
+void jade_channels_free(struct jade_channels *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        struct jade_channel *ch = t->items[i];
+        jade_queue_free(&ch->planned);
+        jade_queue_free(&ch->retrying);
+        free(ch->account_json);
+        free(ch->id);
+        free(ch);
+    }
+    free(t->items);
+    json_decref(t->by_id);
+    memset(t, 0, sizeof *t);
+}

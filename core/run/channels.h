@@ -1,0 +1,49 @@
+/* channels.h - the channels the service publishes to, and what waits on
+ * each.
+ *
+ * The table follows the adopted content: a reload keeps each channel that
+ * stays (its queues, what is in flight, a suspension or a rate-limit wait),
+ * adds new ones, and marks removed ones so that nothing more is sent
+ * there. A channel is never freed before the service ends, so a request in
+ * flight can always point at its own. */
+#ifndef JADE_CHANNELS_H
+#define JADE_CHANNELS_H
+
+#include "queue.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct jade_content;
+struct jade_instance;
+
+struct jade_channel {
+    char *id;
+    const json_t *json;         /* its entry in the adopted channels.json */
+    char *account_json;         /* its "account", as plugins get it */
+    struct jade_instance *net;  /* NULL when no plugin serves its network */
+    struct jade_queue planned;  /* by due time */
+    struct jade_queue retrying; /* by the time of the next attempt */
+    unsigned inflight;
+    bool suspended, removed;
+    int64_t blocked_until, last_request;
+};
+
+struct jade_channels {
+    struct jade_channel **items; /* in channels.json's order, then removed ones */
+    size_t count;
+    json_t *by_id; /* id -> index in items */
+};
+
+/* Makes the table follow content's channels.json; instances serve them
+ * by network name. */
+void jade_channels_adopt(struct jade_channels *t, const struct jade_content *content,
+                         struct jade_instance *instances, size_t n_instances);
+struct jade_channel *jade_channels_find(const struct jade_channels *t, const char *id);
+/* Empties every queue (before they are loaded again from the ledger). */
+void jade_channels_clear_queues(struct jade_channels *t);
+void jade_channels_free(struct jade_channels *t);
+
+#endif

@@ -1,0 +1,316 @@
+/* sync.c - one cycle of following the branch (see sync.h). */
+#include "sync.h"
+
+#include "config.h"
+#include "../source/source.h"
+#include "../source/sshsig.h"
+#include "../util/buf.h"
+#include "../util/i18n.h"
+
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- snapshots and generations ------------------------------------------- */
+
+static struct jade_snapshot *snapshot_ref(struct jade_snapshot *s)
+{
+    s->refs++;
+    return s;
+}
+
+static void snapshot_unref(struct jade_snapshot *s)
+{
+    if (!s || --s->refs > 0) return;
+    jade_content_free(s->content);
+    jade_source_free(s->source);
+    free(s->commit);
+    free(s->signer);
+    free(s);
+}
+
+struct jade_generation *jade_generation_ref(struct jade_generation *g)
+{
+    if (g) g->refs++;
+    return g;
+}
+
+void jade_generation_unref(struct jade_generation *g)
+{
+    if (!g || --g->refs > 0) return;
+    jade_plan_free(&g->plan);
+    free(g->by_key);
+    jade_content_free(g->view);
+    for (size_t i = 0; i < g->n_parts; i++) snapshot_unref(g->parts[i]);
+    free(g->parts);
+    for (size_t i = 0; i < g->n_kept; i++) free(g->kept[i]);
+    free(g->kept);
+    free(g);
+}
+
+static int by_key_order(const void *a, const void *b)
+{
+    return strcmp((*(const struct jade_occurrence *const *)a)->key,
+                  (*(const struct jade_occurrence *const *)b)->key);
+}
+
+const struct jade_occurrence *jade_generation_find(const struct jade_generation *g, const char *key)
+{
+    struct jade_occurrence probe;
+    snprintf(probe.key, sizeof probe.key, "%s", key);
+    const struct jade_occurrence *p = &probe;
+    const struct jade_occurrence **found =
+        bsearch(&p, g->by_key, g->plan.count, sizeof *g->by_key, by_key_order);
+    return found ? *found : NULL;
+}
+
+/* The part of g whose files hold campaign cp. */
+static struct jade_snapshot *part_of(const struct jade_generation *g,
+                                     const struct jade_campaign *cp)
+{
+    for (size_t i = 0; i < g->n_parts; i++) {
+        const struct jade_content *c = g->parts[i]->content;
+        if (cp->file >= c->files && cp->file < c->files + c->n_files) return g->parts[i];
+    }
+    return NULL;
+}
+
+static void add_part(struct jade_generation *g, struct jade_snapshot *s)
+{
+    for (size_t i = 0; i < g->n_parts; i++)
+        if (g->parts[i] == s) return;
+    g->parts = jade_xrealloc(g->parts, (g->n_parts + 1) * sizeof *g->parts);
+    g->parts[g->n_parts++] = snapshot_ref(s);
+}
+
+/* Plans g's view over [now - catch-up, now + horizon). */
+static void plan_generation(struct jade_generation *g, const struct jade_config *cfg, int64_t now,
+                            struct jade_diags *diags)
+{
+    const json_t *pol = json_object_get(g->view->programme->json, "policy");
+    const json_t *cu = json_object_get(pol, "catch_up_minutes");
+    g->catch_up_minutes = json_is_integer(cu) ? (int)json_integer_value(cu) : 60;
+    g->plan_from = now - (int64_t)g->catch_up_minutes * 60;
+    g->plan_to = now + (int64_t)cfg->horizon_days * 86400;
+    jade_plan_build(g->view, g->plan_from, g->plan_to, NULL, &g->plan, diags);
+    g->by_key = jade_xcalloc(g->plan.count + 1, sizeof *g->by_key);
+    for (size_t i = 0; i < g->plan.count; i++) g->by_key[i] = &g->plan.items[i];
+    qsort(g->by_key, g->plan.count, sizeof *g->by_key, by_key_order);
+}
+
+/* ---- the cycle ------------------------------------------------------------ */
+
+static void set_reason(struct jade_sync_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_reason(struct jade_sync_result *r, const char *fmt, ...)
+{
+    struct jade_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    jade_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    free(r->reason);
+    r->reason = jade_buf_steal(&b);
+}
+
+/* Opens the branch's tip: a folder as it is, or the commit the branch
+ * names. */
+static int open_tip(const struct jade_sync_input *in, struct jade_source **src,
+                    struct jade_buf *err)
+{
+    const struct jade_config *cfg = in->config;
+    if (cfg->source_dir) return jade_source_open_dir(cfg->source_dir, src, err);
+    return jade_source_open_git(cfg->source_url, in->ref ? in->ref : cfg->branch, cfg->path, src,
+                                err);
+}
+
+/* The campaign folder a problem's file belongs to, or NULL for a root
+ * file (or a file of no campaign). */
+static const char *campaign_of_diag(const struct jade_content *c, const struct jade_diag *d)
+{
+    for (size_t i = 0; i < c->n_files; i++)
+        if (c->files[i].display && !strcmp(c->files[i].display, d->file))
+            return c->files[i].campaign;
+    return NULL;
+}
+
+static bool in_list(char **list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], s)) return true;
+    return false;
+}
+
+/* Signed mode: the tip is adopted only with a valid signature by a key of
+ * the allowed signers. */
+static int verify_tip(const struct jade_sync_input *in, const char *commit, char **signer,
+                      struct jade_sync_result *out)
+{
+    git_repository *repo = NULL;
+    git_oid oid;
+    if (git_repository_open_ext(&repo, in->config->source_url, GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                NULL) != 0 ||
+        git_oid_fromstr(&oid, commit) != 0) {
+        const git_error *e = git_error_last();
+        set_reason(out, _("cannot open %s: %s"), in->config->source_url,
+                   e && e->message ? e->message : "?");
+        git_repository_free(repo);
+        return -1;
+    }
+    struct jade_verdict v = {0};
+    int rc = jade_commit_verify(repo, &oid, in->signers, &v);
+    git_repository_free(repo);
+    if (rc == 0 && v.status == JADE_VERIFY_OK) {
+        *signer = v.principal;
+        v.principal = NULL;
+        jade_verdict_clear(&v);
+        return 0;
+    }
+    set_reason(out, "%s", v.message ? v.message : _("the signature could not be checked"));
+    jade_verdict_clear(&v);
+    return -1;
+}
+
+void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct jade_config *cfg = in->config;
+    struct jade_generation *cur = in->current;
+    struct jade_buf err = {0};
+    struct jade_source *src = NULL;
+    if (open_tip(in, &src, &err) != 0) {
+        out->outcome = JADE_SYNC_FAILED;
+        set_reason(out, "%s", jade_buf_str(&err));
+        jade_buf_free(&err);
+        return;
+    }
+    if (src->commit) snprintf(out->commit, sizeof out->commit, "%s", src->commit);
+    const char *adopted = cur ? cur->parts[0]->commit : NULL;
+    bool same = src->commit && adopted && !strcmp(src->commit, adopted);
+    if ((same && !in->replan) ||
+        (src->commit && in->refused_tip && !strcmp(src->commit, in->refused_tip))) {
+        jade_source_free(src);
+        out->outcome = JADE_SYNC_UNCHANGED;
+        return;
+    }
+    if (same) {
+        /* The horizon moved: the same content, planned again. */
+        jade_source_free(src);
+        struct jade_generation *g = jade_xcalloc(1, sizeof *g);
+        g->refs = 1;
+        for (size_t i = 0; i < cur->n_parts; i++) add_part(g, cur->parts[i]);
+        g->view =
+            jade_content_view(cur->parts[0]->content, cur->view->campaigns, cur->view->n_campaigns);
+        for (size_t i = 0; i < cur->n_kept; i++) {
+            g->kept = jade_xrealloc(g->kept, (g->n_kept + 1) * sizeof *g->kept);
+            g->kept[g->n_kept++] = jade_xstrdup(cur->kept[i]);
+        }
+        plan_generation(g, cfg, in->now, &out->diags);
+        out->generation = g;
+        out->outcome = JADE_SYNC_ADOPT;
+        return;
+    }
+    struct jade_snapshot *snap = NULL;
+    {
+        char *signer = NULL;
+        if (in->signers && (!src->commit || verify_tip(in, src->commit, &signer, out) != 0)) {
+            if (!src->commit) set_reason(out, _("signed mode needs a git source"));
+            jade_source_free(src);
+            out->outcome = JADE_SYNC_REFUSED;
+            return;
+        }
+        snap = jade_xcalloc(1, sizeof *snap);
+        snap->refs = 1;
+        snap->source = src;
+        snap->commit = src->commit ? jade_xstrdup(src->commit) : NULL;
+        snap->signer = signer;
+        snap->content = jade_content_load(src, in->networks, &out->diags);
+        if (!snap->content) {
+            out->outcome = JADE_SYNC_REFUSED;
+            set_reason(out, _("the content cannot be read"));
+            snapshot_unref(snap);
+            return;
+        }
+        for (size_t i = 0; i < snap->content->n_campaigns; i++)
+            snap->content->campaigns[i].signer = snap->signer;
+    }
+    /* Which campaigns are broken; any other error keeps the whole last
+     * good commit. */
+    char **broken = NULL;
+    size_t n_broken = 0, root_errors = 0;
+    for (size_t i = 0; i < out->diags.count; i++) {
+        const struct jade_diag *d = &out->diags.items[i];
+        if (d->severity != JADE_ERROR) continue;
+        const char *dir = campaign_of_diag(snap->content, d);
+        if (!dir) {
+            root_errors++;
+        } else if (!in_list(broken, n_broken, dir)) {
+            broken = jade_xrealloc(broken, (n_broken + 1) * sizeof *broken);
+            broken[n_broken++] = jade_xstrdup(dir);
+        }
+    }
+    if (root_errors) {
+        out->outcome = JADE_SYNC_REFUSED;
+        set_reason(out, _("invalid content: %zu error(s) outside any campaign"), root_errors);
+        snapshot_unref(snap);
+        for (size_t i = 0; i < n_broken; i++) free(broken[i]);
+        free(broken);
+        return;
+    }
+    /* The generation: the tip's campaigns, but a broken one as it was. */
+    struct jade_generation *g = jade_xcalloc(1, sizeof *g);
+    g->refs = 1;
+    add_part(g, snap);
+    snapshot_unref(snap);
+    const struct jade_content *tip = snap->content;
+    struct jade_campaign *campaigns =
+        jade_xcalloc(tip->n_campaigns + (cur ? cur->view->n_campaigns : 0) + 1, sizeof *campaigns);
+    size_t n = 0;
+    for (size_t i = 0; i < tip->n_campaigns; i++)
+        if (!in_list(broken, n_broken, tip->campaigns[i].dir)) campaigns[n++] = tip->campaigns[i];
+    for (size_t i = 0; cur && i < n_broken; i++) {
+        struct jade_campaign *old = jade_content_find_campaign(cur->view, broken[i]);
+        struct jade_snapshot *from = old ? part_of(cur, old) : NULL;
+        if (!old || !from) continue;
+        campaigns[n++] = *old;
+        add_part(g, from);
+        g->kept = jade_xrealloc(g->kept, (g->n_kept + 1) * sizeof *g->kept);
+        g->kept[g->n_kept++] = jade_xasprintf("%s@%s", old->dir, old->commit ? old->commit : "");
+    }
+    g->view = jade_content_view(tip, campaigns, n);
+    free(campaigns);
+    for (size_t i = 0; i < n_broken; i++) free(broken[i]);
+    free(broken);
+    plan_generation(g, cfg, in->now, &out->diags);
+    out->generation = g;
+    out->outcome = JADE_SYNC_ADOPT;
+}
+
+void jade_sync_result_free(struct jade_sync_result *r)
+{
+    free(r->reason);
+    jade_diags_free(&r->diags);
+    jade_generation_unref(r->generation);
+    memset(r, 0, sizeof *r);
+}
+
+const char *jade_generation_cancel_reason(void *ctx, const char *campaign, const char *post,
+                                          const char *channel)
+{
+    const struct jade_generation *g = ctx;
+    const struct jade_content *v = g->view;
+    const struct jade_campaign *cp = campaign ? jade_content_find_campaign(v, campaign) : NULL;
+    if (!cp) return N_("campaign removed");
+    const char *status = json_string_value(json_object_get(cp->file->json, "status"));
+    if (status && !strcmp(status, "paused")) return N_("campaign paused");
+    if (status && !strcmp(status, "retired")) return N_("campaign retired");
+    if (status && !strcmp(status, "draft")) return N_("campaign back to draft");
+    const struct jade_post *p = NULL;
+    for (size_t i = 0; post && i < cp->n_posts && !p; i++)
+        if (!strcmp(cp->posts[i].id, post)) p = &cp->posts[i];
+    if (!p) return N_("post removed");
+    if (json_object_get(p->file->json, "retracted")) return N_("post retracted");
+    if (!channel || !json_object_get(v->channel_index, channel)) return N_("channel removed");
+    return NULL;
+}
