@@ -358,8 +358,8 @@ static void list_branches(const git_remote_head **heads, size_t n, struct jade_b
     jade_buf_puts(err, shown ? ")" : _(" (it has no branch)"));
 }
 
-static int fetch_branch(git_repository *repo, const char *url, const char *branch, const char *spec,
-                        struct fetch_ctx *c, struct jade_buf *err)
+static int fetch_branch(git_repository *repo, const char *url, const char *branch, const char *ref,
+                        const char *spec, struct fetch_ctx *c, struct jade_buf *err)
 {
     git_remote *remote = NULL;
     /* In memory, with the URL as given: no url.*.insteadOf of whoever runs
@@ -389,11 +389,8 @@ static int fetch_branch(git_repository *repo, const char *url, const char *branc
         goto done;
     }
     /* Fetching a branch the server lacks is no error to libgit2: ask. */
-    struct jade_buf ref = {0};
-    jade_buf_printf(&ref, "refs/heads/%s", branch);
     bool found = false;
-    for (size_t i = 0; i < n && !found; i++) found = strcmp(heads[i]->name, ref.data) == 0;
-    jade_buf_free(&ref);
+    for (size_t i = 0; i < n && !found; i++) found = strcmp(heads[i]->name, ref) == 0;
     if (!found) {
         jade_buf_printf(err, _("branch %s not found at %s"), branch, c->shown_url);
         list_branches(heads, n, err);
@@ -465,7 +462,7 @@ int jade_fetch(const char *url, const char *branch, const char *mirror_dir,
                         shown);
     } else if (open_mirror(&repo, mirror_dir, err) == 0 &&
                record_origin(repo, shown, spec, mirror_dir, err) == 0 &&
-               fetch_branch(repo, url, branch, spec, &c, err) == 0 &&
+               fetch_branch(repo, url, branch, ref, spec, &c, err) == 0 &&
                read_tip(repo, branch, mirror_dir, tip, err) == 0) {
         rc = 0;
     }
