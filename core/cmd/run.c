@@ -143,13 +143,14 @@ static void history_row(void *ctx, const struct jade_ledger_row *r)
         if (r->url) json_object_set_new(o, "url", json_string(r->url));
         if (r->error) json_object_set_new(o, "error", json_string(r->error));
         if (r->commit) json_object_set_new(o, "commit", json_string(r->commit));
+        if (r->signer) json_object_set_new(o, "signer", json_string(r->signer));
         json_array_append_new(h->list, o);
         return;
     }
-    printf("%.16s  %-9s  %3d  %-22s %-3s  %s/%s  %s%s%s  %.12s\n", due, jade_state_name(r->state),
-           r->attempts, r->channel, r->lang, r->campaign, r->post,
+    printf("%.16s  %-9s  %3d  %-22s %-3s  %s/%s  %s%s%s  %.12s%s%s\n", due,
+           jade_state_name(r->state), r->attempts, r->channel, r->lang, r->campaign, r->post,
            r->network_id ? r->network_id : "", r->error ? "  " : "", r->error ? r->error : "",
-           r->commit ? r->commit : "");
+           r->commit ? r->commit : "", r->signer ? "  " : "", r->signer ? r->signer : "");
 }
 
 int jade_cmd_history(int argc, char **argv)
@@ -200,7 +201,7 @@ int jade_cmd_history(int argc, char **argv)
     h.list = json_array();
     if (!h.json)
         printf("%-16s  %-9s  %3s  %-22s %-3s  %s\n", _("due (UTC)"), _("state"), _("try"),
-               _("channel"), _("lang"), _("campaign/post  network id  error  commit"));
+               _("channel"), _("lang"), _("campaign/post  network id  error  commit  signer"));
     jade_ledger_all(ledger, history_row, &h);
     if (h.json) {
         json_dumpf(h.list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -112,7 +112,8 @@ static int fill(json_t *json, const char *name, struct jade_config *c)
                                                 : jade_xasprintf("%s/outbox", c->state_dir);
     c->plugin_dir = get_str(json, "plugin_dir");
     c->secrets_dir = get_str(json, "secrets_dir");
-    c->listen = get_str(json, "listen") ? get_str(json, "listen") : "127.0.0.1:8077";
+    c->listen_set = get_str(json, "listen") != NULL;
+    c->listen = c->listen_set ? get_str(json, "listen") : "127.0.0.1:8077";
     c->horizon_days = get_int(json, "horizon_days", 14);
     const json_t *retry = json_object_get(json, "retry");
     c->retry_base_seconds = get_int(retry, "base_seconds", 30);

@@ -26,6 +26,7 @@ struct jade_config {
     const char *state_dir;
     char *outbox_dir; /* default <state_dir>/outbox */
     const char *plugin_dir, *secrets_dir, *listen;
+    bool listen_set; /* the file names a listen address (else the default, unused for now) */
     int horizon_days;
     int retry_base_seconds, retry_max_seconds, retry_max_attempts;
     const json_t *networks; /* per-network settings, by name (may be NULL) */

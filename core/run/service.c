@@ -20,10 +20,12 @@
  * new request leaves; then the queues are loaded again from the ledger. */
 #include "service.h"
 
+#include "admin.h"
 #include "channels.h"
 #include "clock.h"
 #include "config.h"
 #include "dispatch.h"
+#include "hooks.h"
 #include "host.h"
 #include "http.h"
 #include "ledger.h"
@@ -34,6 +36,7 @@
 #include "writer.h"
 #include "../content/content.h"
 #include "../plan/plan.h"
+#include "../source/fetch.h"
 #include "../source/source.h"
 #include "../source/sshsig.h"
 #include "../util/buf.h"
@@ -41,6 +44,8 @@
 #include "../util/timeparse.h"
 
 #include <fcntl.h>
+#include <sodium.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -105,8 +110,13 @@ struct service {
     size_t n_nets;
     struct jade_network *limits; /* what the plugins declare, for content checks */
     struct jade_networks networks;
+    struct jade_admin *admin;     /* the admin listener, or NULL */
     struct jade_signers *signers; /* signed mode */
-    struct jade_generation *gen;  /* what is published now */
+    char *mirror;                 /* git sources: <state_dir>/content.git */
+    char *git_password;           /* read from the secrets folder for each fetch */
+    char *git_ssh_key, *git_known_hosts;
+    struct jade_fetch_credentials credentials;
+    struct jade_generation *gen; /* what is published now */
     struct jade_channels channels;
     char *media_root; /* folder sources: the folder itself; else <state_dir>/media */
     /* following the branch */
@@ -573,6 +583,42 @@ static void sync_done_cb(uv_work_t *w, int status)
     arm(s);
 }
 
+/* The content repository's credentials, read again for each fetch so a
+ * rotated token is used at once; -1 when a secret cannot be read. */
+static int read_credentials(struct service *s)
+{
+    const struct jade_config *c = s->cfg;
+    const char *name = c->git_token ? c->git_token : c->git_password;
+    if (s->git_password) {
+        explicit_bzero(s->git_password, strlen(s->git_password));
+        free(s->git_password);
+        s->git_password = NULL;
+    }
+    if (name) {
+        char value[4096];
+        struct jade_buf err = {0};
+        int len = jade_secret_read(c->secrets_dir, name, value, sizeof value, &err);
+        if (len < 0) {
+            fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+            jade_buf_free(&err);
+            return -1;
+        }
+        s->git_password = jade_xstrdup(value);
+        explicit_bzero(value, sizeof value);
+    }
+    if (c->git_ssh_key && !s->git_ssh_key)
+        s->git_ssh_key = jade_xasprintf("%s/%s", c->secrets_dir, c->git_ssh_key);
+    if (c->git_known_hosts && !s->git_known_hosts)
+        s->git_known_hosts = jade_xasprintf("%s/%s", c->secrets_dir, c->git_known_hosts);
+    s->credentials = (struct jade_fetch_credentials){
+        .username = c->git_username,
+        .password = s->git_password,
+        .ssh_key_path = s->git_ssh_key,
+        .known_hosts_path = s->git_known_hosts,
+    };
+    return 0;
+}
+
 /* One cycle on the thread pool, unless one runs: then another after it. */
 static void start_sync(struct service *s)
 {
@@ -581,11 +627,14 @@ static void start_sync(struct service *s)
         s->sync_again = true;
         return;
     }
+    if (read_credentials(s) != 0) return; /* said; the next poll tries again */
     s->syncing = true;
     s->sync_again = false;
     int64_t now = now_of(s);
     s->sync_in = (struct jade_sync_input){
         .config = s->cfg,
+        .mirror = s->mirror,
+        .credentials = &s->credentials,
         .networks = &s->networks,
         .signers = s->signers,
         .current = jade_generation_ref(s->gen),
@@ -610,6 +659,59 @@ static void sighup_cb(uv_signal_t *h, int signum)
     start_sync(h->data);
 }
 
+/* ---- the admin listener ----------------------------------------------------- */
+
+/* POST /hooks/git: a forge says the repository received a push. Checked
+ * with the hook's secret, answered at once, fetched after. */
+static void hook(struct service *s, const struct jade_admin_request *req,
+                 struct jade_admin_response *res)
+{
+    char secret[4096];
+    struct jade_buf err = {0};
+    int len = s->cfg->hook_secret ? jade_secret_read(s->cfg->secrets_dir, s->cfg->hook_secret,
+                                                     secret, sizeof secret, &err)
+                                  : -1;
+    if (len <= 0) {
+        fprintf(stderr, "jade run: /hooks/git: %s\n",
+                err.len ? jade_buf_str(&err) : _("no hook_secret is configured"));
+        jade_buf_free(&err);
+        res->status = 503;
+        jade_buf_puts(&res->body, _("the hook's secret cannot be read\n"));
+        return;
+    }
+    struct jade_hook_result verdict = {0};
+    jade_hook_verify(req, (const unsigned char *)secret, (size_t)len, &verdict);
+    explicit_bzero(secret, sizeof secret);
+    if (verdict.verdict != JADE_HOOK_OK) {
+        res->status = verdict.verdict == JADE_HOOK_NO_SIGNATURE ? 401 : 403;
+        jade_buf_printf(&res->body, "%s\n", verdict.reason);
+    } else {
+        char *want = jade_xasprintf("refs/heads/%s", s->cfg->branch);
+        bool ours = !verdict.ref || !strcmp(verdict.ref, want);
+        free(want);
+        res->status = 202;
+        jade_buf_puts(&res->body, ours ? _("fetching\n") : _("not the followed branch\n"));
+        if (ours) start_sync(s);
+    }
+    jade_hook_result_free(&verdict);
+}
+
+static void admin_cb(void *ctx, const struct jade_admin_request *req,
+                     struct jade_admin_response *res)
+{
+    struct service *s = ctx;
+    if (strcmp(req->path, "/hooks/git") != 0) {
+        res->status = 404;
+        jade_buf_puts(&res->body, _("no such page\n"));
+    } else if (strcmp(req->method, "POST") != 0) {
+        res->status = 405;
+        res->allow = "POST";
+        jade_buf_puts(&res->body, _("POST only\n"));
+    } else {
+        hook(s, req, res);
+    }
+}
+
 /* ---- the loop ------------------------------------------------------------ */
 
 static void close_cb(uv_handle_t *h)
@@ -631,6 +733,8 @@ static void stop(struct service *s)
                               (uv_handle_t *)&s->flush,  (uv_handle_t *)&s->sigterm,
                               (uv_handle_t *)&s->sigint, (uv_handle_t *)&s->sighup};
     for (size_t i = 0; i < sizeof handles / sizeof *handles; i++) uv_close(handles[i], close_cb);
+    jade_admin_close(s->admin);
+    s->admin = NULL;
     jade_writer_close(s->writer); /* idle by now */
     s->writer = NULL;
     jade_http_close(s->env.http); /* nothing is in flight by now */
@@ -884,6 +988,8 @@ static struct jade_generation *follow(struct service *s, struct jade_generation 
                                       const char *ref)
 {
     struct jade_sync_input in = {.config = s->cfg,
+                                 .mirror = s->mirror,
+                                 .credentials = &s->credentials,
                                  .networks = &s->networks,
                                  .signers = s->signers,
                                  .current = base,
@@ -925,6 +1031,8 @@ static enum jade_service_status first_generation(struct service *s)
     char *last = NULL;
     struct jade_generation *base = last_adopted(s, &last);
     struct jade_sync_input in = {.config = s->cfg,
+                                 .mirror = s->mirror,
+                                 .credentials = &s->credentials,
                                  .networks = &s->networks,
                                  .signers = s->signers,
                                  .current = base,
@@ -986,6 +1094,8 @@ static enum jade_service_status start(struct service *s)
     }
     start_plugins(s);
     if (!networks_known(s)) return JADE_SERVICE_BAD_CONFIG;
+    if (!s->cfg->source_dir) s->mirror = jade_xasprintf("%s/content.git", s->cfg->state_dir);
+    if (read_credentials(s) != 0) return JADE_SERVICE_BAD_CONFIG;
     /* A ledger from an earlier run says what was adopted before: opened
      * first. On a first start nothing is made before the content is good. */
     bool folder = s->cfg->source_dir != NULL;
@@ -1036,6 +1146,17 @@ static enum jade_service_status start(struct service *s)
     uv_check_start(&s->flush, flush_cb);
     uv_signal_start(&s->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&s->sigint, signal_cb, SIGINT);
+    /* The admin listener: for now the push hook is all it serves. */
+    if (!s->opt->once && (s->cfg->listen_set || s->cfg->hook_secret) &&
+        jade_admin_start(&s->loop, s->cfg->listen, admin_cb, s, &s->admin, &err) != 0) {
+        fprintf(stderr, "jade run: %s: listen: %s\n", s->cfg->name, jade_buf_str(&err));
+        jade_buf_free(&err);
+        free_reload(r);
+        s->stopping = true;
+        arm(s);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        return JADE_SERVICE_BAD_CONFIG;
+    }
     if (!s->opt->once) {
         uv_signal_start(&s->sighup, sighup_cb, SIGHUP);
         /* A folder has no commits to compare: it is read again at SIGHUP. */
@@ -1087,13 +1208,25 @@ static void free_service(struct service *s)
     free(s->refused_reason);
     free(s->fetch_error);
     free(s->media_root);
+    free(s->mirror);
+    if (s->git_password) explicit_bzero(s->git_password, strlen(s->git_password));
+    free(s->git_password);
+    free(s->git_ssh_key);
+    free(s->git_known_hosts);
     jade_ledger_close(s->ledger);
     jade_state_unlock(s->lock_fd);
     free(s);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
 enum jade_service_status jade_service_run(const struct jade_service_options *opt)
 {
+    if (sodium_init() < 0) return JADE_SERVICE_FAILED; /* the hook's HMAC, signatures */
     struct service *s = jade_xcalloc(1, sizeof *s);
     s->opt = opt;
     s->cfg = opt->config;
@@ -1109,7 +1242,12 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
                                     .clock = &s->clock,
                                     .secrets_dir = s->cfg->secrets_dir,
                                     .outbox_dir = s->cfg->outbox_dir};
+    /* A first start that fails leaves no state folder behind (a git
+     * source's mirror is made in it before the content can be checked). */
+    bool state_existed = access(s->cfg->state_dir, F_OK) == 0;
     enum jade_service_status rc = start(s);
+    if (rc != JADE_SERVICE_OK && !state_existed && s->lock_fd < 0)
+        nftw(s->cfg->state_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     if (!s->closed) {
         /* a start that failed before the loop ran: let the handles close */
         if (s->env.http) jade_http_close(s->env.http);

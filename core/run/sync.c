@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include "config.h"
+#include "../source/fetch.h"
 #include "../source/source.h"
 #include "../source/sshsig.h"
 #include "../util/buf.h"
@@ -115,14 +116,21 @@ static void set_reason(struct jade_sync_result *r, const char *fmt, ...)
 }
 
 /* Opens the branch's tip: a folder as it is, or the commit the branch
- * names. */
+ * names once it is fetched into the mirror (or the commit asked for, from
+ * the mirror as it is). */
 static int open_tip(const struct jade_sync_input *in, struct jade_source **src,
                     struct jade_buf *err)
 {
     const struct jade_config *cfg = in->config;
     if (cfg->source_dir) return jade_source_open_dir(cfg->source_dir, src, err);
-    return jade_source_open_git(cfg->source_url, in->ref ? in->ref : cfg->branch, cfg->path, src,
-                                err);
+    char tip[GIT_OID_HEXSZ + 1];
+    if (!in->ref) {
+        git_oid oid;
+        if (jade_fetch(cfg->source_url, cfg->branch, in->mirror, in->credentials, &oid, err) != 0)
+            return -1;
+        git_oid_tostr(tip, sizeof tip, &oid);
+    }
+    return jade_source_open_git(in->mirror, in->ref ? in->ref : tip, cfg->path, src, err);
 }
 
 /* The campaign folder a problem's file belongs to, or NULL for a root
@@ -149,12 +157,10 @@ static int verify_tip(const struct jade_sync_input *in, const char *commit, char
 {
     git_repository *repo = NULL;
     git_oid oid;
-    if (git_repository_open_ext(&repo, in->config->source_url, GIT_REPOSITORY_OPEN_NO_SEARCH,
-                                NULL) != 0 ||
+    if (git_repository_open_ext(&repo, in->mirror, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0 ||
         git_oid_fromstr(&oid, commit) != 0) {
         const git_error *e = git_error_last();
-        set_reason(out, _("cannot open %s: %s"), in->config->source_url,
-                   e && e->message ? e->message : "?");
+        set_reason(out, _("cannot open %s: %s"), in->mirror, e && e->message ? e->message : "?");
         git_repository_free(repo);
         return -1;
     }

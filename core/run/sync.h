@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 struct jade_config;
+struct jade_fetch_credentials;
 struct jade_signers;
 struct jade_source;
 
@@ -61,7 +62,10 @@ struct jade_sync_input {
     const struct jade_signers *signers;   /* signed mode, else NULL */
     struct jade_generation *current;      /* adopted so far, or NULL */
     const char *refused_tip;              /* a tip refused already: not checked again, or NULL */
-    const char *ref; /* a commit to load instead of the branch's tip (the last adopted), or NULL */
+    const char *ref;    /* a commit of the mirror to load instead of fetching the branch (the
+                           last adopted), or NULL */
+    const char *mirror; /* git sources: the bare mirror the branch is fetched into */
+    const struct jade_fetch_credentials *credentials; /* or NULL */
     int64_t now;
     bool replan; /* plan again even when the tip is the adopted one (the horizon moved) */
 };

@@ -755,8 +755,8 @@ void jade_sshsig_verify(const char *armored, size_t armored_len, const void *mes
                 signers->name, out->fingerprint);
     } else if (strcmp(first->key_type, "ssh-ed25519") != 0) {
         verdict(out, JADE_VERIFY_UNSUPPORTED_KEY_TYPE,
-                _("%s is signed by %s (%s), a key of type %s: jade verifies only ssh-ed25519 "
-                  "keys"),
+                _("%s is signed by %s (%s), a key of type %s: unsupported key type (jade "
+                  "verifies only ssh-ed25519 keys)"),
                 subject, first->principals, out->fingerprint, first->key_type);
     } else if (!ed25519_verifies(&s, ed25519_key(first), message, message_len, &why)) {
         if (why)
