@@ -144,6 +144,7 @@ static void history_row(void *ctx, const struct jade_ledger_row *r)
         if (r->error) json_object_set_new(o, "error", json_string(r->error));
         if (r->commit) json_object_set_new(o, "commit", json_string(r->commit));
         if (r->signer) json_object_set_new(o, "signer", json_string(r->signer));
+        if (r->removal) json_object_set_new(o, "removal", json_string(r->removal));
         json_array_append_new(h->list, o);
         return;
     }

@@ -59,6 +59,28 @@ void jade_channels_adopt(struct jade_channels *t, const struct jade_content *con
     t->by_id = by_id;
 }
 
+void jade_removal_clear(struct jade_removal *r)
+{
+    free(r->campaign);
+    free(r->post);
+    free(r->lang);
+    free(r->network_id);
+    memset(r, 0, sizeof *r);
+}
+
+void jade_channel_add_removal(struct jade_channel *ch, const struct jade_removal *r)
+{
+    for (size_t i = 0; i < ch->n_removals; i++)
+        if (!strcmp(ch->removals[i].key, r->key)) return;
+    ch->removals = jade_xrealloc(ch->removals, (ch->n_removals + 1) * sizeof *ch->removals);
+    struct jade_removal *copy = &ch->removals[ch->n_removals++];
+    *copy = *r;
+    copy->campaign = jade_xstrdup(r->campaign);
+    copy->post = jade_xstrdup(r->post);
+    copy->lang = jade_xstrdup(r->lang);
+    copy->network_id = r->network_id ? jade_xstrdup(r->network_id) : NULL;
+}
+
 void jade_channels_clear_queues(struct jade_channels *t)
 {
     for (size_t i = 0; i < t->count; i++) {
@@ -73,6 +95,8 @@ void jade_channels_free(struct jade_channels *t)
         struct jade_channel *ch = t->items[i];
         jade_queue_free(&ch->planned);
         jade_queue_free(&ch->retrying);
+        for (size_t k = 0; k < ch->n_removals; k++) jade_removal_clear(&ch->removals[k]);
+        free(ch->removals);
         free(ch->account_json);
         free(ch->id);
         free(ch);

@@ -19,13 +19,23 @@
 struct jade_content;
 struct jade_instance;
 
+/* A sent publication of a retracted post, to be removed from its network. */
+struct jade_removal {
+    char key[33];
+    char *campaign, *post, *lang, *network_id;
+    int64_t at; /* when it may go: now, or after a backoff */
+    int attempts;
+};
+
 struct jade_channel {
     char *id;
-    const json_t *json;         /* its entry in the adopted channels.json */
-    char *account_json;         /* its "account", as plugins get it */
-    struct jade_instance *net;  /* NULL when no plugin serves its network */
-    struct jade_queue planned;  /* by due time */
-    struct jade_queue retrying; /* by the time of the next attempt */
+    const json_t *json;            /* its entry in the adopted channels.json */
+    char *account_json;            /* its "account", as plugins get it */
+    struct jade_instance *net;     /* NULL when no plugin serves its network */
+    struct jade_queue planned;     /* by due time */
+    struct jade_queue retrying;    /* by the time of the next attempt */
+    struct jade_removal *removals; /* waiting, in no order: they are few */
+    size_t n_removals;
     unsigned inflight;
     bool suspended, removed;
     int64_t blocked_until, last_request;
@@ -42,6 +52,10 @@ struct jade_channels {
 void jade_channels_adopt(struct jade_channels *t, const struct jade_content *content,
                          struct jade_instance *instances, size_t n_instances);
 struct jade_channel *jade_channels_find(const struct jade_channels *t, const char *id);
+/* Adds a removal unless one for its key waits already. */
+void jade_channel_add_removal(struct jade_channel *ch, const struct jade_removal *r);
+void jade_removal_clear(struct jade_removal *r);
+
 /* Empties every queue (before they are loaded again from the ledger). */
 void jade_channels_clear_queues(struct jade_channels *t);
 void jade_channels_free(struct jade_channels *t);

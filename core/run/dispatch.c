@@ -89,3 +89,44 @@ void jade_decide_outcome(const struct jade_result *res, bool lookup, int attempt
         break;
     }
 }
+
+void jade_decide_removal(const struct jade_result *res, int attempt, int64_t now,
+                         const struct jade_retry_policy *retry, uint64_t *rng,
+                         struct jade_removal_decision *d)
+{
+    const char *msg = res->message;
+    *d = (struct jade_removal_decision){.error = msg};
+    switch (res->outcome) {
+    case JADE_OUTCOME_SENT:
+    case JADE_OUTCOME_NOT_FOUND:
+        d->removed = true;
+        d->error = NULL;
+        break;
+    case JADE_OUTCOME_RETRY_AFTER:
+        d->again = true;
+        d->next_attempt = d->blocked_until = now + (int64_t)res->retry_after_seconds;
+        break;
+    case JADE_OUTCOME_AUTH_FAILED:
+        d->again = true;
+        d->suspend = true;
+        d->next_attempt = now;
+        d->error = msg ? msg : _("authentication failed");
+        break;
+    case JADE_OUTCOME_TRANSIENT:
+    case JADE_OUTCOME_UNKNOWN:
+        if (attempt < retry->max_attempts) {
+            d->again = true;
+            d->next_attempt =
+                now + jade_backoff(attempt, retry->base_seconds, retry->max_seconds, rng);
+            break;
+        }
+        d->mark = "failed";
+        d->error = msg ? msg : _("could not be removed, and out of attempts: remove it by hand");
+        break;
+    case JADE_OUTCOME_PERMANENT:
+    default:
+        d->mark = "failed";
+        d->error = msg ? msg : _("the network refused to remove it: remove it by hand");
+        break;
+    }
+}

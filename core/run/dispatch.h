@@ -62,4 +62,22 @@ void jade_decide_outcome(const struct jade_result *result, bool lookup, int atte
                          const struct jade_retry_policy *retry, uint64_t *rng,
                          struct jade_decision *out);
 
+/* ---- a retracted post's publication, removed from its network --------------- */
+
+struct jade_removal_decision {
+    bool removed; /* the network no longer shows it: retracted */
+    bool again;   /* it waits to be tried again, at next_attempt */
+    int64_t next_attempt;
+    int64_t blocked_until; /* no request to the channel before; 0: no change */
+    bool suspend;          /* credentials refused */
+    const char *mark;      /* the removal mark when it settles otherwise ("failed"), or NULL */
+    const char *error;     /* the network's words or static text; NULL */
+};
+
+/* What follows a plugin's answer to a removal, attempt number attempt. A
+ * publication that is not found is as good as removed. */
+void jade_decide_removal(const struct jade_result *result, int attempt, int64_t now,
+                         const struct jade_retry_policy *retry, uint64_t *rng,
+                         struct jade_removal_decision *out);
+
 #endif

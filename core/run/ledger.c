@@ -62,7 +62,11 @@ static const char *const migrations[] = {
      * the service adopted, so that a restart resumes from the last good */
     "ALTER TABLE occurrences ADD COLUMN signer TEXT;"
     "CREATE TABLE adoptions (id INTEGER PRIMARY KEY, commit_id TEXT, signer TEXT,"
-    "  kept TEXT, at INTEGER NOT NULL);",
+    "  kept TEXT, at INTEGER NOT NULL);"
+    /* a retracted post's sent occurrences: removal 'pending' until the
+     * network removes them (state retracted), or 'by hand' */
+    "ALTER TABLE occurrences ADD COLUMN removal TEXT;"
+    "CREATE INDEX occurrences_post ON occurrences(campaign, post);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -141,10 +145,12 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
         migrate(l, path, err))
         goto done;
     if (prepare(l, &l->set,
-                "UPDATE occurrences SET state = ?2, updated = ?3, attempts = attempts + ?4,"
+                "UPDATE occurrences SET state = coalesce(?2, state), updated = ?3,"
+                " attempts = attempts + ?4,"
                 " next_attempt = ?5, network_id = coalesce(?6, network_id),"
                 " url = coalesce(?7, url), error = coalesce(?8, error),"
-                " commit_id = coalesce(?9, commit_id), signer = coalesce(?10, signer)"
+                " commit_id = coalesce(?9, commit_id), signer = coalesce(?10, signer),"
+                " removal = CASE WHEN ?11 = '' THEN NULL ELSE coalesce(?11, removal) END"
                 " WHERE key = ?1",
                 err) ||
         prepare(l, &l->event, "INSERT INTO events (key, at, state, detail) VALUES (?, ?, ?, ?)",
@@ -259,19 +265,22 @@ int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u)
     sqlite3_stmt *st = l->set;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, u->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, jade_state_name(u->state), -1, SQLITE_STATIC);
+    bool keep = u->state == JADE_N_STATES; /* only the other fields change */
+    keep ? sqlite3_bind_null(st, 2)
+         : sqlite3_bind_text(st, 2, jade_state_name(u->state), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, u->at);
     sqlite3_bind_int(st, 4, u->attempts_delta);
     if (u->state == JADE_RETRYING)
         sqlite3_bind_int64(st, 5, u->next_attempt);
     else
         sqlite3_bind_null(st, 5);
-    const char *texts[] = {u->network_id, u->url, u->error, u->commit, u->signer};
-    for (int i = 0; i < 5; i++)
+    const char *texts[] = {u->network_id, u->url, u->error, u->commit, u->signer, u->removal};
+    for (int i = 0; i < 6; i++)
         texts[i] ? sqlite3_bind_text(st, 6 + i, texts[i], -1, SQLITE_STATIC)
                  : sqlite3_bind_null(st, 6 + i);
     if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(l->db) != 1) return -1;
-    return record_event(l, u->key, u->at, jade_state_name(u->state), u->error);
+    return record_event(l, u->key, u->at, keep ? "removal" : jade_state_name(u->state),
+                        keep && u->removal ? u->removal : u->error);
 }
 
 int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count)
@@ -287,6 +296,7 @@ int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, 
 }
 
 static const char *text_col(sqlite3_stmt *st, int i);
+static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx);
 
 static int key_order(const void *a, const void *b)
 {
@@ -424,6 +434,39 @@ done:
     return jade_ledger_commit(l);
 }
 
+int jade_ledger_mark_for_removal(struct jade_ledger *l, const char *campaign, const char *post,
+                                 int64_t now, size_t *marked)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db,
+                           "UPDATE occurrences SET removal = 'pending', updated = ?3"
+                           " WHERE campaign = ?1 AND post = ?2 AND state IN ('sent', 'uncertain')"
+                           " AND removal IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, post, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    *marked += (size_t)sqlite3_changes(l->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int jade_ledger_to_remove(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT * FROM occurrences WHERE state IN ('sent', 'uncertain')"
+                           " AND removal = 'pending'"
+                           " ORDER BY due, key",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = each_row(st, cb, ctx);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int jade_ledger_record_adoption(struct jade_ledger *l, const char *commit, const char *signer,
                                 const char *const *kept, int64_t now)
 {
@@ -484,6 +527,7 @@ static void row_of(sqlite3_stmt *st, struct jade_ledger_row *r)
     r->commit = text_col(st, 13);
     r->updated = sqlite3_column_int64(st, 15);
     r->signer = text_col(st, 16);
+    r->removal = text_col(st, 17);
 }
 
 static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx)

@@ -93,7 +93,8 @@ struct jade_ledger_row {
     enum jade_state state;
     int attempts;
     const char *network_id, *url, *error, *commit;
-    const char *signer; /* who signed the commit it was sent from, or NULL */
+    const char *signer;  /* who signed the commit it was sent from, or NULL */
+    const char *removal; /* a retracted post's: "pending", "by hand", or NULL */
 };
 
 typedef void (*jade_ledger_row_cb)(void *ctx, const struct jade_ledger_row *row);
@@ -101,6 +102,14 @@ typedef void (*jade_ledger_row_cb)(void *ctx, const struct jade_ledger_row *row)
 /* Rows in a state, by due time. */
 int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledger_row_cb cb,
                          void *ctx);
+/* The sent occurrences of a retracted post (and the uncertain ones: they
+ * may be out there) are to be removed from their networks: marked
+ * "pending" (adds how many to *marked). */
+int jade_ledger_mark_for_removal(struct jade_ledger *l, const char *campaign, const char *post,
+                                 int64_t now, size_t *marked);
+/* The occurrences whose removal is pending. */
+int jade_ledger_to_remove(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
+
 /* Every row, by due time then key. */
 int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
 
@@ -108,14 +117,15 @@ int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
  * its own, freed with the batch). */
 struct jade_update {
     char key[33];
-    enum jade_state state;
+    enum jade_state state; /* JADE_N_STATES: the state stays as it is */
     int64_t at;
     int attempts_delta;   /* added to the attempt count */
     int64_t next_attempt; /* kept for retrying */
     /* each replaces the row's when not NULL: */
     const char *network_id, *url, *error;
-    const char *commit; /* the commit a publication is sent from (with sending) */
-    const char *signer; /* and who signed it (signed mode) */
+    const char *commit;  /* the commit a publication is sent from (with sending) */
+    const char *signer;  /* and who signed it (signed mode) */
+    const char *removal; /* replaces the row's removal mark; "" clears it */
 };
 
 /* A state change, recorded with its time in the events table too. -1 when

@@ -61,6 +61,8 @@ struct request {
     struct jade_generation *gen; /* a reference: the strings below point into it */
     char key[33];
     bool lookup;
+    bool removing;    /* a retracted post's publication, removed from the network: */
+    char *removal[4]; /*   its campaign, post, language and network id (owned) */
     int64_t due_time;
     struct jade_publication pub;
     char due[32];
@@ -87,6 +89,10 @@ struct reload {
     char **channels;           /* each row's channel */
     bool *retrying;
     size_t n_rows, cap_rows;
+    struct jade_removal *removals; /* sent ones of retracted posts, to remove */
+    char **removal_channels;
+    size_t n_removals;
+    size_t marked; /* newly marked for removal */
 };
 
 struct service {
@@ -161,6 +167,7 @@ static void free_request(struct request *r)
 {
     for (size_t i = 0; i < r->n_media; i++) free(r->media[i]);
     free(r->media);
+    for (size_t i = 0; i < 4; i++) free(r->removal[i]);
     free(r->account_json);
     jade_generation_unref(r->gen);
     free(r);
@@ -252,6 +259,86 @@ static struct request *new_request(struct service *s, struct jade_channel *ch,
     return r;
 }
 
+static struct jade_retry_policy retry_policy(const struct service *s)
+{
+    return (struct jade_retry_policy){s->cfg->retry_base_seconds, s->cfg->retry_max_seconds,
+                                      s->cfg->retry_max_attempts};
+}
+
+/* A request to remove a retracted post's publication from its network.
+ * The entry stays in the channel's list, marked in flight (at INT64_MAX),
+ * until the network answers. */
+static struct request *new_removal(struct service *s, struct jade_channel *ch,
+                                   struct jade_removal *m)
+{
+    struct request *r = jade_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->ch = ch;
+    r->gen = jade_generation_ref(s->gen);
+    r->removing = true;
+    snprintf(r->key, sizeof r->key, "%s", m->key);
+    r->account_json = jade_xstrdup(ch->account_json ? ch->account_json : "{}");
+    r->removal[0] = jade_xstrdup(m->campaign);
+    r->removal[1] = jade_xstrdup(m->post);
+    r->removal[2] = jade_xstrdup(m->lang);
+    r->removal[3] = jade_xstrdup(m->network_id ? m->network_id : "");
+    r->pub = (struct jade_publication){
+        .struct_size = sizeof r->pub,
+        .key = r->key,
+        .campaign = r->removal[0],
+        .post = r->removal[1],
+        .channel = ch->id,
+        .lang = r->removal[2],
+        .text = "",
+        .due = "",
+        .account_json = r->account_json,
+        .secret_name = json_string_value(json_object_get(ch->json, "secret")),
+        .attempt = (uint32_t)m->attempts + 1,
+    };
+    m->at = INT64_MAX;
+    m->attempts++;
+    return r;
+}
+
+static struct jade_removal *removal_of(struct jade_channel *ch, const char *key)
+{
+    for (size_t i = 0; i < ch->n_removals; i++)
+        if (!strcmp(ch->removals[i].key, key)) return &ch->removals[i];
+    return NULL;
+}
+
+static void drop_removal(struct jade_channel *ch, struct jade_removal *m)
+{
+    jade_removal_clear(m);
+    *m = ch->removals[--ch->n_removals];
+}
+
+/* The network answered a removal (dispatch.c decides what follows). */
+static void removed_cb(struct request *r, const struct jade_result *res)
+{
+    struct service *s = r->s;
+    struct jade_channel *ch = r->ch;
+    struct jade_removal *m = removal_of(ch, r->key);
+    struct jade_retry_policy retry = retry_policy(s);
+    struct jade_removal_decision d;
+    jade_decide_removal(res, (int)r->pub.attempt, now_of(s), &retry, &s->rng, &d);
+    if (d.suspend && !ch->suspended)
+        fprintf(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
+                ch->id, d.error);
+    if (d.suspend) ch->suspended = true;
+    if (d.blocked_until) ch->blocked_until = d.blocked_until;
+    struct jade_update u = {
+        .state = d.removed ? JADE_RETRACTED : JADE_N_STATES,
+        .removal = d.removed ? "" : d.mark,
+        .error = d.removed ? _("removed from the network: the post was retracted") : d.error};
+    snprintf(u.key, sizeof u.key, "%s", r->key);
+    if (d.removed || d.mark) record(s, u);
+    if (m && d.again)
+        m->at = d.next_attempt;
+    else if (m)
+        drop_removal(ch, m);
+}
+
 /* Back in its channel's queue, to go again at `at`. While a reload is
  * being written, it is also kept aside: the queues are loaded again from
  * the ledger once that is committed, and the ledger does not have it yet. */
@@ -266,18 +353,19 @@ static void requeue(struct request *r, bool retrying, int64_t at)
     s->requeued[s->n_requeued++] = (struct requeued){w, jade_xstrdup(r->ch->id), retrying};
 }
 
-static struct jade_retry_policy retry_policy(const struct service *s)
-{
-    return (struct jade_retry_policy){s->cfg->retry_base_seconds, s->cfg->retry_max_seconds,
-                                      s->cfg->retry_max_attempts};
-}
-
 /* A plugin answered: the core decides what follows (dispatch.c). */
 static void done_cb(void *token, const struct jade_result *res)
 {
     struct request *r = token;
     struct service *s = r->s;
     struct jade_channel *ch = r->ch;
+    if (r->removing) {
+        removed_cb(r, res);
+        ch->inflight--;
+        s->inflight--;
+        free_request(r);
+        return;
+    }
     struct jade_retry_policy retry = retry_policy(s);
     struct jade_decision d;
     jade_decide_outcome(res, r->lookup, (int)r->pub.attempt, now_of(s), &retry, &s->rng, &d);
@@ -315,12 +403,17 @@ static void written_cb(void *ctx, void **requests, size_t count, bool ok)
     for (size_t i = 0; i < count; i++) {
         struct request *r = requests[i];
         if (!ok) {
+            struct jade_removal *m = r->removing ? removal_of(r->ch, r->key) : NULL;
+            if (m) m->at = 0;
             r->ch->inflight--;
             free_request(r);
             continue;
         }
         s->inflight++;
-        r->ch->net->plugin->publish(r->ch->net->state, &r->pub, done_cb, r);
+        if (r->removing)
+            r->ch->net->plugin->remove(r->ch->net->state, &r->pub, r->removal[3], done_cb, r);
+        else
+            r->ch->net->plugin->publish(r->ch->net->state, &r->pub, done_cb, r);
     }
     arm(s);
 }
@@ -350,6 +443,36 @@ static int64_t free_at(const struct jade_channel *ch)
     return t;
 }
 
+/* Removals go first: a retracted post should not stay up a minute longer
+ * than it must. Where the network cannot remove, it is marked for people
+ * to remove by hand. Removals wait in the batch like publications. */
+static void dispatch_removals(struct service *s, struct jade_channel *ch, int64_t now,
+                              unsigned limit)
+{
+    for (size_t i = 0; i < ch->n_removals && !ch->suspended && ch->inflight < limit;) {
+        struct jade_removal *m = &ch->removals[i];
+        if (m->at > now || free_at(ch) > now) {
+            i++;
+            continue;
+        }
+        const struct jade_plugin *p = ch->net ? ch->net->plugin : NULL;
+        if (!p || !p->remove || !(p->capabilities & JADE_CAP_DELETE)) {
+            struct jade_update u = {.state = JADE_N_STATES,
+                                    .removal = "by hand",
+                                    .error = _("the post was retracted, and this network cannot "
+                                               "remove it: remove it by hand")};
+            memcpy(u.key, m->key, sizeof u.key);
+            record(s, u);
+            drop_removal(ch, m);
+            continue;
+        }
+        ch->inflight++;
+        ch->last_request = now;
+        jade_writer_hold(s->writer, new_removal(s, ch, m));
+        i++;
+    }
+}
+
 /* Fills each channel up to its concurrency with what is ready: marked
  * `sending` in the batch and sent once it is committed; or settled
  * (missed, cancelled, failed) and the next one taken. Returns the earliest
@@ -362,6 +485,7 @@ static int64_t dispatch_ready(struct service *s)
     for (size_t c = 0; c < s->channels.count; c++) {
         struct jade_channel *ch = s->channels.items[c];
         unsigned limit = ch->net ? ch->net->concurrency : 1;
+        dispatch_removals(s, ch, now, limit);
         while (!ch->suspended && !ch->removed && ch->inflight < limit) {
             int64_t t = free_at(ch);
             if (t > now) {
@@ -424,6 +548,44 @@ static void row_cb(void *ctx, const struct jade_ledger_row *row)
     add_row(ctx, row);
 }
 
+static void removal_cb(void *ctx, const struct jade_ledger_row *row)
+{
+    struct reload *r = ctx;
+    r->removals = jade_xrealloc(r->removals, (r->n_removals + 1) * sizeof *r->removals);
+    r->removal_channels =
+        jade_xrealloc(r->removal_channels, (r->n_removals + 1) * sizeof *r->removal_channels);
+    struct jade_removal *m = &r->removals[r->n_removals];
+    *m =
+        (struct jade_removal){.campaign = jade_xstrdup(row->campaign),
+                              .post = jade_xstrdup(row->post),
+                              .lang = jade_xstrdup(row->lang),
+                              .network_id = row->network_id ? jade_xstrdup(row->network_id) : NULL};
+    snprintf(m->key, sizeof m->key, "%s", row->key);
+    r->removal_channels[r->n_removals++] = jade_xstrdup(row->channel);
+}
+
+/* Forgets what was read of the ledger. */
+static void clear_waiting(struct reload *r)
+{
+    for (size_t i = 0; i < r->n_removals; i++) {
+        jade_removal_clear(&r->removals[i]);
+        free(r->removal_channels[i]);
+    }
+    for (size_t i = 0; i < r->n_rows; i++) free(r->channels[i]);
+    r->n_removals = r->n_rows = 0;
+}
+
+/* What waits in the ledger: to publish, to retry, to remove. */
+static int read_waiting(struct jade_ledger *l, struct reload *r)
+{
+    clear_waiting(r);
+    return jade_ledger_in_state(l, JADE_PLANNED, row_cb, r) != 0 ||
+                   jade_ledger_in_state(l, JADE_RETRYING, row_cb, r) != 0 ||
+                   jade_ledger_to_remove(l, removal_cb, r) != 0
+               ? -1
+               : 0;
+}
+
 /* Reconciles the ledger with the generation's plan, and reads back what
  * waits: on the writer's thread, in its transaction, or at start. */
 static int reconcile_job(struct jade_ledger *l, void *ctx)
@@ -438,16 +600,21 @@ static int reconcile_job(struct jade_ledger *l, void *ctx)
     int rc = jade_ledger_record_adoption(l, g->view->commit, g->parts[0]->signer, kept, r->now);
     free(kept);
     if (rc != 0) return -1;
-    r->n_rows = 0;
-    if (jade_ledger_in_state(l, JADE_PLANNED, row_cb, r) != 0 ||
-        jade_ledger_in_state(l, JADE_RETRYING, row_cb, r) != 0)
-        return -1;
-    return 0;
+    for (size_t i = 0; i < g->view->n_campaigns; i++) {
+        const struct jade_campaign *cp = &g->view->campaigns[i];
+        for (size_t k = 0; k < cp->n_posts; k++)
+            if (json_object_get(cp->posts[k].file->json, "retracted") &&
+                jade_ledger_mark_for_removal(l, cp->id, cp->posts[k].id, r->now, &r->marked) != 0)
+                return -1;
+    }
+    return read_waiting(l, r);
 }
 
 static void free_reload(struct reload *r)
 {
-    for (size_t i = 0; i < r->n_rows; i++) free(r->channels[i]);
+    clear_waiting(r);
+    free(r->removals);
+    free(r->removal_channels);
     free(r->rows);
     free(r->channels);
     free(r->retrying);
@@ -463,6 +630,10 @@ static void load_queues(struct service *s, struct reload *r)
         struct jade_channel *ch = jade_channels_find(&s->channels, r->channels[i]);
         if (!ch) continue; /* a channel the content no longer has: nothing sends there */
         jade_queue_push(r->retrying[i] ? &ch->retrying : &ch->planned, &r->rows[i]);
+    }
+    for (size_t i = 0; i < r->n_removals; i++) {
+        struct jade_channel *ch = jade_channels_find(&s->channels, r->removal_channels[i]);
+        if (ch) jade_channel_add_removal(ch, &r->removals[i]);
     }
     for (size_t i = 0; i < s->n_requeued; i++) {
         struct requeued *q = &s->requeued[i];
@@ -482,6 +653,9 @@ static void say_adopted(struct service *s, const struct reload *r)
             g->view->commit ? g->view->commit : "", g->parts[0]->signer ? _(", signed by ") : "",
             g->parts[0]->signer ? g->parts[0]->signer : "", r->stats.inserted, r->stats.moved,
             r->stats.revived, r->stats.cancelled);
+    if (r->marked)
+        fprintf(stderr, _("jade run: %zu publication(s) of retracted posts to remove\n"),
+                r->marked);
     for (size_t i = 0; i < g->n_kept; i++) {
         const char *at = strchr(g->kept[i], '@');
         int dir_len = at ? (int)(at - g->kept[i]) : (int)strlen(g->kept[i]);
@@ -1174,9 +1348,7 @@ static enum jade_service_status start(struct service *s)
         return rc;
     }
     /* What waits, read after the recovery: what went back to planned too. */
-    r->n_rows = 0;
-    if (jade_ledger_in_state(s->ledger, JADE_PLANNED, row_cb, r) != 0 ||
-        jade_ledger_in_state(s->ledger, JADE_RETRYING, row_cb, r) != 0) {
+    if (read_waiting(s->ledger, r) != 0) {
         fprintf(stderr, _("jade run: cannot read the ledger in %s\n"), s->cfg->state_dir);
         free_reload(r);
         s->stopping = true;

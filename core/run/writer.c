@@ -44,6 +44,7 @@ static void batch_clear(struct batch *b)
         free((char *)u->error);
         free((char *)u->commit);
         free((char *)u->signer);
+        free((char *)u->removal);
     }
     b->n_updates = 0;
     b->n_requests = 0;
@@ -123,6 +124,7 @@ void jade_writer_update(struct jade_writer *w, const struct jade_update *change)
     u->error = dup_or_null(change->error);
     u->commit = dup_or_null(change->commit);
     u->signer = dup_or_null(change->signer);
+    u->removal = dup_or_null(change->removal);
     wake_loop(w);
 }
 
@@ -137,6 +139,7 @@ void jade_writer_job(struct jade_writer *w, jade_writer_job_fn run, jade_writer_
 
 void jade_writer_hold(struct jade_writer *w, void *request)
 {
+    wake_loop(w);
     struct batch *b = &w->filling;
     if (b->n_requests == b->cap_requests) {
         b->cap_requests = b->cap_requests ? b->cap_requests * 2 : 64;
@@ -199,7 +202,7 @@ void jade_writer_submit(struct jade_writer *w)
 
 bool jade_writer_pending(const struct jade_writer *w)
 {
-    return w->filling.n_updates > 0 || w->filling.n_jobs > 0;
+    return w->filling.n_updates > 0 || w->filling.n_jobs > 0 || w->filling.n_requests > 0;
 }
 
 bool jade_writer_idle(const struct jade_writer *w)

@@ -5,7 +5,8 @@
  * file and a crash never leaves one. Named by the occurrence key, it is
  * idempotent by construction: publishing the same key again finds the file
  * and reports it sent. For demos, dry runs, and networks without an API
- * (WhatsApp Channels, groups), where ambassadors share by hand. */
+ * (WhatsApp Channels, groups), where ambassadors share by hand.
+ * A retraction moves the file into a retracted/ folder beside it. */
 #include "jade-plugin.h"
 
 #include <errno.h>
@@ -150,6 +151,47 @@ static void outbox_lookup(void *instance, const struct jade_publication *pub, ja
         finish(done, token, JADE_OUTCOME_NOT_FOUND, NULL, NULL, NULL);
 }
 
+/* A retraction: the file moves into <folder>/retracted/, so whoever shares
+ * by hand sees it is withdrawn; done again, it finds it moved already. */
+static void outbox_remove(void *instance, const struct jade_publication *pub,
+                          const char *network_id, jade_done_cb done, void *token)
+{
+    struct outbox *o = instance;
+    (void)network_id;
+    json_t *account;
+    const char *folder = folder_of(pub->account_json, &account);
+    const char *root = o->host->outbox_dir(o->host->ctx);
+    char dir[4096], gone[4200], path[4200], moved[4400], message[8800];
+    if (!root || !folder) {
+        finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL,
+               "the channel's account has no usable \"folder\"");
+        json_decref(account);
+        return;
+    }
+    snprintf(dir, sizeof dir, "%s/%s", root, folder);
+    json_decref(account);
+    snprintf(gone, sizeof gone, "%s/retracted", dir);
+    snprintf(path, sizeof path, "%s/%s.json", dir, pub->key);
+    snprintf(moved, sizeof moved, "%s/%s.json", gone, pub->key);
+    if (access(path, F_OK) != 0) { /* moved before, or never there: nothing left */
+        finish(done, token, JADE_OUTCOME_SENT, pub->key, NULL, NULL);
+        return;
+    }
+    int rc = mkdir(gone, 0755) == 0 || errno == EEXIST ? 0 : -1;
+    if (rc == 0) rc = rename(path, moved);
+    if (rc == 0) rc = fsync_dir(gone);
+    if (rc == 0) rc = fsync_dir(dir);
+    if (rc != 0) {
+        snprintf(message, sizeof message, "cannot move %s into %s: %s", path, gone,
+                 strerror(errno));
+        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, message);
+        return;
+    }
+    char url[4500];
+    snprintf(url, sizeof url, "file://%s", moved);
+    finish(done, token, JADE_OUTCOME_SENT, pub->key, url, NULL);
+}
+
 static const char *const media_types[] = {"image/jpeg", "image/png", "image/gif",
                                           "image/webp", "video/mp4", "video/quicktime",
                                           "video/webm", NULL};
@@ -164,12 +206,12 @@ static const struct jade_plugin outbox_plugin = {
                .media_max = 10,
                .media_bytes_max = 0,
                .media_types = media_types},
-    .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_LOOKUP,
+    .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_LOOKUP | JADE_CAP_DELETE,
     .rate_per_minute = 0,
     .init = outbox_init,
     .publish = outbox_publish,
     .lookup = outbox_lookup,
-    .remove = NULL,
+    .remove = outbox_remove,
     .fini = outbox_fini,
 };
 

@@ -7,7 +7,10 @@
  * secret is the channel's "secret", read from the service's secrets.
  * Outcomes: 2xx sent; 429 waits for Retry-After; 408 and 5xx, and no answer,
  * are transient (the key makes a repeat safe); 401/403 suspend the channel;
- * other 4xx are refused for good. */
+ * other 4xx are refused for good.
+ * A retraction is a DELETE to the same url, with the same headers and a
+ * signed body {key, campaign, post, channel, lang, network_id}; 2xx, 404
+ * and 410 mean it is gone. */
 #include "jade-plugin.h"
 
 #include <jansson.h>
@@ -27,6 +30,7 @@ struct pending {
     void *token;
     const struct jade_host *host;
     char key[64];
+    int removing; /* a DELETE: 404 and 410 say it is gone already */
 };
 
 static int webhook_init(const struct jade_host *host, void **instance)
@@ -96,6 +100,8 @@ static void response_cb(void *arg, const struct jade_http_response *r)
         snprintf(message, sizeof message, "%s%s", r->error_message ? r->error_message : "no answer",
                  r->request_sent ? " (the request was sent; the key makes a repeat safe)" : "");
         finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
+    } else if (p->removing && (r->status == 404 || r->status == 410)) {
+        finish(p->done, p->token, JADE_OUTCOME_SENT, p->key, 0, NULL);
     } else if (r->status >= 200 && r->status < 300) {
         json_t *body = json_loads(r->body, 0, NULL);
         const char *id = json_string_value(json_object_get(body, "id"));
@@ -132,10 +138,10 @@ static char *body_of(const struct jade_publication *pub)
     return s;
 }
 
-static void webhook_publish(void *instance, const struct jade_publication *pub, jade_done_cb done,
-                            void *token)
+/* Sends body signed with the channel's secret, by method, to its url. */
+static void send_signed(struct webhook *w, const char *method, const struct jade_publication *pub,
+                        const char *body, int removing, jade_done_cb done, void *token)
 {
-    struct webhook *w = instance;
     const struct jade_host *host = w->host;
     json_t *account = json_loads(pub->account_json ? pub->account_json : "{}", 0, NULL);
     const char *url = json_string_value(json_object_get(account, "url"));
@@ -151,7 +157,6 @@ static void webhook_publish(void *instance, const struct jade_publication *pub, 
         json_decref(account);
         return;
     }
-    char *body = body_of(pub);
     long long t = (long long)host->now(host->ctx);
     char mac[65], signature[128];
     sign(secret, t, body, strlen(body), mac);
@@ -163,19 +168,39 @@ static void webhook_publish(void *instance, const struct jade_publication *pub, 
     /* networks.webhook.timeout_ms in the configuration, else the core's */
     const char *timeout = host->setting(host->ctx, "timeout_ms");
     struct jade_http_request req = {
-        sizeof req, "POST", url,          headers,
+        sizeof req, method, url,          headers,
         3,          body,   strlen(body), timeout ? (uint32_t)atoi(timeout) : 0};
     struct pending *p = calloc(1, sizeof *p);
     p->done = done;
     p->token = token;
     p->host = host;
+    p->removing = removing;
     snprintf(p->key, sizeof p->key, "%s", pub->key);
     if (host->http(host->ctx, &req, response_cb, p) != 0) {
         free(p);
         finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, 0, "the request could not be started");
     }
-    free(body);
     json_decref(account);
+}
+
+static void webhook_publish(void *instance, const struct jade_publication *pub, jade_done_cb done,
+                            void *token)
+{
+    char *body = body_of(pub);
+    send_signed(instance, "POST", pub, body, 0, done, token);
+    free(body);
+}
+
+static void webhook_remove(void *instance, const struct jade_publication *pub,
+                           const char *network_id, jade_done_cb done, void *token)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?}", "key", pub->key, "campaign",
+                          pub->campaign, "post", pub->post, "channel", pub->channel, "lang",
+                          pub->lang, "network_id", network_id);
+    char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    send_signed(instance, "DELETE", pub, body ? body : "{}", 1, done, token);
+    free(body);
 }
 
 static const struct jade_plugin webhook_plugin = {
@@ -184,9 +209,10 @@ static const struct jade_plugin webhook_plugin = {
     .name = "webhook",
     .description = "POSTs each publication as signed JSON to the channel's url",
     .limits = {.text_max = 0, .counting = JADE_COUNT_CODEPOINTS, .media_max = 10},
-    .capabilities = JADE_CAP_IDEMPOTENCY_KEY,
+    .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_DELETE,
     .init = webhook_init,
     .publish = webhook_publish,
+    .remove = webhook_remove,
     .fini = webhook_fini,
 };
 

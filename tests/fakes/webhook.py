@@ -19,8 +19,10 @@ seeded random generator:
 
 Each log line: {"t": real time of the answer, "arrived": of the request,
 "path", "key", "status", "published": bool, "duplicate": bool,
-"signature_ok": bool, "connection": its number, from 1}. The port it listens on is written
-to --port-file."""
+"signature_ok": bool, "connection": its number, from 1}; a DELETE (a
+retraction) takes the key's publication down, and its line adds "method":
+"DELETE" and "removed": bool (404 when there was none). The port it
+listens on is written to --port-file."""
 import argparse
 import hashlib
 import hmac
@@ -149,6 +151,30 @@ class Handler(BaseHTTPRequestHandler):
         entry.update(status=200, published=not duplicate, duplicate=duplicate)
         record(entry)
         self.answer(200, {"id": post_id})
+
+
+    def do_DELETE(self):
+        """A retraction: the publication with this key is taken down; 404
+        when there is none (never published, or taken down already)."""
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        key = self.headers.get("Idempotency-Key", "")
+        sig = self.headers.get("Jade-Signature", "")
+        parts = dict(p.split("=", 1) for p in sig.split(",") if "=" in p)
+        expected = hmac.new(args.secret.encode(), parts.get("t", "").encode() + b"." + body,
+                            hashlib.sha256).hexdigest()
+        entry = {"arrived": time.time(), "path": self.path, "key": key, "method": "DELETE",
+                 "signature_ok": hmac.compare_digest(expected, parts.get("v1", "")),
+                 "published": False, "duplicate": False, "connection": self.number}
+        if not entry["signature_ok"]:
+            entry["status"] = 401
+            record(entry)
+            return self.answer(401, {"error": "bad signature"})
+        with lock:
+            removed = published.pop(key, None) is not None
+        entry.update(status=200 if removed else 404, removed=removed)
+        record(entry)
+        self.answer(200 if removed else 404, {"deleted": removed})
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

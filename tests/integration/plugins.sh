@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/good/outbox" && cp "$outbox" "$work/good/outbox/"
 expect "a good plugin loads and is listed" 0 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$work/good"
-expect "its capabilities are listed" 0 "capabilities: idempotency-key lookup" -- "$jade" plugins --plugin-dir "$work/good"
+expect "its capabilities are listed" 0 "capabilities: idempotency-key delete lookup" -- "$jade" plugins --plugin-dir "$work/good"
 
 check_refused() { # FILE FRAGMENT
   local dir=$work/$(basename "$1" .so)

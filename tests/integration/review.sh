@@ -132,6 +132,29 @@ code=$(hook github)
 if [ "$code" = 202 ] && seen "adopted commit ${c3:0:12}, signed by coach@example.org" 5; then ok "a signed commit on top is adopted"
 else not_ok "a signed commit on top is adopted" "HTTP $code" "$(tail -5 "$work/run.log")"; fi
 
+# -- a retraction, after the post was sent ------------------------------------------------------
+python3 - "$work/wc/verifier-avant-de-partager/posts/appel-a-verifier.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["retracted"] = {"reason": "une source erronée"}
+json.dump(d, open(sys.argv[1], "w"), ensure_ascii=False, indent=2)
+PY
+c4=$(push coach "retract appel-a-verifier")
+code=$(hook github)
+seen "adopted commit ${c4:0:12}" 5 || not_ok "the retraction is adopted" "HTTP $code" "$(tail -5 "$work/run.log")"
+for _ in $(seq 50); do [ "$(ls "$work"/state/outbox/*/retracted/*.json 2>/dev/null | wc -l)" -eq 6 ] && break; sleep 0.1; done
+sleep 0.5
+check "retracted: the six sent are removed (retracted, with the time), the ones to come cancelled" "
+post = by_post('appel-a-verifier')
+sent = [r for r in post if r['due'] == '2026-12-01T09:00:00Z']
+assert len(sent) == 6 and all(r['state'] == 'retracted' for r in sent), sent
+later = [r for r in post if r['due'] > '2026-12-01T09:00:00Z']
+assert later and all(r['state'] == 'cancelled' and r['error'] == 'post retracted' for r in later), later"
+moved=$(ls "$work"/state/outbox/*/retracted/*.json 2>/dev/null | wc -l)
+left=$(grep -l '"appel-a-verifier"' "$work"/state/outbox/*/*.json 2>/dev/null | wc -l)
+if [ "$moved" -eq 6 ] && [ "$left" -eq 0 ]; then ok "the outbox moved each file into retracted/ beside it"
+else not_ok "the outbox moved each file into retracted/ beside it" "$moved moved, $left left"; fi
+
 kill -TERM "$pid"; wait "$pid"; status=$?
 pid=
 if [ "$status" -eq 0 ]; then ok "SIGTERM stops it cleanly"; else not_ok "SIGTERM stops it cleanly" "exit $status"; fi

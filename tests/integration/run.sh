@@ -240,4 +240,21 @@ assert len(uncertain) == 1 and uncertain[0]['key'] == journal[6], uncertain
 assert uncertain[0]['attempts'] == 1, uncertain
 assert collections.Counter(r['state'] for r in rows)['sent'] == 499"
 
+# A retraction on a network that cannot remove: marked for people to remove
+# by hand, never claimed retracted.
+python3 - "$work/worst-tree/c1/posts/p00.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["retracted"] = {"reason": "une erreur"}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect "a retraction where the network cannot remove" 0 "" -- "$jade" run --config "$work/worst.json" --once --clock sim:2026-12-02T18:00:00Z:1
+"$jade" history --config "$work/worst.json" --format json >"$work/worst-history.json"
+check_json "its publications (sent, or uncertain) stay as they are, marked: remove by hand" "$work/worst-history.json" "
+rows = [r for r in json.load(open(sys.argv[1])) if r['post'] == 'p00']
+assert len(rows) == 10 and all(r['state'] in ('sent', 'uncertain') for r in rows), rows
+assert all(r['removal'] == 'by hand' and 'remove it by hand' in r['error'] for r in rows), rows"
+"$jade" history --config "$work/worst.json" >"$work/worst-history.txt"
+if grep -q "remove it by hand" "$work/worst-history.txt"; then ok "history says so"; else not_ok "history says so" "$(head -3 "$work/worst-history.txt")"; fi
+
 tap_done

@@ -93,6 +93,23 @@ assert len(log) == 50 and all(e["signature_ok"] for e in log), len(log)
 assert len(published) == 50 and set(published.values()) == {1}, published
 assert states == {"sent": 50}, states'
 
+# -- a retraction: each publication of the post taken down, signed --------------
+python3 - "$work/$case-tree/c1/posts/p00.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["retracted"] = {"reason": "une erreur de date"}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+"$jade" run --config "$work/$case.json" --once --clock sim:2026-12-02T21:00:00Z:1 >"$work/$case-retract.out" 2>&1 ||
+  not_ok "retraction: jade run ends well" "$(tail "$work/$case-retract.out")"
+history $case
+check "a retracted post: its 10 publications deleted at the receiver, signed, and recorded retracted" '
+deletes = [e for e in log if e.get("method") == "DELETE"]
+assert len(deletes) == 10 and all(e["signature_ok"] and e["removed"] for e in deletes), deletes
+gone = [r for r in rows if r["post"] == "p00"]
+assert len(gone) == 10 and all(r["state"] == "retracted" for r in gone), gone
+assert all(r["state"] == "sent" for r in rows if r["post"] != "p00")'
+
 # -- a third of requests failing, some connections reset, some slow --------------
 case=faults
 start_fake $case --fail-rate 0.33 --reset-rate 0.05 --slow-rate 0.05 --slow-seconds 0.3 \

@@ -245,7 +245,8 @@ static void read_only_open_refuses_a_folder_without_ledger(void)
 
 /* A ledger of schema 2 (before the queues moved into memory) is migrated
  * to the current schema: its rows are kept, and of its indexes only the
- * one of due times is left, which state changes do not touch. */
+ * one of due times (which state changes do not touch) and the one of
+ * posts (for retractions; never changed once written) are left. */
 static void schema_2_is_migrated_keeping_rows(void)
 {
     char dir[] = "/tmp/jade-test-ledger-XXXXXX";
@@ -291,7 +292,7 @@ static void schema_2_is_migrated_keeping_rows(void)
                        " AND name NOT LIKE 'sqlite_autoindex_%'",
                        -1, &st, NULL);
     CHECK(sqlite3_step(st) == SQLITE_ROW);
-    CHECK_STR_EQ((const char *)sqlite3_column_text(st, 0), "occurrences_due");
+    CHECK_STR_EQ((const char *)sqlite3_column_text(st, 0), "occurrences_due,occurrences_post");
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
     CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 5);
