@@ -1,0 +1,489 @@
+/* follow.c - following the approved branch while publishing: a sync
+ * cycle (sync.c: fetch, review, load, plan) on the thread pool every
+ * poll_seconds, at SIGHUP and at a push notification on the admin
+ * listener; the adoption of its generation on the loop (the ledger
+ * reconciled in the writer's next batch, no new request leaving while it
+ * is written, then the queues loaded again); what waits and why, said once
+ * per change; and at start, the first generation, or the last content
+ * adopted before. */
+#include "service-internal.h"
+
+#include "config.h"
+#include "hooks.h"
+#include "writer.h"
+#include "../util/buf.h"
+#include "../util/i18n.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void start_sync(struct service *s);
+
+/* ---- the ledger and the queues ------------------------------------------- */
+
+static void add_row(struct reload *r, const struct jade_ledger_row *row)
+{
+    if (r->n_rows == r->cap_rows) {
+        r->cap_rows = r->cap_rows ? r->cap_rows * 2 : 256;
+        r->rows = jade_xrealloc(r->rows, r->cap_rows * sizeof *r->rows);
+        r->channels = jade_xrealloc(r->channels, r->cap_rows * sizeof *r->channels);
+        r->retrying = jade_xrealloc(r->retrying, r->cap_rows * sizeof *r->retrying);
+    }
+    struct jade_waiting *w = &r->rows[r->n_rows];
+    *w = (struct jade_waiting){.due = row->due, .attempts = row->attempts};
+    snprintf(w->key, sizeof w->key, "%s", row->key);
+    r->retrying[r->n_rows] = row->state == JADE_RETRYING;
+    w->at = row->state == JADE_RETRYING ? row->next_attempt : row->due;
+    r->channels[r->n_rows++] = jade_xstrdup(row->channel);
+}
+
+static void row_cb(void *ctx, const struct jade_ledger_row *row)
+{
+    add_row(ctx, row);
+}
+
+static void removal_cb(void *ctx, const struct jade_ledger_row *row)
+{
+    struct reload *r = ctx;
+    r->removals = jade_xrealloc(r->removals, (r->n_removals + 1) * sizeof *r->removals);
+    r->removal_channels =
+        jade_xrealloc(r->removal_channels, (r->n_removals + 1) * sizeof *r->removal_channels);
+    struct jade_removal *m = &r->removals[r->n_removals];
+    *m =
+        (struct jade_removal){.campaign = jade_xstrdup(row->campaign),
+                              .post = jade_xstrdup(row->post),
+                              .lang = jade_xstrdup(row->lang),
+                              .network_id = row->network_id ? jade_xstrdup(row->network_id) : NULL};
+    snprintf(m->key, sizeof m->key, "%s", row->key);
+    r->removal_channels[r->n_removals++] = jade_xstrdup(row->channel);
+}
+
+/* Forgets what was read of the ledger. */
+static void clear_waiting(struct reload *r)
+{
+    for (size_t i = 0; i < r->n_removals; i++) {
+        jade_removal_clear(&r->removals[i]);
+        free(r->removal_channels[i]);
+    }
+    for (size_t i = 0; i < r->n_rows; i++) free(r->channels[i]);
+    r->n_removals = r->n_rows = 0;
+}
+
+/* What waits in the ledger: to publish, to retry, to remove. */
+static int read_waiting(struct jade_ledger *l, struct reload *r)
+{
+    clear_waiting(r);
+    return jade_ledger_in_state(l, JADE_PLANNED, row_cb, r) != 0 ||
+                   jade_ledger_in_state(l, JADE_RETRYING, row_cb, r) != 0 ||
+                   jade_ledger_to_remove(l, removal_cb, r) != 0
+               ? -1
+               : 0;
+}
+
+/* Reconciles the ledger with the generation's plan, and reads back what
+ * waits: on the writer's thread, in its transaction, or at start. */
+static int reconcile_job(struct jade_ledger *l, void *ctx)
+{
+    struct reload *r = ctx;
+    struct jade_generation *g = r->gen;
+    if (jade_ledger_reconcile(l, &g->plan, g->plan_from, g->plan_to, g->view->commit, r->now,
+                              jade_generation_cancel_reason, g, &r->stats) != 0)
+        return -1;
+    const char **kept = jade_xcalloc(g->n_kept + 1, sizeof *kept);
+    for (size_t i = 0; i < g->n_kept; i++) kept[i] = g->kept[i];
+    int rc = jade_ledger_record_adoption(l, g->view->commit, g->parts[0]->signer, kept, r->now);
+    free(kept);
+    if (rc != 0) return -1;
+    for (size_t i = 0; i < g->view->n_campaigns; i++) {
+        const struct jade_campaign *cp = &g->view->campaigns[i];
+        for (size_t k = 0; k < cp->n_posts; k++)
+            if (json_object_get(cp->posts[k].file->json, "retracted") &&
+                jade_ledger_mark_for_removal(l, cp->id, cp->posts[k].id, r->now, &r->marked) != 0)
+                return -1;
+    }
+    return read_waiting(l, r);
+}
+
+void service_free_reload(struct reload *r)
+{
+    clear_waiting(r);
+    free(r->removals);
+    free(r->removal_channels);
+    free(r->rows);
+    free(r->channels);
+    free(r->retrying);
+    jade_generation_unref(r->gen);
+    free(r);
+}
+
+/* The queues, as the ledger says: what waits on each channel. */
+static void load_queues(struct service *s, struct reload *r)
+{
+    jade_channels_clear_queues(&s->channels);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        struct jade_channel *ch = jade_channels_find(&s->channels, r->channels[i]);
+        if (!ch) continue; /* a channel the content no longer has: nothing sends there */
+        jade_queue_push(r->retrying[i] ? &ch->retrying : &ch->planned, &r->rows[i]);
+    }
+    for (size_t i = 0; i < r->n_removals; i++) {
+        struct jade_channel *ch = jade_channels_find(&s->channels, r->removal_channels[i]);
+        if (ch) jade_channel_add_removal(ch, &r->removals[i]);
+    }
+    for (size_t i = 0; i < s->n_requeued; i++) {
+        struct requeued *q = &s->requeued[i];
+        struct jade_channel *ch = jade_channels_find(&s->channels, q->channel);
+        if (ch) jade_queue_push(q->retrying ? &ch->retrying : &ch->planned, &q->w);
+        free(q->channel);
+    }
+    s->n_requeued = 0;
+}
+
+static void say_adopted(struct service *s, const struct reload *r)
+{
+    const struct jade_generation *g = r->gen;
+    fprintf(stderr,
+            _("jade run: adopted %s%.12s%s%s: %zu new, %zu moved, %zu back, %zu cancelled\n"),
+            g->view->commit ? _("commit ") : _("the folder"),
+            g->view->commit ? g->view->commit : "", g->parts[0]->signer ? _(", signed by ") : "",
+            g->parts[0]->signer ? g->parts[0]->signer : "", r->stats.inserted, r->stats.moved,
+            r->stats.revived, r->stats.cancelled);
+    if (r->marked)
+        fprintf(stderr, _("jade run: %zu publication(s) of retracted posts to remove\n"),
+                r->marked);
+    for (size_t i = 0; i < g->n_kept; i++) {
+        const char *at = strchr(g->kept[i], '@');
+        int dir_len = at ? (int)(at - g->kept[i]) : (int)strlen(g->kept[i]);
+        fprintf(stderr, _("jade run: campaign %.*s is kept at its last good version, %.12s\n"),
+                dir_len, g->kept[i], at ? at + 1 : "");
+    }
+    (void)s;
+}
+
+static void reload_done(void *ctx, bool ok)
+{
+    struct reload *r = ctx;
+    struct service *s = r->s;
+    s->reloading = false;
+    if (ok) {
+        load_queues(s, r);
+        say_adopted(s, r);
+    }
+    service_free_reload(r);
+}
+
+/* Publishing goes on from g: the channels follow its channels.json, and
+ * the ledger its plan, in the writer's next batch. */
+static void adopt(struct service *s, struct jade_generation *g)
+{
+    jade_generation_unref(s->gen);
+    s->gen = g;
+    jade_channels_adopt(&s->channels, g->view, s->nets, s->n_nets);
+    struct reload *r = jade_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->gen = jade_generation_ref(g);
+    r->now = service_now(s);
+    s->reloading = true;
+    jade_writer_job(s->writer, reconcile_job, reload_done, r);
+}
+
+/* ---- following the branch ------------------------------------------------- */
+
+static void sync_work_cb(uv_work_t *w)
+{
+    struct service *s = w->data;
+    jade_sync_run(&s->sync_in, &s->sync_out);
+}
+
+/* Says once what changed: a tip that waits, a fetch that fails. */
+static void note_refusal(struct service *s, const struct jade_sync_result *r)
+{
+    if (s->refused_tip && !strcmp(s->refused_tip, r->commit) && s->refused_reason &&
+        !strcmp(s->refused_reason, r->reason))
+        return;
+    fprintf(stderr, _("jade run: commit %.12s is not adopted: %s\n"), r->commit, r->reason);
+    jade_diags_print_text(stderr, &r->diags);
+    free(s->refused_tip);
+    free(s->refused_reason);
+    s->refused_tip = jade_xstrdup(r->commit);
+    s->refused_reason = jade_xstrdup(r->reason);
+}
+
+static void note_fetch(struct service *s, const struct jade_sync_result *r)
+{
+    if (r->outcome != JADE_SYNC_FAILED) {
+        if (s->fetch_error)
+            fprintf(stderr, _("jade run: the branch can be read again (after %u failure(s))\n"),
+                    s->fetch_failures);
+        free(s->fetch_error);
+        s->fetch_error = NULL;
+        s->fetch_failures = 0;
+        return;
+    }
+    s->fetch_failures++;
+    if (s->fetch_error && !strcmp(s->fetch_error, r->reason)) return;
+    fprintf(stderr, _("jade run: cannot read the branch (publishing goes on from %.12s): %s\n"),
+            s->gen->view->commit ? s->gen->view->commit : "", r->reason);
+    free(s->fetch_error);
+    s->fetch_error = jade_xstrdup(r->reason);
+    s->fetch_error_since = service_now(s);
+}
+
+static void sync_done_cb(uv_work_t *w, int status)
+{
+    struct service *s = w->data;
+    struct jade_sync_result *r = &s->sync_out;
+    s->syncing = false;
+    jade_generation_unref(s->sync_in.current);
+    s->sync_in.current = NULL;
+    if (status == 0 && !s->closed && !s->stopping) {
+        note_fetch(s, r);
+        if (r->outcome == JADE_SYNC_REFUSED) note_refusal(s, r);
+        if (r->outcome == JADE_SYNC_ADOPT) {
+            jade_diags_print_text(stderr, &r->diags);
+            adopt(s, r->generation);
+            r->generation = NULL;
+            free(s->refused_tip);
+            s->refused_tip = NULL;
+        }
+    }
+    jade_sync_result_free(r);
+    if (s->sync_again && !s->closed && !s->stopping) start_sync(s);
+    service_arm(s);
+}
+
+/* The content repository's credentials, read again for each fetch so a
+ * rotated token is used at once; -1 when a secret cannot be read. */
+int service_read_credentials(struct service *s)
+{
+    const struct jade_config *c = s->cfg;
+    const char *name = c->git_token ? c->git_token : c->git_password;
+    if (s->git_password) {
+        explicit_bzero(s->git_password, strlen(s->git_password));
+        free(s->git_password);
+        s->git_password = NULL;
+    }
+    if (name) {
+        char value[4096];
+        struct jade_buf err = {0};
+        int len = jade_secret_read(c->secrets_dir, name, value, sizeof value, &err);
+        if (len < 0) {
+            fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+            jade_buf_free(&err);
+            return -1;
+        }
+        s->git_password = jade_xstrdup(value);
+        explicit_bzero(value, sizeof value);
+    }
+    if (c->git_ssh_key && !s->git_ssh_key)
+        s->git_ssh_key = jade_xasprintf("%s/%s", c->secrets_dir, c->git_ssh_key);
+    if (c->git_known_hosts && !s->git_known_hosts)
+        s->git_known_hosts = jade_xasprintf("%s/%s", c->secrets_dir, c->git_known_hosts);
+    s->credentials = (struct jade_fetch_credentials){
+        .username = c->git_username,
+        .password = s->git_password,
+        .ssh_key_path = s->git_ssh_key,
+        .known_hosts_path = s->git_known_hosts,
+    };
+    return 0;
+}
+
+/* One cycle on the thread pool, unless one runs: then another after it. */
+static void start_sync(struct service *s)
+{
+    if (s->closed || s->stopping) return;
+    if (s->syncing) {
+        s->sync_again = true;
+        return;
+    }
+    if (service_read_credentials(s) != 0) return; /* said; the next poll tries again */
+    s->syncing = true;
+    s->sync_again = false;
+    int64_t now = service_now(s);
+    s->sync_in = (struct jade_sync_input){
+        .config = s->cfg,
+        .mirror = s->mirror,
+        .credentials = &s->credentials,
+        .networks = &s->networks,
+        .signers = s->signers,
+        .current = jade_generation_ref(s->gen),
+        .refused_tip = s->refused_tip,
+        .now = now,
+        /* half the horizon gone: plan further */
+        .replan = now > s->gen->plan_to - (int64_t)s->cfg->horizon_days * 86400 / 2,
+    };
+    s->sync_work.data = s;
+    uv_queue_work(&s->loop, &s->sync_work, sync_work_cb, sync_done_cb);
+}
+
+void service_poll_cb(uv_timer_t *t)
+{
+    start_sync(t->data);
+}
+
+void service_sighup_cb(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    fprintf(stderr, _("jade run: SIGHUP: reading the branch again\n"));
+    start_sync(h->data);
+}
+
+/* ---- the admin listener ----------------------------------------------------- */
+
+/* POST /hooks/git: a forge says the repository received a push. Checked
+ * with the hook's secret, answered at once, fetched after. */
+static void hook(struct service *s, const struct jade_admin_request *req,
+                 struct jade_admin_response *res)
+{
+    char secret[4096];
+    struct jade_buf err = {0};
+    int len = s->cfg->hook_secret ? jade_secret_read(s->cfg->secrets_dir, s->cfg->hook_secret,
+                                                     secret, sizeof secret, &err)
+                                  : -1;
+    if (len <= 0) {
+        fprintf(stderr, "jade run: /hooks/git: %s\n",
+                err.len ? jade_buf_str(&err) : _("no hook_secret is configured"));
+        jade_buf_free(&err);
+        res->status = 503;
+        jade_buf_puts(&res->body, _("the hook's secret cannot be read\n"));
+        return;
+    }
+    struct jade_hook_result verdict = {0};
+    jade_hook_verify(req, (const unsigned char *)secret, (size_t)len, &verdict);
+    explicit_bzero(secret, sizeof secret);
+    if (verdict.verdict != JADE_HOOK_OK) {
+        res->status = verdict.verdict == JADE_HOOK_NO_SIGNATURE ? 401 : 403;
+        jade_buf_printf(&res->body, "%s\n", verdict.reason);
+    } else {
+        char *want = jade_xasprintf("refs/heads/%s", s->cfg->branch);
+        bool ours = !verdict.ref || !strcmp(verdict.ref, want);
+        free(want);
+        res->status = 202;
+        jade_buf_puts(&res->body, ours ? _("fetching\n") : _("not the followed branch\n"));
+        if (ours) start_sync(s);
+    }
+    jade_hook_result_free(&verdict);
+}
+
+void service_admin_cb(void *ctx, const struct jade_admin_request *req,
+                      struct jade_admin_response *res)
+{
+    struct service *s = ctx;
+    if (strcmp(req->path, "/hooks/git") != 0) {
+        res->status = 404;
+        jade_buf_puts(&res->body, _("no such page\n"));
+    } else if (strcmp(req->method, "POST") != 0) {
+        res->status = 405;
+        res->allow = "POST";
+        jade_buf_puts(&res->body, _("POST only\n"));
+    } else {
+        hook(s, req, res);
+    }
+}
+
+static struct jade_generation *follow(struct service *s, struct jade_generation *base,
+                                      const char *ref)
+{
+    struct jade_sync_input in = {.config = s->cfg,
+                                 .mirror = s->mirror,
+                                 .credentials = &s->credentials,
+                                 .networks = &s->networks,
+                                 .signers = s->signers,
+                                 .current = base,
+                                 .ref = ref,
+                                 .now = service_now(s)};
+    struct jade_sync_result r;
+    jade_sync_run(&in, &r);
+    struct jade_generation *g = r.outcome == JADE_SYNC_ADOPT ? r.generation : NULL;
+    r.generation = NULL;
+    jade_sync_result_free(&r);
+    if (!g) return base;
+    jade_generation_unref(base);
+    return g;
+}
+
+/* What was adopted before this start, as the ledger says: the last commit
+ * adopted, with the campaigns it kept from older commits; or NULL. */
+static struct jade_generation *last_adopted(struct service *s, char **last)
+{
+    char *kept = NULL;
+    if (!s->ledger || s->cfg->source_dir ||
+        jade_ledger_last_adoption(s->ledger, last, &kept) != 0 || !*last)
+        return NULL;
+    struct jade_generation *g = NULL;
+    for (char *word = kept, *end; word && *word; word = end) {
+        end = strchr(word, ' ');
+        if (end) *end++ = '\0';
+        char *at = strchr(word, '@');
+        if (at && at[1]) g = follow(s, g, at + 1);
+    }
+    free(kept);
+    return follow(s, g, *last);
+}
+
+/* The first generation: the tip, or (when the tip cannot be adopted) the
+ * last content adopted before. */
+enum jade_service_status service_first_generation(struct service *s)
+{
+    char *last = NULL;
+    struct jade_generation *base = last_adopted(s, &last);
+    struct jade_sync_input in = {.config = s->cfg,
+                                 .mirror = s->mirror,
+                                 .credentials = &s->credentials,
+                                 .networks = &s->networks,
+                                 .signers = s->signers,
+                                 .current = base,
+                                 .now = service_now(s)};
+    struct jade_sync_result r;
+    jade_sync_run(&in, &r);
+    enum jade_service_status rc = JADE_SERVICE_OK;
+    if (r.outcome == JADE_SYNC_ADOPT || (r.outcome == JADE_SYNC_UNCHANGED && base)) {
+        jade_diags_print_text(stderr, &r.diags);
+        s->gen = r.outcome == JADE_SYNC_ADOPT ? r.generation : jade_generation_ref(base);
+        r.generation = NULL;
+    } else if (base) {
+        if (r.outcome == JADE_SYNC_REFUSED) note_refusal(s, &r);
+        s->gen = jade_generation_ref(base);
+        note_fetch(s, &r);
+        fprintf(stderr, _("jade run: publishing from %.12s, the last commit adopted\n"), last);
+    } else {
+        jade_diags_sort(&r.diags);
+        jade_diags_print_text(stderr, &r.diags);
+        fprintf(stderr, _("jade run: nothing can be published: %s\n"),
+                r.reason ? r.reason : _("the content has errors"));
+        rc = r.outcome == JADE_SYNC_FAILED ? JADE_SERVICE_BAD_CONFIG : JADE_SERVICE_FAILED;
+    }
+    jade_sync_result_free(&r);
+    jade_generation_unref(base);
+    free(last);
+    return rc;
+}
+
+struct reload *service_reconcile_first(struct service *s)
+{
+    struct reload *r = jade_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->gen = jade_generation_ref(s->gen);
+    r->now = service_now(s);
+    if (jade_ledger_begin(s->ledger) != 0 || reconcile_job(s->ledger, r) != 0 ||
+        jade_ledger_commit(s->ledger) != 0) {
+        jade_ledger_rollback(s->ledger);
+        fprintf(stderr, _("jade run: cannot write the ledger in %s\n"), s->cfg->state_dir);
+        service_free_reload(r);
+        return NULL;
+    }
+    if (r->stats.inserted + r->stats.moved + r->stats.cancelled > 1000)
+        jade_ledger_checkpoint(s->ledger);
+    say_adopted(s, r);
+    return r;
+}
+
+int service_load_waiting(struct service *s, struct reload *r)
+{
+    if (read_waiting(s->ledger, r) != 0) {
+        fprintf(stderr, _("jade run: cannot read the ledger in %s\n"), s->cfg->state_dir);
+        return -1;
+    }
+    load_queues(s, r);
+    return 0;
+}

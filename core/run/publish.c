@@ -1,0 +1,491 @@
+/* publish.c - what goes out: requests built from the adopted generation,
+ * dispatch channel by channel (publications, and removals of retracted
+ * posts), what follows each answer, and recovery after a crash.
+ *
+ * A request holds a reference to the generation it was built from, and
+ * owns the strings its publication points to, until the plugin's done
+ * callback frees it. It leaves only once the writer's batch that marks it
+ * `sending` is committed: if the ledger cannot be written, nothing leaves
+ * that it does not record. */
+#include "service-internal.h"
+
+#include "config.h"
+#include "dispatch.h"
+#include "writer.h"
+#include "../source/source.h"
+#include "../util/buf.h"
+#include "../util/i18n.h"
+#include "../util/timeparse.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* A state change, stamped with the clock, to the writer's next batch. */
+static void record(struct service *s, struct jade_update u)
+{
+    u.at = service_now(s);
+    jade_writer_update(s->writer, &u);
+    if (u.state == JADE_SENT) s->sent++;
+    if (u.state == JADE_FAILED) s->failed++;
+}
+
+static void free_request(struct request *r)
+{
+    for (size_t i = 0; i < r->n_media; i++) free(r->media[i]);
+    free(r->media);
+    for (size_t i = 0; i < 4; i++) free(r->removal[i]);
+    free(r->account_json);
+    jade_generation_unref(r->gen);
+    free(r);
+}
+
+/* A media file's path for plugins. From a git source it is copied out of
+ * the commit on first use, whole or not at all (temp file, fsync, rename),
+ * so that a crash never leaves a truncated copy to publish; copies are
+ * kept per commit, so an edited picture is never sent from an old copy. */
+static char *media_path(struct service *s, const struct jade_campaign *cp, const char *file)
+{
+    char *rel = jade_xasprintf("%s/%s", cp->dir, file);
+    if (s->cfg->source_dir) {
+        char *out = jade_xasprintf("%s/%s", s->media_root, rel);
+        free(rel);
+        return out;
+    }
+    char *out = jade_xasprintf("%s/%s/%s", s->media_root, cp->commit ? cp->commit : "-", rel);
+    if (access(out, F_OK) != 0) {
+        char *data = NULL;
+        size_t len = 0;
+        struct jade_buf err = {0};
+        if (jade_source_read(cp->source, rel, JADE_MAX_MEDIA_BYTES, &data, &len, &err) == 0) {
+            for (char *p = strchr(out + strlen(s->media_root) + 1, '/'); p;
+                 p = strchr(p + 1, '/')) {
+                *p = '\0';
+                mkdir(out, 0700);
+                *p = '/';
+            }
+            char *tmp = jade_xasprintf("%s.tmp", out);
+            int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            size_t done = 0;
+            for (ssize_t n = 0; fd >= 0 && done < len; done += (size_t)n)
+                if ((n = write(fd, data + done, len - done)) <= 0) break;
+            bool ok = fd >= 0 && done == len && fsync(fd) == 0;
+            if (fd >= 0) ok = close(fd) == 0 && ok;
+            if (!ok || rename(tmp, out) != 0) unlink(tmp);
+            free(tmp);
+        }
+        free(data);
+        jade_buf_free(&err);
+    }
+    free(rel);
+    return out;
+}
+
+static const char *text_of(const struct jade_occurrence *o)
+{
+    for (size_t i = 0; i < o->post->n_texts; i++)
+        if (!strcmp(o->post->texts[i].lang, o->lang)) return o->post->texts[i].file->text;
+    return "";
+}
+
+static struct request *new_request(struct service *s, struct jade_channel *ch,
+                                   const struct jade_occurrence *o, int attempt, bool lookup)
+{
+    struct request *r = jade_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->ch = ch;
+    r->gen = jade_generation_ref(s->gen);
+    r->lookup = lookup;
+    snprintf(r->key, sizeof r->key, "%s", o->key);
+    r->due_time = o->due;
+    jade_format_utc(o->due, r->due);
+    r->account_json = jade_xstrdup(ch->account_json ? ch->account_json : "{}");
+    const json_t *pj = o->post->file->json;
+    const json_t *media = json_object_get(pj, "media");
+    r->n_media = json_array_size(media);
+    r->media = jade_xcalloc(r->n_media + 1, sizeof *r->media);
+    for (size_t i = 0; i < r->n_media; i++)
+        r->media[i] = media_path(
+            s, o->campaign, json_string_value(json_object_get(json_array_get(media, i), "file")));
+    r->pub = (struct jade_publication){
+        .struct_size = sizeof r->pub,
+        .key = r->key,
+        .campaign = o->campaign->id,
+        .post = o->post->id,
+        .channel = o->channel_id,
+        .lang = o->lang,
+        .text = text_of(o),
+        .link = json_string_value(json_object_get(pj, "link")),
+        .due = r->due,
+        .account_json = r->account_json,
+        .secret_name = json_string_value(json_object_get(o->channel, "secret")),
+        .media = (const char *const *)r->media,
+        .n_media = r->n_media,
+        .attempt = (uint32_t)attempt,
+    };
+    return r;
+}
+
+static struct jade_retry_policy retry_policy(const struct service *s)
+{
+    return (struct jade_retry_policy){s->cfg->retry_base_seconds, s->cfg->retry_max_seconds,
+                                      s->cfg->retry_max_attempts};
+}
+
+/* A request to remove a retracted post's publication from its network.
+ * The entry stays in the channel's list, marked in flight (at INT64_MAX),
+ * until the network answers. */
+static struct request *new_removal(struct service *s, struct jade_channel *ch,
+                                   struct jade_removal *m)
+{
+    struct request *r = jade_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->ch = ch;
+    r->gen = jade_generation_ref(s->gen);
+    r->removing = true;
+    snprintf(r->key, sizeof r->key, "%s", m->key);
+    r->account_json = jade_xstrdup(ch->account_json ? ch->account_json : "{}");
+    r->removal[0] = jade_xstrdup(m->campaign);
+    r->removal[1] = jade_xstrdup(m->post);
+    r->removal[2] = jade_xstrdup(m->lang);
+    r->removal[3] = jade_xstrdup(m->network_id ? m->network_id : "");
+    r->pub = (struct jade_publication){
+        .struct_size = sizeof r->pub,
+        .key = r->key,
+        .campaign = r->removal[0],
+        .post = r->removal[1],
+        .channel = ch->id,
+        .lang = r->removal[2],
+        .text = "",
+        .due = "",
+        .account_json = r->account_json,
+        .secret_name = json_string_value(json_object_get(ch->json, "secret")),
+        .attempt = (uint32_t)m->attempts + 1,
+    };
+    m->at = INT64_MAX;
+    m->attempts++;
+    return r;
+}
+
+static struct jade_removal *removal_of(struct jade_channel *ch, const char *key)
+{
+    for (size_t i = 0; i < ch->n_removals; i++)
+        if (!strcmp(ch->removals[i].key, key)) return &ch->removals[i];
+    return NULL;
+}
+
+static void drop_removal(struct jade_channel *ch, struct jade_removal *m)
+{
+    jade_removal_clear(m);
+    *m = ch->removals[--ch->n_removals];
+}
+
+/* The network answered a removal (dispatch.c decides what follows). */
+static void removed_cb(struct request *r, const struct jade_result *res)
+{
+    struct service *s = r->s;
+    struct jade_channel *ch = r->ch;
+    struct jade_removal *m = removal_of(ch, r->key);
+    struct jade_retry_policy retry = retry_policy(s);
+    struct jade_removal_decision d;
+    jade_decide_removal(res, (int)r->pub.attempt, service_now(s), &retry, &s->rng, &d);
+    if (d.suspend && !ch->suspended)
+        fprintf(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
+                ch->id, d.error);
+    if (d.suspend) ch->suspended = true;
+    if (d.blocked_until) ch->blocked_until = d.blocked_until;
+    struct jade_update u = {
+        .state = d.removed ? JADE_RETRACTED : JADE_N_STATES,
+        .removal = d.removed ? "" : d.mark,
+        .error = d.removed ? _("removed from the network: the post was retracted") : d.error};
+    snprintf(u.key, sizeof u.key, "%s", r->key);
+    if (d.removed || d.mark) record(s, u);
+    if (m && d.again)
+        m->at = d.next_attempt;
+    else if (m)
+        drop_removal(ch, m);
+}
+
+/* Back in its channel's queue, to go again at `at`. While a reload is
+ * being written, it is also kept aside: the queues are loaded again from
+ * the ledger once that is committed, and the ledger does not have it yet. */
+static void requeue(struct request *r, bool retrying, int64_t at)
+{
+    struct service *s = r->s;
+    struct jade_waiting w = {.at = at, .due = r->due_time, .attempts = (int)r->pub.attempt};
+    snprintf(w.key, sizeof w.key, "%s", r->key);
+    jade_queue_push(retrying ? &r->ch->retrying : &r->ch->planned, &w);
+    if (!s->reloading) return;
+    s->requeued = jade_xrealloc(s->requeued, (s->n_requeued + 1) * sizeof *s->requeued);
+    s->requeued[s->n_requeued++] = (struct requeued){w, jade_xstrdup(r->ch->id), retrying};
+}
+
+/* A plugin answered: the core decides what follows (dispatch.c). */
+static void done_cb(void *token, const struct jade_result *res)
+{
+    struct request *r = token;
+    struct service *s = r->s;
+    struct jade_channel *ch = r->ch;
+    if (r->removing) {
+        removed_cb(r, res);
+        ch->inflight--;
+        s->inflight--;
+        free_request(r);
+        return;
+    }
+    struct jade_retry_policy retry = retry_policy(s);
+    struct jade_decision d;
+    jade_decide_outcome(res, r->lookup, (int)r->pub.attempt, service_now(s), &retry, &s->rng, &d);
+    if (d.suspend && !ch->suspended)
+        fprintf(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
+                ch->id, d.error);
+    if (d.suspend) ch->suspended = true;
+    if (d.blocked_until) ch->blocked_until = d.blocked_until;
+    bool sent = d.state == JADE_SENT;
+    struct jade_update u = {.state = d.state, .next_attempt = d.next_attempt, .error = d.error};
+    snprintf(u.key, sizeof u.key, "%s", r->key);
+    if (sent) u.network_id = res->network_id, u.url = res->url;
+    record(s, u);
+    if (d.requeue == JADE_REQUEUE_PLANNED) requeue(r, false, r->due_time);
+    if (d.requeue == JADE_REQUEUE_RETRYING) requeue(r, true, d.next_attempt);
+    ch->inflight--;
+    s->inflight--;
+    free_request(r);
+}
+
+/* The writer committed a batch (ok), or could not: its requests leave, or
+ * none of them may. */
+void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
+{
+    struct service *s = ctx;
+    if (!ok) {
+        /* The ledger still says what was durable: a restart resumes there. */
+        if (!s->ledger_failed)
+            fprintf(stderr,
+                    _("jade run: cannot write the ledger in %s: stopping; nothing "
+                      "was sent that it does not record\n"),
+                    s->cfg->state_dir);
+        s->ledger_failed = s->stopping = true;
+    }
+    for (size_t i = 0; i < count; i++) {
+        struct request *r = requests[i];
+        if (!ok) {
+            struct jade_removal *m = r->removing ? removal_of(r->ch, r->key) : NULL;
+            if (m) m->at = 0;
+            r->ch->inflight--;
+            free_request(r);
+            continue;
+        }
+        s->inflight++;
+        if (r->removing)
+            r->ch->net->plugin->remove(r->ch->net->state, &r->pub, r->removal[3], done_cb, r);
+        else
+            r->ch->net->plugin->publish(r->ch->net->state, &r->pub, done_cb, r);
+    }
+    service_arm(s);
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+/* The channel's next occurrence ready at now: a retry whose time came
+ * first (it was due before anything still planned), else the earliest
+ * planned one due. */
+static bool take_ready(struct jade_channel *ch, int64_t now, struct jade_waiting *out)
+{
+    const struct jade_waiting *retry = jade_queue_top(&ch->retrying);
+    if (retry && retry->at <= now) return jade_queue_pop(&ch->retrying, out) == 0;
+    const struct jade_waiting *planned = jade_queue_top(&ch->planned);
+    if (planned && planned->at <= now) return jade_queue_pop(&ch->planned, out) == 0;
+    return false;
+}
+
+/* When a channel may send again under its network's rate and the last
+ * Retry-After. */
+static int64_t free_at(const struct jade_channel *ch)
+{
+    uint32_t rate = ch->net ? ch->net->plugin->rate_per_minute : 0;
+    int64_t t = ch->blocked_until;
+    if (rate && ch->last_request + (60 + rate - 1) / rate > t)
+        t = ch->last_request + (60 + rate - 1) / rate;
+    return t;
+}
+
+/* Removals go first: a retracted post should not stay up a minute longer
+ * than it must. Where the network cannot remove, it is marked for people
+ * to remove by hand. Removals wait in the batch like publications. */
+static void dispatch_removals(struct service *s, struct jade_channel *ch, int64_t now,
+                              unsigned limit)
+{
+    for (size_t i = 0; i < ch->n_removals && !ch->suspended && ch->inflight < limit;) {
+        struct jade_removal *m = &ch->removals[i];
+        if (m->at > now || free_at(ch) > now) {
+            i++;
+            continue;
+        }
+        const struct jade_plugin *p = ch->net ? ch->net->plugin : NULL;
+        if (!p || !p->remove || !(p->capabilities & JADE_CAP_DELETE)) {
+            struct jade_update u = {.state = JADE_N_STATES,
+                                    .removal = "by hand",
+                                    .error = _("the post was retracted, and this network cannot "
+                                               "remove it: remove it by hand")};
+            memcpy(u.key, m->key, sizeof u.key);
+            record(s, u);
+            drop_removal(ch, m);
+            continue;
+        }
+        ch->inflight++;
+        ch->last_request = now;
+        jade_writer_hold(s->writer, new_removal(s, ch, m));
+        i++;
+    }
+}
+
+/* Fills each channel up to its concurrency with what is ready: marked
+ * `sending` in the batch and sent once it is committed; or settled
+ * (missed, cancelled, failed) and the next one taken. Returns the earliest
+ * time a held channel (a rate limit, a Retry-After) frees up, or
+ * INT64_MAX. Nothing new leaves while a reload is being written. */
+int64_t service_dispatch(struct service *s)
+{
+    int64_t now = service_now(s), wake = INT64_MAX;
+    if (s->reloading) return wake;
+    for (size_t c = 0; c < s->channels.count; c++) {
+        struct jade_channel *ch = s->channels.items[c];
+        unsigned limit = ch->net ? ch->net->concurrency : 1;
+        dispatch_removals(s, ch, now, limit);
+        while (!ch->suspended && !ch->removed && ch->inflight < limit) {
+            int64_t t = free_at(ch);
+            if (t > now) {
+                if (t < wake) wake = t;
+                break;
+            }
+            struct jade_waiting w;
+            if (!take_ready(ch, now, &w)) break;
+            const struct jade_occurrence *o = jade_generation_find(s->gen, w.key);
+            struct jade_ready ready = {.in_plan = o != NULL,
+                                       .before_plan = w.due < s->gen->plan_from,
+                                       .has_plugin = ch->net != NULL,
+                                       .attempts = w.attempts,
+                                       .due = w.due,
+                                       .now = now,
+                                       .catch_up_seconds = s->gen->catch_up_minutes * 60};
+            const char *why;
+            enum jade_state next = jade_decide_ready(&ready, &why);
+            if (next != JADE_SENDING) {
+                struct jade_update u = {.state = next, .error = why};
+                memcpy(u.key, w.key, sizeof u.key);
+                record(s, u);
+                continue;
+            }
+            /* Sent from the commit its campaign was read from. */
+            struct jade_update u = {.state = JADE_SENDING,
+                                    .attempts_delta = 1,
+                                    .commit = o->campaign->commit,
+                                    .signer = o->campaign->signer};
+            memcpy(u.key, w.key, sizeof u.key);
+            record(s, u);
+            ch->inflight++;
+            ch->last_request = now;
+            jade_writer_hold(s->writer, new_request(s, ch, o, w.attempts + 1, false));
+        }
+    }
+    return wake;
+}
+
+/* ---- recovery after a crash ---------------------------------------------- */
+
+struct sending_list {
+    struct jade_ledger_row *items; /* key and channel copied */
+    size_t count, cap;
+};
+
+static void collect_sending(void *ctx, const struct jade_ledger_row *row)
+{
+    struct sending_list *l = ctx;
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = jade_xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    l->items[l->count++] = (struct jade_ledger_row){
+        .key = jade_xstrdup(row->key),
+        .channel = jade_xstrdup(row->channel),
+        .attempts = row->attempts,
+    };
+}
+
+static void free_sending(struct sending_list *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        free((char *)l->items[i].key);
+        free((char *)l->items[i].channel);
+    }
+    free(l->items);
+}
+
+/* After a crash: what was `sending` is re-sent with the same key where the
+ * network honours one; elsewhere it is uncertain, and looked up where the
+ * plugin can. Never blindly re-sent. Runs before the queues are loaded,
+ * so what goes back to planned is queued with the rest. All of it is
+ * recorded in one transaction, before any lookup leaves. */
+enum jade_service_status service_recover(struct service *s)
+{
+    struct sending_list rows = {0};
+    if (jade_ledger_in_state(s->ledger, JADE_SENDING, collect_sending, &rows) != 0) {
+        free_sending(&rows);
+        fprintf(stderr, _("jade run: cannot read the ledger in %s\n"), s->cfg->state_dir);
+        return JADE_SERVICE_FAILED;
+    }
+    int64_t now = service_now(s);
+    struct jade_update *updates = jade_xcalloc(rows.count + 1, sizeof *updates);
+    struct request **lookups = jade_xcalloc(rows.count + 1, sizeof *lookups);
+    size_t n_lookups = 0;
+    for (size_t i = 0; i < rows.count; i++) {
+        const struct jade_ledger_row *row = &rows.items[i];
+        struct jade_channel *ch = jade_channels_find(&s->channels, row->channel);
+        struct jade_instance *net = ch ? ch->net : NULL;
+        const struct jade_occurrence *o = jade_generation_find(s->gen, row->key);
+        struct jade_update *u = &updates[i];
+        snprintf(u->key, sizeof u->key, "%s", row->key);
+        u->at = now;
+        if (net && (net->plugin->capabilities & JADE_CAP_IDEMPOTENCY_KEY)) {
+            u->state = JADE_PLANNED;
+            u->error = _("re-sent after a restart, with the same idempotency key");
+            continue;
+        }
+        u->state = JADE_UNCERTAIN;
+        u->error = _("the service stopped while sending: it may have been published");
+        if (net && o && net->plugin->lookup && (net->plugin->capabilities & JADE_CAP_LOOKUP) &&
+            ch->inflight < net->concurrency) {
+            ch->inflight++;
+            lookups[n_lookups++] = new_request(s, ch, o, row->attempts, true);
+        }
+    }
+    enum jade_service_status rc = JADE_SERVICE_OK;
+    if (jade_ledger_apply(s->ledger, updates, rows.count) != 0) {
+        fprintf(stderr, _("jade run: cannot write the ledger in %s\n"), s->cfg->state_dir);
+        rc = JADE_SERVICE_FAILED;
+    }
+    for (size_t i = 0; i < n_lookups; i++) {
+        struct request *r = lookups[i];
+        if (rc != JADE_SERVICE_OK) {
+            r->ch->inflight--;
+            free_request(r);
+            continue;
+        }
+        s->inflight++;
+        r->ch->net->plugin->lookup(r->ch->net->state, &r->pub, done_cb, r);
+    }
+    if (rows.count && rc == JADE_SERVICE_OK)
+        fprintf(stderr,
+                _("jade run: %zu publication(s) were being sent when the service "
+                  "stopped: recovered\n"),
+                rows.count);
+    free(updates); /* their strings are static */
+    free(lookups);
+    free_sending(&rows);
+    return rc;
+}

@@ -1,0 +1,149 @@
+/* service-internal.h - what the service's files share: service.c (life
+ * cycle and the loop), publish.c (requests, dispatch, recovery) and
+ * follow.c (following the branch, adoption, the admin listener). Nothing
+ * outside core/run/service*.c, publish.c and follow.c includes it. */
+#ifndef JADE_SERVICE_INTERNAL_H
+#define JADE_SERVICE_INTERNAL_H
+
+#include "admin.h"
+#include "channels.h"
+#include "clock.h"
+#include "host.h"
+#include "ledger.h"
+#include "plugins.h"
+#include "queue.h"
+#include "service.h"
+#include "sync.h"
+#include "../source/fetch.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct jade_config;
+struct jade_writer;
+struct jade_signers;
+
+struct request {
+    struct service *s;
+    struct jade_channel *ch;
+    struct jade_generation *gen; /* a reference: the strings below point into it */
+    char key[33];
+    bool lookup;
+    bool removing;    /* a retracted post's publication, removed from the network: */
+    char *removal[4]; /*   its campaign, post, language and network id (owned) */
+    int64_t due_time;
+    struct jade_publication pub;
+    char due[32];
+    char *account_json;
+    char **media;
+    size_t n_media;
+};
+
+/* An occurrence put back in its channel's queue while a reload is being
+ * written: the ledger read by the reload does not have it there yet. */
+struct requeued {
+    struct jade_waiting w;
+    char *channel;
+    bool retrying;
+};
+
+/* A reload's reconciliation, run by the writer in its batch. */
+struct reload {
+    struct service *s;
+    struct jade_generation *gen; /* a reference */
+    int64_t now;
+    struct jade_reconcile_stats stats;
+    struct jade_waiting *rows; /* planned and retrying, read back in the same transaction */
+    char **channels;           /* each row's channel */
+    bool *retrying;
+    size_t n_rows, cap_rows;
+    struct jade_removal *removals; /* sent ones of retracted posts, to remove */
+    char **removal_channels;
+    size_t n_removals;
+    size_t marked; /* newly marked for removal */
+};
+
+struct service {
+    const struct jade_service_options *opt;
+    const struct jade_config *cfg;
+    uv_loop_t loop;
+    uv_timer_t timer, poll;
+    uv_check_t flush;
+    uv_signal_t sigterm, sigint, sighup;
+    uv_work_t sync_work;
+    bool closed;
+    struct jade_clock clock;
+    int64_t sim_target; /* simulated: what the clock shows when the timer fires */
+    struct jade_host_env env;
+    int lock_fd; /* the state folder's lock, or -1 */
+    struct jade_ledger *ledger;
+    struct jade_writer *writer;
+    struct jade_plugins plugins;
+    char *plugins_dir; /* where they were loaded from */
+    struct jade_instance *nets;
+    size_t n_nets;
+    struct jade_network *limits; /* what the plugins declare, for content checks */
+    struct jade_networks networks;
+    struct jade_admin *admin;     /* the admin listener, or NULL */
+    struct jade_signers *signers; /* signed mode */
+    char *mirror;                 /* git sources: <state_dir>/content.git */
+    char *git_password;           /* read from the secrets folder for each fetch */
+    char *git_ssh_key, *git_known_hosts;
+    struct jade_fetch_credentials credentials;
+    struct jade_generation *gen; /* what is published now */
+    struct jade_channels channels;
+    char *media_root; /* folder sources: the folder itself; else <state_dir>/media */
+    /* following the branch */
+    bool syncing, sync_again, reloading;
+    struct jade_sync_input sync_in;
+    struct jade_sync_result sync_out;
+    char *refused_tip; /* the tip that waits, and why */
+    char *refused_reason;
+    char *fetch_error; /* the branch could not be read: since when, how often */
+    int64_t fetch_error_since;
+    unsigned fetch_failures;
+    struct requeued *requeued; /* put back in a queue while a reload is written */
+    size_t n_requeued;
+    bool ledger_failed;
+    size_t inflight;
+    bool stopping;
+    uint64_t rng;
+    size_t sent, failed;
+    uint64_t last_progress_ns;
+};
+
+static inline int64_t service_now(struct service *s)
+{
+    return jade_clock_now(&s->clock);
+}
+
+/* service.c: sends what is ready, then sets the timer for the next event. */
+void service_arm(struct service *s);
+
+/* publish.c */
+/* Fills each channel with what is ready; the earliest time a held channel
+ * frees up, or INT64_MAX. */
+int64_t service_dispatch(struct service *s);
+/* The writer's callback: a batch's requests leave, or none may. */
+void service_written_cb(void *ctx, void **requests, size_t count, bool ok);
+/* After a crash: what was `sending`, re-sent or marked uncertain. */
+enum jade_service_status service_recover(struct service *s);
+
+/* follow.c */
+/* The first generation: the tip, or the last content adopted before. */
+enum jade_service_status service_first_generation(struct service *s);
+/* The content repository's credentials, read again before each fetch. */
+int service_read_credentials(struct service *s);
+/* At start: the ledger follows the first generation's plan (said and NULL
+ * when it cannot be written). */
+struct reload *service_reconcile_first(struct service *s);
+/* What waits in the ledger, into the channels' queues; -1 (said). */
+int service_load_waiting(struct service *s, struct reload *r);
+void service_free_reload(struct reload *r);
+void service_poll_cb(uv_timer_t *t);
+void service_sighup_cb(uv_signal_t *h, int signum);
+void service_admin_cb(void *ctx, const struct jade_admin_request *req,
+                      struct jade_admin_response *res);
+
+#endif
