@@ -19,6 +19,7 @@
 #include <string.h>
 
 static void start_sync(struct service *s);
+static int reconcile(struct jade_ledger *l, struct reload *r);
 
 /* ---- the ledger and the queues ------------------------------------------- */
 
@@ -86,6 +87,14 @@ static int read_waiting(struct jade_ledger *l, struct reload *r)
 static int reconcile_job(struct jade_ledger *l, void *ctx)
 {
     struct reload *r = ctx;
+    uint64_t t0 = uv_hrtime();
+    int rc = reconcile(l, r);
+    r->ledger_ms = (double)(uv_hrtime() - t0) / 1e6;
+    return rc;
+}
+
+static int reconcile(struct jade_ledger *l, struct reload *r)
+{
     struct jade_generation *g = r->gen;
     if (jade_ledger_reconcile(l, &g->plan, g->plan_from, g->plan_to, g->view->commit, r->now,
                               jade_generation_cancel_reason, g, &r->stats) != 0)
@@ -148,6 +157,8 @@ static void say_adopted(struct service *s, const struct reload *r)
             g->view->commit ? g->view->commit : "", g->parts[0]->signer ? _(", signed by ") : "",
             g->parts[0]->signer ? g->parts[0]->signer : "", r->stats.inserted, r->stats.moved,
             r->stats.revived, r->stats.cancelled);
+    fprintf(stderr, _("jade run: it took %.1f ms to load, %.1f ms to plan, %.1f ms to record\n"),
+            g->load_ms, g->plan_ms, r->ledger_ms);
     if (r->marked)
         fprintf(stderr, _("jade run: %zu publication(s) of retracted posts to remove\n"),
                 r->marked);

@@ -61,7 +61,8 @@ struct reload {
     struct jade_removal *removals; /* sent ones of retracted posts, to remove */
     char **removal_channels;
     size_t n_removals;
-    size_t marked; /* newly marked for removal */
+    size_t marked;    /* newly marked for removal */
+    double ledger_ms; /* how long the reconciliation took */
 };
 
 struct service {
@@ -74,7 +75,8 @@ struct service {
     uv_work_t sync_work;
     bool closed;
     struct jade_clock clock;
-    int64_t sim_target; /* simulated: what the clock shows when the timer fires */
+    int64_t sim_target;    /* simulated: what the clock shows when the timer fires, */
+    uint64_t sim_armed_ns; /*   set at this real time */
     struct jade_host_env env;
     int lock_fd; /* the state folder's lock, or -1 */
     struct jade_ledger *ledger;

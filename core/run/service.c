@@ -108,6 +108,14 @@ static int64_t next_time(struct service *s, int64_t now)
 void service_arm(struct service *s)
 {
     if (s->closed) return;
+    /* Woken before the timer (a signal, a fetch, a notification): the
+     * virtual time that passed while it waited counts, at its speed. */
+    if (s->clock.simulated && uv_is_active((uv_handle_t *)&s->timer)) {
+        double passed = (double)(uv_hrtime() - s->sim_armed_ns) / 1e9 * s->clock.speed;
+        double reach = (double)service_now(s) + passed;
+        jade_clock_advance(&s->clock,
+                           reach < (double)s->sim_target ? (int64_t)reach : s->sim_target);
+    }
     int64_t now = service_now(s);
     if (s->opt->until != INT64_MAX && now >= s->opt->until) s->stopping = true;
     if (s->stopping) {
@@ -141,6 +149,7 @@ void service_arm(struct service *s)
         ms -= ms / 500 + 1;
     }
     uv_update_time(&s->loop); /* the delay counts from now, not from the turn's start */
+    s->sim_armed_ns = uv_hrtime();
     uv_timer_start(&s->timer, timer_cb, ms, 0);
 }
 

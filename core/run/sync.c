@@ -9,6 +9,7 @@
 #include "../util/i18n.h"
 
 #include <git2.h>
+#include <uv.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +179,11 @@ static int verify_tip(const struct jade_sync_input *in, const char *commit, char
     return -1;
 }
 
+static double ms_since(uint64_t t0)
+{
+    return (double)(uv_hrtime() - t0) / 1e6;
+}
+
 void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -185,7 +191,10 @@ void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *ou
     struct jade_generation *cur = in->current;
     struct jade_buf err = {0};
     struct jade_source *src = NULL;
-    if (open_tip(in, &src, &err) != 0) {
+    uint64_t t0 = uv_hrtime();
+    int opened = open_tip(in, &src, &err);
+    out->fetch_ms = ms_since(t0);
+    if (opened != 0) {
         out->outcome = JADE_SYNC_FAILED;
         set_reason(out, "%s", jade_buf_str(&err));
         jade_buf_free(&err);
@@ -212,7 +221,9 @@ void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *ou
             g->kept = jade_xrealloc(g->kept, (g->n_kept + 1) * sizeof *g->kept);
             g->kept[g->n_kept++] = jade_xstrdup(cur->kept[i]);
         }
+        t0 = uv_hrtime();
         plan_generation(g, cfg, in->now, &out->diags);
+        out->plan_ms = g->plan_ms = ms_since(t0);
         out->generation = g;
         out->outcome = JADE_SYNC_ADOPT;
         return;
@@ -231,7 +242,9 @@ void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *ou
         snap->source = src;
         snap->commit = src->commit ? jade_xstrdup(src->commit) : NULL;
         snap->signer = signer;
+        t0 = uv_hrtime();
         snap->content = jade_content_load(src, in->networks, &out->diags);
+        out->load_ms = ms_since(t0);
         if (!snap->content) {
             out->outcome = JADE_SYNC_REFUSED;
             set_reason(out, _("the content cannot be read"));
@@ -288,7 +301,10 @@ void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *ou
     free(campaigns);
     for (size_t i = 0; i < n_broken; i++) free(broken[i]);
     free(broken);
+    t0 = uv_hrtime();
     plan_generation(g, cfg, in->now, &out->diags);
+    out->plan_ms = g->plan_ms = ms_since(t0);
+    g->load_ms = out->load_ms;
     out->generation = g;
     out->outcome = JADE_SYNC_ADOPT;
 }

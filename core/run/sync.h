@@ -47,6 +47,7 @@ struct jade_generation {
     int catch_up_minutes;
     char **kept; /* "campaign@commit" of the campaigns kept at an older version */
     size_t n_kept;
+    double load_ms, plan_ms; /* how long it took to make */
 };
 
 struct jade_generation *jade_generation_ref(struct jade_generation *g);
@@ -84,6 +85,7 @@ struct jade_sync_result {
     struct jade_diags diags;            /* the tip's problems (also for an adopted tip: warnings,
                                            and the errors of campaigns kept at an older version) */
     struct jade_generation *generation; /* ADOPT: one reference, the caller's */
+    double fetch_ms, load_ms, plan_ms;  /* how long each step took */
 };
 
 void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *out);

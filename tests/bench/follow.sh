@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Benchmarks of following the branch (issue 5), printed as a table:
+# - adoption latency: from the end of `git push` (to a git daemon on
+#   loopback) to the new post's occurrence `planned` in the ledger, with
+#   the push hook (a GitHub-style notification sent right after the push),
+#   over 20 pushes: p50 and p99 (the slowest of 20); target p99 < 1 s;
+# - a one-post change in a 10,000-post repository (tests/bench/gen-tree.py):
+#   the reload's time (load, plan, record in the ledger; the fetch apart)
+#   over the first start's in the same run; target <= 0.1;
+# - start with 1,000,000 pending occurrences over start with 100,000
+#   (`jade run --once` before anything is due: load, plan, reconcile into
+#   an empty ledger): wall time ratio (target <= 11) and peak RSS per
+#   pending occurrence (target <= 300 B).
+# usage: bash tests/bench/follow.sh [--quick]   (--quick: 200,000 instead of 1,000,000)
+# needs GNU time, git, curl, openssl: apt-get install time git curl openssl
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+big=1000000
+[ "${1:-}" = --quick ] && big=200000
+for tool in /usr/bin/time git curl openssl python3; do
+  command -v "$tool" >/dev/null || { echo "follow.sh: $tool is needed" >&2; exit 2; }
+done
+[ -x build/core/jade ] || bash .ci/setup
+meson compile -C build >/dev/null
+jade=$PWD/build/core/jade
+src=$PWD
+work=$(mktemp -d)
+pid= daemon_pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; [ -n "$daemon_pid" ] && kill $daemon_pid 2>/dev/null; rm -rf "$work"' EXIT
+export HOME=$work/home GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.org
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.org
+mkdir -p "$HOME" "$work/plugins" "$work/secrets"
+cp build/plugins/outbox/outbox.so "$work/plugins/"
+printf 'bench hook\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
+rows=()
+
+# -- adoption latency ----------------------------------------------------------
+git init -q --bare -b main "$work/srv/content.git"
+git init -q -b main "$work/wc" && cp -a "$src/campaigns/." "$work/wc/"
+git -C "$work/wc" remote add origin "$work/srv/content.git"
+git -C "$work/wc" add -A && git -C "$work/wc" commit -qm content && git -C "$work/wc" push -q origin main
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+git daemon --export-all --base-path="$work/srv" --port="$port" --listen=127.0.0.1 --reuseaddr "$work/srv" \
+  >/dev/null 2>&1 &
+daemon_pid=$!
+for _ in $(seq 100); do git ls-remote "git://127.0.0.1:$port/content.git" >/dev/null 2>&1 && break; sleep 0.1; done
+cat >"$work/follow.json" <<JSON
+{"source": {"url": "git://127.0.0.1:$port/content.git", "poll_seconds": 3600, "hook_secret": "hook"},
+ "state_dir": "$work/follow-state", "plugin_dir": "$work/plugins", "secrets_dir": "$work/secrets",
+ "listen": "$work/admin.sock"}
+JSON
+"$jade" run --config "$work/follow.json" --clock sim:2026-12-01T00:00:00Z:1 >"$work/follow.log" 2>&1 &
+pid=$!
+for _ in $(seq 200); do [ -S "$work/admin.sock" ] && break; sleep 0.05; done
+python3 - "$work" <<'PY' >"$work/latency.txt"
+import hashlib, hmac, json, os, sqlite3, subprocess, sys, time
+work = sys.argv[1]
+wc = os.path.join(work, "wc")
+body = b'{"ref": "refs/heads/main"}'
+mac = hmac.new(b"bench hook", body, hashlib.sha256).hexdigest()
+samples = []
+for i in range(20):
+    post = "bench-%02d" % i
+    d = os.path.join(wc, "vivre-ensemble", "posts")
+    json.dump({"id": post, "kind": "story", "authors": ["amb-mopti-02"],
+               "schedule": {"at": ["2026-12-05T09:%02d" % (10 + i)]}, "regions": ["mopti"]},
+              open(os.path.join(d, post + ".json"), "w"))
+    open(os.path.join(d, post + ".fr.txt"), "w").write("Texte %d.\n" % i)
+    subprocess.run(["git", "-C", wc, "add", "-A"], check=True)
+    subprocess.run(["git", "-C", wc, "commit", "-qm", post], check=True)
+    subprocess.run(["git", "-C", wc, "push", "-q", "origin", "main"], check=True,
+                   stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    subprocess.run(["curl", "-s", "-o", "/dev/null", "--unix-socket", os.path.join(work, "admin.sock"),
+                    "-H", "X-Hub-Signature-256: sha256=" + mac, "--data-binary", body,
+                    "http://jade/hooks/git"], check=True)
+    db = sqlite3.connect("file:%s/follow-state/ledger.sqlite?mode=ro" % work, uri=True)
+    while True:
+        n = db.execute("SELECT count(*) FROM occurrences WHERE post = ? AND state = 'planned'",
+                       (post,)).fetchone()[0]
+        if n:
+            break
+        if time.monotonic() - t0 > 30:
+            sys.exit("post %s never planned" % post)
+        time.sleep(0.002)
+    samples.append(time.monotonic() - t0)
+    db.close()
+samples.sort()
+print("%.0f %.0f" % (samples[len(samples) // 2] * 1000, samples[-1] * 1000))
+PY
+read -r p50 p99 <"$work/latency.txt"
+kill -TERM "$pid"; wait "$pid" || true; pid=
+rows+=("adoption latency, push to planned, 20 pushes with the hook: p50|$p50 ms|")
+rows+=("adoption latency: p99 (the slowest of 20)|$p99 ms|< 1000 ms")
+
+# -- reload of a one-post change, beside the first start -------------------------
+python3 tests/bench/gen-tree.py "$work/tree" 10000 >/dev/null
+git -C "$work/tree" init -q -b main && git -C "$work/tree" add -A && git -C "$work/tree" commit -qm tree
+cat >"$work/tree.json" <<JSON
+{"source": {"url": "$work/tree", "poll_seconds": 3600}, "state_dir": "$work/tree-state",
+ "plugin_dir": "$work/plugins", "horizon_days": 366}
+JSON
+"$jade" run --config "$work/tree.json" --clock sim:2026-12-31T00:00:00Z:1 >"$work/tree.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ "$(grep -c "it took" "$work/tree.log")" -ge 1 ] && break; sleep 0.1; done
+post=$(cd "$work/tree" && ls */posts/*.fr.txt | head -1)
+printf 'Un texte corrigé.\n' >"$work/tree/$post"
+git -C "$work/tree" commit -qam "one post"
+kill -HUP "$pid"
+for _ in $(seq 600); do [ "$(grep -c "it took" "$work/tree.log")" -ge 2 ] && break; sleep 0.1; done
+kill -TERM "$pid"; wait "$pid" || true; pid=
+python3 - "$work/tree.log" >"$work/reload.txt" <<'PY'
+import re, sys
+t = [sum(map(float, m)) for m in re.findall(r"it took ([\d.]+) ms to load, ([\d.]+) ms to plan, ([\d.]+) ms to record", open(sys.argv[1]).read())]
+occ = re.findall(r"adopted commit \w+: (\d+) new", open(sys.argv[1]).read())
+print("%.0f %.0f %.3f %s" % (t[0], t[1], t[1] / t[0], occ[0]))
+PY
+read -r first reload ratio occurrences <"$work/reload.txt"
+rows+=("first start of 10,000 posts ($occurrences occurrences): load + plan + record|$first ms|")
+rows+=("reload of a one-post change: load + plan + record|$reload ms|")
+rows+=("reload over first start|$ratio|<= 0.1")
+
+# -- start with many pending occurrences -----------------------------------------
+start_with() { # PENDING: wall seconds and peak RSS (KiB) of a --once start
+  python3 tests/bench/gen-due.py "$work/due-$1" http://127.0.0.1:9/ 0 64 --pending "$1" >/dev/null
+  sed -i 's/"network": "webhook"/"network": "outbox"/; s/"account": {"url": "[^"]*"}/"account": {"folder": "x"}/g' \
+    "$work/due-$1/channels.json"
+  cat >"$work/due-$1.json" <<JSON
+{"source": {"dir": "$work/due-$1"}, "state_dir": "$work/due-$1-state", "plugin_dir": "$work/plugins",
+ "horizon_days": 366}
+JSON
+  /usr/bin/time -f "%e %M" -o "$work/time-$1" "$jade" run --config "$work/due-$1.json" --once \
+    --clock sim:2026-12-01T00:00:00Z:1 >/dev/null 2>&1
+  cat "$work/time-$1"
+}
+read -r small_s small_kb < <(start_with 100000)
+read -r big_s big_kb < <(start_with "$big")
+rows+=("start with 100,000 pending: wall, peak RSS|${small_s} s, $((small_kb / 1024)) MiB|")
+rows+=("start with $big pending: wall, peak RSS|${big_s} s, $((big_kb / 1024)) MiB|")
+rows+=("start: $big over 100,000|$(python3 -c "print('%.1f' % ($big_s / $small_s))") for $((big / 100000))x the work|<= $(python3 -c "print(round($big / 100000 * 1.1, 1))")")
+rows+=("peak RSS per pending occurrence (difference of the two)|$(python3 -c "print('%.0f' % (($big_kb - $small_kb) * 1024 / ($big - 100000)))") B|<= 300 B")
+
+printf '\n| %-70s | %-22s | %-10s |\n' "what" "value" "target"
+printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 72))" "$(printf -- '-%.0s' $(seq 24))" "$(printf -- '-%.0s' $(seq 12))"
+for row in "${rows[@]}"; do
+  IFS='|' read -r what value target <<<"$row"
+  printf '| %-70s | %-22s | %-10s |\n' "$what" "$value" "$target"
+done
