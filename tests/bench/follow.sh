@@ -104,7 +104,7 @@ JSON
 "$jade" run --config "$work/tree.json" --clock sim:2026-12-31T00:00:00Z:1 >"$work/tree.log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do [ "$(grep -c "it took" "$work/tree.log")" -ge 1 ] && break; sleep 0.1; done
-post=$(cd "$work/tree" && ls */posts/*.fr.txt | head -1)
+post=campagne-0000/posts/post-000.fr.txt
 printf 'Un texte corrigé.\n' >"$work/tree/$post"
 git -C "$work/tree" commit -qam "one post"
 kill -HUP "$pid"
@@ -124,8 +124,14 @@ rows+=("reload over first start|$ratio|<= 0.1")
 # -- start with many pending occurrences -----------------------------------------
 start_with() { # PENDING: wall seconds and peak RSS (KiB) of a --once start
   python3 tests/bench/gen-due.py "$work/due-$1" http://127.0.0.1:9/ 0 64 --pending "$1" >/dev/null
-  sed -i 's/"network": "webhook"/"network": "outbox"/; s/"account": {"url": "[^"]*"}/"account": {"folder": "x"}/g' \
-    "$work/due-$1/channels.json"
+  python3 - "$work/due-$1/channels.json" <<'PY' # the outbox: nothing is sent anyway
+import json, sys
+d = json.load(open(sys.argv[1]))
+for c in d["channels"]:
+    c.update(network="outbox", account={"folder": c["id"]})
+    c.pop("secret", None)
+json.dump(d, open(sys.argv[1], "w"))
+PY
   cat >"$work/due-$1.json" <<JSON
 {"source": {"dir": "$work/due-$1"}, "state_dir": "$work/due-$1-state", "plugin_dir": "$work/plugins",
  "horizon_days": 366}
