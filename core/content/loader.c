@@ -477,17 +477,23 @@ struct jade_content *jade_content_view(const struct jade_content *root,
     return v;
 }
 
+/* What a view shares with its root, and owns a reference to. */
+static void free_shared(struct jade_content *c)
+{
+    json_decref(c->region_index);
+    json_decref(c->ambassador_index);
+    json_decref(c->coach_index);
+    json_decref(c->channel_index);
+    free(c->commit);
+    free(c->campaigns);
+    free(c);
+}
+
 void jade_content_free(struct jade_content *c)
 {
     if (!c) return;
     if (c->is_view) {
-        free(c->campaigns);
-        json_decref(c->region_index);
-        json_decref(c->ambassador_index);
-        json_decref(c->coach_index);
-        json_decref(c->channel_index);
-        free(c->commit);
-        free(c);
+        free_shared(c);
         return;
     }
     for (size_t i = 0; i < c->n_files; i++) {
@@ -509,12 +515,6 @@ void jade_content_free(struct jade_content *c)
         }
         free(c->campaigns[i].posts);
     }
-    free(c->campaigns);
     free(c->files);
-    json_decref(c->region_index);
-    json_decref(c->ambassador_index);
-    json_decref(c->coach_index);
-    json_decref(c->channel_index);
-    free(c->commit);
-    free(c);
+    free_shared(c);
 }

@@ -392,8 +392,10 @@ void service_admin_cb(void *ctx, const struct jade_admin_request *req,
     }
 }
 
-static struct jade_generation *follow(struct service *s, struct jade_generation *base,
-                                      const char *ref)
+/* A cycle run at start, on the loop's thread: from base, the commit ref
+ * (NULL: the branch's tip, fetched). */
+static void sync_now(struct service *s, struct jade_generation *base, const char *ref,
+                     struct jade_sync_result *r)
 {
     struct jade_sync_input in = {.config = s->cfg,
                                  .mirror = s->mirror,
@@ -403,8 +405,16 @@ static struct jade_generation *follow(struct service *s, struct jade_generation 
                                  .current = base,
                                  .ref = ref,
                                  .now = service_now(s)};
+    jade_sync_run(&in, r);
+}
+
+/* base, followed by commit ref: ref's campaigns, but those broken in it
+ * as base has them. */
+static struct jade_generation *follow(struct service *s, struct jade_generation *base,
+                                      const char *ref)
+{
     struct jade_sync_result r;
-    jade_sync_run(&in, &r);
+    sync_now(s, base, ref, &r);
     struct jade_generation *g = r.outcome == JADE_SYNC_ADOPT ? r.generation : NULL;
     r.generation = NULL;
     jade_sync_result_free(&r);
@@ -438,15 +448,8 @@ enum jade_service_status service_first_generation(struct service *s)
 {
     char *last = NULL;
     struct jade_generation *base = last_adopted(s, &last);
-    struct jade_sync_input in = {.config = s->cfg,
-                                 .mirror = s->mirror,
-                                 .credentials = &s->credentials,
-                                 .networks = &s->networks,
-                                 .signers = s->signers,
-                                 .current = base,
-                                 .now = service_now(s)};
     struct jade_sync_result r;
-    jade_sync_run(&in, &r);
+    sync_now(s, base, NULL, &r);
     enum jade_service_status rc = JADE_SERVICE_OK;
     if (r.outcome == JADE_SYNC_ADOPT || (r.outcome == JADE_SYNC_UNCHANGED && base)) {
         jade_diags_print_text(stderr, &r.diags);

@@ -91,7 +91,8 @@ static int exec(struct jade_ledger *l, const char *sql, struct jade_buf *err)
     return -1;
 }
 
-static int migrate(struct jade_ledger *l, const char *path, struct jade_buf *err)
+/* The file's schema version, refusing a newer one; -1 with err. */
+static int schema_version(struct jade_ledger *l, const char *path, struct jade_buf *err)
 {
     sqlite3_stmt *st;
     int version = 0;
@@ -106,6 +107,13 @@ static int migrate(struct jade_ledger *l, const char *path, struct jade_buf *err
                         path, version, SCHEMA_VERSION);
         return -1;
     }
+    return version;
+}
+
+static int migrate(struct jade_ledger *l, const char *path, struct jade_buf *err)
+{
+    int version = schema_version(l, path, err);
+    if (version < 0) return -1;
     for (int v = version; v < SCHEMA_VERSION; v++) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
@@ -183,23 +191,9 @@ int jade_ledger_open_readonly(const char *state_dir, struct jade_ledger **out, s
         goto done;
     }
     sqlite3_busy_timeout(l->db, 5000);
-    sqlite3_stmt *st_version;
-    int version = -1;
-    if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &st_version, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st_version) == SQLITE_ROW) version = sqlite3_column_int(st_version, 0);
-        sqlite3_finalize(st_version);
-    }
-    if (version < 1) {
-        jade_buf_printf(err, _("%s is not a jade ledger"), path);
-        goto done;
-    }
-    if (version > SCHEMA_VERSION) {
-        jade_buf_printf(err,
-                        _("%s was written by a newer jade (ledger schema %d; this jade knows "
-                          "up to %d)"),
-                        path, version, SCHEMA_VERSION);
-        goto done;
-    }
+    int version = schema_version(l, path, err);
+    if (version == 0) jade_buf_printf(err, _("%s is not a jade ledger"), path);
+    if (version <= 0) goto done;
     rc = 0;
 done:
     free(path);

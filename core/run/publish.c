@@ -92,18 +92,25 @@ static const char *text_of(const struct jade_occurrence *o)
     return "";
 }
 
-static struct request *new_request(struct service *s, struct jade_channel *ch,
-                                   const struct jade_occurrence *o, int attempt, bool lookup)
+/* A request on ch for key, from the adopted generation. */
+static struct request *request_for(struct service *s, struct jade_channel *ch, const char *key)
 {
     struct request *r = jade_xcalloc(1, sizeof *r);
     r->s = s;
     r->ch = ch;
     r->gen = jade_generation_ref(s->gen);
+    snprintf(r->key, sizeof r->key, "%s", key);
+    r->account_json = jade_xstrdup(ch->account_json ? ch->account_json : "{}");
+    return r;
+}
+
+static struct request *new_request(struct service *s, struct jade_channel *ch,
+                                   const struct jade_occurrence *o, int attempt, bool lookup)
+{
+    struct request *r = request_for(s, ch, o->key);
     r->lookup = lookup;
-    snprintf(r->key, sizeof r->key, "%s", o->key);
     r->due_time = o->due;
     jade_format_utc(o->due, r->due);
-    r->account_json = jade_xstrdup(ch->account_json ? ch->account_json : "{}");
     const json_t *pj = o->post->file->json;
     const json_t *media = json_object_get(pj, "media");
     r->n_media = json_array_size(media);
@@ -130,6 +137,19 @@ static struct request *new_request(struct service *s, struct jade_channel *ch,
     return r;
 }
 
+/* What an answer says of its channel: credentials refused (it stops until
+ * an operator resumes it or its secret changes), or a wait the network
+ * asked for. */
+static void hold_channel(struct jade_channel *ch, bool suspend, int64_t blocked_until,
+                         const char *why)
+{
+    if (suspend && !ch->suspended)
+        fprintf(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
+                ch->id, why);
+    if (suspend) ch->suspended = true;
+    if (blocked_until) ch->blocked_until = blocked_until;
+}
+
 static struct jade_retry_policy retry_policy(const struct service *s)
 {
     return (struct jade_retry_policy){s->cfg->retry_base_seconds, s->cfg->retry_max_seconds,
@@ -142,13 +162,8 @@ static struct jade_retry_policy retry_policy(const struct service *s)
 static struct request *new_removal(struct service *s, struct jade_channel *ch,
                                    struct jade_removal *m)
 {
-    struct request *r = jade_xcalloc(1, sizeof *r);
-    r->s = s;
-    r->ch = ch;
-    r->gen = jade_generation_ref(s->gen);
+    struct request *r = request_for(s, ch, m->key);
     r->removing = true;
-    snprintf(r->key, sizeof r->key, "%s", m->key);
-    r->account_json = jade_xstrdup(ch->account_json ? ch->account_json : "{}");
     r->removal[0] = jade_xstrdup(m->campaign);
     r->removal[1] = jade_xstrdup(m->post);
     r->removal[2] = jade_xstrdup(m->lang);
@@ -193,11 +208,7 @@ static void removed_cb(struct request *r, const struct jade_result *res)
     struct jade_retry_policy retry = retry_policy(s);
     struct jade_removal_decision d;
     jade_decide_removal(res, (int)r->pub.attempt, service_now(s), &retry, &s->rng, &d);
-    if (d.suspend && !ch->suspended)
-        fprintf(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
-                ch->id, d.error);
-    if (d.suspend) ch->suspended = true;
-    if (d.blocked_until) ch->blocked_until = d.blocked_until;
+    hold_channel(ch, d.suspend, d.blocked_until, d.error);
     struct jade_update u = {
         .state = d.removed ? JADE_RETRACTED : JADE_N_STATES,
         .removal = d.removed ? "" : d.mark,
@@ -240,11 +251,7 @@ static void done_cb(void *token, const struct jade_result *res)
     struct jade_retry_policy retry = retry_policy(s);
     struct jade_decision d;
     jade_decide_outcome(res, r->lookup, (int)r->pub.attempt, service_now(s), &retry, &s->rng, &d);
-    if (d.suspend && !ch->suspended)
-        fprintf(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
-                ch->id, d.error);
-    if (d.suspend) ch->suspended = true;
-    if (d.blocked_until) ch->blocked_until = d.blocked_until;
+    hold_channel(ch, d.suspend, d.blocked_until, d.error);
     bool sent = d.state == JADE_SENT;
     struct jade_update u = {.state = d.state, .next_attempt = d.next_attempt, .error = d.error};
     snprintf(u.key, sizeof u.key, "%s", r->key);

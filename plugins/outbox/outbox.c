@@ -87,25 +87,32 @@ static char *body_of(const struct jade_publication *pub)
     return s;
 }
 
+/* The channel's folder in the outbox, into dir; -1 (and done called) when
+ * its account names none. */
+static int channel_dir(struct outbox *o, const struct jade_publication *pub, char *dir, size_t size,
+                       jade_done_cb done, void *token)
+{
+    const char *root = o->host->outbox_dir(o->host->ctx);
+    json_t *account;
+    const char *folder = folder_of(pub->account_json, &account);
+    if (root && folder) snprintf(dir, size, "%s/%s", root, folder);
+    json_decref(account);
+    if (root && folder) return 0;
+    finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL,
+           "the channel's account has no usable \"folder\"");
+    return -1;
+}
+
 static void outbox_publish(void *instance, const struct jade_publication *pub, jade_done_cb done,
                            void *token)
 {
     struct outbox *o = instance;
     const char *root = o->host->outbox_dir(o->host->ctx);
-    json_t *account;
-    const char *folder = folder_of(pub->account_json, &account);
     char dir[4096], path[4200], tmp[4300], url[4300], message[8600];
-    if (!root || !folder) {
-        finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL,
-               "the channel's account has no usable \"folder\"");
-        json_decref(account);
-        return;
-    }
-    snprintf(dir, sizeof dir, "%s/%s", root, folder);
+    if (channel_dir(o, pub, dir, sizeof dir, done, token) != 0) return;
     snprintf(path, sizeof path, "%s/%s.json", dir, pub->key);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     snprintf(url, sizeof url, "file://%s", path);
-    json_decref(account);
     if (access(path, F_OK) == 0) { /* published before: the same key, the same file */
         finish(done, token, JADE_OUTCOME_SENT, pub->key, url, NULL);
         return;
@@ -156,20 +163,9 @@ static void outbox_lookup(void *instance, const struct jade_publication *pub, ja
 static void outbox_remove(void *instance, const struct jade_publication *pub,
                           const char *network_id, jade_done_cb done, void *token)
 {
-    struct outbox *o = instance;
     (void)network_id;
-    json_t *account;
-    const char *folder = folder_of(pub->account_json, &account);
-    const char *root = o->host->outbox_dir(o->host->ctx);
     char dir[4096], gone[4200], path[4200], moved[4400], message[8800];
-    if (!root || !folder) {
-        finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL,
-               "the channel's account has no usable \"folder\"");
-        json_decref(account);
-        return;
-    }
-    snprintf(dir, sizeof dir, "%s/%s", root, folder);
-    json_decref(account);
+    if (channel_dir(instance, pub, dir, sizeof dir, done, token) != 0) return;
     snprintf(gone, sizeof gone, "%s/retracted", dir);
     snprintf(path, sizeof path, "%s/%s.json", dir, pub->key);
     snprintf(moved, sizeof moved, "%s/%s.json", gone, pub->key);

@@ -90,15 +90,18 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length)
-        key = self.headers.get("Idempotency-Key", "")
+    def signed_body(self):
+        """The request's body, and whether its Jade-Signature holds."""
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         sig = self.headers.get("Jade-Signature", "")
         parts = dict(p.split("=", 1) for p in sig.split(",") if "=" in p)
         expected = hmac.new(args.secret.encode(), parts.get("t", "").encode() + b"." + body,
                             hashlib.sha256).hexdigest()
-        signature_ok = hmac.compare_digest(expected, parts.get("v1", ""))
+        return body, hmac.compare_digest(expected, parts.get("v1", ""))
+
+    def do_POST(self):
+        body, signature_ok = self.signed_body()
+        key = self.headers.get("Idempotency-Key", "")
         entry = {"arrived": time.time(), "path": self.path, "key": key, "signature_ok": signature_ok,
                  "published": False, "duplicate": False, "connection": self.number}
         with lock:
@@ -156,15 +159,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         """A retraction: the publication with this key is taken down; 404
         when there is none (never published, or taken down already)."""
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length)
+        _, signature_ok = self.signed_body()
         key = self.headers.get("Idempotency-Key", "")
-        sig = self.headers.get("Jade-Signature", "")
-        parts = dict(p.split("=", 1) for p in sig.split(",") if "=" in p)
-        expected = hmac.new(args.secret.encode(), parts.get("t", "").encode() + b"." + body,
-                            hashlib.sha256).hexdigest()
         entry = {"arrived": time.time(), "path": self.path, "key": key, "method": "DELETE",
-                 "signature_ok": hmac.compare_digest(expected, parts.get("v1", "")),
+                 "signature_ok": signature_ok,
                  "published": False, "duplicate": False, "connection": self.number}
         if not entry["signature_ok"]:
             entry["status"] = 401
