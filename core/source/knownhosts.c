@@ -2,6 +2,7 @@
  * check (see knownhosts.h). Follows sshd(8)'s "SSH_KNOWN_HOSTS FILE FORMAT". */
 #include "knownhosts.h"
 
+#include "sshsig.h"
 #include "../util/buf.h"
 #include "../util/i18n.h"
 
@@ -27,22 +28,6 @@ static long decode_base64(const char *s, size_t n, unsigned char *out)
     /* EVP_DecodeBlock counts the padding as zero bytes. */
     long pad = (s[n - 1] == '=') + (s[n - 2] == '=');
     return got - pad;
-}
-
-/* OpenSSH's match_pattern: `*` any run, `?` one character; the host is
- * already lower-case and patterns are compared without case. */
-static bool glob_match(const char *host, const char *pat, size_t pat_len)
-{
-    if (pat_len == 0) return *host == '\0';
-    if (*pat == '*') {
-        for (const char *h = host;; h++) {
-            if (glob_match(h, pat + 1, pat_len - 1)) return true;
-            if (*h == '\0') return false;
-        }
-    }
-    if (*host == '\0') return false;
-    if (*pat != '?' && tolower((unsigned char)*pat) != *host) return false;
-    return glob_match(host + 1, pat + 1, pat_len - 1);
 }
 
 /* A `|1|salt|hash` field against the name. */
@@ -75,7 +60,7 @@ static bool hosts_match(const char *field, size_t len, const char *name)
         const char *comma = memchr(p, ',', (size_t)(end - p));
         size_t n = (size_t)((comma ? comma : end) - p);
         bool negated = n > 0 && *p == '!';
-        if (glob_match(name, p + negated, n - negated)) {
+        if (jade_ssh_match_pattern(name, p + negated, n - negated, true)) {
             if (negated) return false;
             matched = true;
         }

@@ -12,7 +12,9 @@
 
 #include "../util/buf.h"
 #include "../util/i18n.h"
+#include "../util/timeparse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -125,12 +127,14 @@ static void printable(char *out, size_t size, const unsigned char *s, size_t n)
 
 /* ---- patterns and times ------------------------------------------------- */
 
-/* OpenSSH's match_pattern: '*' any run, '?' one character. */
-static bool match_pattern(const char *s, const char *p, size_t plen)
+bool jade_ssh_match_pattern(const char *s, const char *p, size_t plen, bool fold_case)
 {
     const char *star = NULL, *star_s = NULL, *pend = p + plen;
     while (*s) {
-        if (p < pend && (*p == '?' || *p == *s)) {
+        bool same =
+            p < pend &&
+            (fold_case ? tolower((unsigned char)*p) == tolower((unsigned char)*s) : *p == *s);
+        if (p < pend && (*p == '?' || same)) {
             p++;
             s++;
         } else if (p < pend && *p == '*') {
@@ -160,7 +164,7 @@ static bool match_pattern_list(const char *s, const char *list)
         /* spaces around the commas are not part of a pattern */
         while (plen && *p == ' ') p++, plen--;
         while (plen && p[plen - 1] == ' ') plen--;
-        if (match_pattern(s, p, plen)) {
+        if (jade_ssh_match_pattern(s, p, plen, false)) {
             if (negated) return false;
             positive = true;
         }
@@ -168,16 +172,6 @@ static bool match_pattern_list(const char *s, const char *list)
         if (*list == ',') list++;
     }
     return positive;
-}
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 /* YYYYMMDD[HHMM[SS]][Z], as valid-after/valid-before take. OpenSSH reads a
@@ -201,7 +195,7 @@ static int parse_time(const char *s, int64_t *out)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap)) return -1;
     if (f[3] > 23 || f[4] > 59 || f[5] > 59) return -1;
-    *out = days_from_civil(y, mo, d) * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
+    *out = jade_days_from_civil(y, mo, d) * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
     return 0;
 }
 

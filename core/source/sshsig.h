@@ -15,6 +15,7 @@
 #define JADE_SSHSIG_H
 
 #include <git2.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,5 +84,9 @@ void jade_sshsig_verify(const char *armored, size_t armored_len, const void *mes
  * be read (out->message says why, out->status is BAD_SIGNATURE). */
 int jade_commit_verify(git_repository *repo, const git_oid *commit,
                        const struct jade_signers *signers, struct jade_verdict *out);
+
+/* OpenSSH's patterns (allowed_signers, known_hosts): does s match the
+ * pattern p of plen bytes, where `*` is any run and `?` one character? */
+bool jade_ssh_match_pattern(const char *s, const char *p, size_t plen, bool fold_case);
 
 #endif
