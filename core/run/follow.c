@@ -181,6 +181,7 @@ static void reload_done(void *ctx, bool ok)
         say_adopted(s, r);
     }
     service_free_reload(r);
+    if (ok && s->sync_again) start_sync(s); /* deferred while this was written */
 }
 
 /* Publishing goes on from g: the channels follow its channels.json, and
@@ -245,6 +246,9 @@ static void sync_done_cb(uv_work_t *w, int status)
     struct service *s = w->data;
     struct jade_sync_result *r = &s->sync_out;
     s->syncing = false;
+    /* stopping, the fetch answered within its grace */
+    if (s->closed && s->grace.loop && !uv_is_closing((uv_handle_t *)&s->grace))
+        uv_close((uv_handle_t *)&s->grace, NULL);
     jade_generation_unref(s->sync_in.current);
     s->sync_in.current = NULL;
     if (status == 0 && !s->closed && !s->stopping) {
@@ -252,14 +256,16 @@ static void sync_done_cb(uv_work_t *w, int status)
         if (r->outcome == JADE_SYNC_REFUSED) note_refusal(s, r);
         if (r->outcome == JADE_SYNC_ADOPT) {
             jade_diags_print_text(stderr, &r->diags);
-            adopt(s, r->generation);
-            r->generation = NULL;
             free(s->refused_tip);
             s->refused_tip = NULL;
         }
+        /* The tip, or (the tip waiting, the branch unreadable) the same
+         * content planned further as the horizon moves. */
+        if (r->generation) adopt(s, r->generation);
+        r->generation = NULL;
     }
     jade_sync_result_free(r);
-    if (s->sync_again && !s->closed && !s->stopping) start_sync(s);
+    if (s->sync_again && !s->reloading) start_sync(s);
     service_arm(s);
 }
 
@@ -300,10 +306,30 @@ int service_read_credentials(struct service *s)
 }
 
 /* One cycle on the thread pool, unless one runs: then another after it. */
+/* The earliest due time of what waits to be tried again, or 0. */
+static int64_t earliest_retry(const struct service *s)
+{
+    int64_t first = 0;
+    for (size_t c = 0; c < s->channels.count; c++) {
+        const struct jade_queue *q = &s->channels.items[c]->retrying;
+        for (size_t i = 0; i < q->count; i++)
+            if (!first || q->items[i].due < first) first = q->items[i].due;
+    }
+    return first;
+}
+
+void service_start_sync(struct service *s)
+{
+    start_sync(s);
+}
+
+/* One cycle at a time, and none while an adoption is being written: two
+ * reloads in one batch would each load the queues from their own reading
+ * of the ledger, and the second could queue again what the first let go. */
 static void start_sync(struct service *s)
 {
     if (s->closed || s->stopping) return;
-    if (s->syncing) {
+    if (s->syncing || s->reloading) {
         s->sync_again = true;
         return;
     }
@@ -322,6 +348,7 @@ static void start_sync(struct service *s)
         .now = now,
         /* half the horizon gone: plan further */
         .replan = now > s->gen->plan_to - (int64_t)s->cfg->horizon_days * 86400 / 2,
+        .retry_due_from = earliest_retry(s),
     };
     s->sync_work.data = s;
     uv_queue_work(&s->loop, &s->sync_work, sync_work_cb, sync_done_cb);
@@ -448,6 +475,19 @@ enum jade_service_status service_first_generation(struct service *s)
 {
     char *last = NULL;
     struct jade_generation *base = last_adopted(s, &last);
+    if (base && !s->opt->once) {
+        /* A restart publishes at once from what was adopted before; the
+         * branch is read on the thread pool once the loop runs, so an
+         * unreachable (or silent) remote cannot hold the start. */
+        s->gen = base;
+        s->sync_again = true;
+        fprintf(stderr,
+                _("jade run: publishing from %.12s, the last commit adopted; reading the "
+                  "branch\n"),
+                last);
+        free(last);
+        return JADE_SERVICE_OK;
+    }
     struct jade_sync_result r;
     sync_now(s, base, NULL, &r);
     enum jade_service_status rc = JADE_SERVICE_OK;

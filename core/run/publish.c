@@ -227,6 +227,12 @@ static void removed_cb(struct request *r, const struct jade_result *res)
 static void requeue(struct request *r, bool retrying, int64_t at)
 {
     struct service *s = r->s;
+    if (r->ch->removed) { /* its channel left the content while it was out */
+        struct jade_update u = {.state = JADE_CANCELLED, .error = N_("channel removed")};
+        memcpy(u.key, r->key, sizeof u.key);
+        record(s, u);
+        return;
+    }
     struct jade_waiting w = {.at = at, .due = r->due_time, .attempts = (int)r->pub.attempt};
     snprintf(w.key, sizeof w.key, "%s", r->key);
     jade_queue_push(retrying ? &r->ch->retrying : &r->ch->planned, &w);
@@ -327,6 +333,7 @@ static int64_t free_at(const struct jade_channel *ch)
 static void dispatch_removals(struct service *s, struct jade_channel *ch, int64_t now,
                               unsigned limit)
 {
+    if (ch->removed) return; /* its channel gone from the content: nothing goes there */
     for (size_t i = 0; i < ch->n_removals && !ch->suspended && ch->inflight < limit;) {
         struct jade_removal *m = &ch->removals[i];
         if (m->at > now || free_at(ch) > now) {

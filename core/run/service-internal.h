@@ -69,11 +69,12 @@ struct service {
     const struct jade_service_options *opt;
     const struct jade_config *cfg;
     uv_loop_t loop;
-    uv_timer_t timer, poll;
+    uv_timer_t timer, poll, grace;
     uv_check_t flush;
     uv_signal_t sigterm, sigint, sighup;
     uv_work_t sync_work;
     bool closed;
+    bool abandoned; /* stopped with a fetch still hanging on the thread pool */
     struct jade_clock clock;
     int64_t sim_target;    /* simulated: what the clock shows when the timer fires, */
     uint64_t sim_armed_ns; /*   set at this real time */
@@ -135,6 +136,9 @@ enum jade_service_status service_recover(struct service *s);
 /* follow.c */
 /* The first generation: the tip, or the last content adopted before. */
 enum jade_service_status service_first_generation(struct service *s);
+/* A sync cycle now, or once the one running or the reload being written
+ * is done. */
+void service_start_sync(struct service *s);
 /* The content repository's credentials, read again before each fetch. */
 int service_read_credentials(struct service *s);
 /* At start: the ledger follows the first generation's plan (said and NULL

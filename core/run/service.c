@@ -39,10 +39,32 @@ static bool settled(const struct service *s)
     return s->inflight == 0 && jade_writer_idle(s->writer) && !s->reloading;
 }
 
+#define FETCH_GRACE_MS 5000
+
+/* Stopping while a fetch hangs (libgit2 1.5 has no timeout: a server that
+ * accepts and never answers holds it): after a grace, the service stops
+ * without it. Nothing of the ledger or the mirror depends on that thread. */
+static void grace_cb(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    uv_close((uv_handle_t *)t, close_cb);
+    if (!s->syncing) return;
+    fprintf(stderr, _("jade run: the content repository does not answer: stopping without "
+                      "waiting for the fetch\n"));
+    s->abandoned = true;
+    uv_stop(&s->loop);
+}
+
 static void stop(struct service *s)
 {
     if (s->closed) return;
     s->closed = true;
+    if (s->syncing) {
+        uv_timer_init(&s->loop, &s->grace);
+        s->grace.data = s;
+        uv_timer_start(&s->grace, grace_cb, FETCH_GRACE_MS, 0);
+        uv_unref((uv_handle_t *)&s->grace); /* the fetch keeps the loop; this only waits */
+    }
     uv_handle_t *handles[] = {(uv_handle_t *)&s->timer,  (uv_handle_t *)&s->poll,
                               (uv_handle_t *)&s->flush,  (uv_handle_t *)&s->sigterm,
                               (uv_handle_t *)&s->sigint, (uv_handle_t *)&s->sighup};
@@ -136,6 +158,12 @@ void service_arm(struct service *s)
     int64_t next = next_time(s, now);
     if (wake < next) next = wake;
     if (s->opt->until < next) next = s->opt->until;
+    /* Half the horizon gone, the plan reaches further (on either clock). */
+    int64_t replan_at = s->gen->plan_to - (int64_t)s->cfg->horizon_days * 86400 / 2;
+    if (now >= replan_at && !s->syncing && !s->reloading)
+        service_start_sync(s);
+    else if (replan_at > now && replan_at < next)
+        next = replan_at;
     if (next == INT64_MAX) return; /* nothing to do until a signal */
     uint64_t ms = jade_clock_delay_ms(&s->clock, next);
     if (s->clock.simulated) {
@@ -324,6 +352,7 @@ static enum jade_service_status start(struct service *s)
     service_free_reload(r);
     /* Start on the loop, so that lookups and outcomes are all handled there. */
     uv_timer_start(&s->timer, timer_cb, 0, 0);
+    if (s->sync_again) service_start_sync(s); /* a restart reads the branch now */
     uv_run(&s->loop, UV_RUN_DEFAULT);
     progress(s, true);
     return s->ledger_failed || (s->opt->once && s->failed) ? JADE_SERVICE_FAILED : JADE_SERVICE_OK;
@@ -389,6 +418,13 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
         if (s->env.http) jade_http_close(s->env.http);
         s->env.http = NULL;
         uv_run(&s->loop, UV_RUN_DEFAULT);
+    }
+    if (s->abandoned) {
+        /* A thread still hangs in the fetch and reads the service: exit
+         * now (libuv's exit handler would wait for that thread). */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc == JADE_SERVICE_OK ? 0 : 1);
     }
     uv_loop_close(&s->loop);
     free_service(s);

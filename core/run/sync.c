@@ -15,15 +15,17 @@
 
 /* ---- snapshots and generations ------------------------------------------- */
 
+/* References are taken on the thread pool (a sync cycle) and let go on
+ * the loop (a request done): atomic. */
 static struct jade_snapshot *snapshot_ref(struct jade_snapshot *s)
 {
-    s->refs++;
+    __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
     return s;
 }
 
 static void snapshot_unref(struct jade_snapshot *s)
 {
-    if (!s || --s->refs > 0) return;
+    if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
     jade_content_free(s->content);
     jade_source_free(s->source);
     free(s->commit);
@@ -33,13 +35,13 @@ static void snapshot_unref(struct jade_snapshot *s)
 
 struct jade_generation *jade_generation_ref(struct jade_generation *g)
 {
-    if (g) g->refs++;
+    if (g) __atomic_add_fetch(&g->refs, 1, __ATOMIC_RELAXED);
     return g;
 }
 
 void jade_generation_unref(struct jade_generation *g)
 {
-    if (!g || --g->refs > 0) return;
+    if (!g || __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
     jade_plan_free(&g->plan);
     free(g->by_key);
     jade_content_free(g->view);
@@ -85,14 +87,19 @@ static void add_part(struct jade_generation *g, struct jade_snapshot *s)
     g->parts[g->n_parts++] = snapshot_ref(s);
 }
 
-/* Plans g's view over [now - catch-up, now + horizon). */
-static void plan_generation(struct jade_generation *g, const struct jade_config *cfg, int64_t now,
+/* Plans g's view over [now - catch-up, now + horizon), from earlier when
+ * a retry still waits for an occurrence due before that (a retry is late
+ * by design: a new plan must not turn it into a miss). */
+static void plan_generation(struct jade_generation *g, const struct jade_sync_input *in,
                             struct jade_diags *diags)
 {
+    const struct jade_config *cfg = in->config;
+    int64_t now = in->now;
     const json_t *pol = json_object_get(g->view->programme->json, "policy");
     const json_t *cu = json_object_get(pol, "catch_up_minutes");
     g->catch_up_minutes = json_is_integer(cu) ? (int)json_integer_value(cu) : 60;
     g->plan_from = now - (int64_t)g->catch_up_minutes * 60;
+    if (in->retry_due_from && in->retry_due_from < g->plan_from) g->plan_from = in->retry_due_from;
     g->plan_to = now + (int64_t)cfg->horizon_days * 86400;
     jade_plan_build(g->view, g->plan_from, g->plan_to, NULL, &g->plan, diags);
     g->by_key = jade_xcalloc(g->plan.count + 1, sizeof *g->by_key);
@@ -184,10 +191,41 @@ static double ms_since(uint64_t t0)
     return (double)(uv_hrtime() - t0) / 1e6;
 }
 
+/* The same content as cur, planned again from now: the horizon moved. */
+static struct jade_generation *replanned(struct jade_generation *cur,
+                                         const struct jade_sync_input *in,
+                                         struct jade_sync_result *out)
+{
+    struct jade_generation *g = jade_xcalloc(1, sizeof *g);
+    g->refs = 1;
+    for (size_t i = 0; i < cur->n_parts; i++) add_part(g, cur->parts[i]);
+    g->view =
+        jade_content_view(cur->parts[0]->content, cur->view->campaigns, cur->view->n_campaigns);
+    for (size_t i = 0; i < cur->n_kept; i++) {
+        g->kept = jade_xrealloc(g->kept, (g->n_kept + 1) * sizeof *g->kept);
+        g->kept[g->n_kept++] = jade_xstrdup(cur->kept[i]);
+    }
+    g->load_ms = 0;
+    uint64_t t0 = uv_hrtime();
+    plan_generation(g, in, &out->diags);
+    out->plan_ms = g->plan_ms = ms_since(t0);
+    return g;
+}
+
+static void sync_once(const struct jade_sync_input *in, struct jade_sync_result *out);
+
 void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *out)
 {
+    sync_once(in, out);
+    /* The tip waits or the branch cannot be read: publishing goes on from
+     * what was adopted, planned further when the horizon moved. */
+    if (!out->generation && in->replan && in->current)
+        out->generation = replanned(in->current, in, out);
+}
+
+static void sync_once(const struct jade_sync_input *in, struct jade_sync_result *out)
+{
     memset(out, 0, sizeof *out);
-    const struct jade_config *cfg = in->config;
     struct jade_generation *cur = in->current;
     struct jade_buf err = {0};
     struct jade_source *src = NULL;
@@ -210,21 +248,8 @@ void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *ou
         return;
     }
     if (same) {
-        /* The horizon moved: the same content, planned again. */
         jade_source_free(src);
-        struct jade_generation *g = jade_xcalloc(1, sizeof *g);
-        g->refs = 1;
-        for (size_t i = 0; i < cur->n_parts; i++) add_part(g, cur->parts[i]);
-        g->view =
-            jade_content_view(cur->parts[0]->content, cur->view->campaigns, cur->view->n_campaigns);
-        for (size_t i = 0; i < cur->n_kept; i++) {
-            g->kept = jade_xrealloc(g->kept, (g->n_kept + 1) * sizeof *g->kept);
-            g->kept[g->n_kept++] = jade_xstrdup(cur->kept[i]);
-        }
-        t0 = uv_hrtime();
-        plan_generation(g, cfg, in->now, &out->diags);
-        out->plan_ms = g->plan_ms = ms_since(t0);
-        out->generation = g;
+        out->generation = replanned(cur, in, out);
         out->outcome = JADE_SYNC_ADOPT;
         return;
     }
@@ -302,7 +327,7 @@ void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *ou
     for (size_t i = 0; i < n_broken; i++) free(broken[i]);
     free(broken);
     t0 = uv_hrtime();
-    plan_generation(g, cfg, in->now, &out->diags);
+    plan_generation(g, in, &out->diags);
     out->plan_ms = g->plan_ms = ms_since(t0);
     g->load_ms = out->load_ms;
     out->generation = g;

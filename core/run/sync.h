@@ -68,6 +68,7 @@ struct jade_sync_input {
     const char *mirror; /* git sources: the bare mirror the branch is fetched into */
     const struct jade_fetch_credentials *credentials; /* or NULL */
     int64_t now;
+    int64_t retry_due_from; /* the earliest due time of a retry that waits, or 0 */
     bool replan; /* plan again even when the tip is the adopted one (the horizon moved) */
 };
 
@@ -80,12 +81,14 @@ enum jade_sync_outcome {
 
 struct jade_sync_result {
     enum jade_sync_outcome outcome;
-    char commit[41];                    /* the tip, when it was read */
-    char *reason;                       /* REFUSED, FAILED: one line for people */
-    struct jade_diags diags;            /* the tip's problems (also for an adopted tip: warnings,
-                                           and the errors of campaigns kept at an older version) */
-    struct jade_generation *generation; /* ADOPT: one reference, the caller's */
-    double fetch_ms, load_ms, plan_ms;  /* how long each step took */
+    char commit[41];         /* the tip, when it was read */
+    char *reason;            /* REFUSED, FAILED: one line for people */
+    struct jade_diags diags; /* the tip's problems (also for an adopted tip: warnings,
+                                and the errors of campaigns kept at an older version) */
+    /* ADOPT, or with the others when replan was asked (the adopted content
+     * planned further): one reference, the caller's; else NULL */
+    struct jade_generation *generation;
+    double fetch_ms, load_ms, plan_ms; /* how long each step took */
 };
 
 void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *out);

@@ -85,6 +85,59 @@ assert not [r for r in rows if r['state'] == 'sending'], 'sending left'"; then
   ok "the ledger is whole after it: the six sent, nothing left sending"
 else not_ok "the ledger is whole after it: the six sent, nothing left sending"; fi
 
+# -- the horizon moves on while the tip waits -----------------------------------------------
+# A broken commit waits; the plan must still reach further as days pass
+# (two days of horizon, four simulated days).
+git init -q -b main "$work/hz" && cp -a "$src/campaigns/." "$work/hz/"
+python3 - "$work/hz" <<'PY'
+import json, sys, datetime
+t = datetime.datetime(2026, 12, 1, 9, 0)
+at = [(t + datetime.timedelta(days=d, hours=h)).strftime("%Y-%m-%dT%H:%M") for d in range(8) for h in (0, 6)]
+json.dump({"id": "tick", "kind": "story", "authors": ["amb-mopti-02"], "schedule": {"at": at},
+           "regions": ["mopti"]}, open(sys.argv[1] + "/vivre-ensemble/posts/tick.json", "w"))
+open(sys.argv[1] + "/vivre-ensemble/posts/tick.fr.txt", "w").write("tick\n")
+PY
+git -C "$work/hz" add -A && git -C "$work/hz" commit -qm content
+cat >"$work/hz.json" <<JSON
+{"source": {"url": "$work/hz", "poll_seconds": 3600}, "horizon_days": 2, "state_dir": "$work/hz-state",
+ "plugin_dir": "$work/plugins"}
+JSON
+"$jade" run --config "$work/hz.json" --once --clock sim:2026-12-01T08:00:00Z:1 >/dev/null 2>&1
+printf '{"channels": [' >"$work/hz/channels.json" && git -C "$work/hz" commit -qam broken
+"$jade" run --config "$work/hz.json" --clock sim:2026-12-01T08:00:00Z:14400 --until 2026-12-05T12:00:00Z >"$work/hz.log" 2>&1
+"$jade" history --config "$work/hz.json" --format json >"$work/hz-history.json"
+if grep -q "is not adopted" "$work/hz.log" && python3 -c "
+import json
+rows = [r for r in json.load(open('$work/hz-history.json')) if r['post'] == 'tick']
+sent = sorted(r['due'] for r in rows if r['state'] == 'sent')
+assert sent and sent[-1] >= '2026-12-05', sent"; then
+  ok "with the tip waiting, the plan still reaches further as days pass"
+else not_ok "with the tip waiting, the plan still reaches further as days pass" "$(tail -5 "$work/hz.log")"; fi
+
+# -- SIGTERM while a fetch hangs ------------------------------------------------------------------
+python3 -c "
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 0)); s.listen(8); print(s.getsockname()[1], flush=True)
+held = []
+while True: held.append(s.accept()[0])" >"$work/hole.port" &
+hole=$!
+for _ in $(seq 50); do [ -s "$work/hole.port" ] && break; sleep 0.1; done
+cat >"$work/hole.json" <<JSON
+{"source": {"url": "git://127.0.0.1:$(cat "$work/hole.port")/content.git", "poll_seconds": 3600},
+ "state_dir": "$work/remote-state", "plugin_dir": "$work/plugins"}
+JSON
+"$jade" run --config "$work/hole.json" --clock sim:2026-12-01T08:00:00Z:1 >"$work/hole.log" 2>&1 &
+pid=$!
+seen "$work/hole.log" "publishing from" 20 || not_ok "a hanging remote: the service starts from the last adoption" "$(cat "$work/hole.log")"
+sleep 1
+kill -HUP "$pid"; sleep 0.5; kill -TERM "$pid"
+for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then not_ok "SIGTERM while a fetch hangs: stopped after its grace" "still running after 15 s"; kill -9 "$pid"
+else ok "SIGTERM while a fetch hangs: stopped after its grace, saying why"; fi
+pid=
+kill "$hole" 2>/dev/null
+
 # -- the state folder full -------------------------------------------------------------------
 mkdir -p "$work/small"
 if ! mount -t tmpfs -o size=8m tmpfs "$work/small" 2>/dev/null; then
