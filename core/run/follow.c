@@ -95,9 +95,12 @@ static int reconcile_job(struct jade_ledger *l, void *ctx)
 
 static int reconcile(struct jade_ledger *l, struct reload *r)
 {
-    struct jade_generation *g = r->gen;
+    struct jade_generation *g = r->gen, *p = r->previous;
+    struct jade_reconcile_previous previous = {p ? p->by_key : NULL, p ? p->plan.count : 0,
+                                               p ? p->plan_from : 0, p ? p->plan_to : 0};
     if (jade_ledger_reconcile(l, &g->plan, g->plan_from, g->plan_to, g->view->commit, r->now,
-                              jade_generation_cancel_reason, g, &r->stats) != 0)
+                              jade_generation_cancel_reason, g, p ? &previous : NULL,
+                              &r->stats) != 0)
         return -1;
     const char **kept = jade_xcalloc(g->n_kept + 1, sizeof *kept);
     for (size_t i = 0; i < g->n_kept; i++) kept[i] = g->kept[i];
@@ -123,6 +126,7 @@ void service_free_reload(struct reload *r)
     free(r->channels);
     free(r->retrying);
     jade_generation_unref(r->gen);
+    jade_generation_unref(r->previous);
     free(r);
 }
 
@@ -188,10 +192,10 @@ static void reload_done(void *ctx, bool ok)
  * the ledger its plan, in the writer's next batch. */
 static void adopt(struct service *s, struct jade_generation *g)
 {
-    jade_generation_unref(s->gen);
+    struct reload *r = jade_xcalloc(1, sizeof *r);
+    r->previous = s->gen; /* the ledger agrees with its plan: only the differences are written */
     s->gen = g;
     jade_channels_adopt(&s->channels, g->view, s->nets, s->n_nets);
-    struct reload *r = jade_xcalloc(1, sizeof *r);
     r->s = s;
     r->gen = jade_generation_ref(g);
     r->now = service_now(s);

@@ -297,15 +297,38 @@ static int key_order(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* bsearch: the address of a key (a char array) against the sorted keys. */
+static int key_order_of_text(const void *a, const void *b)
+{
+    return strcmp((const char *)a, *(const char *const *)b);
+}
+
+/* bsearch: a key against a plan's occurrences sorted by key. */
+static int key_in_plan(const void *key, const void *elem)
+{
+    return strcmp(key, (*(const struct jade_occurrence *const *)elem)->key);
+}
+
 /* A statement, or -1 (and the transaction's end) on failure. */
 static int bind_commit(sqlite3_stmt *st, int i, const char *commit)
 {
     return commit ? sqlite3_bind_text(st, i, commit, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
+/* An occurrence of prev with this key, or NULL. */
+static const struct jade_occurrence *previous_of(const struct jade_reconcile_previous *prev,
+                                                 const char *key)
+{
+    if (!prev) return NULL;
+    const struct jade_occurrence *const *found =
+        bsearch(key, prev->by_key, prev->count, sizeof *prev->by_key, key_in_plan);
+    return found ? *found : NULL;
+}
+
 int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
                           int64_t to, const char *commit, int64_t now, jade_cancel_reason_cb reason,
-                          void *reason_ctx, struct jade_reconcile_stats *stats)
+                          void *reason_ctx, const struct jade_reconcile_previous *prev,
+                          struct jade_reconcile_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
     sqlite3_stmt *ins = NULL, *move = NULL, *revive = NULL, *gone = NULL, *cancel = NULL;
@@ -344,11 +367,15 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
                            -1, &gone, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
                            "UPDATE occurrences SET state = 'cancelled', updated = ?2,"
-                           " next_attempt = NULL, error = ?3 WHERE key = ?1",
+                           " next_attempt = NULL, error = ?3 WHERE key = ?1"
+                           " AND state IN ('planned', 'retrying') AND due >= ?4 AND due < ?5",
                            -1, &cancel, NULL) != SQLITE_OK)
         goto done;
     for (size_t i = 0; i < plan->count; i++) {
         const struct jade_occurrence *o = &plan->items[i];
+        /* what the previous plan had, at the same time, the ledger has */
+        const struct jade_occurrence *was = previous_of(prev, o->key);
+        if (was && was->due == o->due) continue;
         const char *network = json_string_value(json_object_get(o->channel, "network"));
         const char *from_commit = o->campaign->commit ? o->campaign->commit : commit;
         sqlite3_reset(ins);
@@ -387,18 +414,40 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         }
     }
     /* What the plan no longer has, in the range it covers, is cancelled:
-     * found first, changed after, so the scan never sees its own changes. */
-    sqlite3_bind_int64(gone, 1, from);
-    sqlite3_bind_int64(gone, 2, to);
-    int step;
-    while ((step = sqlite3_step(gone)) == SQLITE_ROW) {
-        const char *key = text_col(gone, 0);
-        if (!key || bsearch(&key, keys, plan->count, sizeof *keys, key_order)) continue;
+     * found first, changed after, so the scan never sees its own changes.
+     * After a previous plan, what it had and this one has not; and the
+     * ledger is scanned only where the previous plan did not reach. */
+    for (size_t i = 0; prev && i < prev->count; i++) {
+        const struct jade_occurrence *p = prev->by_key[i];
+        if (p->due < from || p->due >= to ||
+            bsearch(&p->key, keys, plan->count, sizeof *keys, key_order_of_text))
+            continue;
         const char *why =
-            reason ? reason(reason_ctx, text_col(gone, 1), text_col(gone, 2), text_col(gone, 3))
-                   : NULL;
+            reason ? reason(reason_ctx, p->campaign->id, p->post->id, p->channel_id) : NULL;
         vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
-        vanished[n_vanished++] = (struct vanished){jade_xstrdup(key), why};
+        vanished[n_vanished++] = (struct vanished){jade_xstrdup(p->key), why};
+    }
+    int64_t ranges[2][2] = {{from, to}, {0, 0}};
+    if (prev) {
+        ranges[0][1] = prev->from < to ? prev->from : to;
+        ranges[1][0] = prev->to > from ? prev->to : from;
+        ranges[1][1] = to;
+    }
+    int step = SQLITE_DONE;
+    for (int r = 0; r < 2 && step == SQLITE_DONE; r++) {
+        if (ranges[r][0] >= ranges[r][1]) continue;
+        sqlite3_reset(gone);
+        sqlite3_bind_int64(gone, 1, ranges[r][0]);
+        sqlite3_bind_int64(gone, 2, ranges[r][1]);
+        while ((step = sqlite3_step(gone)) == SQLITE_ROW) {
+            const char *key = text_col(gone, 0);
+            if (!key || bsearch(&key, keys, plan->count, sizeof *keys, key_order)) continue;
+            const char *why =
+                reason ? reason(reason_ctx, text_col(gone, 1), text_col(gone, 2), text_col(gone, 3))
+                       : NULL;
+            vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
+            vanished[n_vanished++] = (struct vanished){jade_xstrdup(key), why};
+        }
     }
     if (step != SQLITE_DONE) goto done;
     for (size_t i = 0; i < n_vanished; i++) {
@@ -407,7 +456,10 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         sqlite3_bind_text(cancel, 1, vanished[i].key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(cancel, 2, now);
         sqlite3_bind_text(cancel, 3, why, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(cancel, 4, from);
+        sqlite3_bind_int64(cancel, 5, to);
         if (sqlite3_step(cancel) != SQLITE_DONE) goto done;
+        if (sqlite3_changes(l->db) == 0) continue; /* sent, or being sent: left alone */
         if (record_event(l, vanished[i].key, now, "cancelled", why) != 0) goto done;
         stats->cancelled++;
     }

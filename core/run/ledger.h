@@ -71,10 +71,20 @@ typedef const char *(*jade_cancel_reason_cb)(void *ctx, const char *campaign, co
  * has are cancelled, with reason(ctx, ...) when reason is not NULL.
  * Nothing else is touched: what was sent stays sent, what is being sent
  * is left alone. Rows record the commit of their occurrence's campaign,
- * else commit. One transaction (or part of the caller's). */
+ * else commit. previous (or NULL) is the plan it was last reconciled with.
+ * One transaction (or part of the caller's). */
+/* The plan the ledger was last reconciled with, in this process: what it
+ * had at the same time needs no work, so a reload costs what changed. */
+struct jade_reconcile_previous {
+    const struct jade_occurrence *const *by_key; /* sorted by key */
+    size_t count;
+    int64_t from, to; /* the range it covered */
+};
+
 int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
                           int64_t to, const char *commit, int64_t now, jade_cancel_reason_cb reason,
-                          void *reason_ctx, struct jade_reconcile_stats *stats);
+                          void *reason_ctx, const struct jade_reconcile_previous *previous,
+                          struct jade_reconcile_stats *stats);
 
 /* The service adopted a content: its root commit, the campaigns kept at
  * an older commit ("dir@commit", NULL-terminated list or NULL), and who

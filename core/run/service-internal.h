@@ -51,7 +51,8 @@ struct requeued {
 /* A reload's reconciliation, run by the writer in its batch. */
 struct reload {
     struct service *s;
-    struct jade_generation *gen; /* a reference */
+    struct jade_generation *gen;      /* a reference */
+    struct jade_generation *previous; /* the one the ledger last followed, or NULL; a reference */
     int64_t now;
     struct jade_reconcile_stats stats;
     struct jade_waiting *rows; /* planned and retrying, read back in the same transaction */
