@@ -141,8 +141,12 @@ static void load_queues(struct service *s, struct reload *r)
     }
     for (size_t i = 0; i < r->n_removals; i++) {
         struct jade_channel *ch = jade_channels_find(&s->channels, r->removal_channels[i]);
-        if (ch) jade_channel_add_removal(ch, &r->removals[i]);
+        bool settled = false;
+        for (size_t k = 0; k < s->n_settled && !settled; k++)
+            settled = !strcmp(s->settled[k], r->removals[i].key);
+        if (ch && !settled) jade_channel_add_removal(ch, &r->removals[i]);
     }
+    s->n_settled = 0;
     for (size_t i = 0; i < s->n_requeued; i++) {
         struct requeued *q = &s->requeued[i];
         struct jade_channel *ch = jade_channels_find(&s->channels, q->channel);

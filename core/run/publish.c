@@ -215,10 +215,17 @@ static void removed_cb(struct request *r, const struct jade_result *res)
         .error = d.removed ? _("removed from the network: the post was retracted") : d.error};
     snprintf(u.key, sizeof u.key, "%s", r->key);
     if (d.removed || d.mark) record(s, u);
-    if (m && d.again)
+    if (m && d.again) {
         m->at = d.next_attempt;
-    else if (m)
-        drop_removal(ch, m);
+        return;
+    }
+    if (m) drop_removal(ch, m);
+    /* A reload being written read it as still to remove: it must not come
+     * back when the queues are loaded from that reading. */
+    if (s->reloading) {
+        s->settled = jade_xrealloc(s->settled, (s->n_settled + 1) * sizeof *s->settled);
+        memcpy(s->settled[s->n_settled++], r->key, 33);
+    }
 }
 
 /* Back in its channel's queue, to go again at `at`. While a reload is

@@ -109,6 +109,8 @@ struct service {
     unsigned fetch_failures;
     struct requeued *requeued; /* put back in a queue while a reload is written */
     size_t n_requeued;
+    char (*settled)[33]; /* removals settled while a reload is written: their keys */
+    size_t n_settled;
     bool ledger_failed;
     size_t inflight;
     bool stopping;

@@ -369,6 +369,7 @@ static void free_service(struct service *s)
     jade_generation_unref(s->gen);
     for (size_t i = 0; i < s->n_requeued; i++) free(s->requeued[i].channel);
     free(s->requeued);
+    free(s->settled);
     free(s->refused_tip);
     free(s->refused_reason);
     free(s->fetch_error);

@@ -18,11 +18,13 @@ export HOME=$work/home GIT_CONFIG_NOSYSTEM=1 TZ=UTC
 export GIT_AUTHOR_NAME=coach GIT_AUTHOR_EMAIL=coach@example.org
 export GIT_COMMITTER_NAME=coach GIT_COMMITTER_EMAIL=coach@example.org
 mkdir -p "$HOME" "$work/plugins" "$work/secrets" "$work/keys" && cp "$outbox" "$work/plugins/"
-for k in coach intruder; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$work/keys/$k"; done
+for k in coach intruder expired files; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$work/keys/$k"; done
 ssh-keygen -q -t rsa -b 2048 -N '' -C rsa -f "$work/keys/rsa"
 {
   echo "coach@example.org $(cat "$work/keys/coach.pub")"
   echo "rsa@example.org $(cat "$work/keys/rsa.pub")"
+  echo "expired@example.org valid-before=\"20200101Z\" $(cat "$work/keys/expired.pub")"
+  echo "files@example.org namespaces=\"file\" $(cat "$work/keys/files.pub")"
 } >"$work/allowed_signers"
 printf 'a hook secret\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
 
@@ -122,6 +124,8 @@ wait_case() { # NAME KEY FRAGMENT HOOK-KIND
 wait_case "an unsigned commit after signed ones" "" "not signed" gitea
 wait_case "a commit signed by an unknown key" intruder "not in" gitlab
 wait_case "a commit signed with an RSA key" rsa "unsupported key type" github
+wait_case "a commit signed by a key past its valid-before" expired "valid only until" github
+wait_case "a commit signed by a key allowed for another namespace" files "only for namespaces" gitea
 check "publishing went on from the last adopted commit" "
 assert all(r['commit'] in ('$c1', '$c2') for r in rows if r['commit']), set(r['commit'] for r in rows)"
 
