@@ -35,8 +35,18 @@ void jade_channels_adopt(struct jade_channels *t, const struct jade_content *con
         }
         ch->json = j;
         ch->removed = false;
-        free(ch->account_json);
-        ch->account_json = json_dumps(json_object_get(j, "account"), JSON_COMPACT);
+        char *account = json_dumps(json_object_get(j, "account"), JSON_COMPACT);
+        if (!account) account = jade_xstrdup("{}");
+        if (ch->account_json && !strcmp(ch->account_json, account)) {
+            free(account);
+        } else {
+            /* requests in flight may point at the old one: kept till the end */
+            if (ch->account_json) {
+                t->retired = jade_xrealloc(t->retired, (t->n_retired + 1) * sizeof *t->retired);
+                t->retired[t->n_retired++] = ch->account_json;
+            }
+            ch->account_json = account;
+        }
         ch->net = jade_instance_find(instances, n_instances,
                                      json_string_value(json_object_get(j, "network")));
         json_object_set_new(by_id, id, json_integer((json_int_t)count));
@@ -101,6 +111,8 @@ void jade_channels_free(struct jade_channels *t)
         free(ch->id);
         free(ch);
     }
+    for (size_t i = 0; i < t->n_retired; i++) free(t->retired[i]);
+    free(t->retired);
     free(t->items);
     json_decref(t->by_id);
     memset(t, 0, sizeof *t);

@@ -29,8 +29,8 @@ struct jade_removal {
 
 struct jade_channel {
     char *id;
-    const json_t *json;            /* its entry in the adopted channels.json */
-    char *account_json;            /* its "account", as plugins get it */
+    const json_t *json; /* its entry in the adopted channels.json */
+    char *account_json; /* its "account", as plugins get it; never freed while the service runs */
     struct jade_instance *net;     /* NULL when no plugin serves its network */
     struct jade_queue planned;     /* by due time */
     struct jade_queue retrying;    /* by the time of the next attempt */
@@ -44,7 +44,9 @@ struct jade_channel {
 struct jade_channels {
     struct jade_channel **items; /* in channels.json's order, then removed ones */
     size_t count;
-    json_t *by_id; /* id -> index in items */
+    json_t *by_id;  /* id -> index in items */
+    char **retired; /* accounts a reload replaced, which requests may still point at */
+    size_t n_retired;
 };
 
 /* Makes the table follow content's channels.json; instances serve them

@@ -39,7 +39,6 @@ static void free_request(struct request *r)
     for (size_t i = 0; i < r->n_media; i++) free(r->media[i]);
     free(r->media);
     for (size_t i = 0; i < 4; i++) free(r->removal[i]);
-    free(r->account_json);
     jade_generation_unref(r->gen);
     free(r);
 }
@@ -100,7 +99,6 @@ static struct request *request_for(struct service *s, struct jade_channel *ch, c
     r->ch = ch;
     r->gen = jade_generation_ref(s->gen);
     snprintf(r->key, sizeof r->key, "%s", key);
-    r->account_json = jade_xstrdup(ch->account_json ? ch->account_json : "{}");
     return r;
 }
 
@@ -128,7 +126,7 @@ static struct request *new_request(struct service *s, struct jade_channel *ch,
         .text = text_of(o),
         .link = json_string_value(json_object_get(pj, "link")),
         .due = r->due,
-        .account_json = r->account_json,
+        .account_json = ch->account_json,
         .secret_name = json_string_value(json_object_get(o->channel, "secret")),
         .media = (const char *const *)r->media,
         .n_media = r->n_media,
@@ -177,7 +175,7 @@ static struct request *new_removal(struct service *s, struct jade_channel *ch,
         .lang = r->removal[2],
         .text = "",
         .due = "",
-        .account_json = r->account_json,
+        .account_json = ch->account_json,
         .secret_name = json_string_value(json_object_get(ch->json, "secret")),
         .attempt = (uint32_t)m->attempts + 1,
     };

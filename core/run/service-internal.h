@@ -35,7 +35,6 @@ struct request {
     int64_t due_time;
     struct jade_publication pub;
     char due[32];
-    char *account_json;
     char **media;
     size_t n_media;
 };
