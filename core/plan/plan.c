@@ -31,7 +31,8 @@ static void fetch_sha256(void)
 }
 
 static void compute_key(EVP_MD_CTX *ctx, const char *campaign, const char *post,
-                        const char *channel, const char *lang, int64_t original, char out[33])
+                        const char *channel, const char *lang, int64_t original,
+                        unsigned char out[16])
 {
     unsigned char buf[4 * 65 + 32];
     size_t len = 0;
@@ -52,53 +53,106 @@ static void compute_key(EVP_MD_CTX *ctx, const char *campaign, const char *post,
     EVP_DigestInit_ex2(ctx, sha256 ? sha256 : EVP_sha256(), NULL);
     EVP_DigestUpdate(ctx, buf, len);
     EVP_DigestFinal_ex(ctx, digest, &digest_len);
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < 16; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 15];
-    }
-    out[32] = '\0';
-}
-
-/* Hashing is most of what is left once a plan is laid out: it runs on
- * the thread pool, each worker with its own digest context. */
-static void compute_keys(void *ctx, int worker, size_t begin, size_t end)
-{
-    (void)worker;
-    struct jade_occurrence *items = ctx;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    for (size_t i = begin; i < end; i++) {
-        struct jade_occurrence *o = &items[i];
-        compute_key(md, o->campaign->id, o->post->id, o->channel_id, o->lang, o->original, o->key);
-    }
-    EVP_MD_CTX_free(md);
+    memcpy(out, digest, 16);
 }
 
 void jade_occurrence_key(const char *campaign, const char *post, const char *channel,
                          const char *lang, int64_t original, char out[33])
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    compute_key(ctx, campaign, post, channel, lang, original, out);
+    unsigned char key[16];
+    compute_key(ctx, campaign, post, channel, lang, original, key);
     EVP_MD_CTX_free(ctx);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < 16; i++) {
+        out[2 * i] = hex[key[i] >> 4];
+        out[2 * i + 1] = hex[key[i] & 15];
+    }
+    out[32] = '\0';
 }
+
+/* ---- what posts give before policy: kept between plans --------------- */
+
+/* One time of one post on one channel in one language, before policy. It
+ * depends only on the campaign as loaded and on the root files, so a
+ * campaign that did not change gives the same ones at the next plan. */
+struct raw {
+    int64_t original;
+    uint32_t post;    /* its index in the campaign */
+    uint32_t channel; /* its index in channels.json */
+    uint8_t text;     /* its index in the post's texts */
+    int8_t rank;      /* the language's place on the channel */
+    bool keyed;       /* key holds its key */
+    unsigned char key[16];
+};
+
+/* A campaign's raw times over [start, hi]. Shared between the caches of
+ * successive plans (reference counted); keys are filled in as plans need
+ * them, by one plan at a time. */
+struct cached_campaign {
+    unsigned refs;
+    const struct jade_file *file; /* which campaign, as loaded */
+    int64_t start, hi;
+    struct raw *items;
+    size_t n, cap;
+};
+
+struct jade_plan_cache {
+    struct cached_campaign **items; /* sorted by file */
+    size_t count;
+};
+
+static int by_file(const void *a, const void *b)
+{
+    const struct jade_file *fa = (*(struct cached_campaign *const *)a)->file;
+    const struct jade_file *fb = (*(struct cached_campaign *const *)b)->file;
+    return (fa > fb) - (fa < fb);
+}
+
+static struct cached_campaign *cache_find(const struct jade_plan_cache *cache,
+                                          const struct jade_file *file)
+{
+    if (!cache) return NULL;
+    struct cached_campaign probe = {.file = file}, *p = &probe;
+    struct cached_campaign **hit =
+        bsearch(&p, cache->items, cache->count, sizeof *cache->items, by_file);
+    return hit ? *hit : NULL;
+}
+
+static void cached_unref(struct cached_campaign *cc)
+{
+    if (!cc || __atomic_sub_fetch(&cc->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
+    free(cc->items);
+    free(cc);
+}
+
+void jade_plan_cache_free(struct jade_plan_cache *cache)
+{
+    if (!cache) return;
+    for (size_t i = 0; i < cache->count; i++) cached_unref(cache->items[i]);
+    free(cache->items);
+    free(cache);
+}
+
+/* ---- the builder -------------------------------------------------------- */
+
+struct channel_info {
+    const json_t *json;
+    const char *id;
+    const char *tz; /* where it publishes */
+};
 
 struct builder {
     const struct jade_content *c;
-    const json_t *channels;  /* channels.json's list */
-    json_t **language_ranks; /* per channel: language -> rank, filled as asked */
+    const struct jade_plan_filter *filter;
     struct jade_policy policy;
+    struct channel_info *channels; /* channels.json's list */
+    size_t n_channels;
+    json_t **language_ranks; /* per channel: language -> rank, filled as asked */
     struct jade_occurrence *items;
-    size_t count, cap;
+    struct raw **origin; /* parallel to items: where each comes from */
+    size_t count;
 };
-
-static void add(struct builder *b, const struct jade_occurrence *o)
-{
-    if (b->count == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 256;
-        b->items = jade_xrealloc(b->items, b->cap * sizeof *b->items);
-    }
-    b->items[b->count++] = *o;
-}
 
 static bool channel_selected(const json_t *ch, const struct jade_plan_filter *f)
 {
@@ -120,8 +174,8 @@ static bool channel_selected(const json_t *ch, const struct jade_plan_filter *f)
 
 static uint32_t channel_order(const struct builder *b, const json_t *ch)
 {
-    for (size_t i = 0; i < json_array_size(b->channels); i++)
-        if (json_array_get(b->channels, i) == ch) return (uint32_t)i;
+    for (size_t i = 0; i < b->n_channels; i++)
+        if (b->channels[i].json == ch) return (uint32_t)i;
     return UINT32_MAX;
 }
 
@@ -163,11 +217,22 @@ static bool reuse_expansion(const struct jade_post *post, const char *tz, int64_
     return false;
 }
 
-static void expand_post(struct builder *b, const struct jade_campaign *cp,
-                        const struct jade_post *post, uint32_t post_order, int64_t lo, int64_t hi,
-                        const struct jade_plan_filter *filter, struct jade_diags *diags)
+static void add_raw(struct cached_campaign *cc, const struct raw *r)
+{
+    if (cc->n == cc->cap) {
+        cc->cap = cc->cap ? cc->cap * 2 : 64;
+        cc->items = jade_xrealloc(cc->items, cc->cap * sizeof *cc->items);
+    }
+    cc->items[cc->n++] = *r;
+}
+
+/* The raw times of one post over [lo, hi], into cc. */
+static void expand_post(struct builder *b, struct cached_campaign *cc,
+                        const struct jade_campaign *cp, uint32_t post_index, int64_t lo, int64_t hi,
+                        struct jade_diags *diags)
 {
     enum { MAX_TARGETS = 1024 };
+    const struct jade_post *post = &cp->posts[post_index];
     const json_t *targets[MAX_TARGETS];
     struct zone_times zones[MAX_TARGETS];
     size_t n_zones = 0;
@@ -176,8 +241,10 @@ static void expand_post(struct builder *b, const struct jade_campaign *cp,
     bool reported = false;
     for (size_t k = 0; k < n; k++) {
         const json_t *ch = targets[k];
-        if (!channel_selected(ch, filter)) continue;
-        const char *tz = jade_channel_timezone(b->c, &b->policy, ch);
+        if (!channel_selected(ch, b->filter)) continue;
+        uint32_t order = channel_order(b, ch);
+        if (order == UINT32_MAX) continue;
+        const char *tz = b->channels[order].tz;
         struct zone_times *z = NULL;
         for (size_t i = 0; i < n_zones && !z; i++)
             if (!strcmp(zones[i].tz, tz)) z = &zones[i];
@@ -196,76 +263,191 @@ static void expand_post(struct builder *b, const struct jade_campaign *cp,
                 jade_buf_free(&err);
             }
         }
-        uint32_t order = channel_order(b, ch);
-        const char *channel_id = jade_json_str(ch, "id");
         int ranks[64]; /* where each text's language stands on this channel */
         size_t n_texts = post->n_texts < 64 ? post->n_texts : 64;
         for (size_t l = 0; l < n_texts; l++)
             ranks[l] = language_rank(b, order, ch, post->texts[l].lang);
-        for (size_t t = 0; t < z->n; t++) {
-            for (size_t l = 0; l < n_texts; l++) {
-                const char *lang = post->texts[l].lang;
-                int rank = ranks[l];
-                if (rank < 0) continue;
-                struct jade_occurrence o = {.due = z->times[t],
-                                            .original = z->times[t],
-                                            .campaign = cp,
-                                            .post = post,
-                                            .channel = ch,
-                                            .lang = lang,
-                                            .lang_rank = rank,
-                                            .post_order = post_order,
-                                            .channel_order = order,
-                                            .channel_id = channel_id,
-                                            .tz = tz};
-                add(b, &o);
-            }
-        }
+        for (size_t t = 0; t < z->n; t++)
+            for (size_t l = 0; l < n_texts; l++)
+                if (ranks[l] >= 0 && ranks[l] < 128)
+                    add_raw(cc, &(struct raw){.original = z->times[t],
+                                              .post = post_index,
+                                              .channel = order,
+                                              .text = (uint8_t)l,
+                                              .rank = (int8_t)ranks[l]});
     }
     for (size_t i = 0; i < n_zones; i++)
         if (!zones[i].borrowed) free(zones[i].times);
 }
 
-static int compare_within_channel(const void *pa, const void *pb)
+/* The campaign's raw times over [start, hi]: from reuse when it has them
+ * (times after what it covers are added), else expanded now. */
+static struct cached_campaign *campaign_times(struct builder *b, const struct jade_campaign *cp,
+                                              int64_t start, int64_t hi,
+                                              const struct jade_plan_cache *reuse,
+                                              struct jade_diags *diags)
 {
-    const struct jade_occurrence *a = pa, *b = pb;
-    if (a->channel_order != b->channel_order) return a->channel_order < b->channel_order ? -1 : 1;
-    if (a->due != b->due) return a->due < b->due ? -1 : 1;
-    if (a->post_order != b->post_order) return a->post_order < b->post_order ? -1 : 1;
-    if (a->lang_rank != b->lang_rank) return a->lang_rank < b->lang_rank ? -1 : 1;
-    int c = strcmp(a->lang, b->lang);
-    return c ? c : (a->original > b->original) - (a->original < b->original);
+    struct cached_campaign *cc = cache_find(reuse, cp->file);
+    if (cc && cc->start == start && cc->hi <= hi) {
+        __atomic_add_fetch(&cc->refs, 1, __ATOMIC_RELAXED);
+        if (cc->hi == hi) return cc;
+        /* The horizon moved: a copy, with the times after it covered. */
+        struct cached_campaign *more = jade_xcalloc(1, sizeof *more);
+        *more = (struct cached_campaign){.refs = 1, .file = cp->file, .start = start, .hi = hi};
+        more->cap = more->n = cc->n;
+        more->items = jade_xmalloc((cc->n + 1) * sizeof *more->items);
+        memcpy(more->items, cc->items, cc->n * sizeof *cc->items);
+        for (uint32_t k = 0; k < cp->n_posts; k++)
+            if (json_is_object(cp->posts[k].file->json) &&
+                !json_object_get(cp->posts[k].file->json, "retracted"))
+                expand_post(b, more, cp, k, cc->hi + 1, hi, diags);
+        cached_unref(cc);
+        return more;
+    }
+    cc = jade_xcalloc(1, sizeof *cc);
+    *cc = (struct cached_campaign){.refs = 1, .file = cp->file, .start = start, .hi = hi};
+    for (uint32_t k = 0; k < cp->n_posts; k++)
+        if (json_is_object(cp->posts[k].file->json) &&
+            !json_object_get(cp->posts[k].file->json, "retracted"))
+            expand_post(b, cc, cp, k, start, hi, diags);
+    return cc;
 }
 
-static int compare_output(const void *pa, const void *pb)
+/* Occurrences of a campaign's raw times; post_base is the place of its
+ * first post among all. */
+static void add_occurrences(struct builder *b, const struct jade_campaign *cp,
+                            struct cached_campaign *cc, uint32_t post_base)
 {
-    const struct jade_occurrence *a = pa, *b = pb;
-    if (a->due != b->due) return a->due < b->due ? -1 : 1;
-    if (a->channel_order != b->channel_order) return a->channel_order < b->channel_order ? -1 : 1;
-    return strcmp(a->key, b->key);
+    for (size_t i = 0; i < cc->n; i++) {
+        struct raw *r = &cc->items[i];
+        const struct channel_info *ch = &b->channels[r->channel];
+        const struct jade_post *post = &cp->posts[r->post];
+        b->origin[b->count] = r;
+        b->items[b->count++] = (struct jade_occurrence){.due = r->original,
+                                                        .original = r->original,
+                                                        .campaign = cp,
+                                                        .post = post,
+                                                        .channel = ch->json,
+                                                        .channel_id = ch->id,
+                                                        .lang = post->texts[r->text].lang,
+                                                        .lang_rank = r->rank,
+                                                        .post_order = post_base + r->post,
+                                                        .channel_order = r->channel,
+                                                        .tz = ch->tz};
+    }
 }
 
-static int compare_via_pointers(const void *a, const void *b, void *cmp)
+/* ---- sorting ------------------------------------------------------------ */
+
+/* Sorting moves small records of integers, not occurrences (which are
+ * large): then the occurrences are put in that order in place, so a sort
+ * needs no second copy of the plan. */
+struct sort_record {
+    int64_t a, b;   /* the first two criteria */
+    uint64_t c, d;  /* the next ones */
+    uint32_t index; /* where the occurrence is */
+};
+
+static int compare_records(const void *pa, const void *pb)
 {
-    int (*compare)(const void *, const void *) = (int (*)(const void *, const void *))cmp;
-    return compare(*(const void *const *)a, *(const void *const *)b);
+    const struct sort_record *x = pa, *y = pb;
+    if (x->a != y->a) return x->a < y->a ? -1 : 1;
+    if (x->b != y->b) return x->b < y->b ? -1 : 1;
+    if (x->c != y->c) return x->c < y->c ? -1 : 1;
+    if (x->d != y->d) return x->d < y->d ? -1 : 1;
+    return 0;
 }
 
-/* Sorts occurrences through an array of pointers (an occurrence is large,
- * and a sort moves pointers far faster), into a new array that replaces
- * *items. */
-static void sort_occurrences(struct jade_occurrence **items, size_t n,
-                             int (*compare)(const void *, const void *))
+/* The key's 16 bytes as two numbers that order as the hex text does. */
+static void key_numbers(const char *hex, uint64_t *hi, uint64_t *lo)
 {
-    struct jade_occurrence **ptrs = jade_xcalloc(n + 1, sizeof *ptrs);
-    for (size_t i = 0; i < n; i++) ptrs[i] = &(*items)[i];
-    qsort_r(ptrs, n, sizeof *ptrs, compare_via_pointers, (void *)compare);
-    struct jade_occurrence *sorted = jade_xmalloc((n + 1) * sizeof *sorted);
-    for (size_t i = 0; i < n; i++) sorted[i] = *ptrs[i];
-    free(ptrs);
-    free(*items);
-    *items = sorted;
+    uint64_t v[2] = {0, 0};
+    for (int i = 0; i < 32; i++) {
+        int c = (unsigned char)hex[i];
+        int d = c >= 'a' ? c - 'a' + 10 : c - '0';
+        v[i / 16] = v[i / 16] << 4 | (uint64_t)(d & 15);
+    }
+    *hi = v[0];
+    *lo = v[1];
 }
+
+/* Puts items (and origin, when not NULL) in the order of the sorted
+ * records, in place: each cycle of the permutation is followed once. */
+static void permute(struct jade_occurrence *items, struct raw **origin, struct sort_record *r,
+                    size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].index == i) continue;
+        struct jade_occurrence tmp = items[i];
+        struct raw *tmp_origin = origin ? origin[i] : NULL;
+        size_t j = i;
+        for (;;) {
+            size_t k = r[j].index;
+            r[j].index = (uint32_t)j;
+            if (k == i) {
+                items[j] = tmp;
+                if (origin) origin[j] = tmp_origin;
+                break;
+            }
+            items[j] = items[k];
+            if (origin) origin[j] = origin[k];
+            j = k;
+        }
+    }
+}
+
+/* On each channel, in order of time, campaign (by folder), post (by id),
+ * the channel's language order, original time. */
+static void sort_within_channels(struct builder *b)
+{
+    struct sort_record *r = jade_xmalloc((b->count + 1) * sizeof *r);
+    for (size_t i = 0; i < b->count; i++) {
+        const struct jade_occurrence *o = &b->items[i];
+        r[i] = (struct sort_record){.a = o->channel_order,
+                                    .b = o->due,
+                                    .c = (uint64_t)o->post_order << 8 | (uint8_t)o->lang_rank,
+                                    .d = (uint64_t)o->original ^ (UINT64_C(1) << 63),
+                                    .index = (uint32_t)i};
+    }
+    qsort(r, b->count, sizeof *r, compare_records);
+    permute(b->items, b->origin, r, b->count);
+    free(r);
+}
+
+/* By due time, channel (as listed), key. */
+static void sort_for_output(struct jade_occurrence *items, size_t n)
+{
+    struct sort_record *r = jade_xmalloc((n + 1) * sizeof *r);
+    for (size_t i = 0; i < n; i++) {
+        r[i] = (struct sort_record){
+            .a = items[i].due, .b = items[i].channel_order, .index = (uint32_t)i};
+        key_numbers(items[i].key, &r[i].c, &r[i].d);
+    }
+    qsort(r, n, sizeof *r, compare_records);
+    permute(items, NULL, r, n);
+    free(r);
+}
+
+static int by_key_record(const void *pa, const void *pb)
+{
+    const struct sort_record *x = pa, *y = pb;
+    if (x->c != y->c) return x->c < y->c ? -1 : 1;
+    return (x->d > y->d) - (x->d < y->d);
+}
+
+void jade_plan_by_key(const struct jade_plan *plan, const struct jade_occurrence **out)
+{
+    struct sort_record *r = jade_xmalloc((plan->count + 1) * sizeof *r);
+    for (size_t i = 0; i < plan->count; i++) {
+        r[i].index = (uint32_t)i;
+        key_numbers(plan->items[i].key, &r[i].c, &r[i].d);
+    }
+    qsort(r, plan->count, sizeof *r, by_key_record);
+    for (size_t i = 0; i < plan->count; i++) out[i] = &plan->items[r[i].index];
+    free(r);
+}
+
+/* ---- policy ------------------------------------------------------------- */
 
 /* Blackouts: postpone to their end, or skip (marked with due = INT64_MIN). */
 static void apply_blackouts(struct builder *b, struct jade_occurrence *o)
@@ -290,15 +472,13 @@ static void apply_blackouts(struct builder *b, struct jade_occurrence *o)
     }
 }
 
-/* On each channel, in order of time, campaign (by folder), post (by id),
- * then the channel's language order (main language first), an
- * occurrence less than min_gap after the previous one (as already moved)
- * moves to exactly min_gap after it, then past the quiet hours if it lands
- * in them. Times only move later, so the order holds. */
+/* On each channel, in order (sort_within_channels), an occurrence less
+ * than min_gap after the previous one (as already moved) moves to exactly
+ * min_gap after it, then past the quiet hours if it lands in them. Times
+ * only move later, so the order holds. */
 static void apply_min_gap(struct builder *b)
 {
-    sort_occurrences(&b->items, b->count, compare_within_channel);
-    b->cap = b->count;
+    sort_within_channels(b);
     int64_t gap = (int64_t)b->policy.min_gap_minutes * 60;
     for (size_t i = 1; gap > 0 && i < b->count; i++) {
         struct jade_occurrence *prev = &b->items[i - 1], *o = &b->items[i];
@@ -310,50 +490,122 @@ static void apply_min_gap(struct builder *b)
     }
 }
 
-void jade_plan_build(const struct jade_content *c, int64_t from, int64_t to,
-                     const struct jade_plan_filter *filter, struct jade_plan *out,
-                     struct jade_diags *diags)
+/* Keys of the occurrences kept, computed once per raw time. */
+struct keying {
+    struct jade_occurrence *items;
+    struct raw **origin;
+};
+
+static void compute_keys(void *ctx, int worker, size_t begin, size_t end)
 {
-    struct builder b = {.c = c};
-    uint32_t post_order = 0; /* campaigns and their posts come sorted */
+    (void)worker;
+    struct keying *k = ctx;
+    static const char hex[] = "0123456789abcdef";
+    EVP_MD_CTX *md = NULL;
+    for (size_t i = begin; i < end; i++) {
+        struct jade_occurrence *o = &k->items[i];
+        struct raw *r = k->origin[i];
+        if (!r->keyed) {
+            if (!md) md = EVP_MD_CTX_new();
+            compute_key(md, o->campaign->id, o->post->id, o->channel_id, o->lang, o->original,
+                        r->key);
+            r->keyed = true;
+        }
+        for (size_t j = 0; j < 16; j++) {
+            o->key[2 * j] = hex[r->key[j] >> 4];
+            o->key[2 * j + 1] = hex[r->key[j] & 15];
+        }
+        o->key[32] = '\0';
+    }
+    EVP_MD_CTX_free(md);
+}
+
+void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t to,
+                            const struct jade_plan_filter *filter,
+                            const struct jade_plan_cache *reuse, struct jade_plan_cache **keep,
+                            struct jade_plan *out, struct jade_diags *diags)
+{
+    struct builder b = {.c = c, .filter = filter};
     jade_policy_read(c, &b.policy);
-    b.channels = c->channels ? json_object_get(c->channels->json, "channels") : NULL;
-    b.language_ranks = jade_xcalloc(json_array_size(b.channels) + 1, sizeof *b.language_ranks);
-    for (size_t i = 0; i < json_array_size(b.channels); i++) b.language_ranks[i] = json_object();
+    const json_t *channels = c->channels ? json_object_get(c->channels->json, "channels") : NULL;
+    b.n_channels = json_array_size(channels);
+    b.channels = jade_xcalloc(b.n_channels + 1, sizeof *b.channels);
+    b.language_ranks = jade_xcalloc(b.n_channels + 1, sizeof *b.language_ranks);
+    for (size_t i = 0; i < b.n_channels; i++) {
+        const json_t *ch = json_array_get(channels, i);
+        b.channels[i] = (struct channel_info){ch, jade_json_str(ch, "id"),
+                                              jade_channel_timezone(c, &b.policy, ch)};
+        b.language_ranks[i] = json_object();
+    }
+    /* Each active campaign's raw times, and where its posts stand. */
+    struct jade_plan_cache *cache = jade_xcalloc(1, sizeof *cache);
+    cache->items = jade_xcalloc(c->n_campaigns + 1, sizeof *cache->items);
+    const struct jade_campaign **of = jade_xcalloc(c->n_campaigns + 1, sizeof *of);
+    uint32_t *post_base = jade_xcalloc(c->n_campaigns + 1, sizeof *post_base);
+    uint32_t n_posts = 0; /* campaigns and their posts come sorted */
+    size_t total = 0;
     for (size_t i = 0; i < c->n_campaigns; i++) {
         const struct jade_campaign *cp = &c->campaigns[i];
         const json_t *cj = cp->file->json;
         const char *status = jade_json_str(cj, "status");
         int64_t start, end;
+        uint32_t base = n_posts + 1;
+        n_posts += (uint32_t)cp->n_posts;
         if (!cp->id || !status || strcmp(status, "active") != 0 ||
             jade_campaign_window(&b.policy, cj, &start, &end) != 0)
             continue;
         /* Shifts only move times later: nothing after `to` can come back. */
         int64_t hi = end < to ? end : to;
-        for (size_t k = 0; k < cp->n_posts; k++) {
-            const struct jade_post *post = &cp->posts[k];
-            post_order++;
-            if (!json_is_object(post->file->json) || json_object_get(post->file->json, "retracted"))
-                continue;
-            expand_post(&b, cp, post, post_order, start, hi, filter, diags);
-        }
+        struct cached_campaign *cc =
+            campaign_times(&b, cp, start, hi, filter ? NULL : reuse, diags);
+        of[cache->count] = cp;
+        post_base[cache->count] = base;
+        cache->items[cache->count++] = cc;
+        total += cc->n;
     }
+    b.items = jade_xmalloc((total + 1) * sizeof *b.items);
+    b.origin = jade_xmalloc((total + 1) * sizeof *b.origin);
+    for (size_t i = 0; i < cache->count; i++)
+        add_occurrences(&b, of[i], cache->items[i], post_base[i]);
+    free(of);
+    free(post_base);
+
     for (size_t i = 0; i < b.count; i++) apply_blackouts(&b, &b.items[i]);
     size_t kept = 0;
     for (size_t i = 0; i < b.count; i++)
-        if (b.items[i].due != INT64_MIN) b.items[kept++] = b.items[i];
+        if (b.items[i].due != INT64_MIN) {
+            b.origin[kept] = b.origin[i];
+            b.items[kept++] = b.items[i];
+        }
     b.count = kept;
     apply_min_gap(&b);
     kept = 0;
     for (size_t i = 0; i < b.count; i++)
-        if (b.items[i].due >= from && b.items[i].due < to) b.items[kept++] = b.items[i];
-    jade_parallel_for(kept, 1024, compute_keys, b.items);
-    sort_occurrences(&b.items, kept, compare_output);
+        if (b.items[i].due >= from && b.items[i].due < to) {
+            b.origin[kept] = b.origin[i];
+            b.items[kept++] = b.items[i];
+        }
+    jade_parallel_for(kept, 1024, compute_keys, &(struct keying){b.items, b.origin});
+    sort_for_output(b.items, kept);
     out->items = b.items;
     out->count = kept;
-    for (size_t i = 0; i < json_array_size(b.channels); i++) json_decref(b.language_ranks[i]);
+    free(b.origin);
+    for (size_t i = 0; i < b.n_channels; i++) json_decref(b.language_ranks[i]);
     free(b.language_ranks);
+    free(b.channels);
     jade_policy_free(&b.policy);
+    qsort(cache->items, cache->count, sizeof *cache->items, by_file);
+    if (keep)
+        *keep = cache;
+    else
+        jade_plan_cache_free(cache);
+}
+
+void jade_plan_build(const struct jade_content *c, int64_t from, int64_t to,
+                     const struct jade_plan_filter *filter, struct jade_plan *out,
+                     struct jade_diags *diags)
+{
+    jade_plan_build_cached(c, from, to, filter, NULL, NULL, out, diags);
 }
 
 void jade_plan_free(struct jade_plan *plan)

@@ -57,6 +57,25 @@ void jade_plan_build(const struct jade_content *c, int64_t from, int64_t to,
                      struct jade_diags *diags);
 void jade_plan_free(struct jade_plan *plan);
 
+/* What a plan's campaigns give before policy (their times on each channel
+ * in each language, and the keys of these), for the next plan to reuse:
+ * a campaign loaded once is expanded once. Valid only while the root files
+ * (jade.json, regions.json, people.json, channels.json) say the same. */
+struct jade_plan_cache;
+
+/* jade_plan_build, reusing what reuse (or NULL) holds of c's campaigns,
+ * and giving in *keep (when keep is not NULL) the cache of this plan. The
+ * same plan as without: only faster. reuse is not used with a filter.
+ * Plans that share a cache must be built one at a time. */
+void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t to,
+                            const struct jade_plan_filter *filter,
+                            const struct jade_plan_cache *reuse, struct jade_plan_cache **keep,
+                            struct jade_plan *out, struct jade_diags *diags);
+void jade_plan_cache_free(struct jade_plan_cache *cache);
+
+/* Fills out (plan->count pointers) with the plan's occurrences by key. */
+void jade_plan_by_key(const struct jade_plan *plan, const struct jade_occurrence **out);
+
 /* The key: the first 16 bytes, in lowercase hex, of SHA-256 over
  * "campaign\0post\0channel\0lang\0" followed by the original UTC time as
  * "YYYY-MM-DDTHH:MM:SSZ". Stable across versions: it is the idempotency key

@@ -43,6 +43,7 @@ void jade_generation_unref(struct jade_generation *g)
 {
     if (!g || __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
     jade_plan_free(&g->plan);
+    jade_plan_cache_free(g->plan_cache);
     free(g->by_key);
     jade_content_free(g->view);
     for (size_t i = 0; i < g->n_parts; i++) snapshot_unref(g->parts[i]);
@@ -89,9 +90,11 @@ static void add_part(struct jade_generation *g, struct jade_snapshot *s)
 
 /* Plans g's view over [now - catch-up, now + horizon), from earlier when
  * a retry still waits for an occurrence due before that (a retry is late
- * by design: a new plan must not turn it into a miss). */
-static void plan_generation(struct jade_generation *g, const struct jade_sync_input *in,
-                            struct jade_diags *diags)
+ * by design: a new plan must not turn it into a miss). What base (or
+ * NULL) planned of the same campaigns is reused: base's root files must
+ * say what g's do. */
+static void plan_generation(struct jade_generation *g, const struct jade_generation *base,
+                            const struct jade_sync_input *in, struct jade_diags *diags)
 {
     const struct jade_config *cfg = in->config;
     int64_t now = in->now;
@@ -101,10 +104,10 @@ static void plan_generation(struct jade_generation *g, const struct jade_sync_in
     g->plan_from = now - (int64_t)g->catch_up_minutes * 60;
     if (in->retry_due_from && in->retry_due_from < g->plan_from) g->plan_from = in->retry_due_from;
     g->plan_to = now + (int64_t)cfg->horizon_days * 86400;
-    jade_plan_build(g->view, g->plan_from, g->plan_to, NULL, &g->plan, diags);
+    jade_plan_build_cached(g->view, g->plan_from, g->plan_to, NULL, base ? base->plan_cache : NULL,
+                           &g->plan_cache, &g->plan, diags);
     g->by_key = jade_xcalloc(g->plan.count + 1, sizeof *g->by_key);
-    for (size_t i = 0; i < g->plan.count; i++) g->by_key[i] = &g->plan.items[i];
-    qsort(g->by_key, g->plan.count, sizeof *g->by_key, by_key_order);
+    jade_plan_by_key(&g->plan, g->by_key);
 }
 
 /* ---- the cycle ------------------------------------------------------------ */
@@ -207,7 +210,7 @@ static struct jade_generation *replanned(struct jade_generation *cur,
     }
     g->load_ms = 0;
     uint64_t t0 = uv_hrtime();
-    plan_generation(g, in, &out->diags);
+    plan_generation(g, cur, in, &out->diags);
     out->plan_ms = g->plan_ms = ms_since(t0);
     return g;
 }
@@ -327,7 +330,7 @@ static void sync_once(const struct jade_sync_input *in, struct jade_sync_result 
     for (size_t i = 0; i < n_broken; i++) free(broken[i]);
     free(broken);
     t0 = uv_hrtime();
-    plan_generation(g, in, &out->diags);
+    plan_generation(g, NULL, in, &out->diags);
     out->plan_ms = g->plan_ms = ms_since(t0);
     g->load_ms = out->load_ms;
     out->generation = g;
