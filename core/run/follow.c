@@ -71,12 +71,13 @@ static void clear_waiting(struct reload *r)
     r->n_removals = r->n_rows = 0;
 }
 
-/* What waits in the ledger: to publish, to retry, to remove. */
+/* What waits in the ledger: to publish, to retry (unless only what
+ * changed is to be read), to remove. */
 static int read_waiting(struct jade_ledger *l, struct reload *r)
 {
     clear_waiting(r);
-    return jade_ledger_in_state(l, JADE_PLANNED, row_cb, r) != 0 ||
-                   jade_ledger_in_state(l, JADE_RETRYING, row_cb, r) != 0 ||
+    return (!r->delta && (jade_ledger_in_state(l, JADE_PLANNED, row_cb, r) != 0 ||
+                          jade_ledger_in_state(l, JADE_RETRYING, row_cb, r) != 0)) ||
                    jade_ledger_to_remove(l, removal_cb, r) != 0
                ? -1
                : 0;
@@ -98,9 +99,10 @@ static int reconcile(struct jade_ledger *l, struct reload *r)
     struct jade_generation *g = r->gen, *p = r->previous;
     struct jade_reconcile_previous previous = {p ? p->by_key : NULL, p ? p->plan.count : 0,
                                                p ? p->plan_from : 0, p ? p->plan_to : 0};
-    if (jade_ledger_reconcile(l, &g->plan, g->plan_from, g->plan_to, g->view->commit, r->now,
-                              jade_generation_cancel_reason, g, p ? &previous : NULL,
-                              &r->stats) != 0)
+    r->delta = p != NULL;
+    if (jade_ledger_reconcile(l, &g->plan, g->by_key, g->plan_from, g->plan_to, g->view->commit,
+                              r->now, jade_generation_cancel_reason, g, p ? &previous : NULL,
+                              r->delta ? &r->changes : NULL, &r->stats) != 0)
         return -1;
     const char **kept = jade_xcalloc(g->n_kept + 1, sizeof *kept);
     for (size_t i = 0; i < g->n_kept; i++) kept[i] = g->kept[i];
@@ -120,6 +122,7 @@ static int reconcile(struct jade_ledger *l, struct reload *r)
 void service_free_reload(struct reload *r)
 {
     clear_waiting(r);
+    jade_waiting_changes_clear(&r->changes);
     free(r->removals);
     free(r->removal_channels);
     free(r->rows);
@@ -130,14 +133,46 @@ void service_free_reload(struct reload *r)
     free(r);
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The queues follow what a reconciliation changed: what no longer waits,
+ * or waits at another time, is taken out; what waits now is put in. */
+static void apply_changes(struct service *s, const struct jade_waiting_changes *changes)
+{
+    const char **gone = jade_xcalloc(changes->count + 1, sizeof *gone);
+    size_t n_gone = 0;
+    for (size_t i = 0; i < changes->count; i++) gone[n_gone++] = changes->items[i].key;
+    qsort(gone, n_gone, sizeof *gone, by_text);
+    for (size_t c = 0; n_gone && c < s->channels.count; c++) {
+        jade_queue_remove(&s->channels.items[c]->planned, gone, n_gone);
+        jade_queue_remove(&s->channels.items[c]->retrying, gone, n_gone);
+    }
+    free(gone);
+    for (size_t i = 0; i < changes->count; i++) {
+        const struct jade_waiting_change *c = &changes->items[i];
+        struct jade_channel *ch = jade_channels_find(&s->channels, c->channel);
+        if (!c->waits || !ch) continue;
+        struct jade_waiting w = {.at = c->due, .due = c->due, .attempts = c->attempts};
+        memcpy(w.key, c->key, sizeof w.key);
+        jade_queue_push(&ch->planned, &w);
+    }
+}
+
 /* The queues, as the ledger says: what waits on each channel. */
 static void load_queues(struct service *s, struct reload *r)
 {
-    jade_channels_clear_queues(&s->channels);
-    for (size_t i = 0; i < r->n_rows; i++) {
-        struct jade_channel *ch = jade_channels_find(&s->channels, r->channels[i]);
-        if (!ch) continue; /* a channel the content no longer has: nothing sends there */
-        jade_queue_push(r->retrying[i] ? &ch->retrying : &ch->planned, &r->rows[i]);
+    if (r->delta) {
+        apply_changes(s, &r->changes);
+    } else {
+        jade_channels_clear_queues(&s->channels);
+        for (size_t i = 0; i < r->n_rows; i++) {
+            struct jade_channel *ch = jade_channels_find(&s->channels, r->channels[i]);
+            if (!ch) continue; /* a channel the content no longer has: nothing sends there */
+            jade_queue_push(r->retrying[i] ? &ch->retrying : &ch->planned, &r->rows[i]);
+        }
     }
     for (size_t i = 0; i < r->n_removals; i++) {
         struct jade_channel *ch = jade_channels_find(&s->channels, r->removal_channels[i]);
@@ -147,9 +182,11 @@ static void load_queues(struct service *s, struct reload *r)
         if (ch && !settled) jade_channel_add_removal(ch, &r->removals[i]);
     }
     s->n_settled = 0;
+    /* Put back while this was written: in the queues already, unless they
+     * were read back whole. */
     for (size_t i = 0; i < s->n_requeued; i++) {
         struct requeued *q = &s->requeued[i];
-        struct jade_channel *ch = jade_channels_find(&s->channels, q->channel);
+        struct jade_channel *ch = r->delta ? NULL : jade_channels_find(&s->channels, q->channel);
         if (ch) jade_queue_push(q->retrying ? &ch->retrying : &ch->planned, &q->w);
         free(q->channel);
     }
@@ -165,6 +202,9 @@ static void say_adopted(struct service *s, const struct reload *r)
             g->view->commit ? g->view->commit : "", g->parts[0]->signer ? _(", signed by ") : "",
             g->parts[0]->signer ? g->parts[0]->signer : "", r->stats.inserted, r->stats.moved,
             r->stats.revived, r->stats.cancelled);
+    if (g->reread > 0 || (g->reread == 0 && g->load_ms > 0))
+        fprintf(stderr, _("jade run: only what changed was read: %ld campaign folder(s)\n"),
+                g->reread);
     fprintf(stderr, _("jade run: it took %.1f ms to load, %.1f ms to plan, %.1f ms to record\n"),
             g->load_ms, g->plan_ms, r->ledger_ms);
     if (r->marked)

@@ -292,61 +292,105 @@ int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, 
 static const char *text_col(sqlite3_stmt *st, int i);
 static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx);
 
-static int key_order(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* bsearch: the address of a key (a char array) against the sorted keys. */
-static int key_order_of_text(const void *a, const void *b)
-{
-    return strcmp((const char *)a, *(const char *const *)b);
-}
-
-/* bsearch: a key against a plan's occurrences sorted by key. */
-static int key_in_plan(const void *key, const void *elem)
-{
-    return strcmp(key, (*(const struct jade_occurrence *const *)elem)->key);
-}
-
 /* A statement, or -1 (and the transaction's end) on failure. */
 static int bind_commit(sqlite3_stmt *st, int i, const char *commit)
 {
     return commit ? sqlite3_bind_text(st, i, commit, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-/* An occurrence of prev with this key, or NULL. */
-static const struct jade_occurrence *previous_of(const struct jade_reconcile_previous *prev,
-                                                 const char *key)
+static int compare_keys(const struct jade_occurrence *a, const struct jade_occurrence *b)
 {
-    if (!prev) return NULL;
-    const struct jade_occurrence *const *found =
-        bsearch(key, prev->by_key, prev->count, sizeof *prev->by_key, key_in_plan);
-    return found ? *found : NULL;
+    return strncmp(a->key, b->key, sizeof a->key);
 }
 
-int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
-                          int64_t to, const char *commit, int64_t now, jade_cancel_reason_cb reason,
+/* bsearch: a key against occurrences sorted by key. */
+static int key_in_plan(const void *key, const void *elem)
+{
+    return strncmp(key, (*(const struct jade_occurrence *const *)elem)->key, 33);
+}
+
+static void note_change(struct jade_waiting_changes *changes, const char *key, const char *channel,
+                        int64_t due, int attempts, bool waits)
+{
+    if (!changes) return;
+    if (changes->count == changes->cap) {
+        changes->cap = changes->cap ? changes->cap * 2 : 64;
+        changes->items = jade_xrealloc(changes->items, changes->cap * sizeof *changes->items);
+    }
+    struct jade_waiting_change *c = &changes->items[changes->count++];
+    *c = (struct jade_waiting_change){.channel = jade_xstrdup(channel ? channel : ""),
+                                      .due = due,
+                                      .attempts = attempts,
+                                      .waits = waits};
+    snprintf(c->key, sizeof c->key, "%s", key);
+}
+
+void jade_waiting_changes_clear(struct jade_waiting_changes *changes)
+{
+    for (size_t i = 0; i < changes->count; i++) free(changes->items[i].channel);
+    free(changes->items);
+    memset(changes, 0, sizeof *changes);
+}
+
+static int by_key_order(const void *a, const void *b)
+{
+    return compare_keys(*(const struct jade_occurrence *const *)a,
+                        *(const struct jade_occurrence *const *)b);
+}
+
+int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
+                          const struct jade_occurrence *const *by_key, int64_t from, int64_t to,
+                          const char *commit, int64_t now, jade_cancel_reason_cb reason,
                           void *reason_ctx, const struct jade_reconcile_previous *prev,
-                          struct jade_reconcile_stats *stats)
+                          struct jade_waiting_changes *changes, struct jade_reconcile_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
     sqlite3_stmt *ins = NULL, *move = NULL, *revive = NULL, *gone = NULL, *cancel = NULL;
     int rc = -1;
-    /* The plan's keys, sorted: what waits in the ledger and is not among
-     * them has left the plan. */
-    const char **keys = jade_xcalloc(plan->count + 1, sizeof *keys);
-    for (size_t i = 0; i < plan->count; i++) keys[i] = plan->items[i].key;
-    qsort(keys, plan->count, sizeof *keys, key_order);
+    const struct jade_occurrence **sorted = NULL;
+    if (!by_key) {
+        sorted = jade_xcalloc(plan->count + 1, sizeof *sorted);
+        for (size_t i = 0; i < plan->count; i++) sorted[i] = &plan->items[i];
+        qsort(sorted, plan->count, sizeof *sorted, by_key_order);
+        by_key = sorted;
+    }
+    /* Which occurrences to write: all, or after a previous plan those it
+     * did not have at the same time (the ledger has those). Found in key
+     * order, written in the plan's. */
+    bool *write = jade_xcalloc(plan->count + 1, sizeof *write);
     struct vanished {
         char *key;
-        const char *why;
+        const char *why, *channel;
     } *vanished = NULL;
     size_t n_vanished = 0;
-    if (jade_ledger_begin(l) != 0) {
-        free(keys);
-        return -1;
+    size_t p = 0;
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct jade_occurrence *o = by_key[i];
+        for (; prev && p < prev->count && compare_keys(prev->by_key[p], o) < 0; p++) {
+            const struct jade_occurrence *was = prev->by_key[p];
+            if (was->due < from || was->due >= to) continue;
+            vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
+            vanished[n_vanished++] = (struct vanished){
+                jade_xstrdup(was->key),
+                reason ? reason(reason_ctx, was->campaign->id, was->post->id, was->channel_id)
+                       : NULL,
+                was->channel_id};
+        }
+        bool same = prev && p < prev->count && compare_keys(prev->by_key[p], o) == 0 &&
+                    prev->by_key[p]->due == o->due;
+        if (prev && p < prev->count && compare_keys(prev->by_key[p], o) == 0) p++;
+        write[o - plan->items] = !same;
     }
+    for (; prev && p < prev->count; p++) {
+        const struct jade_occurrence *was = prev->by_key[p];
+        if (was->due < from || was->due >= to) continue;
+        vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
+        vanished[n_vanished++] = (struct vanished){
+            jade_xstrdup(was->key),
+            reason ? reason(reason_ctx, was->campaign->id, was->post->id, was->channel_id) : NULL,
+            was->channel_id};
+    }
+    if (jade_ledger_begin(l) != 0) goto out;
     if (sqlite3_prepare_v2(l->db,
                            "INSERT OR IGNORE INTO occurrences (key, campaign, post, channel,"
                            " network, lang, due, state, commit_id, created, updated)"
@@ -354,12 +398,12 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
                            -1, &ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
                            "UPDATE occurrences SET due = ?2, commit_id = ?3, updated = ?4"
-                           " WHERE key = ?1 AND state = 'planned' AND due <> ?2",
+                           " WHERE key = ?1 AND state = 'planned' AND due <> ?2 RETURNING attempts",
                            -1, &move, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
                            "UPDATE occurrences SET state = 'planned', due = ?2, commit_id = ?3,"
                            " updated = ?4, next_attempt = NULL WHERE key = ?1"
-                           " AND state = 'cancelled'",
+                           " AND state = 'cancelled' RETURNING attempts",
                            -1, &revive, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
                            "SELECT key, campaign, post, channel FROM occurrences"
@@ -373,9 +417,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         goto done;
     for (size_t i = 0; i < plan->count; i++) {
         const struct jade_occurrence *o = &plan->items[i];
-        /* what the previous plan had, at the same time, the ledger has */
-        const struct jade_occurrence *was = previous_of(prev, o->key);
-        if (was && was->due == o->due) continue;
+        if (!write[i]) continue;
         const char *network = json_string_value(json_object_get(o->channel, "network"));
         const char *from_commit = o->campaign->commit ? o->campaign->commit : commit;
         sqlite3_reset(ins);
@@ -392,6 +434,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         if (sqlite3_step(ins) != SQLITE_DONE) goto done;
         if (sqlite3_changes(l->db) > 0) {
             stats->inserted++;
+            note_change(changes, o->key, o->channel_id, o->due, 0, true);
             if (record_event(l, o->key, now, "planned", NULL) != 0) goto done;
             continue;
         }
@@ -402,8 +445,12 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
             sqlite3_bind_int64(again[k], 2, o->due);
             bind_commit(again[k], 3, from_commit);
             sqlite3_bind_int64(again[k], 4, now);
+            int step = sqlite3_step(again[k]);
+            if (step == SQLITE_DONE) continue; /* no such row */
+            if (step != SQLITE_ROW) goto done;
+            int attempts = sqlite3_column_int(again[k], 0);
             if (sqlite3_step(again[k]) != SQLITE_DONE) goto done;
-            if (sqlite3_changes(l->db) == 0) continue;
+            note_change(changes, o->key, o->channel_id, o->due, attempts, true);
             if (k == 0) {
                 stats->moved++;
             } else {
@@ -415,24 +462,16 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
     }
     /* What the plan no longer has, in the range it covers, is cancelled:
      * found first, changed after, so the scan never sees its own changes.
-     * After a previous plan, what it had and this one has not; and the
-     * ledger is scanned only where the previous plan did not reach. */
-    for (size_t i = 0; prev && i < prev->count; i++) {
-        const struct jade_occurrence *p = prev->by_key[i];
-        if (p->due < from || p->due >= to ||
-            bsearch(&p->key, keys, plan->count, sizeof *keys, key_order_of_text))
-            continue;
-        const char *why =
-            reason ? reason(reason_ctx, p->campaign->id, p->post->id, p->channel_id) : NULL;
-        vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
-        vanished[n_vanished++] = (struct vanished){jade_xstrdup(p->key), why};
-    }
+     * After a previous plan, what it had and this one has not (above); and
+     * the ledger is scanned only where the previous plan did not reach. */
     int64_t ranges[2][2] = {{from, to}, {0, 0}};
     if (prev) {
         ranges[0][1] = prev->from < to ? prev->from : to;
         ranges[1][0] = prev->to > from ? prev->to : from;
         ranges[1][1] = to;
     }
+    char **scanned_channels = NULL; /* the scan's own copies */
+    size_t n_scanned = 0;
     int step = SQLITE_DONE;
     for (int r = 0; r < 2 && step == SQLITE_DONE; r++) {
         if (ranges[r][0] >= ranges[r][1]) continue;
@@ -441,16 +480,19 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         sqlite3_bind_int64(gone, 2, ranges[r][1]);
         while ((step = sqlite3_step(gone)) == SQLITE_ROW) {
             const char *key = text_col(gone, 0);
-            if (!key || bsearch(&key, keys, plan->count, sizeof *keys, key_order)) continue;
+            if (!key || bsearch(key, by_key, plan->count, sizeof *by_key, key_in_plan)) continue;
             const char *why =
                 reason ? reason(reason_ctx, text_col(gone, 1), text_col(gone, 2), text_col(gone, 3))
                        : NULL;
+            scanned_channels =
+                jade_xrealloc(scanned_channels, (n_scanned + 1) * sizeof *scanned_channels);
+            scanned_channels[n_scanned] = jade_xstrdup(text_col(gone, 3) ? text_col(gone, 3) : "");
             vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
-            vanished[n_vanished++] = (struct vanished){jade_xstrdup(key), why};
+            vanished[n_vanished++] =
+                (struct vanished){jade_xstrdup(key), why, scanned_channels[n_scanned++]};
         }
     }
-    if (step != SQLITE_DONE) goto done;
-    for (size_t i = 0; i < n_vanished; i++) {
+    for (size_t i = 0; step == SQLITE_DONE && i < n_vanished; i++) {
         const char *why = vanished[i].why ? vanished[i].why : "no longer in the plan";
         sqlite3_reset(cancel);
         sqlite3_bind_text(cancel, 1, vanished[i].key, -1, SQLITE_STATIC);
@@ -458,26 +500,38 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, i
         sqlite3_bind_text(cancel, 3, why, -1, SQLITE_STATIC);
         sqlite3_bind_int64(cancel, 4, from);
         sqlite3_bind_int64(cancel, 5, to);
-        if (sqlite3_step(cancel) != SQLITE_DONE) goto done;
+        if (sqlite3_step(cancel) != SQLITE_DONE) {
+            step = SQLITE_ERROR;
+            break;
+        }
         if (sqlite3_changes(l->db) == 0) continue; /* sent, or being sent: left alone */
-        if (record_event(l, vanished[i].key, now, "cancelled", why) != 0) goto done;
+        note_change(changes, vanished[i].key, vanished[i].channel, 0, 0, false);
+        if (record_event(l, vanished[i].key, now, "cancelled", why) != 0) {
+            step = SQLITE_ERROR;
+            break;
+        }
         stats->cancelled++;
     }
-    rc = 0;
+    for (size_t i = 0; i < n_scanned; i++) free(scanned_channels[i]);
+    free(scanned_channels);
+    if (step == SQLITE_DONE) rc = 0;
 done:
-    for (size_t i = 0; i < n_vanished; i++) free(vanished[i].key);
-    free(vanished);
-    free(keys);
     sqlite3_finalize(ins);
     sqlite3_finalize(move);
     sqlite3_finalize(revive);
     sqlite3_finalize(gone);
     sqlite3_finalize(cancel);
-    if (rc != 0) {
+    if (rc != 0)
         jade_ledger_rollback(l);
-        return -1;
-    }
-    return jade_ledger_commit(l);
+    else
+        rc = jade_ledger_commit(l);
+out:
+    for (size_t i = 0; i < n_vanished; i++) free(vanished[i].key);
+    free(vanished);
+    free(write);
+    free(sorted);
+    if (rc != 0 && changes) jade_waiting_changes_clear(changes);
+    return rc;
 }
 
 int jade_ledger_mark_for_removal(struct jade_ledger *l, const char *campaign, const char *post,

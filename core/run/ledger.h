@@ -64,15 +64,6 @@ struct jade_reconcile_stats {
 typedef const char *(*jade_cancel_reason_cb)(void *ctx, const char *campaign, const char *post,
                                              const char *channel);
 
-/* Makes the ledger agree with a plan of [from, to): new keys are inserted
- * as planned; planned ones whose due time moved follow it; cancelled ones
- * back in the plan are planned again (a campaign resumed, a post
- * restored); planned or retrying ones in the range that the plan no longer
- * has are cancelled, with reason(ctx, ...) when reason is not NULL.
- * Nothing else is touched: what was sent stays sent, what is being sent
- * is left alone. Rows record the commit of their occurrence's campaign,
- * else commit. previous (or NULL) is the plan it was last reconciled with.
- * One transaction (or part of the caller's). */
 /* The plan the ledger was last reconciled with, in this process: what it
  * had at the same time needs no work, so a reload costs what changed. */
 struct jade_reconcile_previous {
@@ -81,10 +72,39 @@ struct jade_reconcile_previous {
     int64_t from, to; /* the range it covered */
 };
 
-int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan, int64_t from,
-                          int64_t to, const char *commit, int64_t now, jade_cancel_reason_cb reason,
+/* An occurrence that begins or stops waiting (planned or retrying) in a
+ * reconciliation: what the service's queues follow. */
+struct jade_waiting_change {
+    char key[33];
+    char *channel;
+    int64_t due;  /* when it waits: planned at due */
+    int attempts; /* when it waits */
+    bool waits;   /* new, moved or back in the plan; else cancelled */
+};
+
+struct jade_waiting_changes {
+    struct jade_waiting_change *items;
+    size_t count, cap;
+};
+
+void jade_waiting_changes_clear(struct jade_waiting_changes *changes);
+
+/* Makes the ledger agree with a plan of [from, to): new keys are inserted
+ * as planned; planned ones whose due time moved follow it; cancelled ones
+ * back in the plan are planned again (a campaign resumed, a post
+ * restored); planned or retrying ones in the range that the plan no longer
+ * has are cancelled, with reason(ctx, ...) when reason is not NULL.
+ * Nothing else is touched: what was sent stays sent, what is being sent
+ * is left alone. Rows record the commit of their occurrence's campaign,
+ * else commit. by_key is the plan sorted by key (jade_plan_by_key), or
+ * NULL. previous (or NULL) is the plan it was last reconciled with. What
+ * changed among the occurrences that wait is added to changes (when not
+ * NULL). One transaction (or part of the caller's). */
+int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
+                          const struct jade_occurrence *const *by_key, int64_t from, int64_t to,
+                          const char *commit, int64_t now, jade_cancel_reason_cb reason,
                           void *reason_ctx, const struct jade_reconcile_previous *previous,
-                          struct jade_reconcile_stats *stats);
+                          struct jade_waiting_changes *changes, struct jade_reconcile_stats *stats);
 
 /* The service adopted a content: its root commit, the campaigns kept at
  * an older commit ("dir@commit", NULL-terminated list or NULL), and who

@@ -38,12 +38,9 @@ const struct jade_waiting *jade_queue_top(const struct jade_queue *q)
     return q->count ? &q->items[0] : NULL;
 }
 
-int jade_queue_pop(struct jade_queue *q, struct jade_waiting *out)
+static void sift_down(struct jade_queue *q, size_t i)
 {
-    if (!q->count) return -1;
-    *out = q->items[0];
-    q->items[0] = q->items[--q->count];
-    for (size_t i = 0;;) {
+    for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
         if (l < q->count && before(&q->items[l], &q->items[m])) m = l;
         if (r < q->count && before(&q->items[r], &q->items[m])) m = r;
@@ -51,7 +48,32 @@ int jade_queue_pop(struct jade_queue *q, struct jade_waiting *out)
         swap(&q->items[i], &q->items[m]);
         i = m;
     }
+}
+
+int jade_queue_pop(struct jade_queue *q, struct jade_waiting *out)
+{
+    if (!q->count) return -1;
+    *out = q->items[0];
+    q->items[0] = q->items[--q->count];
+    sift_down(q, 0);
     return 0;
+}
+
+static int key_in(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+size_t jade_queue_remove(struct jade_queue *q, const char *const *keys, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < q->count; i++)
+        if (!bsearch(q->items[i].key, keys, n, sizeof *keys, key_in))
+            q->items[kept++] = q->items[i];
+    size_t removed = q->count - kept;
+    q->count = kept;
+    for (size_t i = kept / 2; removed && i-- > 0;) sift_down(q, i);
+    return removed;
 }
 
 void jade_queue_free(struct jade_queue *q)

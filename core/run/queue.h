@@ -26,6 +26,9 @@ void jade_queue_push(struct jade_queue *q, const struct jade_waiting *w);
 const struct jade_waiting *jade_queue_top(const struct jade_queue *q);
 /* Takes the earliest into *out; 0, or -1 when the queue is empty. */
 int jade_queue_pop(struct jade_queue *q, struct jade_waiting *out);
+/* Takes out what has one of keys (n of them, sorted by strcmp), in O(count):
+ * a reload's cancelled and moved occurrences. Returns how many. */
+size_t jade_queue_remove(struct jade_queue *q, const char *const *keys, size_t n);
 void jade_queue_free(struct jade_queue *q);
 
 #endif

@@ -54,6 +54,10 @@ struct reload {
     struct jade_generation *previous; /* the one the ledger last followed, or NULL; a reference */
     int64_t now;
     struct jade_reconcile_stats stats;
+    /* After a previous plan, the queues follow what the reconciliation
+     * changed; else they are read back whole: */
+    bool delta;
+    struct jade_waiting_changes changes;
     struct jade_waiting *rows; /* planned and retrying, read back in the same transaction */
     char **channels;           /* each row's channel */
     bool *retrying;

@@ -126,22 +126,129 @@ static void set_reason(struct jade_sync_result *r, const char *fmt, ...)
     r->reason = jade_buf_steal(&b);
 }
 
-/* Opens the branch's tip: a folder as it is, or the commit the branch
- * names once it is fetched into the mirror (or the commit asked for, from
- * the mirror as it is). */
-static int open_tip(const struct jade_sync_input *in, struct jade_source **src,
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(list[i]);
+    free(list);
+}
+
+/* "dir@commit" when g keeps campaign dir at an older commit, else NULL. */
+static const char *kept_entry(const struct jade_generation *g, const char *dir)
+{
+    size_t len = strlen(dir);
+    for (size_t i = 0; i < g->n_kept; i++)
+        if (!strncmp(g->kept[i], dir, len) && g->kept[i][len] == '@') return g->kept[i];
+    return NULL;
+}
+
+static bool in_list(char **list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], s)) return true;
+    return false;
+}
+
+/* The branch's tip: fetched into the mirror (or, with in->ref, the
+ * commit asked for, from the mirror as it is), into tip. */
+static int find_tip(const struct jade_sync_input *in, char tip[GIT_OID_HEXSZ + 1],
                     struct jade_buf *err)
 {
     const struct jade_config *cfg = in->config;
-    if (cfg->source_dir) return jade_source_open_dir(cfg->source_dir, src, err);
-    char tip[GIT_OID_HEXSZ + 1];
-    if (!in->ref) {
-        git_oid oid;
-        if (jade_fetch(cfg->source_url, cfg->branch, in->mirror, in->credentials, &oid, err) != 0)
-            return -1;
-        git_oid_tostr(tip, sizeof tip, &oid);
+    git_oid oid;
+    if (in->ref) {
+        git_repository *repo = NULL;
+        git_object *obj = NULL;
+        int rc = git_repository_open_ext(&repo, in->mirror, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+        git_object *commit = NULL;
+        if (rc == 0) rc = git_revparse_single(&obj, repo, in->ref);
+        if (rc == 0) rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
+        if (rc == 0) git_oid_cpy(&oid, git_object_id(commit));
+        git_object_free(commit);
+        if (rc != 0) {
+            const git_error *e = git_error_last();
+            jade_buf_printf(err, "%s: %s", in->ref, e && e->message ? e->message : "?");
+        }
+        git_object_free(obj);
+        git_repository_free(repo);
+        if (rc != 0) return -1;
+    } else if (jade_fetch(cfg->source_url, cfg->branch, in->mirror, in->credentials, &oid, err) !=
+               0) {
+        return -1;
     }
-    return jade_source_open_git(in->mirror, in->ref ? in->ref : tip, cfg->path, src, err);
+    git_oid_tostr(tip, GIT_OID_HEXSZ + 1, &oid);
+    return 0;
+}
+
+/* The campaign of view v whose folder holds path, or NULL. */
+static const struct jade_campaign *campaign_holding(const struct jade_content *v, const char *path)
+{
+    char *dir = jade_xstrdup(path);
+    const struct jade_campaign *hit = NULL;
+    for (char *slash = strrchr(dir, '/'); slash && !hit; slash = strrchr(dir, '/')) {
+        *slash = '\0';
+        hit = jade_content_find_campaign(v, dir);
+    }
+    free(dir);
+    return hit;
+}
+
+static bool hidden(const char *path)
+{
+    return path[0] == '.' || strstr(path, "/.");
+}
+
+/* The campaign folders that commit tip changes from the one cur adopted,
+ * when nothing else changes: then only those are read again. False when
+ * the whole tree is to be read: a root file (or any file of no campaign)
+ * changed, a campaign was added or removed, or campaigns nest (rules span
+ * them). */
+static bool changed_campaigns(const struct jade_sync_input *in, const struct jade_generation *cur,
+                              const char *tip, char ***dirs, size_t *n_dirs)
+{
+    *dirs = NULL;
+    *n_dirs = 0;
+    const char *from = cur ? cur->parts[0]->commit : NULL;
+    if (!from || in->config->source_dir) return false;
+    const struct jade_content *v = cur->view;
+    for (size_t i = 0; i < v->n_campaigns; i++)
+        if (campaign_holding(v, v->campaigns[i].dir)) return false;
+    struct jade_change *changes;
+    size_t n_changes;
+    struct jade_buf err = {0};
+    int rc = jade_git_changes(in->mirror, from, tip, in->config->path, &changes, &n_changes, &err);
+    jade_buf_free(&err);
+    if (rc != 0) return false;
+    bool partial = true;
+    for (size_t i = 0; i < n_changes && partial; i++) {
+        const char *path = changes[i].path;
+        if (hidden(path)) continue; /* never read: names starting with '.' */
+        const struct jade_campaign *cp = campaign_holding(v, path);
+        size_t len = cp ? strlen(cp->dir) : 0;
+        partial = cp && !(changes[i].added_or_deleted && !strcmp(path + len, "/campaign.json"));
+        bool listed = false;
+        for (size_t k = 0; partial && k < *n_dirs && !listed; k++)
+            listed = !strcmp((*dirs)[k], cp->dir);
+        if (partial && !listed) {
+            *dirs = jade_xrealloc(*dirs, (*n_dirs + 1) * sizeof **dirs);
+            (*dirs)[(*n_dirs)++] = jade_xstrdup(cp->dir);
+        }
+    }
+    jade_changes_free(changes, n_changes);
+    /* A campaign's id is its folder's name: one read again must not take
+     * the id of another (the rule that finds it reads every campaign). */
+    for (size_t i = 0; i < *n_dirs && partial; i++) {
+        const char *slash = strrchr((*dirs)[i], '/');
+        const char *name = slash ? slash + 1 : (*dirs)[i];
+        for (size_t k = 0; k < v->n_campaigns && partial; k++)
+            partial = !v->campaigns[k].id || strcmp(v->campaigns[k].id, name) != 0 ||
+                      !strcmp(v->campaigns[k].dir, (*dirs)[i]);
+    }
+    if (!partial) {
+        free_list(*dirs, *n_dirs);
+        *dirs = NULL;
+        *n_dirs = 0;
+    }
+    return partial;
 }
 
 /* The campaign folder a problem's file belongs to, or NULL for a root
@@ -152,13 +259,6 @@ static const char *campaign_of_diag(const struct jade_content *c, const struct j
         if (c->files[i].display && !strcmp(c->files[i].display, d->file))
             return c->files[i].campaign;
     return NULL;
-}
-
-static bool in_list(char **list, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(list[i], s)) return true;
-    return false;
 }
 
 /* Signed mode: the tip is adopted only with a valid signature by a key of
@@ -219,7 +319,9 @@ static void sync_once(const struct jade_sync_input *in, struct jade_sync_result 
 
 void jade_sync_run(const struct jade_sync_input *in, struct jade_sync_result *out)
 {
+    git_libgit2_init(); /* counted: the mirror is opened here and there in a cycle */
     sync_once(in, out);
+    git_libgit2_shutdown();
     /* The tip waits or the branch cannot be read: publishing goes on from
      * what was adopted, planned further when the horizon moved. */
     if (!out->generation && in->replan && in->current)
@@ -230,10 +332,13 @@ static void sync_once(const struct jade_sync_input *in, struct jade_sync_result 
 {
     memset(out, 0, sizeof *out);
     struct jade_generation *cur = in->current;
+    const struct jade_config *cfg = in->config;
     struct jade_buf err = {0};
     struct jade_source *src = NULL;
+    char tip[GIT_OID_HEXSZ + 1] = "";
     uint64_t t0 = uv_hrtime();
-    int opened = open_tip(in, &src, &err);
+    int opened = cfg->source_dir ? jade_source_open_dir(cfg->source_dir, &src, &err)
+                                 : find_tip(in, tip, &err);
     out->fetch_ms = ms_since(t0);
     if (opened != 0) {
         out->outcome = JADE_SYNC_FAILED;
@@ -241,47 +346,59 @@ static void sync_once(const struct jade_sync_input *in, struct jade_sync_result 
         jade_buf_free(&err);
         return;
     }
-    if (src->commit) snprintf(out->commit, sizeof out->commit, "%s", src->commit);
+    snprintf(out->commit, sizeof out->commit, "%s", tip);
     const char *adopted = cur ? cur->parts[0]->commit : NULL;
-    bool same = src->commit && adopted && !strcmp(src->commit, adopted);
-    if ((same && !in->replan) ||
-        (src->commit && in->refused_tip && !strcmp(src->commit, in->refused_tip))) {
+    bool same = *tip && adopted && !strcmp(tip, adopted);
+    if ((same && !in->replan) || (*tip && in->refused_tip && !strcmp(tip, in->refused_tip))) {
         jade_source_free(src);
         out->outcome = JADE_SYNC_UNCHANGED;
         return;
     }
     if (same) {
-        jade_source_free(src);
         out->generation = replanned(cur, in, out);
         out->outcome = JADE_SYNC_ADOPT;
         return;
     }
-    struct jade_snapshot *snap = NULL;
-    {
-        char *signer = NULL;
-        if (in->signers && (!src->commit || verify_tip(in, src->commit, &signer, out) != 0)) {
-            if (!src->commit) set_reason(out, _("signed mode needs a git source"));
-            jade_source_free(src);
-            out->outcome = JADE_SYNC_REFUSED;
-            return;
-        }
-        snap = jade_xcalloc(1, sizeof *snap);
-        snap->refs = 1;
-        snap->source = src;
-        snap->commit = src->commit ? jade_xstrdup(src->commit) : NULL;
-        snap->signer = signer;
-        t0 = uv_hrtime();
-        snap->content = jade_content_load(src, in->networks, &out->diags);
-        out->load_ms = ms_since(t0);
-        if (!snap->content) {
-            out->outcome = JADE_SYNC_REFUSED;
-            set_reason(out, _("the content cannot be read"));
-            snapshot_unref(snap);
-            return;
-        }
-        for (size_t i = 0; i < snap->content->n_campaigns; i++)
-            snap->content->campaigns[i].signer = snap->signer;
+    char *signer = NULL;
+    if (in->signers && (!*tip || verify_tip(in, tip, &signer, out) != 0)) {
+        if (!*tip) set_reason(out, _("signed mode needs a git source"));
+        jade_source_free(src);
+        out->outcome = JADE_SYNC_REFUSED;
+        return;
     }
+    /* Only the campaigns that changed are read again, when nothing else did. */
+    t0 = uv_hrtime();
+    char **touched = NULL;
+    size_t n_touched = 0;
+    bool partial = !src && !in->read_whole && changed_campaigns(in, cur, tip, &touched, &n_touched);
+    const char *none[] = {NULL}; /* read again: no campaign, the root files only */
+    const char *const *only = !partial ? NULL : touched ? (const char *const *)touched : none;
+    if (!src &&
+        jade_source_open_git_only(in->mirror, tip, cfg->path, only, n_touched, &src, &err) != 0) {
+        out->outcome = JADE_SYNC_FAILED;
+        set_reason(out, "%s", jade_buf_str(&err));
+        jade_buf_free(&err);
+        free(signer);
+        free_list(touched, n_touched);
+        return;
+    }
+    if (!partial) free_list(touched, n_touched), touched = NULL, n_touched = 0;
+    struct jade_snapshot *snap = jade_xcalloc(1, sizeof *snap);
+    snap->refs = 1;
+    snap->source = src;
+    snap->commit = src->commit ? jade_xstrdup(src->commit) : NULL;
+    snap->signer = signer;
+    snap->content = jade_content_load(src, in->networks, &out->diags);
+    out->load_ms = ms_since(t0);
+    if (!snap->content) {
+        out->outcome = JADE_SYNC_REFUSED;
+        set_reason(out, _("the content cannot be read"));
+        snapshot_unref(snap);
+        free_list(touched, n_touched);
+        return;
+    }
+    for (size_t i = 0; i < snap->content->n_campaigns; i++)
+        snap->content->campaigns[i].signer = snap->signer;
     /* Which campaigns are broken; any other error keeps the whole last
      * good commit. */
     char **broken = NULL;
@@ -301,8 +418,8 @@ static void sync_once(const struct jade_sync_input *in, struct jade_sync_result 
         out->outcome = JADE_SYNC_REFUSED;
         set_reason(out, _("invalid content: %zu error(s) outside any campaign"), root_errors);
         snapshot_unref(snap);
-        for (size_t i = 0; i < n_broken; i++) free(broken[i]);
-        free(broken);
+        free_list(broken, n_broken);
+        free_list(touched, n_touched);
         return;
     }
     /* The generation: the tip's campaigns, but a broken one as it was. */
@@ -310,12 +427,13 @@ static void sync_once(const struct jade_sync_input *in, struct jade_sync_result 
     g->refs = 1;
     add_part(g, snap);
     snapshot_unref(snap);
-    const struct jade_content *tip = snap->content;
-    struct jade_campaign *campaigns =
-        jade_xcalloc(tip->n_campaigns + (cur ? cur->view->n_campaigns : 0) + 1, sizeof *campaigns);
+    const struct jade_content *loaded = snap->content;
+    struct jade_campaign *campaigns = jade_xcalloc(
+        loaded->n_campaigns + (cur ? cur->view->n_campaigns : 0) + 1, sizeof *campaigns);
     size_t n = 0;
-    for (size_t i = 0; i < tip->n_campaigns; i++)
-        if (!in_list(broken, n_broken, tip->campaigns[i].dir)) campaigns[n++] = tip->campaigns[i];
+    for (size_t i = 0; i < loaded->n_campaigns; i++)
+        if (!in_list(broken, n_broken, loaded->campaigns[i].dir))
+            campaigns[n++] = loaded->campaigns[i];
     for (size_t i = 0; cur && i < n_broken; i++) {
         struct jade_campaign *old = jade_content_find_campaign(cur->view, broken[i]);
         struct jade_snapshot *from = old ? part_of(cur, old) : NULL;
@@ -325,14 +443,32 @@ static void sync_once(const struct jade_sync_input *in, struct jade_sync_result 
         g->kept = jade_xrealloc(g->kept, (g->n_kept + 1) * sizeof *g->kept);
         g->kept[g->n_kept++] = jade_xasprintf("%s@%s", old->dir, old->commit ? old->commit : "");
     }
-    g->view = jade_content_view(tip, campaigns, n);
+    /* Read in part: the campaigns that did not change, as adopted. */
+    for (size_t i = 0; partial && i < cur->view->n_campaigns; i++) {
+        const struct jade_campaign *old = &cur->view->campaigns[i];
+        if (in_list(touched, n_touched, old->dir)) continue;
+        add_part(g, part_of(cur, old));
+        campaigns[n] = *old;
+        const char *kept = kept_entry(cur, old->dir);
+        if (kept) {
+            g->kept = jade_xrealloc(g->kept, (g->n_kept + 1) * sizeof *g->kept);
+            g->kept[g->n_kept++] = jade_xstrdup(kept);
+        } else { /* the same in the tip */
+            campaigns[n].commit = snap->commit;
+            campaigns[n].signer = snap->signer;
+        }
+        n++;
+    }
+    g->view = jade_content_view(loaded, campaigns, n);
     free(campaigns);
-    for (size_t i = 0; i < n_broken; i++) free(broken[i]);
-    free(broken);
+    free_list(broken, n_broken);
+    free_list(touched, n_touched);
     t0 = uv_hrtime();
-    plan_generation(g, NULL, in, &out->diags);
+    /* Root files as adopted: what the current plan expanded still holds. */
+    plan_generation(g, partial ? cur : NULL, in, &out->diags);
     out->plan_ms = g->plan_ms = ms_since(t0);
     g->load_ms = out->load_ms;
+    g->reread = partial ? (long)n_touched : -1;
     out->generation = g;
     out->outcome = JADE_SYNC_ADOPT;
 }

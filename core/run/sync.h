@@ -49,6 +49,7 @@ struct jade_generation {
     char **kept; /* "campaign@commit" of the campaigns kept at an older version */
     size_t n_kept;
     double load_ms, plan_ms; /* how long it took to make */
+    long reread;             /* campaign folders read again for it; -1: every file */
 };
 
 struct jade_generation *jade_generation_ref(struct jade_generation *g);
@@ -70,7 +71,8 @@ struct jade_sync_input {
     const struct jade_fetch_credentials *credentials; /* or NULL */
     int64_t now;
     int64_t retry_due_from; /* the earliest due time of a retry that waits, or 0 */
-    bool replan; /* plan again even when the tip is the adopted one (the horizon moved) */
+    bool replan;     /* plan again even when the tip is the adopted one (the horizon moved) */
+    bool read_whole; /* read every file even when only some campaigns changed (to compare) */
 };
 
 enum jade_sync_outcome {

@@ -50,9 +50,36 @@ static void add_entry(struct git_source *s, const char *path, enum jade_entry_ty
 struct walk_ctx {
     struct git_source *s;
     git_odb *odb;
+    const char *const *only; /* list only root files and these folders' files, or NULL */
+    size_t n_only;
     int failed;
     struct jade_buf *err;
 };
+
+/* Whether path is folder dir or lies below it. */
+static bool within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* With a list of folders: whether the walk goes into folder path (one of
+ * them, below one, or on the way to one). */
+static bool wanted_folder(const struct walk_ctx *w, const char *path)
+{
+    for (size_t i = 0; i < w->n_only; i++)
+        if (within(path, w->only[i]) || within(w->only[i], path)) return true;
+    return !w->only;
+}
+
+/* With a list of folders: whether a file at path is listed. */
+static bool wanted_file(const struct walk_ctx *w, const char *path)
+{
+    if (!w->only || !strchr(path, '/')) return true;
+    for (size_t i = 0; i < w->n_only; i++)
+        if (within(path, w->only[i])) return true;
+    return false;
+}
 
 static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
 {
@@ -60,8 +87,12 @@ static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
     const char *name = git_tree_entry_name(entry);
     if (name[0] == '.') return 1; /* skip it, and a folder's contents */
     git_filemode_t mode = git_tree_entry_filemode(entry);
-    if (mode == GIT_FILEMODE_TREE) return 0;
     char *path = jade_xasprintf("%s%s", root, name);
+    if (mode == GIT_FILEMODE_TREE || !wanted_file(w, path)) {
+        int walk_into = mode == GIT_FILEMODE_TREE && wanted_folder(w, path) ? 0 : 1;
+        free(path);
+        return walk_into;
+    }
     const git_oid *oid = git_tree_entry_id(entry);
     if (mode == GIT_FILEMODE_LINK) {
         add_entry(w->s, path, JADE_ENTRY_SYMLINK, 0, oid);
@@ -216,7 +247,7 @@ static void sort_by_path(struct git_source *s)
 }
 
 static int load_tree(struct git_source *s, const char *ref, const char *subdir,
-                     struct jade_buf *err)
+                     const char *const *only, size_t n_only, struct jade_buf *err)
 {
     git_object *obj = NULL;
     git_commit *commit = NULL;
@@ -255,7 +286,7 @@ static int load_tree(struct git_source *s, const char *ref, const char *subdir,
         git_error_message(err, s->repo_path);
         goto done;
     }
-    struct walk_ctx w = {s, odb, 0, err};
+    struct walk_ctx w = {s, odb, only, n_only, 0, err};
     if (git_tree_walk(sub ? sub : tree, GIT_TREEWALK_PRE, walk_cb, &w) != 0 || w.failed) {
         if (!w.failed) git_error_message(err, s->repo_path);
         goto done;
@@ -275,6 +306,13 @@ done:
 int jade_source_open_git(const char *repo, const char *ref, const char *subdir,
                          struct jade_source **out, struct jade_buf *err)
 {
+    return jade_source_open_git_only(repo, ref, subdir, NULL, 0, out, err);
+}
+
+int jade_source_open_git_only(const char *repo, const char *ref, const char *subdir,
+                              const char *const *only, size_t n_only, struct jade_source **out,
+                              struct jade_buf *err)
+{
     char *path = repo_path_of(repo, err);
     if (!path) return -1;
     git_libgit2_init();
@@ -292,7 +330,7 @@ int jade_source_open_git(const char *repo, const char *ref, const char *subdir,
     free(s->repo_path);
     s->repo_path = jade_xstrdup(git_repository_path(s->repo));
     const char *rev = ref && *ref ? ref : "HEAD";
-    if (load_tree(s, rev, subdir, err) != 0) {
+    if (load_tree(s, rev, subdir, only, n_only, err) != 0) {
         git_fail(s);
         return -1;
     }
@@ -304,4 +342,84 @@ int jade_source_open_git(const char *repo, const char *ref, const char *subdir,
         _("commit %.12s (%s) of %s"), s->base.commit ? s->base.commit : _("(a tree)"), rev, repo);
     *out = &s->base;
     return 0;
+}
+
+/* The tree of commit hex, or its folder subdir. */
+static int tree_at(git_repository *repo, const char *hex, const char *subdir, git_tree **out,
+                   struct jade_buf *err)
+{
+    git_object *obj = NULL;
+    git_tree *tree = NULL;
+    git_tree_entry *entry = NULL;
+    int rc = -1;
+    if (git_revparse_single(&obj, repo, hex) != 0 ||
+        git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE) != 0) {
+        git_error_message(err, hex);
+        goto done;
+    }
+    if (subdir && *subdir && strcmp(subdir, ".") != 0) {
+        if (git_tree_entry_bypath(&entry, tree, subdir) != 0 ||
+            git_tree_entry_type(entry) != GIT_OBJECT_TREE ||
+            git_tree_lookup(out, repo, git_tree_entry_id(entry)) != 0) {
+            jade_buf_printf(err, _("no folder %s in commit %.12s"), subdir, hex);
+            goto done;
+        }
+    } else {
+        *out = tree;
+        tree = NULL;
+    }
+    rc = 0;
+done:
+    git_tree_entry_free(entry);
+    git_tree_free(tree);
+    git_object_free(obj);
+    return rc;
+}
+
+int jade_git_changes(const char *repo, const char *from, const char *to, const char *subdir,
+                     struct jade_change **out, size_t *count, struct jade_buf *err)
+{
+    *out = NULL;
+    *count = 0;
+    char *path = repo_path_of(repo, err);
+    if (!path) return -1;
+    git_libgit2_init();
+    git_repository *r = NULL;
+    git_tree *a = NULL, *b = NULL;
+    git_diff *diff = NULL;
+    int rc = -1;
+    if (git_repository_open_ext(&r, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0) {
+        git_error_message(err, repo);
+        goto done;
+    }
+    if (tree_at(r, from, subdir, &a, err) != 0 || tree_at(r, to, subdir, &b, err) != 0) goto done;
+    git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+    opts.flags = GIT_DIFF_SKIP_BINARY_CHECK | GIT_DIFF_INCLUDE_TYPECHANGE;
+    if (git_diff_tree_to_tree(&diff, r, a, b, &opts) != 0) {
+        git_error_message(err, repo);
+        goto done;
+    }
+    size_t n = git_diff_num_deltas(diff);
+    *out = jade_xcalloc(n + 1, sizeof **out);
+    for (size_t i = 0; i < n; i++) {
+        const git_diff_delta *d = git_diff_get_delta(diff, i);
+        const char *p = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
+        (*out)[(*count)++] = (struct jade_change){
+            jade_xstrdup(p), d->status == GIT_DELTA_ADDED || d->status == GIT_DELTA_DELETED};
+    }
+    rc = 0;
+done:
+    git_diff_free(diff);
+    git_tree_free(a);
+    git_tree_free(b);
+    git_repository_free(r);
+    git_libgit2_shutdown();
+    free(path);
+    return rc;
+}
+
+void jade_changes_free(struct jade_change *changes, size_t count)
+{
+    for (size_t i = 0; i < count; i++) free(changes[i].path);
+    free(changes);
 }

@@ -7,6 +7,7 @@
 #ifndef JADE_SOURCE_H
 #define JADE_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,27 @@ int jade_source_open_dir(const char *dir, struct jade_source **out, struct jade_
  * or commit (default HEAD), subdir a folder inside the tree (default root). */
 int jade_source_open_git(const char *repo, const char *ref, const char *subdir,
                          struct jade_source **out, struct jade_buf *err);
+
+/* The same, listing only the files at the root and those below the
+ * folders only[0..n_only) (paths relative to subdir): what a reload needs
+ * when nothing else changed. */
+int jade_source_open_git_only(const char *repo, const char *ref, const char *subdir,
+                              const char *const *only, size_t n_only, struct jade_source **out,
+                              struct jade_buf *err);
+
+/* A path that differs between two commits, relative to subdir. */
+struct jade_change {
+    char *path;
+    bool added_or_deleted; /* else modified (or its type changed) */
+};
+
+/* The paths that differ between the trees of commits from and to (below
+ * subdir, default the root), from the tree ids alone: nothing is read
+ * where a folder did not change. Fills *out (free with
+ * jade_changes_free). */
+int jade_git_changes(const char *repo, const char *from, const char *to, const char *subdir,
+                     struct jade_change **out, size_t *count, struct jade_buf *err);
+void jade_changes_free(struct jade_change *changes, size_t count);
 
 /* Convenience wrappers over ops. */
 int jade_source_list(struct jade_source *src, const struct jade_source_entry **out, size_t *count,

@@ -85,7 +85,9 @@ static void reconcile_inserts_moves_cancels_and_keeps_sent(void)
     struct fake f;
     struct jade_reconcile_stats st;
     fake_plan(&f, 4, 0);
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, "abc", 1, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, "abc", 1, NULL, NULL, NULL, NULL, &st),
+        0);
     CHECK_INT_EQ(st.inserted, 4);
     /* k0 is sent, k1 is retrying */
     jade_ledger_begin(l);
@@ -103,7 +105,9 @@ static void reconcile_inserts_moves_cancels_and_keeps_sent(void)
     /* A new plan: everything moved by 100 s, k3 gone, k0's time moved too. */
     fake_free(&f);
     fake_plan(&f, 3, 100);
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, "def", 4, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, "def", 4, NULL, NULL, NULL, NULL, &st),
+        0);
     CHECK_INT_EQ(st.inserted, 0);
     CHECK_INT_EQ(st.moved, 1);     /* k2 only: k0 was sent, k1 is retrying */
     CHECK_INT_EQ(st.cancelled, 1); /* k3 */
@@ -124,10 +128,10 @@ static void rows_outside_the_range_are_not_cancelled(void)
     struct fake f;
     struct jade_reconcile_stats st;
     fake_plan(&f, 4, 0);
-    jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, NULL, NULL, NULL, &st);
+    jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL, NULL, &st);
     fake_free(&f);
     fake_plan(&f, 0, 0);
-    jade_ledger_reconcile(l, &f.plan, 2500, 3500, NULL, 2, NULL, NULL, NULL,
+    jade_ledger_reconcile(l, &f.plan, NULL, 2500, 3500, NULL, 2, NULL, NULL, NULL, NULL,
                           &st); /* covers k2 only */
     CHECK_INT_EQ(st.cancelled, 1);
     struct seen s = {""};
@@ -147,7 +151,7 @@ static void rows_by_state_survive_reopening(void)
     struct fake f;
     struct jade_reconcile_stats st;
     fake_plan(&f, 3, 0);
-    jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, NULL, NULL, NULL, &st);
+    jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL, NULL, &st);
     jade_ledger_begin(l);
     jade_ledger_set(l, &(struct jade_update){.key = "k0",
                                              .state = JADE_RETRYING,
@@ -191,7 +195,8 @@ static void a_failed_batch_is_rolled_back_whole(void)
     struct fake f;
     fake_plan(&f, 2, 0);
     struct jade_reconcile_stats st;
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL, NULL, &st), 0);
     struct jade_update batch[2] = {
         {.key = "k0", .state = JADE_SENDING, .at = 5, .attempts_delta = 1},
         {.key = "nope", .state = JADE_SENT, .at = 5}};
@@ -229,8 +234,9 @@ static void read_only_open_refuses_a_folder_without_ledger(void)
     fake_plan(&f, 1, 0);
     struct jade_reconcile_stats st;
     if (w)
-        CHECK_INT_EQ(jade_ledger_reconcile(w, &f.plan, 0, 10000, NULL, 1, NULL, NULL, NULL, &st),
-                     0);
+        CHECK_INT_EQ(
+            jade_ledger_reconcile(w, &f.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL, NULL, &st),
+            0);
     jade_ledger_close(w);
     CHECK_INT_EQ(jade_ledger_open_readonly(dir, &l, &err), 0);
     if (l) {
@@ -258,7 +264,8 @@ static void reconcile_after_a_previous_plan_writes_the_differences(void)
     struct fake before, after;
     fake_plan(&before, 3, 0);
     struct jade_reconcile_stats st;
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &before.plan, 0, 10000, NULL, 1, NULL, NULL, NULL, &st),
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &before.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL,
+                                       NULL, &st),
                  0);
     fake_plan(&after, 4, 0);
     after.items[1].due = 2500;                  /* k1 moved */
@@ -273,11 +280,23 @@ static void reconcile_after_a_previous_plan_writes_the_differences(void)
     sqlite3_exec(db, "UPDATE occurrences SET due = 1111 WHERE key = 'k0'", NULL, NULL, NULL);
     sqlite3_close(db);
     free(path);
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &after.plan, 0, 10000, NULL, 3, NULL, NULL, &prev, &st),
+    struct jade_waiting_changes changes = {0};
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &after.plan, NULL, 0, 10000, NULL, 3, NULL, NULL, &prev,
+                                       &changes, &st),
                  0);
     CHECK_INT_EQ(st.inserted, 1);
     CHECK_INT_EQ(st.moved, 1);
     CHECK_INT_EQ(st.cancelled, 1);
+    /* what the queues follow: k1 waits at its new time, k3-new waits, k2 no longer */
+    char said[256] = "";
+    for (size_t i = 0; i < changes.count; i++) {
+        const struct jade_waiting_change *c = &changes.items[i];
+        size_t len = strlen(said);
+        snprintf(said + len, sizeof said - len, "%s:%s:%lld ", c->key, c->waits ? "waits" : "gone",
+                 (long long)c->due);
+    }
+    CHECK_STR_EQ(said, "k1:waits:2500 k3-new:waits:3000 k2:gone:0 ");
+    jade_waiting_changes_clear(&changes);
     struct seen seen = {{0}};
     jade_ledger_all(l, collect, &seen);
     CHECK_STR_EQ(seen.text, "k0:planned:1111:0 k1:planned:2500:0 k2:cancelled:3000:0 "
