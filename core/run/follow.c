@@ -71,14 +71,16 @@ static void clear_waiting(struct reload *r)
     r->n_removals = r->n_rows = 0;
 }
 
-/* What waits in the ledger: to publish, to retry (unless only what
- * changed is to be read), to remove. */
+/* What waits in the ledger: to publish, to retry, to remove. After a
+ * previous plan, the queues follow the reconciliation's changes instead,
+ * and removals are read only when it marked new ones (the service keeps
+ * the others as it settles them). */
 static int read_waiting(struct jade_ledger *l, struct reload *r)
 {
     clear_waiting(r);
     return (!r->delta && (jade_ledger_in_state(l, JADE_PLANNED, row_cb, r) != 0 ||
                           jade_ledger_in_state(l, JADE_RETRYING, row_cb, r) != 0)) ||
-                   jade_ledger_to_remove(l, removal_cb, r) != 0
+                   ((!r->delta || r->marked) && jade_ledger_to_remove(l, removal_cb, r) != 0)
                ? -1
                : 0;
 }
