@@ -428,23 +428,43 @@ static void sort_for_output(struct jade_occurrence *items, size_t n)
     free(r);
 }
 
-static int by_key_record(const void *pa, const void *pb)
+/* FNV-1a over the key's text: keys are hashes already, but any text works. */
+static uint64_t key_hash(const char *key)
 {
-    const struct sort_record *x = pa, *y = pb;
-    if (x->c != y->c) return x->c < y->c ? -1 : 1;
-    return (x->d > y->d) - (x->d < y->d);
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < 32 && key[i]; i++)
+        h = (h ^ (unsigned char)key[i]) * UINT64_C(1099511628211);
+    return h;
 }
 
-void jade_plan_by_key(const struct jade_plan *plan, const struct jade_occurrence **out)
+void jade_plan_index_build(const struct jade_plan *plan, struct jade_plan_index *out)
 {
-    struct sort_record *r = jade_xmalloc((plan->count + 1) * sizeof *r);
+    size_t size = 16;
+    while (size < plan->count * 2) size *= 2; /* at most half full: short probes */
+    out->slots = jade_xcalloc(size, sizeof *out->slots);
+    out->mask = size - 1;
     for (size_t i = 0; i < plan->count; i++) {
-        r[i].index = (uint32_t)i;
-        key_numbers(plan->items[i].key, &r[i].c, &r[i].d);
+        size_t at = key_hash(plan->items[i].key) & out->mask;
+        while (out->slots[at]) at = (at + 1) & out->mask;
+        out->slots[at] = &plan->items[i];
     }
-    qsort(r, plan->count, sizeof *r, by_key_record);
-    for (size_t i = 0; i < plan->count; i++) out[i] = &plan->items[r[i].index];
-    free(r);
+}
+
+const struct jade_occurrence *jade_plan_index_find(const struct jade_plan_index *index,
+                                                   const char *key)
+{
+    if (!index || !index->slots) return NULL;
+    for (size_t at = key_hash(key) & index->mask; index->slots[at]; at = (at + 1) & index->mask)
+        if (!strncmp(index->slots[at]->key, key, sizeof index->slots[at]->key))
+            return index->slots[at];
+    return NULL;
+}
+
+void jade_plan_index_free(struct jade_plan_index *index)
+{
+    free(index->slots);
+    index->slots = NULL;
+    index->mask = 0;
 }
 
 /* ---- policy ------------------------------------------------------------- */

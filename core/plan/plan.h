@@ -73,8 +73,17 @@ void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t 
                             struct jade_plan *out, struct jade_diags *diags);
 void jade_plan_cache_free(struct jade_plan_cache *cache);
 
-/* Fills out (plan->count pointers) with the plan's occurrences by key. */
-void jade_plan_by_key(const struct jade_plan *plan, const struct jade_occurrence **out);
+/* A plan's occurrences by key: a hash table, built in one pass. */
+struct jade_plan_index {
+    const struct jade_occurrence **slots;
+    size_t mask;
+};
+
+void jade_plan_index_build(const struct jade_plan *plan, struct jade_plan_index *out);
+/* The occurrence with that key, or NULL (also for a NULL or empty index). */
+const struct jade_occurrence *jade_plan_index_find(const struct jade_plan_index *index,
+                                                   const char *key);
+void jade_plan_index_free(struct jade_plan_index *index);
 
 /* The key: the first 16 bytes, in lowercase hex, of SHA-256 over
  * "campaign\0post\0channel\0lang\0" followed by the original UTC time as

@@ -99,10 +99,10 @@ static int reconcile_job(struct jade_ledger *l, void *ctx)
 static int reconcile(struct jade_ledger *l, struct reload *r)
 {
     struct jade_generation *g = r->gen, *p = r->previous;
-    struct jade_reconcile_previous previous = {p ? p->by_key : NULL, p ? p->plan.count : 0,
+    struct jade_reconcile_previous previous = {p ? &p->plan : NULL, p ? &p->by_key : NULL,
                                                p ? p->plan_from : 0, p ? p->plan_to : 0};
     r->delta = p != NULL;
-    if (jade_ledger_reconcile(l, &g->plan, g->by_key, g->plan_from, g->plan_to, g->view->commit,
+    if (jade_ledger_reconcile(l, &g->plan, &g->by_key, g->plan_from, g->plan_to, g->view->commit,
                               r->now, jade_generation_cancel_reason, g, p ? &previous : NULL,
                               r->delta ? &r->changes : NULL, &r->stats) != 0)
         return -1;

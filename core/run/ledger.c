@@ -298,17 +298,6 @@ static int bind_commit(sqlite3_stmt *st, int i, const char *commit)
     return commit ? sqlite3_bind_text(st, i, commit, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-static int compare_keys(const struct jade_occurrence *a, const struct jade_occurrence *b)
-{
-    return strncmp(a->key, b->key, sizeof a->key);
-}
-
-/* bsearch: a key against occurrences sorted by key. */
-static int key_in_plan(const void *key, const void *elem)
-{
-    return strncmp(key, (*(const struct jade_occurrence *const *)elem)->key, 33);
-}
-
 static void note_change(struct jade_waiting_changes *changes, const char *key, const char *channel,
                         int64_t due, int attempts, bool waits)
 {
@@ -332,14 +321,8 @@ void jade_waiting_changes_clear(struct jade_waiting_changes *changes)
     memset(changes, 0, sizeof *changes);
 }
 
-static int by_key_order(const void *a, const void *b)
-{
-    return compare_keys(*(const struct jade_occurrence *const *)a,
-                        *(const struct jade_occurrence *const *)b);
-}
-
 int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
-                          const struct jade_occurrence *const *by_key, int64_t from, int64_t to,
+                          const struct jade_plan_index *by_key, int64_t from, int64_t to,
                           const char *commit, int64_t now, jade_cancel_reason_cb reason,
                           void *reason_ctx, const struct jade_reconcile_previous *prev,
                           struct jade_waiting_changes *changes, struct jade_reconcile_stats *stats)
@@ -347,43 +330,28 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
     memset(stats, 0, sizeof *stats);
     sqlite3_stmt *ins = NULL, *move = NULL, *revive = NULL, *gone = NULL, *cancel = NULL;
     int rc = -1;
-    const struct jade_occurrence **sorted = NULL;
+    struct jade_plan_index own = {0};
     if (!by_key) {
-        sorted = jade_xcalloc(plan->count + 1, sizeof *sorted);
-        for (size_t i = 0; i < plan->count; i++) sorted[i] = &plan->items[i];
-        qsort(sorted, plan->count, sizeof *sorted, by_key_order);
-        by_key = sorted;
+        jade_plan_index_build(plan, &own);
+        by_key = &own;
     }
     /* Which occurrences to write: all, or after a previous plan those it
-     * did not have at the same time (the ledger has those). Found in key
-     * order, written in the plan's. */
+     * did not have at the same time (the ledger has those). */
     bool *write = jade_xcalloc(plan->count + 1, sizeof *write);
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct jade_occurrence *o = &plan->items[i];
+        const struct jade_occurrence *was =
+            prev ? jade_plan_index_find(prev->by_key, o->key) : NULL;
+        write[i] = !was || was->due != o->due;
+    }
     struct vanished {
         char *key;
         const char *why, *channel;
     } *vanished = NULL;
     size_t n_vanished = 0;
-    size_t p = 0;
-    for (size_t i = 0; i < plan->count; i++) {
-        const struct jade_occurrence *o = by_key[i];
-        for (; prev && p < prev->count && compare_keys(prev->by_key[p], o) < 0; p++) {
-            const struct jade_occurrence *was = prev->by_key[p];
-            if (was->due < from || was->due >= to) continue;
-            vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
-            vanished[n_vanished++] = (struct vanished){
-                jade_xstrdup(was->key),
-                reason ? reason(reason_ctx, was->campaign->id, was->post->id, was->channel_id)
-                       : NULL,
-                was->channel_id};
-        }
-        bool same = prev && p < prev->count && compare_keys(prev->by_key[p], o) == 0 &&
-                    prev->by_key[p]->due == o->due;
-        if (prev && p < prev->count && compare_keys(prev->by_key[p], o) == 0) p++;
-        write[o - plan->items] = !same;
-    }
-    for (; prev && p < prev->count; p++) {
-        const struct jade_occurrence *was = prev->by_key[p];
-        if (was->due < from || was->due >= to) continue;
+    for (size_t i = 0; prev && i < prev->plan->count; i++) {
+        const struct jade_occurrence *was = &prev->plan->items[i];
+        if (was->due < from || was->due >= to || jade_plan_index_find(by_key, was->key)) continue;
         vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
         vanished[n_vanished++] = (struct vanished){
             jade_xstrdup(was->key),
@@ -480,7 +448,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
         sqlite3_bind_int64(gone, 2, ranges[r][1]);
         while ((step = sqlite3_step(gone)) == SQLITE_ROW) {
             const char *key = text_col(gone, 0);
-            if (!key || bsearch(key, by_key, plan->count, sizeof *by_key, key_in_plan)) continue;
+            if (!key || jade_plan_index_find(by_key, key)) continue;
             const char *why =
                 reason ? reason(reason_ctx, text_col(gone, 1), text_col(gone, 2), text_col(gone, 3))
                        : NULL;
@@ -529,7 +497,7 @@ out:
     for (size_t i = 0; i < n_vanished; i++) free(vanished[i].key);
     free(vanished);
     free(write);
-    free(sorted);
+    jade_plan_index_free(&own);
     if (rc != 0 && changes) jade_waiting_changes_clear(changes);
     return rc;
 }

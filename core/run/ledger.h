@@ -67,8 +67,8 @@ typedef const char *(*jade_cancel_reason_cb)(void *ctx, const char *campaign, co
 /* The plan the ledger was last reconciled with, in this process: what it
  * had at the same time needs no work, so a reload costs what changed. */
 struct jade_reconcile_previous {
-    const struct jade_occurrence *const *by_key; /* sorted by key */
-    size_t count;
+    const struct jade_plan *plan;
+    const struct jade_plan_index *by_key;
     int64_t from, to; /* the range it covered */
 };
 
@@ -96,12 +96,12 @@ void jade_waiting_changes_clear(struct jade_waiting_changes *changes);
  * has are cancelled, with reason(ctx, ...) when reason is not NULL.
  * Nothing else is touched: what was sent stays sent, what is being sent
  * is left alone. Rows record the commit of their occurrence's campaign,
- * else commit. by_key is the plan sorted by key (jade_plan_by_key), or
+ * else commit. by_key is the plan's index (jade_plan_index_build), or
  * NULL. previous (or NULL) is the plan it was last reconciled with. What
  * changed among the occurrences that wait is added to changes (when not
  * NULL). One transaction (or part of the caller's). */
 int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
-                          const struct jade_occurrence *const *by_key, int64_t from, int64_t to,
+                          const struct jade_plan_index *by_key, int64_t from, int64_t to,
                           const char *commit, int64_t now, jade_cancel_reason_cb reason,
                           void *reason_ctx, const struct jade_reconcile_previous *previous,
                           struct jade_waiting_changes *changes, struct jade_reconcile_stats *stats);

@@ -44,7 +44,7 @@ void jade_generation_unref(struct jade_generation *g)
     if (!g || __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
     jade_plan_free(&g->plan);
     jade_plan_cache_free(g->plan_cache);
-    free(g->by_key);
+    jade_plan_index_free(&g->by_key);
     jade_content_free(g->view);
     for (size_t i = 0; i < g->n_parts; i++) snapshot_unref(g->parts[i]);
     free(g->parts);
@@ -53,20 +53,9 @@ void jade_generation_unref(struct jade_generation *g)
     free(g);
 }
 
-static int by_key_order(const void *a, const void *b)
-{
-    return strcmp((*(const struct jade_occurrence *const *)a)->key,
-                  (*(const struct jade_occurrence *const *)b)->key);
-}
-
 const struct jade_occurrence *jade_generation_find(const struct jade_generation *g, const char *key)
 {
-    struct jade_occurrence probe;
-    snprintf(probe.key, sizeof probe.key, "%s", key);
-    const struct jade_occurrence *p = &probe;
-    const struct jade_occurrence **found =
-        bsearch(&p, g->by_key, g->plan.count, sizeof *g->by_key, by_key_order);
-    return found ? *found : NULL;
+    return jade_plan_index_find(&g->by_key, key);
 }
 
 /* The part of g whose files hold campaign cp. */
@@ -106,8 +95,7 @@ static void plan_generation(struct jade_generation *g, const struct jade_generat
     g->plan_to = now + (int64_t)cfg->horizon_days * 86400;
     jade_plan_build_cached(g->view, g->plan_from, g->plan_to, NULL, base ? base->plan_cache : NULL,
                            &g->plan_cache, &g->plan, diags);
-    g->by_key = jade_xcalloc(g->plan.count + 1, sizeof *g->by_key);
-    jade_plan_by_key(&g->plan, g->by_key);
+    jade_plan_index_build(&g->plan, &g->by_key);
 }
 
 /* ---- the cycle ------------------------------------------------------------ */

@@ -42,9 +42,9 @@ struct jade_generation {
     struct jade_snapshot **parts; /* parts[0] the root; then older ones kept campaigns come from */
     size_t n_parts;
     struct jade_plan plan;
-    struct jade_plan_cache *plan_cache;    /* for the next plan of the same campaigns */
-    const struct jade_occurrence **by_key; /* the plan, by key */
-    int64_t plan_from, plan_to;            /* the plan covers [plan_from, plan_to) */
+    struct jade_plan_cache *plan_cache; /* for the next plan of the same campaigns */
+    struct jade_plan_index by_key;      /* the plan, by key */
+    int64_t plan_from, plan_to;         /* the plan covers [plan_from, plan_to) */
     int catch_up_minutes;
     char **kept; /* "campaign@commit" of the campaigns kept at an older version */
     size_t n_kept;

@@ -271,9 +271,9 @@ static void reconcile_after_a_previous_plan_writes_the_differences(void)
     after.items[1].due = 2500;                  /* k1 moved */
     snprintf(after.items[2].key, 33, "k3-new"); /* k2 gone, a new key instead */
     after.plan.count = 3;                       /* k0, k1, k3-new */
-    const struct jade_occurrence *by_key[3] = {&before.items[0], &before.items[1],
-                                               &before.items[2]};
-    struct jade_reconcile_previous prev = {by_key, 3, 0, 10000};
+    struct jade_plan_index by_key;
+    jade_plan_index_build(&before.plan, &by_key);
+    struct jade_reconcile_previous prev = {&before.plan, &by_key, 0, 10000};
     sqlite3 *db = NULL;
     char *path = jade_xasprintf("%s/ledger.sqlite", dir);
     sqlite3_open(path, &db);
@@ -297,6 +297,7 @@ static void reconcile_after_a_previous_plan_writes_the_differences(void)
     }
     CHECK_STR_EQ(said, "k1:waits:2500 k3-new:waits:3000 k2:gone:0 ");
     jade_waiting_changes_clear(&changes);
+    jade_plan_index_free(&by_key);
     struct seen seen = {{0}};
     jade_ledger_all(l, collect, &seen);
     CHECK_STR_EQ(seen.text, "k0:planned:1111:0 k1:planned:2500:0 k2:cancelled:3000:0 "
