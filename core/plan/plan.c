@@ -358,74 +358,50 @@ static int compare_records(const void *pa, const void *pb)
     return 0;
 }
 
-/* The key's 16 bytes as two numbers that order as the hex text does. */
-static void key_numbers(const char *hex, uint64_t *hi, uint64_t *lo)
-{
-    uint64_t v[2] = {0, 0};
-    for (int i = 0; i < 32; i++) {
-        int c = (unsigned char)hex[i];
-        int d = c >= 'a' ? c - 'a' + 10 : c - '0';
-        v[i / 16] = v[i / 16] << 4 | (uint64_t)(d & 15);
-    }
-    *hi = v[0];
-    *lo = v[1];
-}
-
-/* Puts items (and origin, when not NULL) in the order of the sorted
- * records, in place: each cycle of the permutation is followed once. */
-static void permute(struct jade_occurrence *items, struct raw **origin, struct sort_record *r,
-                    size_t n)
+/* Puts items in the order of order[0..n) (indexes into items), in place:
+ * each cycle of the permutation is followed once. order is used up. */
+static void permute(struct jade_occurrence *items, uint32_t *order, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (r[i].index == i) continue;
+        if (order[i] == i) continue;
         struct jade_occurrence tmp = items[i];
-        struct raw *tmp_origin = origin ? origin[i] : NULL;
         size_t j = i;
         for (;;) {
-            size_t k = r[j].index;
-            r[j].index = (uint32_t)j;
+            size_t k = order[j];
+            order[j] = (uint32_t)j;
             if (k == i) {
                 items[j] = tmp;
-                if (origin) origin[j] = tmp_origin;
                 break;
             }
             items[j] = items[k];
-            if (origin) origin[j] = origin[k];
             j = k;
         }
     }
 }
 
-/* On each channel, in order of time, campaign (by folder), post (by id),
- * the channel's language order, original time. */
-static void sort_within_channels(struct builder *b)
+/* The occurrences kept (indexes into items: kept[0..n_kept)) first, by
+ * due time, channel (as listed) and key, the others after them. */
+static void order_for_output(struct builder *b, const uint32_t *kept, size_t n_kept)
 {
-    struct sort_record *r = jade_xmalloc((b->count + 1) * sizeof *r);
-    for (size_t i = 0; i < b->count; i++) {
-        const struct jade_occurrence *o = &b->items[i];
-        r[i] = (struct sort_record){.a = o->channel_order,
-                                    .b = o->due,
-                                    .c = (uint64_t)o->post_order << 8 | (uint8_t)o->lang_rank,
-                                    .d = (uint64_t)o->original ^ (UINT64_C(1) << 63),
-                                    .index = (uint32_t)i};
-    }
-    qsort(r, b->count, sizeof *r, compare_records);
-    permute(b->items, b->origin, r, b->count);
-    free(r);
-}
-
-/* By due time, channel (as listed), key. */
-static void sort_for_output(struct jade_occurrence *items, size_t n)
-{
-    struct sort_record *r = jade_xmalloc((n + 1) * sizeof *r);
-    for (size_t i = 0; i < n; i++) {
+    struct sort_record *r = jade_xmalloc((n_kept + 1) * sizeof *r);
+    for (size_t i = 0; i < n_kept; i++) {
+        const struct jade_occurrence *o = &b->items[kept[i]];
+        const unsigned char *k = b->origin[kept[i]]->key;
+        uint64_t hi = 0, lo = 0;
+        for (int j = 0; j < 8; j++) hi = hi << 8 | k[j], lo = lo << 8 | k[8 + j];
         r[i] = (struct sort_record){
-            .a = items[i].due, .b = items[i].channel_order, .index = (uint32_t)i};
-        key_numbers(items[i].key, &r[i].c, &r[i].d);
+            .a = o->due, .b = o->channel_order, .c = hi, .d = lo, .index = kept[i]};
     }
-    qsort(r, n, sizeof *r, compare_records);
-    permute(items, NULL, r, n);
+    qsort(r, n_kept, sizeof *r, compare_records);
+    uint32_t *order = jade_xmalloc((b->count + 1) * sizeof *order);
+    bool *taken = jade_xcalloc(b->count + 1, sizeof *taken);
+    for (size_t i = 0; i < n_kept; i++) order[i] = r[i].index, taken[r[i].index] = true;
     free(r);
+    for (size_t i = 0, n = n_kept; i < b->count; i++)
+        if (!taken[i]) order[n++] = (uint32_t)i;
+    free(taken);
+    permute(b->items, order, b->count);
+    free(order);
 }
 
 /* FNV-1a over the key's text: keys are hashes already, but any text works. */
@@ -492,28 +468,44 @@ static void apply_blackouts(struct builder *b, struct jade_occurrence *o)
     }
 }
 
-/* On each channel, in order (sort_within_channels), an occurrence less
- * than min_gap after the previous one (as already moved) moves to exactly
+/* On each channel, in order of time, campaign (by folder), post (by id),
+ * the channel's language order, original time, an occurrence less than
+ * min_gap after the previous one (as already moved) moves to exactly
  * min_gap after it, then past the quiet hours if it lands in them. Times
- * only move later, so the order holds. */
+ * only move later, so the order holds. The occurrences themselves stay
+ * where they are: the sort orders small records. */
 static void apply_min_gap(struct builder *b)
 {
-    sort_within_channels(b);
     int64_t gap = (int64_t)b->policy.min_gap_minutes * 60;
-    for (size_t i = 1; gap > 0 && i < b->count; i++) {
-        struct jade_occurrence *prev = &b->items[i - 1], *o = &b->items[i];
+    if (gap <= 0) return;
+    struct sort_record *r = jade_xmalloc((b->count + 1) * sizeof *r);
+    size_t n = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        const struct jade_occurrence *o = &b->items[i];
+        if (o->due == INT64_MIN) continue; /* skipped by a blackout */
+        r[n++] = (struct sort_record){.a = o->channel_order,
+                                      .b = o->due,
+                                      .c = (uint64_t)o->post_order << 8 | (uint8_t)o->lang_rank,
+                                      .d = (uint64_t)o->original ^ (UINT64_C(1) << 63),
+                                      .index = (uint32_t)i};
+    }
+    qsort(r, n, sizeof *r, compare_records);
+    for (size_t i = 1; i < n; i++) {
+        struct jade_occurrence *prev = &b->items[r[i - 1].index], *o = &b->items[r[i].index];
         if (prev->channel != o->channel || o->due >= prev->due + gap) continue;
         o->due = prev->due + gap;
         o->shift = JADE_SHIFT_MIN_GAP;
         int64_t out = jade_policy_leave_quiet(&b->policy, o->due, o->tz);
         if (out != o->due) o->due = out, o->shift = JADE_SHIFT_QUIET;
     }
+    free(r);
 }
 
 /* Keys of the occurrences kept, computed once per raw time. */
 struct keying {
     struct jade_occurrence *items;
     struct raw **origin;
+    const uint32_t *kept;
 };
 
 static void compute_keys(void *ctx, int worker, size_t begin, size_t end)
@@ -523,8 +515,8 @@ static void compute_keys(void *ctx, int worker, size_t begin, size_t end)
     static const char hex[] = "0123456789abcdef";
     EVP_MD_CTX *md = NULL;
     for (size_t i = begin; i < end; i++) {
-        struct jade_occurrence *o = &k->items[i];
-        struct raw *r = k->origin[i];
+        struct jade_occurrence *o = &k->items[k->kept[i]];
+        struct raw *r = k->origin[k->kept[i]];
         if (!r->keyed) {
             if (!md) md = EVP_MD_CTX_new();
             compute_key(md, o->campaign->id, o->post->id, o->channel_id, o->lang, o->original,
@@ -591,24 +583,17 @@ void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t 
     free(post_base);
 
     for (size_t i = 0; i < b.count; i++) apply_blackouts(&b, &b.items[i]);
-    size_t kept = 0;
-    for (size_t i = 0; i < b.count; i++)
-        if (b.items[i].due != INT64_MIN) {
-            b.origin[kept] = b.origin[i];
-            b.items[kept++] = b.items[i];
-        }
-    b.count = kept;
     apply_min_gap(&b);
-    kept = 0;
+    uint32_t *kept = jade_xmalloc((b.count + 1) * sizeof *kept);
+    size_t n_kept = 0;
     for (size_t i = 0; i < b.count; i++)
-        if (b.items[i].due >= from && b.items[i].due < to) {
-            b.origin[kept] = b.origin[i];
-            b.items[kept++] = b.items[i];
-        }
-    jade_parallel_for(kept, 1024, compute_keys, &(struct keying){b.items, b.origin});
-    sort_for_output(b.items, kept);
-    out->items = b.items;
-    out->count = kept;
+        if (b.items[i].due != INT64_MIN && b.items[i].due >= from && b.items[i].due < to)
+            kept[n_kept++] = (uint32_t)i;
+    jade_parallel_for(n_kept, 1024, compute_keys, &(struct keying){b.items, b.origin, kept});
+    order_for_output(&b, kept, n_kept);
+    free(kept);
+    out->items = jade_xrealloc(b.items, (n_kept + 1) * sizeof *b.items); /* the rest is gone */
+    out->count = n_kept;
     free(b.origin);
     for (size_t i = 0; i < b.n_channels; i++) json_decref(b.language_ranks[i]);
     free(b.language_ranks);
