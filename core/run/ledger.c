@@ -67,6 +67,23 @@ static const char *const migrations[] = {
      * network removes them (state retracted), or 'by hand' */
     "ALTER TABLE occurrences ADD COLUMN removal TEXT;"
     "CREATE INDEX occurrences_post ON occurrences(campaign, post);",
+    /* 6: keys as their 16 bytes (half the text's), unique in an index of
+     * their own instead of the table's primary key: an index that can be
+     * dropped, and built again once after many rows are written */
+    "CREATE TABLE occurrences_6 ("
+    "  key BLOB NOT NULL, campaign TEXT NOT NULL, post TEXT NOT NULL,"
+    "  channel TEXT NOT NULL, network TEXT NOT NULL, lang TEXT NOT NULL,"
+    "  due INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER, network_id TEXT, url TEXT, error TEXT, commit_id TEXT,"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL, signer TEXT, removal TEXT);"
+    "INSERT INTO occurrences_6 SELECT jade_key(key), campaign, post, channel, network, lang,"
+    "  due, state, attempts, next_attempt, network_id, url, error, commit_id, created, updated,"
+    "  signer, removal FROM occurrences ORDER BY rowid;"
+    "DROP TABLE occurrences;"
+    "ALTER TABLE occurrences_6 RENAME TO occurrences;"
+    "CREATE UNIQUE INDEX occurrences_key ON occurrences(key);"
+    "CREATE INDEX occurrences_due ON occurrences(due);"
+    "CREATE INDEX occurrences_post ON occurrences(campaign, post);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -75,6 +92,56 @@ struct jade_ledger {
     sqlite3_stmt *set, *event;
     int depth; /* nested begin/commit */
 };
+
+/* A key is 32 lowercase hex digits, stored as its 16 bytes; any other
+ * (hand-made, in tests) is stored as text, as it comes. */
+static bool key_bytes(const char *key, unsigned char out[16])
+{
+    for (int i = 0; i < 32; i++) {
+        char c = key[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0) return false;
+        if (i % 2 == 0)
+            out[i / 2] = (unsigned char)(v << 4);
+        else
+            out[i / 2] |= (unsigned char)v;
+    }
+    return key[32] == '\0';
+}
+
+static int bind_key(sqlite3_stmt *st, int i, const char *key)
+{
+    unsigned char b[16];
+    return key_bytes(key, b) ? sqlite3_bind_blob(st, i, b, 16, SQLITE_TRANSIENT)
+                             : sqlite3_bind_text(st, i, key, -1, SQLITE_STATIC);
+}
+
+/* Column i as a key, in buf (33 bytes) when stored as bytes; NULL if null. */
+static const char *key_col(sqlite3_stmt *st, int i, char *buf)
+{
+    if (sqlite3_column_type(st, i) != SQLITE_BLOB || sqlite3_column_bytes(st, i) != 16)
+        return (const char *)sqlite3_column_text(st, i);
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *b = sqlite3_column_blob(st, i);
+    for (int k = 0; k < 16; k++) {
+        buf[2 * k] = hex[b[k] >> 4];
+        buf[2 * k + 1] = hex[b[k] & 15];
+    }
+    buf[32] = '\0';
+    return buf;
+}
+
+/* jade_key(text): a key as it is stored (for the migration to 6). */
+static void key_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *key = (const char *)sqlite3_value_text(argv[0]);
+    unsigned char b[16];
+    if (key && key_bytes(key, b))
+        sqlite3_result_blob(ctx, b, 16, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_value(ctx, argv[0]);
+}
 
 static int fail(struct jade_ledger *l, struct jade_buf *err, const char *what)
 {
@@ -149,6 +216,11 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
         goto done;
     }
     sqlite3_busy_timeout(l->db, 5000);
+    if (sqlite3_create_function(l->db, "jade_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                key_function, NULL, NULL) != SQLITE_OK) {
+        fail(l, err, path);
+        goto done;
+    }
     if (exec(l, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err) ||
         migrate(l, path, err))
         goto done;
@@ -258,7 +330,7 @@ int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u)
 {
     sqlite3_stmt *st = l->set;
     sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, u->key, -1, SQLITE_STATIC);
+    bind_key(st, 1, u->key);
     bool keep = u->state == JADE_N_STATES; /* only the other fields change */
     keep ? sqlite3_bind_null(st, 2)
          : sqlite3_bind_text(st, 2, jade_state_name(u->state), -1, SQLITE_STATIC);
@@ -389,7 +461,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
         const char *network = json_string_value(json_object_get(o->channel, "network"));
         const char *from_commit = o->campaign->commit ? o->campaign->commit : commit;
         sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, o->key, -1, SQLITE_STATIC);
+        bind_key(ins, 1, o->key);
         sqlite3_bind_text(ins, 2, o->campaign->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 3, o->post->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 4, o->channel_id, -1, SQLITE_STATIC);
@@ -409,7 +481,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
         sqlite3_stmt *again[] = {move, revive};
         for (int k = 0; k < 2; k++) {
             sqlite3_reset(again[k]);
-            sqlite3_bind_text(again[k], 1, o->key, -1, SQLITE_STATIC);
+            bind_key(again[k], 1, o->key);
             sqlite3_bind_int64(again[k], 2, o->due);
             bind_commit(again[k], 3, from_commit);
             sqlite3_bind_int64(again[k], 4, now);
@@ -447,7 +519,8 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
         sqlite3_bind_int64(gone, 1, ranges[r][0]);
         sqlite3_bind_int64(gone, 2, ranges[r][1]);
         while ((step = sqlite3_step(gone)) == SQLITE_ROW) {
-            const char *key = text_col(gone, 0);
+            char buf[33];
+            const char *key = key_col(gone, 0, buf);
             if (!key || jade_plan_index_find(by_key, key)) continue;
             const char *why =
                 reason ? reason(reason_ctx, text_col(gone, 1), text_col(gone, 2), text_col(gone, 3))
@@ -463,7 +536,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
     for (size_t i = 0; step == SQLITE_DONE && i < n_vanished; i++) {
         const char *why = vanished[i].why ? vanished[i].why : "no longer in the plan";
         sqlite3_reset(cancel);
-        sqlite3_bind_text(cancel, 1, vanished[i].key, -1, SQLITE_STATIC);
+        bind_key(cancel, 1, vanished[i].key);
         sqlite3_bind_int64(cancel, 2, now);
         sqlite3_bind_text(cancel, 3, why, -1, SQLITE_STATIC);
         sqlite3_bind_int64(cancel, 4, from);
@@ -577,9 +650,9 @@ static const char *text_col(sqlite3_stmt *st, int i)
 }
 
 /* Columns in the order of CREATE TABLE occurrences. */
-static void row_of(sqlite3_stmt *st, struct jade_ledger_row *r)
+static void row_of(sqlite3_stmt *st, struct jade_ledger_row *r, char *key)
 {
-    r->key = text_col(st, 0);
+    r->key = key_col(st, 0, key);
     r->campaign = text_col(st, 1);
     r->post = text_col(st, 2);
     r->channel = text_col(st, 3);
@@ -603,7 +676,8 @@ static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct jade_ledger_row r;
-        row_of(st, &r);
+        char key[33];
+        row_of(st, &r, key);
         cb(ctx, &r);
     }
     return rc == SQLITE_DONE ? 0 : -1;

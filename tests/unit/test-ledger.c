@@ -310,8 +310,8 @@ static void reconcile_after_a_previous_plan_writes_the_differences(void)
 
 /* A ledger of schema 2 (before the queues moved into memory) is migrated
  * to the current schema: its rows are kept, and of its indexes only the
- * one of due times (which state changes do not touch) and the one of
- * posts (for retractions; never changed once written) are left. */
+ * one of due times (which state changes do not touch), the one of posts
+ * (for retractions; never changed once written) and the keys' are left. */
 static void schema_2_is_migrated_keeping_rows(void)
 {
     char dir[] = "/tmp/jade-test-ledger-XXXXXX";
@@ -357,13 +357,125 @@ static void schema_2_is_migrated_keeping_rows(void)
                        " AND name NOT LIKE 'sqlite_autoindex_%'",
                        -1, &st, NULL);
     CHECK(sqlite3_step(st) == SQLITE_ROW);
-    CHECK_STR_EQ((const char *)sqlite3_column_text(st, 0), "occurrences_due,occurrences_post");
+    CHECK_STR_EQ((const char *)sqlite3_column_text(st, 0),
+                 "occurrences_key,occurrences_due,occurrences_post");
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 5);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 6);
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(path);
+    remove_dir(dir);
+}
+
+/* One text value of a query on the ledger file (malloc'd), or NULL. */
+static char *query_text(const char *dir, const char *sql)
+{
+    char *path = jade_xasprintf("%s/ledger.sqlite", dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *out = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_text(st, 0))
+        out = jade_xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return out;
+}
+
+#define KEY_A "0123456789abcdef0123456789abcdef"
+#define KEY_B "fedcba9876543210fedcba9876543210"
+
+/* A ledger of schema 5 is migrated to 6: its keys (32 hex digits) are
+ * stored as their 16 bytes, any other key as it was; rows, events and
+ * adoptions are kept, and the keys still find their rows. */
+static void schema_5_is_migrated_keeping_rows(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    char *path = jade_xasprintf("%s/ledger.sqlite", dir);
+    sqlite3 *db;
+    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT_EQ(
+        sqlite3_exec(
+            db,
+            "CREATE TABLE occurrences (key TEXT PRIMARY KEY, campaign TEXT NOT NULL,"
+            " post TEXT NOT NULL, channel TEXT NOT NULL, network TEXT NOT NULL,"
+            " lang TEXT NOT NULL, due INTEGER NOT NULL, state TEXT NOT NULL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER,"
+            " network_id TEXT, url TEXT, error TEXT, commit_id TEXT,"
+            " created INTEGER NOT NULL, updated INTEGER NOT NULL, signer TEXT, removal TEXT);"
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, key TEXT NOT NULL, at INTEGER NOT NULL,"
+            " state TEXT NOT NULL, detail TEXT);"
+            "CREATE TABLE adoptions (id INTEGER PRIMARY KEY, commit_id TEXT, signer TEXT,"
+            " kept TEXT, at INTEGER NOT NULL);"
+            "CREATE INDEX occurrences_due ON occurrences(due);"
+            "CREATE INDEX occurrences_post ON occurrences(campaign, post);"
+            "INSERT INTO occurrences VALUES ('" KEY_B "', 'c', 'p', 'ch', 'outbox', 'fr', 1000,"
+            " 'sent', 1, NULL, 'n1', 'https://x/1', NULL, 'abc', 1, 2, 'coach', 'pending');"
+            "INSERT INTO occurrences VALUES ('" KEY_A "', 'c', 'p', 'ch', 'outbox', 'fr', 2000,"
+            " 'planned', 0, NULL, NULL, NULL, NULL, 'abc', 1, 1, NULL, NULL);"
+            "INSERT INTO occurrences VALUES ('by-hand', 'c', 'p', 'ch', 'outbox', 'fr', 3000,"
+            " 'planned', 0, NULL, NULL, NULL, NULL, 'abc', 1, 1, NULL, NULL);"
+            "INSERT INTO events (key, at, state) VALUES ('" KEY_B "', 1, 'planned'),"
+            " ('" KEY_B "', 2, 'sent');"
+            "INSERT INTO adoptions (commit_id, kept, at) VALUES ('abc', 'c@abc', 1);"
+            "PRAGMA user_version = 5;",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    free(path);
+    struct jade_buf err = {0};
+    struct jade_ledger *l = NULL;
+    CHECK_INT_EQ(jade_ledger_open(dir, &l, &err), 0);
+    jade_buf_free(&err);
+    if (!l) return;
+    struct seen s = {""};
+    jade_ledger_all(l, collect, &s);
+    CHECK_STR_EQ(s.text, KEY_B ":sent:1000:1 " KEY_A ":planned:2000:0 by-hand:planned:3000:0 ");
+    s.text[0] = '\0';
+    jade_ledger_to_remove(l, collect, &s);
+    CHECK_STR_EQ(s.text, KEY_B ":sent:1000:1 ");
+    char *commit = NULL, *kept = NULL;
+    jade_ledger_last_adoption(l, &commit, &kept);
+    CHECK_STR_EQ(commit, "abc");
+    CHECK_STR_EQ(kept, "c@abc");
+    free(commit);
+    free(kept);
+    /* the keys find their rows: a state change, and a plan of the same
+     * occurrences that inserts nothing */
+    CHECK_INT_EQ(jade_ledger_set(l, &(struct jade_update){.key = KEY_A,
+                                                          .state = JADE_SENDING,
+                                                          .at = 5,
+                                                          .attempts_delta = 1}),
+                 0);
+    struct fake f;
+    fake_plan(&f, 3, 0);
+    snprintf(f.items[0].key, 33, "%s", KEY_B);
+    snprintf(f.items[1].key, 33, "%s", KEY_A);
+    snprintf(f.items[2].key, 33, "%s", "by-hand");
+    struct jade_reconcile_stats st;
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 6, NULL, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(st.inserted + st.moved + st.revived + st.cancelled, 0);
+    s.text[0] = '\0';
+    jade_ledger_all(l, collect, &s);
+    CHECK_STR_EQ(s.text, KEY_B ":sent:1000:1 " KEY_A ":sending:2000:1 by-hand:planned:3000:0 ");
+    jade_ledger_close(l);
+    fake_free(&f);
+    char *types = query_text(dir, "SELECT group_concat(typeof(key) || length(key), ' ')"
+                                  " FROM (SELECT key FROM occurrences ORDER BY due)");
+    CHECK_STR_EQ(types, "blob16 blob16 text7");
+    free(types);
+    char *events =
+        query_text(dir, "SELECT group_concat(state) FROM events WHERE key = '" KEY_B "'");
+    CHECK_STR_EQ(events, "planned,sent");
+    free(events);
+    char *version = query_text(dir, "PRAGMA user_version");
+    CHECK_STR_EQ(version, "6");
+    free(version);
     remove_dir(dir);
 }
 
@@ -400,6 +512,7 @@ int main(void)
     RUN(rows_outside_the_range_are_not_cancelled);
     RUN(rows_by_state_survive_reopening);
     RUN(schema_2_is_migrated_keeping_rows);
+    RUN(schema_5_is_migrated_keeping_rows);
     RUN(queue_pops_in_time_then_key_order);
     RUN(a_failed_batch_is_rolled_back_whole);
     RUN(reconcile_after_a_previous_plan_writes_the_differences);
