@@ -419,9 +419,13 @@ void jade_plan_index_build(const struct jade_plan *plan, struct jade_plan_index 
     while (size < plan->count * 2) size *= 2; /* at most half full: short probes */
     out->slots = jade_xcalloc(size, sizeof *out->slots);
     out->mask = size - 1;
+    out->duplicates = false;
     for (size_t i = 0; i < plan->count; i++) {
-        size_t at = key_hash(plan->items[i].key) & out->mask;
-        while (out->slots[at]) at = (at + 1) & out->mask;
+        const char *key = plan->items[i].key;
+        size_t at = key_hash(key) & out->mask;
+        for (; out->slots[at]; at = (at + 1) & out->mask)
+            if (!strncmp(out->slots[at]->key, key, sizeof plan->items[i].key))
+                out->duplicates = true;
         out->slots[at] = &plan->items[i];
     }
 }

@@ -77,6 +77,7 @@ void jade_plan_cache_free(struct jade_plan_cache *cache);
 struct jade_plan_index {
     const struct jade_occurrence **slots;
     size_t mask;
+    bool duplicates; /* some key is there twice (a schedule that names a time twice) */
 };
 
 void jade_plan_index_build(const struct jade_plan *plan, struct jade_plan_index *out);

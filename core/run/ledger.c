@@ -370,6 +370,39 @@ static int bind_commit(sqlite3_stmt *st, int i, const char *commit)
     return commit ? sqlite3_bind_text(st, i, commit, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
+/* Whether the ledger holds no occurrence at all; -1 on failure. */
+static int ledger_empty(struct jade_ledger *l)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "SELECT NOT EXISTS (SELECT 1 FROM occurrences)", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    int empty = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return empty;
+}
+
+/* Drops the indexes of occurrences, keeping in sql what builds them again. */
+static int drop_indexes(struct jade_ledger *l, struct jade_buf *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT name, sql FROM sqlite_schema WHERE type = 'index'"
+                           " AND tbl_name = 'occurrences' AND sql IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    struct jade_buf drop = {0};
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        jade_buf_printf(&drop, "DROP INDEX \"%s\";", text_col(st, 0));
+        jade_buf_printf(sql, "%s;", text_col(st, 1));
+    }
+    sqlite3_finalize(st);
+    int rc = step == SQLITE_DONE ? exec(l, jade_buf_str(&drop), NULL) : -1;
+    jade_buf_free(&drop);
+    return rc;
+}
+
 static void note_change(struct jade_waiting_changes *changes, const char *key, const char *channel,
                         int64_t due, int attempts, bool waits)
 {
@@ -430,7 +463,17 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
             reason ? reason(reason_ctx, was->campaign->id, was->post->id, was->channel_id) : NULL,
             was->channel_id};
     }
+    struct jade_buf indexes = {0};
     if (jade_ledger_begin(l) != 0) goto out;
+    /* Into an empty ledger, rows are appended with no index to keep up and
+     * each index is built once after them, from sorted entries: written one
+     * by one, at random places of indexes larger than the page cache, they
+     * made a large first start superlinear. Nothing can have left the plan
+     * either. A plan with a key twice takes the usual way: the key's index
+     * must be there to catch the second. */
+    int empty = ledger_empty(l);
+    bool bulk = empty == 1 && plan->count > 0 && !by_key->duplicates;
+    if (empty < 0 || (bulk && drop_indexes(l, &indexes) != 0)) goto done;
     if (sqlite3_prepare_v2(l->db,
                            "INSERT OR IGNORE INTO occurrences (key, campaign, post, channel,"
                            " network, lang, due, state, commit_id, created, updated)"
@@ -500,6 +543,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
             break;
         }
     }
+    if (bulk && exec(l, jade_buf_str(&indexes), NULL) != 0) goto done; /* one sort each */
     /* What the plan no longer has, in the range it covers, is cancelled:
      * found first, changed after, so the scan never sees its own changes.
      * After a previous plan, what it had and this one has not (above); and
@@ -513,7 +557,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
     char **scanned_channels = NULL; /* the scan's own copies */
     size_t n_scanned = 0;
     int step = SQLITE_DONE;
-    for (int r = 0; r < 2 && step == SQLITE_DONE; r++) {
+    for (int r = 0; r < 2 && step == SQLITE_DONE && !empty; r++) {
         if (ranges[r][0] >= ranges[r][1]) continue;
         sqlite3_reset(gone);
         sqlite3_bind_int64(gone, 1, ranges[r][0]);
@@ -571,6 +615,7 @@ out:
     free(vanished);
     free(write);
     jade_plan_index_free(&own);
+    jade_buf_free(&indexes);
     if (rc != 0 && changes) jade_waiting_changes_clear(changes);
     return rc;
 }

@@ -479,6 +479,78 @@ static void schema_5_is_migrated_keeping_rows(void)
     remove_dir(dir);
 }
 
+/* A first reconciliation into an empty ledger writes its rows before the
+ * indexes, which it builds again: they are all there after it, agree with
+ * the rows, and keep a key once. */
+static void a_first_reconciliation_builds_the_indexes_again(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir);
+    if (!l) return;
+    const char *indexes = "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema"
+                          " WHERE type = 'index' ORDER BY name)";
+    char *before = query_text(dir, indexes);
+    CHECK_STR_EQ(before, "occurrences_due,occurrences_key,occurrences_post");
+    struct fake f;
+    fake_plan(&f, 4, 0);
+    for (size_t i = 0; i < 3; i++) snprintf(f.items[i].key, 33, "%032zx", 3 - i);
+    struct jade_reconcile_stats st;
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(st.inserted, 4);
+    char *after = query_text(dir, indexes);
+    CHECK_STR_EQ(after, before);
+    free(after);
+    char *check = query_text(dir, "PRAGMA integrity_check");
+    CHECK_STR_EQ(check, "ok");
+    free(check);
+    fake_free(&f);
+    /* keys ...1 and ...3 swap their times, k3 is there again, ...4 is new */
+    fake_plan(&f, 5, 0);
+    for (size_t i = 0; i < 3; i++) snprintf(f.items[i].key, 33, "%032zx", i + 1);
+    snprintf(f.items[4].key, 33, "%032x", 4);
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 2, NULL, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(st.inserted, 1);
+    CHECK_INT_EQ(st.moved, 2);
+    struct seen s = {""};
+    jade_ledger_in_state(l, JADE_PLANNED, collect, &s);
+    CHECK_STR_EQ(s.text, "00000000000000000000000000000001:planned:1000:0 "
+                         "00000000000000000000000000000002:planned:2000:0 "
+                         "00000000000000000000000000000003:planned:3000:0 "
+                         "k3:planned:4000:0 "
+                         "00000000000000000000000000000004:planned:5000:0 ");
+    after = query_text(dir, indexes);
+    CHECK_STR_EQ(after, before);
+    free(after);
+    free(before);
+    jade_ledger_close(l);
+    fake_free(&f);
+    remove_dir(dir);
+}
+
+/* A plan with a key twice, into an empty ledger: the key is written once
+ * (and the later time moves it, as in a ledger that had it already). */
+static void a_key_twice_in_a_first_plan_is_written_once(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir);
+    if (!l) return;
+    struct fake f;
+    fake_plan(&f, 3, 0);
+    snprintf(f.items[2].key, 33, "%s", f.items[0].key);
+    struct jade_reconcile_stats st;
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(st.inserted, 2);
+    struct seen s = {""};
+    jade_ledger_all(l, collect, &s);
+    CHECK_STR_EQ(s.text, "k1:planned:2000:0 k0:planned:3000:0 ");
+    jade_ledger_close(l);
+    fake_free(&f);
+    remove_dir(dir);
+}
+
 /* The queue gives back what it was given, earliest first, ties by key,
  * whatever the order of arrival. */
 static void queue_pops_in_time_then_key_order(void)
@@ -513,6 +585,8 @@ int main(void)
     RUN(rows_by_state_survive_reopening);
     RUN(schema_2_is_migrated_keeping_rows);
     RUN(schema_5_is_migrated_keeping_rows);
+    RUN(a_first_reconciliation_builds_the_indexes_again);
+    RUN(a_key_twice_in_a_first_plan_is_written_once);
     RUN(queue_pops_in_time_then_key_order);
     RUN(a_failed_batch_is_rolled_back_whole);
     RUN(reconcile_after_a_previous_plan_writes_the_differences);
