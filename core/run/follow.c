@@ -118,7 +118,7 @@ static int reconcile(struct jade_ledger *l, struct reload *r)
                 jade_ledger_mark_for_removal(l, cp->id, cp->posts[k].id, r->now, &r->marked) != 0)
                 return -1;
     }
-    return read_waiting(l, r);
+    return r->read_later ? 0 : read_waiting(l, r);
 }
 
 void service_free_reload(struct reload *r)
@@ -569,6 +569,7 @@ struct reload *service_reconcile_first(struct service *s)
     r->s = s;
     r->gen = jade_generation_ref(s->gen);
     r->now = service_now(s);
+    r->read_later = true; /* by service_load_waiting, after the recovery: read once */
     if (jade_ledger_begin(s->ledger) != 0 || reconcile_job(s->ledger, r) != 0 ||
         jade_ledger_commit(s->ledger) != 0) {
         jade_ledger_rollback(s->ledger);

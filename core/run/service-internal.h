@@ -66,6 +66,7 @@ struct reload {
     char **removal_channels;
     size_t n_removals;
     size_t marked;    /* newly marked for removal */
+    bool read_later;  /* at start: what waits is read after the recovery, not here */
     double ledger_ms; /* how long the reconciliation took */
 };
 
