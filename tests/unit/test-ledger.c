@@ -529,6 +529,40 @@ static void a_first_reconciliation_builds_the_indexes_again(void)
     remove_dir(dir);
 }
 
+/* A first reconciliation in the caller's transaction, rolled back: the
+ * indexes it dropped are back, and the next one writes everything. */
+static void a_first_reconciliation_rolled_back_leaves_the_indexes(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir);
+    if (!l) return;
+    const char *indexes = "SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema"
+                          " WHERE type = 'index' ORDER BY name)";
+    struct fake f;
+    fake_plan(&f, 3, 0);
+    struct jade_reconcile_stats st;
+    CHECK_INT_EQ(jade_ledger_begin(l), 0);
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(st.inserted, 3);
+    jade_ledger_rollback(l);
+    char *names = query_text(dir, indexes);
+    CHECK_STR_EQ(names, "occurrences_due,occurrences_key,occurrences_post");
+    free(names);
+    size_t counts[JADE_N_STATES];
+    jade_ledger_count(l, counts);
+    CHECK_INT_EQ(counts[JADE_PLANNED], 0);
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 2, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(st.inserted, 3);
+    CHECK_INT_EQ(
+        jade_ledger_set(l, &(struct jade_update){.key = "k1", .state = JADE_SENT, .at = 3}), 0);
+    struct seen s = {""};
+    jade_ledger_all(l, collect, &s);
+    CHECK_STR_EQ(s.text, "k0:planned:1000:0 k1:sent:2000:0 k2:planned:3000:0 ");
+    jade_ledger_close(l);
+    fake_free(&f);
+    remove_dir(dir);
+}
+
 /* A plan with a key twice, into an empty ledger: the key is written once
  * (and the later time moves it, as in a ledger that had it already). */
 static void a_key_twice_in_a_first_plan_is_written_once(void)
@@ -586,6 +620,7 @@ int main(void)
     RUN(schema_2_is_migrated_keeping_rows);
     RUN(schema_5_is_migrated_keeping_rows);
     RUN(a_first_reconciliation_builds_the_indexes_again);
+    RUN(a_first_reconciliation_rolled_back_leaves_the_indexes);
     RUN(a_key_twice_in_a_first_plan_is_written_once);
     RUN(queue_pops_in_time_then_key_order);
     RUN(a_failed_batch_is_rolled_back_whole);
