@@ -69,7 +69,9 @@ static const char *const migrations[] = {
     "CREATE INDEX occurrences_post ON occurrences(campaign, post);",
     /* 6: keys as their 16 bytes (half the text's), unique in an index of
      * their own instead of the table's primary key: an index that can be
-     * dropped, and built again once after many rows are written */
+     * dropped, and built again once after many rows are written. Due times
+     * with their keys: rows read by due time then key need no sort (a
+     * state change still leaves that index as it is) */
     "CREATE TABLE occurrences_6 ("
     "  key BLOB NOT NULL, campaign TEXT NOT NULL, post TEXT NOT NULL,"
     "  channel TEXT NOT NULL, network TEXT NOT NULL, lang TEXT NOT NULL,"
@@ -82,7 +84,7 @@ static const char *const migrations[] = {
     "DROP TABLE occurrences;"
     "ALTER TABLE occurrences_6 RENAME TO occurrences;"
     "CREATE UNIQUE INDEX occurrences_key ON occurrences(key);"
-    "CREATE INDEX occurrences_due ON occurrences(due);"
+    "CREATE INDEX occurrences_due ON occurrences(due, key);"
     "CREATE INDEX occurrences_post ON occurrences(campaign, post);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
