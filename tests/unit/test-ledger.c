@@ -542,7 +542,8 @@ static void a_first_reconciliation_rolled_back_leaves_the_indexes(void)
     fake_plan(&f, 3, 0);
     struct jade_reconcile_stats st;
     CHECK_INT_EQ(jade_ledger_begin(l), 0);
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 1, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL, NULL, &st), 0);
     CHECK_INT_EQ(st.inserted, 3);
     jade_ledger_rollback(l);
     char *names = query_text(dir, indexes);
@@ -551,7 +552,8 @@ static void a_first_reconciliation_rolled_back_leaves_the_indexes(void)
     size_t counts[JADE_N_STATES];
     jade_ledger_count(l, counts);
     CHECK_INT_EQ(counts[JADE_PLANNED], 0);
-    CHECK_INT_EQ(jade_ledger_reconcile(l, &f.plan, 0, 10000, NULL, 2, NULL, NULL, NULL, &st), 0);
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 2, NULL, NULL, NULL, NULL, &st), 0);
     CHECK_INT_EQ(st.inserted, 3);
     CHECK_INT_EQ(
         jade_ledger_set(l, &(struct jade_update){.key = "k1", .state = JADE_SENT, .at = 3}), 0);
