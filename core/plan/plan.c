@@ -78,13 +78,16 @@ void jade_occurrence_key(const char *campaign, const char *post, const char *cha
  * campaign that did not change gives the same ones at the next plan. */
 struct raw {
     int64_t original;
-    uint32_t post;    /* its index in the campaign */
-    uint32_t channel; /* its index in channels.json */
-    uint8_t text;     /* its index in the post's texts */
-    int8_t rank;      /* the language's place on the channel */
-    bool keyed;       /* key holds its key */
+    uint32_t post;         /* its index in the campaign */
+    uint32_t channel : 18; /* its index in channels.json (fewer than RAW_CHANNELS) */
+    uint32_t text : 6;     /* its index in the post's texts (at most 64 are read) */
+    uint32_t rank : 7;     /* the language's place on the channel (below 128) */
+    uint32_t keyed : 1;    /* key holds its key */
     unsigned char key[16];
-};
+}; /* 32 bytes: there is one for every time of every post, past ones too */
+
+_Static_assert(sizeof(struct raw) == 32, "a raw time stays small");
+#define RAW_CHANNELS (1u << 18)
 
 /* A campaign's raw times over [start, hi]. Shared between the caches of
  * successive plans (reference counted); keys are filled in as plans need
@@ -243,7 +246,7 @@ static void expand_post(struct builder *b, struct cached_campaign *cc,
         const json_t *ch = targets[k];
         if (!channel_selected(ch, b->filter)) continue;
         uint32_t order = channel_order(b, ch);
-        if (order == UINT32_MAX) continue;
+        if (order >= RAW_CHANNELS) continue;
         const char *tz = b->channels[order].tz;
         struct zone_times *z = NULL;
         for (size_t i = 0; i < n_zones && !z; i++)
@@ -273,8 +276,8 @@ static void expand_post(struct builder *b, struct cached_campaign *cc,
                     add_raw(cc, &(struct raw){.original = z->times[t],
                                               .post = post_index,
                                               .channel = order,
-                                              .text = (uint8_t)l,
-                                              .rank = (int8_t)ranks[l]});
+                                              .text = (uint32_t)l,
+                                              .rank = (uint32_t)ranks[l]});
     }
     for (size_t i = 0; i < n_zones; i++)
         if (!zones[i].borrowed) free(zones[i].times);
@@ -525,7 +528,7 @@ static void compute_keys(void *ctx, int worker, size_t begin, size_t end)
             if (!md) md = EVP_MD_CTX_new();
             compute_key(md, o->campaign->id, o->post->id, o->channel_id, o->lang, o->original,
                         r->key);
-            r->keyed = true;
+            r->keyed = 1;
         }
         for (size_t j = 0; j < 16; j++) {
             o->key[2 * j] = hex[r->key[j] >> 4];

@@ -36,7 +36,12 @@ static void add_row(struct reload *r, const struct jade_ledger_row *row)
     snprintf(w->key, sizeof w->key, "%s", row->key);
     r->retrying[r->n_rows] = row->state == JADE_RETRYING;
     w->at = row->state == JADE_RETRYING ? row->next_attempt : row->due;
-    r->channels[r->n_rows++] = jade_xstrdup(row->channel);
+    /* One copy of each channel's name, not one per row. */
+    const char *name = row->channel ? row->channel : "";
+    if (!r->channel_names) r->channel_names = json_object();
+    if (!json_object_get(r->channel_names, name))
+        json_object_set_new(r->channel_names, name, json_true());
+    r->channels[r->n_rows++] = json_object_iter_key(json_object_iter_at(r->channel_names, name));
 }
 
 static void row_cb(void *ctx, const struct jade_ledger_row *row)
@@ -67,7 +72,8 @@ static void clear_waiting(struct reload *r)
         jade_removal_clear(&r->removals[i]);
         free(r->removal_channels[i]);
     }
-    for (size_t i = 0; i < r->n_rows; i++) free(r->channels[i]);
+    json_decref(r->channel_names);
+    r->channel_names = NULL;
     r->n_removals = r->n_rows = 0;
 }
 

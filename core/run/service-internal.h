@@ -59,7 +59,8 @@ struct reload {
     bool delta;
     struct jade_waiting_changes changes;
     struct jade_waiting *rows; /* planned and retrying, read back in the same transaction */
-    char **channels;           /* each row's channel */
+    const char **channels;     /* each row's channel, in channel_names */
+    json_t *channel_names;     /* the channels' names, once each */
     bool *retrying;
     size_t n_rows, cap_rows;
     struct jade_removal *removals; /* sent ones of retracted posts, to remove */
