@@ -79,7 +79,7 @@ void jade_occurrence_key(const char *campaign, const char *post, const char *cha
 struct raw {
     int64_t original;
     uint32_t post;         /* its index in the campaign */
-    uint32_t channel : 18; /* its index in channels.json (fewer than RAW_CHANNELS) */
+    uint32_t channel : 18; /* its index in channels.json (1 MiB holds far fewer than 2^18) */
     uint32_t text : 6;     /* its index in the post's texts (at most 64 are read) */
     uint32_t rank : 7;     /* the language's place on the channel (below 128) */
     uint32_t keyed : 1;    /* key holds its key */

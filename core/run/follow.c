@@ -23,30 +23,18 @@ static int reconcile(struct jade_ledger *l, struct reload *r);
 
 /* ---- the ledger and the queues ------------------------------------------- */
 
-static void add_row(struct reload *r, const struct jade_ledger_row *row)
+/* A row that waits, straight into its channel's queue (at start, on the
+ * loop: the queues are read whole once). */
+static void queue_row(void *ctx, const struct jade_ledger_row *row)
 {
-    if (r->n_rows == r->cap_rows) {
-        r->cap_rows = r->cap_rows ? r->cap_rows * 2 : 256;
-        r->rows = jade_xrealloc(r->rows, r->cap_rows * sizeof *r->rows);
-        r->channels = jade_xrealloc(r->channels, r->cap_rows * sizeof *r->channels);
-        r->retrying = jade_xrealloc(r->retrying, r->cap_rows * sizeof *r->retrying);
-    }
-    struct jade_waiting *w = &r->rows[r->n_rows];
-    *w = (struct jade_waiting){.due = row->due, .attempts = row->attempts};
-    snprintf(w->key, sizeof w->key, "%s", row->key);
-    r->retrying[r->n_rows] = row->state == JADE_RETRYING;
-    w->at = row->state == JADE_RETRYING ? row->next_attempt : row->due;
-    /* One copy of each channel's name, not one per row. */
-    const char *name = row->channel ? row->channel : "";
-    if (!r->channel_names) r->channel_names = json_object();
-    if (!json_object_get(r->channel_names, name))
-        json_object_set_new(r->channel_names, name, json_true());
-    r->channels[r->n_rows++] = json_object_iter_key(json_object_iter_at(r->channel_names, name));
-}
-
-static void row_cb(void *ctx, const struct jade_ledger_row *row)
-{
-    add_row(ctx, row);
+    struct service *s = ctx;
+    struct jade_channel *ch = row->channel ? jade_channels_find(&s->channels, row->channel) : NULL;
+    if (!ch) return; /* a channel the content no longer has: nothing sends there */
+    bool retrying = row->state == JADE_RETRYING;
+    struct jade_waiting w = {
+        .at = retrying ? row->next_attempt : row->due, .due = row->due, .attempts = row->attempts};
+    snprintf(w.key, sizeof w.key, "%s", row->key);
+    jade_queue_push(retrying ? &ch->retrying : &ch->planned, &w);
 }
 
 static void removal_cb(void *ctx, const struct jade_ledger_row *row)
@@ -72,23 +60,17 @@ static void clear_waiting(struct reload *r)
         jade_removal_clear(&r->removals[i]);
         free(r->removal_channels[i]);
     }
-    json_decref(r->channel_names);
-    r->channel_names = NULL;
-    r->n_removals = r->n_rows = 0;
+    r->n_removals = 0;
 }
 
-/* What waits in the ledger: to publish, to retry, to remove. After a
- * previous plan, the queues follow the reconciliation's changes instead,
- * and removals are read only when it marked new ones (the service keeps
- * the others as it settles them). */
-static int read_waiting(struct jade_ledger *l, struct reload *r)
+/* The removals that wait in the ledger: read at start, and after a
+ * reconciliation that marked new ones (the service keeps the others as it
+ * settles them). What waits to be published follows the reconciliation's
+ * changes (apply_changes). */
+static int read_removals(struct jade_ledger *l, struct reload *r)
 {
     clear_waiting(r);
-    return (!r->delta && (jade_ledger_in_state(l, JADE_PLANNED, row_cb, r) != 0 ||
-                          jade_ledger_in_state(l, JADE_RETRYING, row_cb, r) != 0)) ||
-                   ((!r->delta || r->marked) && jade_ledger_to_remove(l, removal_cb, r) != 0)
-               ? -1
-               : 0;
+    return (!r->delta || r->marked) && jade_ledger_to_remove(l, removal_cb, r) != 0 ? -1 : 0;
 }
 
 /* Reconciles the ledger with the generation's plan, and reads back what
@@ -124,7 +106,7 @@ static int reconcile(struct jade_ledger *l, struct reload *r)
                 jade_ledger_mark_for_removal(l, cp->id, cp->posts[k].id, r->now, &r->marked) != 0)
                 return -1;
     }
-    return r->read_later ? 0 : read_waiting(l, r);
+    return r->read_later ? 0 : read_removals(l, r);
 }
 
 void service_free_reload(struct reload *r)
@@ -133,9 +115,6 @@ void service_free_reload(struct reload *r)
     jade_waiting_changes_clear(&r->changes);
     free(r->removals);
     free(r->removal_channels);
-    free(r->rows);
-    free(r->channels);
-    free(r->retrying);
     jade_generation_unref(r->gen);
     jade_generation_unref(r->previous);
     free(r);
@@ -172,16 +151,7 @@ static void apply_changes(struct service *s, const struct jade_waiting_changes *
 /* The queues, as the ledger says: what waits on each channel. */
 static void load_queues(struct service *s, struct reload *r)
 {
-    if (r->delta) {
-        apply_changes(s, &r->changes);
-    } else {
-        jade_channels_clear_queues(&s->channels);
-        for (size_t i = 0; i < r->n_rows; i++) {
-            struct jade_channel *ch = jade_channels_find(&s->channels, r->channels[i]);
-            if (!ch) continue; /* a channel the content no longer has: nothing sends there */
-            jade_queue_push(r->retrying[i] ? &ch->retrying : &ch->planned, &r->rows[i]);
-        }
-    }
+    if (r->delta) apply_changes(s, &r->changes);
     for (size_t i = 0; i < r->n_removals; i++) {
         struct jade_channel *ch = jade_channels_find(&s->channels, r->removal_channels[i]);
         bool settled = false;
@@ -190,15 +160,6 @@ static void load_queues(struct service *s, struct reload *r)
         if (ch && !settled) jade_channel_add_removal(ch, &r->removals[i]);
     }
     s->n_settled = 0;
-    /* Put back while this was written: in the queues already, unless they
-     * were read back whole. */
-    for (size_t i = 0; i < s->n_requeued; i++) {
-        struct requeued *q = &s->requeued[i];
-        struct jade_channel *ch = r->delta ? NULL : jade_channels_find(&s->channels, q->channel);
-        if (ch) jade_queue_push(q->retrying ? &ch->retrying : &ch->planned, &q->w);
-        free(q->channel);
-    }
-    s->n_requeued = 0;
 }
 
 static void say_adopted(struct service *s, const struct reload *r)
@@ -591,7 +552,10 @@ struct reload *service_reconcile_first(struct service *s)
 
 int service_load_waiting(struct service *s, struct reload *r)
 {
-    if (read_waiting(s->ledger, r) != 0) {
+    jade_channels_clear_queues(&s->channels);
+    if (jade_ledger_in_state(s->ledger, JADE_PLANNED, queue_row, s) != 0 ||
+        jade_ledger_in_state(s->ledger, JADE_RETRYING, queue_row, s) != 0 ||
+        read_removals(s->ledger, r) != 0) {
         fprintf(stderr, _("jade run: cannot read the ledger in %s\n"), s->cfg->state_dir);
         return -1;
     }

@@ -370,7 +370,7 @@ int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, 
 static const char *text_col(sqlite3_stmt *st, int i);
 static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx);
 
-/* A statement, or -1 (and the transaction's end) on failure. */
+/* Binds a commit id, or NULL for a folder source. */
 static int bind_commit(sqlite3_stmt *st, int i, const char *commit)
 {
     return commit ? sqlite3_bind_text(st, i, commit, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
@@ -640,7 +640,7 @@ int jade_ledger_mark_for_removal(struct jade_ledger *l, const char *campaign, co
     sqlite3_bind_text(st, 2, post, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    *marked += (size_t)sqlite3_changes(l->db);
+    if (rc == 0) *marked += (size_t)sqlite3_changes(l->db);
     sqlite3_finalize(st);
     return rc;
 }
@@ -765,10 +765,11 @@ int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES])
     if (sqlite3_prepare_v2(l->db, "SELECT state, count(*) FROM occurrences GROUP BY state", -1, &st,
                            NULL) != SQLITE_OK)
         return -1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         enum jade_state s = state_of(text_col(st, 0));
         if (s < JADE_N_STATES) counts[s] = (size_t)sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);
-    return 0;
+    return step == SQLITE_DONE ? 0 : -1;
 }

@@ -226,9 +226,7 @@ static void removed_cb(struct request *r, const struct jade_result *res)
     }
 }
 
-/* Back in its channel's queue, to go again at `at`. While a reload is
- * being written, it is also kept aside: the queues are loaded again from
- * the ledger once that is committed, and the ledger does not have it yet. */
+/* Back in its channel's queue, to go again at `at`. */
 static void requeue(struct request *r, bool retrying, int64_t at)
 {
     struct service *s = r->s;
@@ -241,9 +239,6 @@ static void requeue(struct request *r, bool retrying, int64_t at)
     struct jade_waiting w = {.at = at, .due = r->due_time, .attempts = (int)r->pub.attempt};
     snprintf(w.key, sizeof w.key, "%s", r->key);
     jade_queue_push(retrying ? &r->ch->retrying : &r->ch->planned, &w);
-    if (!s->reloading) return;
-    s->requeued = jade_xrealloc(s->requeued, (s->n_requeued + 1) * sizeof *s->requeued);
-    s->requeued[s->n_requeued++] = (struct requeued){w, jade_xstrdup(r->ch->id), retrying};
 }
 
 /* A plugin answered: the core decides what follows (dispatch.c). */

@@ -39,14 +39,6 @@ struct request {
     size_t n_media;
 };
 
-/* An occurrence put back in its channel's queue while a reload is being
- * written: the ledger read by the reload does not have it there yet. */
-struct requeued {
-    struct jade_waiting w;
-    char *channel;
-    bool retrying;
-};
-
 /* A reload's reconciliation, run by the writer in its batch. */
 struct reload {
     struct service *s;
@@ -55,14 +47,9 @@ struct reload {
     int64_t now;
     struct jade_reconcile_stats stats;
     /* After a previous plan, the queues follow what the reconciliation
-     * changed; else they are read back whole: */
+     * changed (at start, they are read whole: service_load_waiting) */
     bool delta;
     struct jade_waiting_changes changes;
-    struct jade_waiting *rows; /* planned and retrying, read back in the same transaction */
-    const char **channels;     /* each row's channel, in channel_names */
-    json_t *channel_names;     /* the channels' names, once each */
-    bool *retrying;
-    size_t n_rows, cap_rows;
     struct jade_removal *removals; /* sent ones of retracted posts, to remove */
     char **removal_channels;
     size_t n_removals;
@@ -112,8 +99,6 @@ struct service {
     char *fetch_error; /* the branch could not be read: since when, how often */
     int64_t fetch_error_since;
     unsigned fetch_failures;
-    struct requeued *requeued; /* put back in a queue while a reload is written */
-    size_t n_requeued;
     char (*settled)[33]; /* removals settled while a reload is written: their keys */
     size_t n_settled;
     bool ledger_failed;

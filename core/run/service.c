@@ -367,8 +367,6 @@ static void free_service(struct service *s)
     jade_signers_free(s->signers);
     jade_channels_free(&s->channels);
     jade_generation_unref(s->gen);
-    for (size_t i = 0; i < s->n_requeued; i++) free(s->requeued[i].channel);
-    free(s->requeued);
     free(s->settled);
     free(s->refused_tip);
     free(s->refused_reason);
