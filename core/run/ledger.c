@@ -409,6 +409,27 @@ static int drop_indexes(struct jade_ledger *l, struct jade_buf *sql)
     return rc;
 }
 
+/* What left the plan: found first, cancelled after. */
+struct vanished_key {
+    char *key, *channel;
+    const char *why; /* static text, or NULL */
+};
+
+struct vanished {
+    struct vanished_key *items;
+    size_t count, cap;
+};
+
+static void add_vanished(struct vanished *v, const char *key, const char *channel, const char *why)
+{
+    if (v->count == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 64;
+        v->items = jade_xrealloc(v->items, v->cap * sizeof *v->items);
+    }
+    v->items[v->count++] =
+        (struct vanished_key){jade_xstrdup(key), jade_xstrdup(channel ? channel : ""), why};
+}
+
 static void note_change(struct jade_waiting_changes *changes, const char *key, const char *channel,
                         int64_t due, int attempts, bool waits)
 {
@@ -455,19 +476,13 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
             prev ? jade_plan_index_find(prev->by_key, o->key) : NULL;
         write[i] = !was || was->due != o->due;
     }
-    struct vanished {
-        char *key;
-        const char *why, *channel;
-    } *vanished = NULL;
-    size_t n_vanished = 0;
+    struct vanished gone_list = {0};
     for (size_t i = 0; prev && i < prev->plan->count; i++) {
         const struct jade_occurrence *was = &prev->plan->items[i];
         if (was->due < from || was->due >= to || jade_plan_index_find(by_key, was->key)) continue;
-        vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
-        vanished[n_vanished++] = (struct vanished){
-            jade_xstrdup(was->key),
-            reason ? reason(reason_ctx, was->campaign->id, was->post->id, was->channel_id) : NULL,
-            was->channel_id};
+        add_vanished(&gone_list, was->key, was->channel_id,
+                     reason ? reason(reason_ctx, was->campaign->id, was->post->id, was->channel_id)
+                            : NULL);
     }
     struct jade_buf indexes = {0};
     if (jade_ledger_begin(l) != 0) goto out;
@@ -560,8 +575,6 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
         ranges[1][0] = prev->to > from ? prev->to : from;
         ranges[1][1] = to;
     }
-    char **scanned_channels = NULL; /* the scan's own copies */
-    size_t n_scanned = 0;
     int step = SQLITE_DONE;
     for (int r = 0; r < 2 && step == SQLITE_DONE && !empty; r++) {
         if (ranges[r][0] >= ranges[r][1]) continue;
@@ -575,18 +588,14 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
             const char *why =
                 reason ? reason(reason_ctx, text_col(gone, 1), text_col(gone, 2), text_col(gone, 3))
                        : NULL;
-            scanned_channels =
-                jade_xrealloc(scanned_channels, (n_scanned + 1) * sizeof *scanned_channels);
-            scanned_channels[n_scanned] = jade_xstrdup(text_col(gone, 3) ? text_col(gone, 3) : "");
-            vanished = jade_xrealloc(vanished, (n_vanished + 1) * sizeof *vanished);
-            vanished[n_vanished++] =
-                (struct vanished){jade_xstrdup(key), why, scanned_channels[n_scanned++]};
+            add_vanished(&gone_list, key, text_col(gone, 3), why);
         }
     }
-    for (size_t i = 0; step == SQLITE_DONE && i < n_vanished; i++) {
-        const char *why = vanished[i].why ? vanished[i].why : "no longer in the plan";
+    for (size_t i = 0; step == SQLITE_DONE && i < gone_list.count; i++) {
+        const struct vanished_key *v = &gone_list.items[i];
+        const char *why = v->why ? v->why : "no longer in the plan";
         sqlite3_reset(cancel);
-        bind_key(cancel, 1, vanished[i].key);
+        bind_key(cancel, 1, v->key);
         sqlite3_bind_int64(cancel, 2, now);
         sqlite3_bind_text(cancel, 3, why, -1, SQLITE_STATIC);
         sqlite3_bind_int64(cancel, 4, from);
@@ -596,15 +605,13 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
             break;
         }
         if (sqlite3_changes(l->db) == 0) continue; /* sent, or being sent: left alone */
-        note_change(changes, vanished[i].key, vanished[i].channel, 0, 0, false);
-        if (record_event(l, vanished[i].key, now, "cancelled", why) != 0) {
+        note_change(changes, v->key, v->channel, 0, 0, false);
+        if (record_event(l, v->key, now, "cancelled", why) != 0) {
             step = SQLITE_ERROR;
             break;
         }
         stats->cancelled++;
     }
-    for (size_t i = 0; i < n_scanned; i++) free(scanned_channels[i]);
-    free(scanned_channels);
     if (step == SQLITE_DONE) rc = 0;
 done:
     sqlite3_finalize(ins);
@@ -617,8 +624,11 @@ done:
     else
         rc = jade_ledger_commit(l);
 out:
-    for (size_t i = 0; i < n_vanished; i++) free(vanished[i].key);
-    free(vanished);
+    for (size_t i = 0; i < gone_list.count; i++) {
+        free(gone_list.items[i].key);
+        free(gone_list.items[i].channel);
+    }
+    free(gone_list.items);
     free(write);
     jade_plan_index_free(&own);
     jade_buf_free(&indexes);
