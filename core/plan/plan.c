@@ -145,15 +145,25 @@ struct channel_info {
     const char *tz; /* where it publishes */
 };
 
+/* One occurrence as policy places it: written out at the end, once its
+ * place in the plan is known. */
+struct pending {
+    int64_t due;
+    struct raw *raw;
+    uint32_t campaign; /* its place among the plan's campaigns */
+    uint32_t shift;    /* enum jade_shift */
+    const char *shift_reason;
+};
+
 struct builder {
     const struct jade_content *c;
     const struct jade_plan_filter *filter;
     struct jade_policy policy;
     struct channel_info *channels; /* channels.json's list */
     size_t n_channels;
-    json_t **language_ranks; /* per channel: language -> rank, filled as asked */
-    struct jade_occurrence *items;
-    struct raw **origin; /* parallel to items: where each comes from */
+    json_t **language_ranks;                /* per channel: language -> rank, filled as asked */
+    const struct jade_campaign **campaigns; /* the active ones, in order (of folder) */
+    struct pending *pending;
     size_t count;
 };
 
@@ -283,8 +293,37 @@ static void expand_post(struct builder *b, struct cached_campaign *cc,
         if (!zones[i].borrowed) free(zones[i].times);
 }
 
-/* The campaign's raw times over [start, hi]: from reuse when it has them
- * (times after what it covers are added), else expanded now. */
+/* The order policy walks a channel in: by channel, time, post, and the
+ * language's place on the channel. A campaign's raw times are kept in it,
+ * so that a plan merges campaigns instead of sorting everything. */
+static int raw_order(const void *pa, const void *pb)
+{
+    const struct raw *x = pa, *y = pb;
+    if (x->channel != y->channel) return x->channel < y->channel ? -1 : 1;
+    if (x->original != y->original) return x->original < y->original ? -1 : 1;
+    if (x->post != y->post) return x->post < y->post ? -1 : 1;
+    return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/* Sorts cc's times from sorted on, and merges them with those before. */
+static void sort_from(struct cached_campaign *cc, size_t sorted)
+{
+    qsort(cc->items + sorted, cc->n - sorted, sizeof *cc->items, raw_order);
+    if (sorted == 0 || sorted == cc->n) return;
+    struct raw *merged = jade_xmalloc(cc->n * sizeof *merged);
+    size_t i = 0, j = sorted, k = 0;
+    while (i < sorted && j < cc->n)
+        merged[k++] = raw_order(&cc->items[j], &cc->items[i]) < 0 ? cc->items[j++] : cc->items[i++];
+    while (i < sorted) merged[k++] = cc->items[i++];
+    while (j < cc->n) merged[k++] = cc->items[j++];
+    free(cc->items);
+    cc->items = merged;
+    cc->cap = cc->n;
+}
+
+/* The campaign's raw times over [start, hi], in raw_order: from reuse
+ * when it has them (times after what it covers are added), else expanded
+ * now. */
 static struct cached_campaign *campaign_times(struct builder *b, const struct jade_campaign *cp,
                                               int64_t start, int64_t hi,
                                               const struct jade_plan_cache *reuse,
@@ -304,6 +343,7 @@ static struct cached_campaign *campaign_times(struct builder *b, const struct ja
             if (json_is_object(cp->posts[k].file->json) &&
                 !json_object_get(cp->posts[k].file->json, "retracted"))
                 expand_post(b, more, cp, k, cc->hi + 1, hi, diags);
+        sort_from(more, cc->n);
         cached_unref(cc);
         return more;
     }
@@ -313,98 +353,60 @@ static struct cached_campaign *campaign_times(struct builder *b, const struct ja
         if (json_is_object(cp->posts[k].file->json) &&
             !json_object_get(cp->posts[k].file->json, "retracted"))
             expand_post(b, cc, cp, k, start, hi, diags);
+    sort_from(cc, 0);
     return cc;
 }
 
-/* Occurrences of a campaign's raw times; post_base is the place of its
- * first post among all. */
-static void add_occurrences(struct builder *b, const struct jade_campaign *cp,
-                            struct cached_campaign *cc, uint32_t post_base)
-{
-    for (size_t i = 0; i < cc->n; i++) {
-        struct raw *r = &cc->items[i];
-        const struct channel_info *ch = &b->channels[r->channel];
-        const struct jade_post *post = &cp->posts[r->post];
-        b->origin[b->count] = r;
-        b->items[b->count++] = (struct jade_occurrence){.due = r->original,
-                                                        .original = r->original,
-                                                        .campaign = cp,
-                                                        .post = post,
-                                                        .channel = ch->json,
-                                                        .channel_id = ch->id,
-                                                        .lang = post->texts[r->text].lang,
-                                                        .lang_rank = r->rank,
-                                                        .post_order = post_base + r->post,
-                                                        .channel_order = r->channel,
-                                                        .tz = ch->tz};
-    }
-}
+/* ---- merging sorted runs ------------------------------------------------- */
 
-/* ---- sorting ------------------------------------------------------------ */
-
-/* Sorting moves small records of integers, not occurrences (which are
- * large): then the occurrences are put in that order in place, so a sort
- * needs no second copy of the plan. */
-struct sort_record {
-    int64_t a, b;   /* the first two criteria */
-    uint64_t c, d;  /* the next ones */
-    uint32_t index; /* where the occurrence is */
+/* A k-way merge: a binary heap of runs (by number), the one whose next
+ * item comes first on top. before() compares two runs' next items. */
+struct merge {
+    uint32_t *heap;
+    size_t n;
+    bool (*before)(const void *ctx, uint32_t a, uint32_t b);
+    const void *ctx;
 };
 
-static int compare_records(const void *pa, const void *pb)
+static void sift_down(struct merge *m, size_t i)
 {
-    const struct sort_record *x = pa, *y = pb;
-    if (x->a != y->a) return x->a < y->a ? -1 : 1;
-    if (x->b != y->b) return x->b < y->b ? -1 : 1;
-    if (x->c != y->c) return x->c < y->c ? -1 : 1;
-    if (x->d != y->d) return x->d < y->d ? -1 : 1;
-    return 0;
-}
-
-/* Puts items in the order of order[0..n) (indexes into items), in place:
- * each cycle of the permutation is followed once. order is used up. */
-static void permute(struct jade_occurrence *items, uint32_t *order, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (order[i] == i) continue;
-        struct jade_occurrence tmp = items[i];
-        size_t j = i;
-        for (;;) {
-            size_t k = order[j];
-            order[j] = (uint32_t)j;
-            if (k == i) {
-                items[j] = tmp;
-                break;
-            }
-            items[j] = items[k];
-            j = k;
-        }
+    for (;;) {
+        size_t first = i, l = 2 * i + 1, r = l + 1;
+        if (l < m->n && m->before(m->ctx, m->heap[l], m->heap[first])) first = l;
+        if (r < m->n && m->before(m->ctx, m->heap[r], m->heap[first])) first = r;
+        if (first == i) return;
+        uint32_t t = m->heap[i];
+        m->heap[i] = m->heap[first];
+        m->heap[first] = t;
+        i = first;
     }
 }
 
-/* The occurrences kept (indexes into items: kept[0..n_kept)) first, by
- * due time, channel (as listed) and key, the others after them. */
-static void order_for_output(struct builder *b, const uint32_t *kept, size_t n_kept)
+/* Call with heap[0..n) holding the runs that are not empty. */
+static void merge_start(struct merge *m)
 {
-    struct sort_record *r = jade_xmalloc((n_kept + 1) * sizeof *r);
-    for (size_t i = 0; i < n_kept; i++) {
-        const struct jade_occurrence *o = &b->items[kept[i]];
-        const unsigned char *k = b->origin[kept[i]]->key;
-        uint64_t hi = 0, lo = 0;
-        for (int j = 0; j < 8; j++) hi = hi << 8 | k[j], lo = lo << 8 | k[8 + j];
-        r[i] = (struct sort_record){
-            .a = o->due, .b = o->channel_order, .c = hi, .d = lo, .index = kept[i]};
-    }
-    qsort(r, n_kept, sizeof *r, compare_records);
-    uint32_t *order = jade_xmalloc((b->count + 1) * sizeof *order);
-    bool *taken = jade_xcalloc(b->count + 1, sizeof *taken);
-    for (size_t i = 0; i < n_kept; i++) order[i] = r[i].index, taken[r[i].index] = true;
-    free(r);
-    for (size_t i = 0, n = n_kept; i < b->count; i++)
-        if (!taken[i]) order[n++] = (uint32_t)i;
-    free(taken);
-    permute(b->items, order, b->count);
-    free(order);
+    for (size_t i = m->n / 2; i-- > 0;) sift_down(m, i);
+}
+
+/* After the top run's next item was taken: exhausted tells whether the
+ * run has no more. */
+static void merge_next(struct merge *m, bool exhausted)
+{
+    if (exhausted) m->heap[0] = m->heap[--m->n];
+    sift_down(m, 0);
+}
+
+/* Campaigns' raw times, each in raw_order: merged in the same order, a
+ * campaign before the next at equal times (its posts come first). */
+struct raw_run {
+    struct raw *at, *end;
+};
+
+static bool raw_run_before(const void *ctx, uint32_t a, uint32_t b)
+{
+    const struct raw_run *runs = ctx;
+    int order = raw_order(runs[a].at, runs[b].at);
+    return order < 0 || (order == 0 && a < b);
 }
 
 /* FNV-1a over the key's text: keys are hashes already, but any text works. */
@@ -452,66 +454,105 @@ void jade_plan_index_free(struct jade_plan_index *index)
 
 /* ---- policy ------------------------------------------------------------- */
 
-/* Blackouts: postpone to their end, or skip (marked with due = INT64_MIN). */
-static void apply_blackouts(struct builder *b, struct jade_occurrence *o)
+/* Every campaign's raw times as pending occurrences, by channel, time and
+ * post (the campaigns merged). */
+static void gather(struct builder *b, const struct jade_plan_cache *cache, size_t total)
 {
+    b->pending = jade_xmalloc((total + 1) * sizeof *b->pending);
+    struct raw_run *runs = jade_xcalloc(cache->count + 1, sizeof *runs);
+    struct merge m = {.heap = jade_xcalloc(cache->count + 1, sizeof *m.heap),
+                      .before = raw_run_before,
+                      .ctx = runs};
+    for (size_t i = 0; i < cache->count; i++) {
+        runs[i] =
+            (struct raw_run){cache->items[i]->items, cache->items[i]->items + cache->items[i]->n};
+        if (runs[i].at < runs[i].end) m.heap[m.n++] = (uint32_t)i;
+    }
+    merge_start(&m);
+    while (m.n) {
+        uint32_t i = m.heap[0];
+        struct raw *r = runs[i].at++;
+        b->pending[b->count++] = (struct pending){.due = r->original, .raw = r, .campaign = i};
+        merge_next(&m, runs[i].at == runs[i].end);
+    }
+    free(m.heap);
+    free(runs);
+}
+
+/* Blackouts: postpone to their end, or skip (marked with due = INT64_MIN).
+ * Tells whether it changed the time. */
+static bool apply_blackouts(struct builder *b, struct pending *o)
+{
+    const char *tz = b->channels[o->raw->channel].tz;
+    int64_t original = o->raw->original;
     for (size_t i = 0; i < b->policy.n_blackouts; i++) {
         const struct jade_blackout *bo = &b->policy.blackouts[i];
         struct jade_time from, to;
         int64_t f, t;
         if (jade_time_parse_content(bo->from, &from) != 0 ||
-            jade_time_parse_content(bo->to, &to) != 0 || jade_time_to_unix(&from, o->tz, &f) ||
-            jade_time_to_unix(&to, o->tz, &t) || o->original < f || o->original >= t)
+            jade_time_parse_content(bo->to, &to) != 0 || jade_time_to_unix(&from, tz, &f) ||
+            jade_time_to_unix(&to, tz, &t) || original < f || original >= t)
             continue;
         if (bo->skip) {
             o->due = INT64_MIN;
-            return;
+            return true;
         }
         if (t > o->due) {
-            o->due = jade_policy_leave_quiet(&b->policy, t, o->tz);
+            o->due = jade_policy_leave_quiet(&b->policy, t, tz);
             o->shift = JADE_SHIFT_BLACKOUT;
             o->shift_reason = bo->reason;
         }
     }
+    return o->due != original;
 }
 
 /* On each channel, in order of time, campaign (by folder), post (by id),
- * the channel's language order, original time, an occurrence less than
- * min_gap after the previous one (as already moved) moves to exactly
- * min_gap after it, then past the quiet hours if it lands in them. Times
- * only move later, so the order holds. The occurrences themselves stay
- * where they are: the sort orders small records. */
-static void apply_min_gap(struct builder *b)
+ * the channel's language order, original time. */
+static int policy_order(const void *pa, const void *pb)
 {
-    int64_t gap = (int64_t)b->policy.min_gap_minutes * 60;
-    if (gap <= 0) return;
-    struct sort_record *r = jade_xmalloc((b->count + 1) * sizeof *r);
-    size_t n = 0;
-    for (size_t i = 0; i < b->count; i++) {
-        const struct jade_occurrence *o = &b->items[i];
-        if (o->due == INT64_MIN) continue; /* skipped by a blackout */
-        r[n++] = (struct sort_record){.a = o->channel_order,
-                                      .b = o->due,
-                                      .c = (uint64_t)o->post_order << 8 | (uint8_t)o->lang_rank,
-                                      .d = (uint64_t)o->original ^ (UINT64_C(1) << 63),
-                                      .index = (uint32_t)i};
-    }
-    qsort(r, n, sizeof *r, compare_records);
-    for (size_t i = 1; i < n; i++) {
-        struct jade_occurrence *prev = &b->items[r[i - 1].index], *o = &b->items[r[i].index];
-        if (prev->channel != o->channel || o->due >= prev->due + gap) continue;
-        o->due = prev->due + gap;
-        o->shift = JADE_SHIFT_MIN_GAP;
-        int64_t out = jade_policy_leave_quiet(&b->policy, o->due, o->tz);
-        if (out != o->due) o->due = out, o->shift = JADE_SHIFT_QUIET;
-    }
-    free(r);
+    const struct pending *x = pa, *y = pb;
+    if (x->raw->channel != y->raw->channel) return x->raw->channel < y->raw->channel ? -1 : 1;
+    if (x->due != y->due) return x->due < y->due ? -1 : 1;
+    if (x->campaign != y->campaign) return x->campaign < y->campaign ? -1 : 1;
+    if (x->raw->post != y->raw->post) return x->raw->post < y->raw->post ? -1 : 1;
+    if (x->raw->rank != y->raw->rank) return x->raw->rank < y->raw->rank ? -1 : 1;
+    return (x->raw->original > y->raw->original) - (x->raw->original < y->raw->original);
 }
 
-/* Keys of the occurrences kept, computed once per raw time. */
+/* Blackouts, then min_gap: on each channel, in policy_order, an
+ * occurrence less than min_gap after the previous one (as already moved)
+ * moves to exactly min_gap after it, then past the quiet hours if it lands
+ * in them. Times only move later, so the order holds. What gather gave is
+ * in policy_order already unless a blackout moved something. */
+static void apply_policy(struct builder *b)
+{
+    bool moved = false;
+    size_t n = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        struct pending *o = &b->pending[i];
+        if (b->policy.n_blackouts) moved |= apply_blackouts(b, o);
+        if (o->due != INT64_MIN) b->pending[n++] = *o;
+    }
+    b->count = n;
+    if (moved) qsort(b->pending, b->count, sizeof *b->pending, policy_order);
+    int64_t gap = (int64_t)b->policy.min_gap_minutes * 60;
+    if (gap <= 0) return;
+    for (size_t i = 1; i < b->count; i++) {
+        struct pending *prev = &b->pending[i - 1], *o = &b->pending[i];
+        if (prev->raw->channel != o->raw->channel || o->due >= prev->due + gap) continue;
+        const char *tz = b->channels[o->raw->channel].tz;
+        o->due = prev->due + gap;
+        o->shift = JADE_SHIFT_MIN_GAP;
+        int64_t out = jade_policy_leave_quiet(&b->policy, o->due, tz);
+        if (out != o->due) o->due = out, o->shift = JADE_SHIFT_QUIET;
+    }
+}
+
+/* ---- the plan's occurrences ------------------------------------------------ */
+
+/* Keys of the pending occurrences kept, computed once per raw time. */
 struct keying {
-    struct jade_occurrence *items;
-    struct raw **origin;
+    struct builder *b;
     const uint32_t *kept;
 };
 
@@ -519,24 +560,104 @@ static void compute_keys(void *ctx, int worker, size_t begin, size_t end)
 {
     (void)worker;
     struct keying *k = ctx;
-    static const char hex[] = "0123456789abcdef";
     EVP_MD_CTX *md = NULL;
     for (size_t i = begin; i < end; i++) {
-        struct jade_occurrence *o = &k->items[k->kept[i]];
-        struct raw *r = k->origin[k->kept[i]];
-        if (!r->keyed) {
-            if (!md) md = EVP_MD_CTX_new();
-            compute_key(md, o->campaign->id, o->post->id, o->channel_id, o->lang, o->original,
-                        r->key);
-            r->keyed = 1;
-        }
-        for (size_t j = 0; j < 16; j++) {
-            o->key[2 * j] = hex[r->key[j] >> 4];
-            o->key[2 * j + 1] = hex[r->key[j] & 15];
-        }
-        o->key[32] = '\0';
+        const struct pending *o = &k->b->pending[k->kept[i]];
+        struct raw *r = o->raw;
+        if (r->keyed) continue;
+        const struct jade_campaign *cp = k->b->campaigns[o->campaign];
+        const struct jade_post *post = &cp->posts[r->post];
+        if (!md) md = EVP_MD_CTX_new();
+        compute_key(md, cp->id, post->id, k->b->channels[r->channel].id, post->texts[r->text].lang,
+                    r->original, r->key);
+        r->keyed = 1;
     }
     EVP_MD_CTX_free(md);
+}
+
+/* Each channel's occurrences kept, in time order (after apply_policy):
+ * merged by time, then channel (as listed); equal ones by key below. */
+struct span {
+    const struct pending *at, *end;
+};
+
+static bool span_before(const void *ctx, uint32_t a, uint32_t b)
+{
+    const struct span *spans = ctx;
+    return spans[a].at->due < spans[b].at->due || (spans[a].at->due == spans[b].at->due && a < b);
+}
+
+static void write_occurrence(const struct builder *b, const struct pending *p,
+                             struct jade_occurrence *o)
+{
+    static const char hex[] = "0123456789abcdef";
+    const struct raw *r = p->raw;
+    const struct jade_campaign *cp = b->campaigns[p->campaign];
+    const struct jade_post *post = &cp->posts[r->post];
+    const struct channel_info *ch = &b->channels[r->channel];
+    *o = (struct jade_occurrence){.due = p->due,
+                                  .original = r->original,
+                                  .shift = (uint8_t)p->shift,
+                                  .shift_reason = p->shift_reason,
+                                  .campaign = cp,
+                                  .post = post,
+                                  .channel = ch->json,
+                                  .channel_id = ch->id,
+                                  .lang = post->texts[r->text].lang,
+                                  .tz = ch->tz};
+    for (size_t j = 0; j < 16; j++) {
+        o->key[2 * j] = hex[r->key[j] >> 4];
+        o->key[2 * j + 1] = hex[r->key[j] & 15];
+    }
+    o->key[32] = '\0';
+}
+
+/* The occurrences due in [from, to), by due time, channel (as listed) and
+ * key, into out. */
+static void write_plan(struct builder *b, int64_t from, int64_t to, struct jade_plan *out)
+{
+    struct span *spans = jade_xcalloc(b->n_channels + 1, sizeof *spans);
+    uint32_t *kept = jade_xmalloc((b->count + 1) * sizeof *kept);
+    size_t n_kept = 0;
+    for (size_t i = 0; i < b->count;) {
+        uint32_t channel = b->pending[i].raw->channel;
+        const struct pending *first = NULL, *end = NULL;
+        for (; i < b->count && b->pending[i].raw->channel == channel; i++) {
+            if (b->pending[i].due < from || b->pending[i].due >= to) continue;
+            if (!first) first = &b->pending[i];
+            end = &b->pending[i] + 1;
+            kept[n_kept++] = (uint32_t)i;
+        }
+        spans[channel] = (struct span){first, end};
+    }
+    jade_parallel_for(n_kept, 1024, compute_keys, &(struct keying){b, kept});
+    free(kept);
+    struct merge m = {.heap = jade_xcalloc(b->n_channels + 1, sizeof *m.heap),
+                      .before = span_before,
+                      .ctx = spans};
+    for (size_t c = 0; c < b->n_channels; c++)
+        if (spans[c].at) m.heap[m.n++] = (uint32_t)c;
+    merge_start(&m);
+    out->items = jade_xmalloc((n_kept + 1) * sizeof *out->items);
+    out->count = 0;
+    while (m.n) {
+        uint32_t c = m.heap[0];
+        const struct pending *p = spans[c].at++;
+        size_t k = out->count++;
+        write_occurrence(b, p, &out->items[k]);
+        /* Equal times on one channel (without min_gap) go by key. */
+        while (k > 0 && out->items[k - 1].due == p->due &&
+               out->items[k - 1].channel == out->items[k].channel &&
+               strcmp(out->items[k - 1].key, out->items[k].key) > 0) {
+            struct jade_occurrence t = out->items[k - 1];
+            out->items[k - 1] = out->items[k];
+            out->items[k] = t;
+            k--;
+        }
+        merge_next(&m, spans[c].at == spans[c].end);
+    }
+    free(m.heap);
+    free(spans);
 }
 
 void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t to,
@@ -559,17 +680,13 @@ void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t 
     /* Each active campaign's raw times, and where its posts stand. */
     struct jade_plan_cache *cache = jade_xcalloc(1, sizeof *cache);
     cache->items = jade_xcalloc(c->n_campaigns + 1, sizeof *cache->items);
-    const struct jade_campaign **of = jade_xcalloc(c->n_campaigns + 1, sizeof *of);
-    uint32_t *post_base = jade_xcalloc(c->n_campaigns + 1, sizeof *post_base);
-    uint32_t n_posts = 0; /* campaigns and their posts come sorted */
+    b.campaigns = jade_xcalloc(c->n_campaigns + 1, sizeof *b.campaigns);
     size_t total = 0;
     for (size_t i = 0; i < c->n_campaigns; i++) {
         const struct jade_campaign *cp = &c->campaigns[i];
         const json_t *cj = cp->file->json;
         const char *status = jade_json_str(cj, "status");
         int64_t start, end;
-        uint32_t base = n_posts + 1;
-        n_posts += (uint32_t)cp->n_posts;
         if (!cp->id || !status || strcmp(status, "active") != 0 ||
             jade_campaign_window(&b.policy, cj, &start, &end) != 0)
             continue;
@@ -577,31 +694,15 @@ void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t 
         int64_t hi = end < to ? end : to;
         struct cached_campaign *cc =
             campaign_times(&b, cp, start, hi, filter ? NULL : reuse, diags);
-        of[cache->count] = cp;
-        post_base[cache->count] = base;
+        b.campaigns[cache->count] = cp;
         cache->items[cache->count++] = cc;
         total += cc->n;
     }
-    b.items = jade_xmalloc((total + 1) * sizeof *b.items);
-    b.origin = jade_xmalloc((total + 1) * sizeof *b.origin);
-    for (size_t i = 0; i < cache->count; i++)
-        add_occurrences(&b, of[i], cache->items[i], post_base[i]);
-    free(of);
-    free(post_base);
-
-    for (size_t i = 0; i < b.count; i++) apply_blackouts(&b, &b.items[i]);
-    apply_min_gap(&b);
-    uint32_t *kept = jade_xmalloc((b.count + 1) * sizeof *kept);
-    size_t n_kept = 0;
-    for (size_t i = 0; i < b.count; i++)
-        if (b.items[i].due != INT64_MIN && b.items[i].due >= from && b.items[i].due < to)
-            kept[n_kept++] = (uint32_t)i;
-    jade_parallel_for(n_kept, 1024, compute_keys, &(struct keying){b.items, b.origin, kept});
-    order_for_output(&b, kept, n_kept);
-    free(kept);
-    out->items = jade_xrealloc(b.items, (n_kept + 1) * sizeof *b.items); /* the rest is gone */
-    out->count = n_kept;
-    free(b.origin);
+    gather(&b, cache, total);
+    apply_policy(&b);
+    write_plan(&b, from, to, out);
+    free(b.pending);
+    free(b.campaigns);
     for (size_t i = 0; i < b.n_channels; i++) json_decref(b.language_ranks[i]);
     free(b.language_ranks);
     free(b.channels);

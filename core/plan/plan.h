@@ -24,21 +24,18 @@ enum jade_shift {
 };
 
 struct jade_occurrence {
-    char key[33];     /* lowercase hex; see jade_occurrence_key */
-    int64_t due;      /* UTC, after policy */
-    int64_t original; /* UTC, before policy */
-    enum jade_shift shift;
+    char key[33];                         /* lowercase hex; see jade_occurrence_key */
+    uint8_t shift;                        /* enum jade_shift */
+    int64_t due;                          /* UTC, after policy */
+    int64_t original;                     /* UTC, before policy */
     const char *shift_reason;             /* a blackout's reason, or NULL */
     const struct jade_campaign *campaign; /* borrowed from the snapshot */
     const struct jade_post *post;
     const json_t *channel;
     const char *channel_id; /* the channel's "id" */
     const char *lang;
-    int lang_rank;          /* the language's place on its channel: main one first */
-    uint32_t post_order;    /* the post's place: campaigns by folder, posts by id */
-    uint32_t channel_order; /* the channel's place in channels.json */
-    const char *tz;         /* the channel's time zone */
-};
+    const char *tz; /* the channel's time zone */
+}; /* 112 bytes on 64 bits: a plan holds one for every time of every post on every channel */
 
 struct jade_plan {
     struct jade_occurrence *items; /* sorted by due, channel (as listed), key */

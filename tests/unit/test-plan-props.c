@@ -7,7 +7,9 @@
  * the same input gives the same output; no occurrence outside its campaign
  * window or the range asked for; the minimum gap holds on every channel;
  * every key is unique; retracted posts and paused campaigns yield nothing;
- * the plan is sorted by due time. */
+ * the plan is sorted by due time; without blackouts, every time is where a
+ * plain reading of the policy puts it; reusing a plan's expansion gives the
+ * same plan. */
 #include "test.h"
 #include "tree.h"
 
@@ -179,6 +181,61 @@ static int64_t utc(const char *s)
     return out;
 }
 
+/* ---- the policy, as SPEC §3 states it, for plans without blackouts ---- */
+
+struct ref {
+    const struct jade_occurrence *o;
+    size_t channel; /* its place in channels.json */
+    int rank;       /* its language's place on the channel */
+    int64_t due;
+};
+
+static int ref_walk_order(const void *pa, const void *pb)
+{
+    const struct ref *x = pa, *y = pb;
+    if (x->channel != y->channel) return x->channel < y->channel ? -1 : 1;
+    if (x->o->original != y->o->original) return x->o->original < y->o->original ? -1 : 1;
+    if (x->o->campaign != y->o->campaign) return x->o->campaign < y->o->campaign ? -1 : 1;
+    if (x->o->post != y->o->post) return x->o->post < y->o->post ? -1 : 1;
+    return x->rank - y->rank;
+}
+
+static int ref_output_order(const void *pa, const void *pb)
+{
+    const struct ref *x = pa, *y = pb;
+    if (x->due != y->due) return x->due < y->due ? -1 : 1;
+    if (x->channel != y->channel) return x->channel < y->channel ? -1 : 1;
+    return strcmp(x->o->key, y->o->key);
+}
+
+/* Plan's occurrences (all of them, from the first), placed again by a
+ * plain reading of the policy: on each channel, by time, campaign, post
+ * and language, each at least min_gap after the one before it, then out of
+ * the quiet hours; the plan sorted by due time, channel and key. */
+static void check_policy_order(const struct jade_content *c, const struct jade_policy *policy,
+                               const struct jade_plan *plan)
+{
+    const json_t *channels = json_object_get(c->channels->json, "channels");
+    struct ref *r = jade_xcalloc(plan->count + 1, sizeof *r);
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct jade_occurrence *o = &plan->items[i];
+        r[i] = (struct ref){
+            .o = o, .due = o->original, .rank = jade_channel_language_rank(c, o->channel, o->lang)};
+        while (json_array_get(channels, r[i].channel) != o->channel) r[i].channel++;
+    }
+    qsort(r, plan->count, sizeof *r, ref_walk_order);
+    int64_t gap = (int64_t)policy->min_gap_minutes * 60;
+    for (size_t i = 1; gap > 0 && i < plan->count; i++)
+        if (r[i].channel == r[i - 1].channel && r[i].due < r[i - 1].due + gap)
+            r[i].due = jade_policy_leave_quiet(policy, r[i - 1].due + gap, r[i].o->tz);
+    qsort(r, plan->count, sizeof *r, ref_output_order);
+    for (size_t i = 0; i < plan->count; i++) {
+        CHECK_STR_EQ(plan->items[i].key, r[i].o->key);
+        CHECK_INT_EQ(plan->items[i].due, r[i].due);
+    }
+    free(r);
+}
+
 static void check_tree(unsigned seed)
 {
     rng_state = seed;
@@ -225,6 +282,28 @@ static void check_tree(unsigned seed)
         }
     }
     json_decref(keys);
+
+    /* Reusing what a plan with a nearer horizon expanded gives the same plan. */
+    struct jade_plan near = {0}, again = {0};
+    struct jade_plan_cache *cache = NULL;
+    jade_plan_build_cached(c, from, utc("2027-02-01T00:00"), NULL, NULL, &cache, &near, &d);
+    jade_plan_build_cached(c, from, to, NULL, cache, NULL, &again, &d);
+    CHECK_INT_EQ(again.count, a.count);
+    for (size_t i = 0; i < a.count && i < again.count; i++) {
+        CHECK_STR_EQ(again.items[i].key, a.items[i].key);
+        CHECK_INT_EQ(again.items[i].due, a.items[i].due);
+        CHECK_INT_EQ(again.items[i].shift, a.items[i].shift);
+    }
+    jade_plan_cache_free(cache);
+    jade_plan_free(&near);
+    jade_plan_free(&again);
+
+    if (policy.n_blackouts == 0) { /* every time placed as the policy says */
+        struct jade_plan all = {0};
+        jade_plan_build(c, utc("2026-01-01T00:00"), utc("2028-01-01T00:00"), NULL, &all, &d);
+        check_policy_order(c, &policy, &all);
+        jade_plan_free(&all);
+    }
     jade_policy_free(&policy);
     jade_plan_free(&a);
     jade_plan_free(&b);

@@ -300,6 +300,53 @@ static void min_gap_moves_the_later_ones_in_a_chain(void)
     jade_diags_free(&d);
 }
 
+static void min_gap_goes_by_campaign_folder(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {
+        {"c0/campaign.json",
+         "{\"id\": \"c0\", \"title\": \"C\", \"objective\": \"O\", \"status\": \"active\", "
+         "\"window\": {\"start\": \"2026-12-01T00:00\"}, \"regions\": [\"all\"]}"},
+        {"c0/posts/z.json", POST("z", "\"schedule\": {\"at\": [\"2026-12-01T09:00\"]}, "
+                                      "\"regions\": [\"gao\"]")},
+        {"c0/posts/z.fr.txt", "Z"},
+        {"c1/posts/a.json", POST("a", "\"schedule\": {\"at\": [\"2026-12-01T09:00\"]}, "
+                                      "\"regions\": [\"gao\"]")},
+        {"c1/posts/a.fr.txt", "A"},
+        {NULL, NULL}};
+    char *got = plan_text(files, "2026-12-01T00:00", "2026-12-02T00:00", &d);
+    /* z (campaign c0) and a (c1) tie at 09:00: c0 comes first, a moves. */
+    CHECK_STR_EQ(got, "out-gao fr z 2026-12-01T09:00:00Z\n"
+                      "out-gao fr a 2026-12-01T09:30:00Z\n");
+    free(got);
+    jade_diags_free(&d);
+}
+
+static void min_gap_goes_by_the_time_blackouts_give(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {
+        {"jade.json",
+         "{\"programme\": \"T\", \"timezone\": \"Africa/Bamako\", \"policy\": {\"quiet_hours\": "
+         "[\"22:00\", \"07:00\"], \"min_gap_minutes\": 30, \"blackouts\": ["
+         "{\"from\": \"2026-12-02T21:00\", \"to\": \"2026-12-02T23:00\", \"reason\": \"r\"}]}}"},
+        {"c1/posts/x.json", POST("x", "\"schedule\": {\"at\": [\"2026-12-03T07:00\"]}, "
+                                      "\"regions\": [\"gao\"]")},
+        {"c1/posts/x.fr.txt", "X"},
+        {"c1/posts/y.json", POST("y", "\"schedule\": {\"at\": [\"2026-12-02T21:00\"]}, "
+                                      "\"regions\": [\"gao\"]")},
+        {"c1/posts/y.fr.txt", "Y"},
+        {NULL, NULL}};
+    char *got = plan_text(files, "2026-12-01T00:00", "2026-12-04T00:00", &d);
+    /* The blackout postpones y to 23:00, in the quiet hours: 07:00 on the
+     * 3rd, where x is due. Policy goes by the new time, then by post: x
+     * keeps 07:00 and y, though written for earlier, moves on to 07:30. */
+    CHECK_STR_EQ(got, "out-gao fr x 2026-12-03T07:00:00Z\n"
+                      "out-gao fr y 2026-12-03T07:30:00Z\n");
+    free(got);
+    jade_diags_free(&d);
+}
+
 static void key_is_documented_hash(void)
 {
     char key[33];
@@ -439,6 +486,8 @@ int main(void)
     RUN(paused_campaigns_and_retracted_posts_give_nothing);
     RUN(blackouts_postpone_or_skip);
     RUN(min_gap_moves_the_later_ones_in_a_chain);
+    RUN(min_gap_goes_by_campaign_folder);
+    RUN(min_gap_goes_by_the_time_blackouts_give);
     RUN(key_is_documented_hash);
     RUN(keys_use_the_original_time);
     RUN(filters_select_a_region_or_a_channel);
