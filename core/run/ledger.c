@@ -453,6 +453,45 @@ void jade_waiting_changes_clear(struct jade_waiting_changes *changes)
     memset(changes, 0, sizeof *changes);
 }
 
+/* Marks in write[] what plan has and prev had not at the same time, and
+ * adds to gone what prev had in [from, to) and plan has not. Both plans
+ * are sorted by due time: they are walked side by side, occurrences due
+ * at the same time matched by key, and only what differs is looked up. */
+static void compare_plans(const struct jade_plan *plan, const struct jade_plan_index *by_key,
+                          const struct jade_reconcile_previous *prev, int64_t from, int64_t to,
+                          bool *write, struct vanished *gone, jade_cancel_reason_cb reason,
+                          void *reason_ctx)
+{
+    enum { MATCH_MAX = 64 }; /* beyond, at one time, by key (no quadratic walk) */
+    const struct jade_occurrence *now = plan->items, *was = prev->plan->items;
+    size_t n = plan->count, m = prev->plan->count;
+    for (size_t i = 0, j = 0; i < n || j < m;) {
+        int64_t due = i < n && (j >= m || now[i].due <= was[j].due) ? now[i].due : was[j].due;
+        size_t i_end = i, first = j, j_end = j; /* the occurrences due then */
+        while (i_end < n && now[i_end].due == due) i_end++;
+        while (j_end < m && was[j_end].due == due) j_end++;
+        bool matched[MATCH_MAX] = {0}, small = j_end - first <= MATCH_MAX;
+        for (; i < i_end; i++) {
+            bool same = false;
+            for (size_t k = first; small && k < j_end && !same; k++)
+                if (!matched[k - first] && !strcmp(now[i].key, was[k].key))
+                    same = matched[k - first] = true;
+            if (same) continue;
+            const struct jade_occurrence *o = jade_plan_index_find(prev->by_key, now[i].key);
+            write[i] = !o || o->due != now[i].due;
+        }
+        for (j = first; j < j_end; j++) {
+            const struct jade_occurrence *o = &was[j];
+            if ((small && matched[j - first]) || o->due < from || o->due >= to ||
+                jade_plan_index_find(by_key, o->key))
+                continue;
+            add_vanished(gone, o->key, o->channel_id,
+                         reason ? reason(reason_ctx, o->campaign->id, o->post->id, o->channel_id)
+                                : NULL);
+        }
+    }
+}
+
 int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
                           const struct jade_plan_index *by_key, int64_t from, int64_t to,
                           const char *commit, int64_t now, jade_cancel_reason_cb reason,
@@ -470,20 +509,11 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
     /* Which occurrences to write: all, or after a previous plan those it
      * did not have at the same time (the ledger has those). */
     bool *write = jade_xcalloc(plan->count + 1, sizeof *write);
-    for (size_t i = 0; i < plan->count; i++) {
-        const struct jade_occurrence *o = &plan->items[i];
-        const struct jade_occurrence *was =
-            prev ? jade_plan_index_find(prev->by_key, o->key) : NULL;
-        write[i] = !was || was->due != o->due;
-    }
     struct vanished gone_list = {0};
-    for (size_t i = 0; prev && i < prev->plan->count; i++) {
-        const struct jade_occurrence *was = &prev->plan->items[i];
-        if (was->due < from || was->due >= to || jade_plan_index_find(by_key, was->key)) continue;
-        add_vanished(&gone_list, was->key, was->channel_id,
-                     reason ? reason(reason_ctx, was->campaign->id, was->post->id, was->channel_id)
-                            : NULL);
-    }
+    if (prev)
+        compare_plans(plan, by_key, prev, from, to, write, &gone_list, reason, reason_ctx);
+    else
+        for (size_t i = 0; i < plan->count; i++) write[i] = true;
     struct jade_buf indexes = {0};
     if (jade_ledger_begin(l) != 0) goto out;
     /* Into an empty ledger, rows are appended with no index to keep up and
