@@ -150,10 +150,14 @@ struct channel_info {
 struct pending {
     int64_t due;
     struct raw *raw;
-    uint32_t campaign; /* its place among the plan's campaigns */
-    uint32_t shift;    /* enum jade_shift */
-    const char *shift_reason;
-};
+    uint32_t campaign : 30; /* its place among the plan's campaigns (each one a loaded file:
+                               far fewer than 2^30) */
+    uint32_t shift : 2;     /* enum jade_shift */
+    uint32_t blackout;      /* 1 + the place of the blackout that postponed it, or 0 */
+}; /* 24 bytes: there is one for every time of every post on every channel */
+
+_Static_assert(sizeof(struct pending) == 24 || sizeof(void *) != 8, "pending stays small");
+_Static_assert(JADE_SHIFT_QUIET < 4, "a shift fits in two bits");
 
 struct builder {
     const struct jade_content *c;
@@ -422,6 +426,7 @@ void jade_plan_index_build(const struct jade_plan *plan, struct jade_plan_index 
 {
     size_t size = 16;
     while (size < plan->count * 2) size *= 2; /* at most half full: short probes */
+    out->items = plan->items;
     out->slots = jade_xcalloc(size, sizeof *out->slots);
     out->mask = size - 1;
     out->duplicates = false;
@@ -429,9 +434,9 @@ void jade_plan_index_build(const struct jade_plan *plan, struct jade_plan_index 
         const char *key = plan->items[i].key;
         size_t at = key_hash(key) & out->mask;
         for (; out->slots[at]; at = (at + 1) & out->mask)
-            if (!strncmp(out->slots[at]->key, key, sizeof plan->items[i].key))
+            if (!strncmp(plan->items[out->slots[at] - 1].key, key, sizeof plan->items[i].key))
                 out->duplicates = true;
-        out->slots[at] = &plan->items[i];
+        out->slots[at] = (uint32_t)(i + 1);
     }
 }
 
@@ -439,9 +444,10 @@ const struct jade_occurrence *jade_plan_index_find(const struct jade_plan_index 
                                                    const char *key)
 {
     if (!index || !index->slots) return NULL;
-    for (size_t at = key_hash(key) & index->mask; index->slots[at]; at = (at + 1) & index->mask)
-        if (!strncmp(index->slots[at]->key, key, sizeof index->slots[at]->key))
-            return index->slots[at];
+    for (size_t at = key_hash(key) & index->mask; index->slots[at]; at = (at + 1) & index->mask) {
+        const struct jade_occurrence *o = &index->items[index->slots[at] - 1];
+        if (!strncmp(o->key, key, sizeof o->key)) return o;
+    }
     return NULL;
 }
 
@@ -500,7 +506,7 @@ static bool apply_blackouts(struct builder *b, struct pending *o)
         if (t > o->due) {
             o->due = jade_policy_leave_quiet(&b->policy, t, tz);
             o->shift = JADE_SHIFT_BLACKOUT;
-            o->shift_reason = bo->reason;
+            o->blackout = (uint32_t)i + 1;
         }
     }
     return o->due != original;
@@ -595,21 +601,36 @@ static void write_occurrence(const struct builder *b, const struct pending *p,
     const struct jade_campaign *cp = b->campaigns[p->campaign];
     const struct jade_post *post = &cp->posts[r->post];
     const struct channel_info *ch = &b->channels[r->channel];
-    *o = (struct jade_occurrence){.due = p->due,
-                                  .original = r->original,
-                                  .shift = (uint8_t)p->shift,
-                                  .shift_reason = p->shift_reason,
-                                  .campaign = cp,
-                                  .post = post,
-                                  .channel = ch->json,
-                                  .channel_id = ch->id,
-                                  .lang = post->texts[r->text].lang,
-                                  .tz = ch->tz};
+    *o = (struct jade_occurrence){
+        .due = p->due,
+        .original = r->original,
+        .shift = (uint8_t)p->shift,
+        .shift_reason = p->blackout ? b->policy.blackouts[p->blackout - 1].reason : NULL,
+        .campaign = cp,
+        .post = post,
+        .channel = ch->json,
+        .channel_id = ch->id,
+        .lang = post->texts[r->text].lang,
+        .tz = ch->tz};
     for (size_t j = 0; j < 16; j++) {
         o->key[2 * j] = hex[r->key[j] >> 4];
         o->key[2 * j + 1] = hex[r->key[j] & 15];
     }
     o->key[32] = '\0';
+}
+
+struct writing {
+    const struct builder *b;
+    const uint32_t *order; /* pending occurrences, in plan order */
+    struct jade_occurrence *items;
+};
+
+static void write_occurrences(void *ctx, int worker, size_t begin, size_t end)
+{
+    (void)worker;
+    const struct writing *w = ctx;
+    for (size_t i = begin; i < end; i++)
+        write_occurrence(w->b, &w->b->pending[w->order[i]], &w->items[i]);
 }
 
 /* The occurrences due in [from, to), by due time, channel (as listed) and
@@ -631,33 +652,39 @@ static void write_plan(struct builder *b, int64_t from, int64_t to, struct jade_
         spans[channel] = (struct span){first, end};
     }
     jade_parallel_for(n_kept, 1024, compute_keys, &(struct keying){b, kept});
-    free(kept);
+    /* The plan's order, into kept (read by now)... */
+    uint32_t *order = kept;
+    size_t n = 0;
     struct merge m = {.heap = jade_xcalloc(b->n_channels + 1, sizeof *m.heap),
                       .before = span_before,
                       .ctx = spans};
     for (size_t c = 0; c < b->n_channels; c++)
         if (spans[c].at) m.heap[m.n++] = (uint32_t)c;
     merge_start(&m);
-    out->items = jade_xmalloc((n_kept + 1) * sizeof *out->items);
-    out->count = 0;
     while (m.n) {
         uint32_t c = m.heap[0];
-        const struct pending *p = spans[c].at++;
-        size_t k = out->count++;
-        write_occurrence(b, p, &out->items[k]);
+        size_t k = n++;
+        order[k] = (uint32_t)(spans[c].at++ - b->pending);
         /* Equal times on one channel (without min_gap) go by key. */
-        while (k > 0 && out->items[k - 1].due == p->due &&
-               out->items[k - 1].channel == out->items[k].channel &&
-               strcmp(out->items[k - 1].key, out->items[k].key) > 0) {
-            struct jade_occurrence t = out->items[k - 1];
-            out->items[k - 1] = out->items[k];
-            out->items[k] = t;
+        const struct pending *p = b->pending;
+        while (k > 0 && p[order[k - 1]].due == p[order[k]].due &&
+               p[order[k - 1]].raw->channel == c &&
+               memcmp(p[order[k - 1]].raw->key, p[order[k]].raw->key, 16) > 0) {
+            uint32_t t = order[k - 1];
+            order[k - 1] = order[k];
+            order[k] = t;
             k--;
         }
         merge_next(&m, spans[c].at == spans[c].end);
     }
     free(m.heap);
     free(spans);
+    /* ... then the occurrences in it: in parallel, as writing this much
+     * fresh memory is most of what a plan costs. */
+    out->items = jade_xmalloc((n_kept + 1) * sizeof *out->items);
+    out->count = n_kept;
+    jade_parallel_for(n_kept, 4096, write_occurrences, &(struct writing){b, order, out->items});
+    free(order);
 }
 
 void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t to,

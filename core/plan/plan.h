@@ -72,7 +72,8 @@ void jade_plan_cache_free(struct jade_plan_cache *cache);
 
 /* A plan's occurrences by key: a hash table, built in one pass. */
 struct jade_plan_index {
-    const struct jade_occurrence **slots;
+    const struct jade_occurrence *items; /* the plan's */
+    uint32_t *slots;                     /* 1 + an occurrence's place, or 0 (empty) */
     size_t mask;
     bool duplicates; /* some key is there twice (a schedule that names a time twice) */
 };

@@ -265,6 +265,18 @@ static void blackouts_postpone_or_skip(void)
     CHECK_STR_EQ(got, "out-gao fr p 2026-12-05T14:00:00Z\n"
                       "out-gao fr p 2026-12-09T07:00:00Z\n");
     free(got);
+    /* each says which blackout moved it */
+    struct jade_content *c = load(files, &d);
+    struct jade_plan plan = {0};
+    jade_plan_build(c, at("2026-12-01T00:00"), at("2026-12-31T00:00"), NULL, &plan, &d);
+    CHECK_INT_EQ(plan.count, 2);
+    for (size_t i = 0; i < plan.count && i < 2; i++) {
+        CHECK_INT_EQ(plan.items[i].shift, JADE_SHIFT_BLACKOUT);
+        CHECK_STR_EQ(plan.items[i].shift_reason ? plan.items[i].shift_reason : "(none)",
+                     i == 0 ? "vote" : "late");
+    }
+    jade_plan_free(&plan);
+    jade_content_free(c);
     jade_diags_free(&d);
 }
 
