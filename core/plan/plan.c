@@ -427,7 +427,7 @@ void jade_plan_index_build(const struct jade_plan *plan, struct jade_plan_index 
     size_t size = 16;
     while (size < plan->count * 2) size *= 2; /* at most half full: short probes */
     out->items = plan->items;
-    out->slots = jade_xcalloc(size, sizeof *out->slots);
+    out->slots = jade_parallel_zalloc(size * sizeof *out->slots);
     out->mask = size - 1;
     out->duplicates = false;
     for (size_t i = 0; i < plan->count; i++) {
@@ -464,7 +464,7 @@ void jade_plan_index_free(struct jade_plan_index *index)
  * post (the campaigns merged). */
 static void gather(struct builder *b, const struct jade_plan_cache *cache, size_t total)
 {
-    b->pending = jade_xmalloc((total + 1) * sizeof *b->pending);
+    b->pending = jade_parallel_zalloc((total + 1) * sizeof *b->pending);
     struct raw_run *runs = jade_xcalloc(cache->count + 1, sizeof *runs);
     struct merge m = {.heap = jade_xcalloc(cache->count + 1, sizeof *m.heap),
                       .before = raw_run_before,

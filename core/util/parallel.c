@@ -1,7 +1,10 @@
 /* parallel.c - a parallel loop on libuv's thread pool (see parallel.h). */
 #include "parallel.h"
 
+#include "buf.h"
+
 #include <stdatomic.h>
+#include <string.h>
 #include <uv.h>
 
 struct job {
@@ -55,4 +58,27 @@ void jade_parallel_for(size_t n, size_t chunk,
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+}
+
+/* Zeroes [p, p + n) page by page from every worker. */
+struct touch {
+    unsigned char *p;
+    size_t n;
+};
+
+static void touch_pages(void *ctx, int worker, size_t begin, size_t end)
+{
+    (void)worker;
+    const struct touch *t = ctx;
+    for (size_t page = begin; page < end; page++) {
+        size_t at = page * 4096, len = t->n - at < 4096 ? t->n - at : 4096;
+        memset(t->p + at, 0, len);
+    }
+}
+
+void *jade_parallel_zalloc(size_t n)
+{
+    unsigned char *p = jade_xmalloc(n ? n : 1);
+    jade_parallel_for((n + 4095) / 4096, 64, touch_pages, &(struct touch){p, n});
+    return p;
 }

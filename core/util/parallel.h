@@ -15,4 +15,9 @@
 void jade_parallel_for(size_t n, size_t chunk,
                        void (*fn)(void *ctx, int worker, size_t begin, size_t end), void *ctx);
 
+/* n bytes, zeroed by every worker at once: a large array's first writes
+ * fault its pages in, which on virtual machines costs more than the writes
+ * themselves, and faults on several cores overlap. */
+void *jade_parallel_zalloc(size_t n);
+
 #endif

@@ -4,6 +4,7 @@
 #include "content/content.h"
 #include "util/buf.h"
 #include "util/jsonpos.h"
+#include "util/parallel.h"
 #include "util/suggest.h"
 #include "util/timeparse.h"
 #include "util/utf8.h"
@@ -124,9 +125,26 @@ static void languages_and_networks(void)
     CHECK(!jade_network_known("myspace"));
 }
 
+static void parallel_zalloc_zeroes_every_byte(void)
+{
+    const size_t sizes[] = {0, 1, 4095, 4096, 4097, 64 * 4096 + 17, (1 << 22) + 3};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        unsigned char *dirty = jade_xmalloc(n + 1); /* what malloc may hand out again */
+        memset(dirty, 0xab, n + 1);
+        free(dirty);
+        unsigned char *p = jade_parallel_zalloc(n);
+        size_t nonzero = 0;
+        for (size_t k = 0; k < n; k++) nonzero += p[k] != 0;
+        CHECK_INT_EQ(nonzero, 0);
+        free(p);
+    }
+}
+
 int main(void)
 {
     RUN(utf8_accepts_and_rejects);
+    RUN(parallel_zalloc_zeroes_every_byte);
     RUN(line_col_counts_code_points);
     RUN(locate_values_keys_and_elements);
     RUN(suggestions_are_close_or_nothing);
