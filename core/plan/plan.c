@@ -312,8 +312,9 @@ static int raw_order(const void *pa, const void *pb)
 /* Sorts cc's times from sorted on, and merges them with those before. */
 static void sort_from(struct cached_campaign *cc, size_t sorted)
 {
+    if (sorted == cc->n) return; /* nothing new (items may be NULL) */
     qsort(cc->items + sorted, cc->n - sorted, sizeof *cc->items, raw_order);
-    if (sorted == 0 || sorted == cc->n) return;
+    if (sorted == 0) return;
     struct raw *merged = jade_xmalloc(cc->n * sizeof *merged);
     size_t i = 0, j = sorted, k = 0;
     while (i < sorted && j < cc->n)
@@ -342,7 +343,7 @@ static struct cached_campaign *campaign_times(struct builder *b, const struct ja
         *more = (struct cached_campaign){.refs = 1, .file = cp->file, .start = start, .hi = hi};
         more->cap = more->n = cc->n;
         more->items = jade_xmalloc((cc->n + 1) * sizeof *more->items);
-        memcpy(more->items, cc->items, cc->n * sizeof *cc->items);
+        if (cc->n) memcpy(more->items, cc->items, cc->n * sizeof *cc->items);
         for (uint32_t k = 0; k < cp->n_posts; k++)
             if (json_is_object(cp->posts[k].file->json) &&
                 !json_object_get(cp->posts[k].file->json, "retracted"))
