@@ -42,6 +42,8 @@ static int host_http(void *ctx, const struct jade_http_request *req, jade_http_c
 int jade_secret_read(const char *dir, const char *name, char *out, size_t out_size,
                      struct jade_buf *err)
 {
+    if (out_size < 2) return -1;
+    out[0] = '\0';
     if (!dir) {
         jade_buf_printf(err, _("secret \"%s\": the configuration names no secrets_dir"), name);
         return -1;
@@ -66,11 +68,19 @@ int jade_secret_read(const char *dir, const char *name, char *out, size_t out_si
             jade_buf_printf(err, _("secret %s is too long (at most %zu bytes)"), path,
                             out_size - 2);
         } else {
-            while (got > 0 && (out[got - 1] == '\n' || out[got - 1] == '\r')) got--;
+            /* One line end, as editors add it, is not part of the secret. */
+            if (got > 0 && out[got - 1] == '\n') got--;
+            if (got > 0 && out[got - 1] == '\r') got--;
+            if (memchr(out, '\0', (size_t)got))
+                jade_buf_printf(err, _("secret %s refused: it holds a NUL byte"), path);
+            else if (got == 0)
+                jade_buf_printf(err, _("secret %s refused: it is empty"), path);
+            else
+                len = (int)got;
             out[got] = '\0';
-            len = (int)got;
         }
     }
+    if (len < 0) explicit_bzero(out, out_size); /* nothing of a refused secret stays */
     if (fd >= 0) close(fd);
     free(path);
     return len;
@@ -97,8 +107,9 @@ static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
             sec = &n->secrets[n->n_secrets++];
             *sec = (struct jade_cached_secret){.name = jade_xstrdup(name)};
         }
+        if (sec->value) explicit_bzero(sec->value, (size_t)sec->len);
         free(sec->value);
-        sec->value = len >= 0 ? jade_xstrdup(value) : NULL;
+        sec->value = len >= 0 ? jade_xstrndup(value, (size_t)len) : NULL;
         sec->len = len;
         sec->read_ns = t;
         explicit_bzero(value, sizeof value);

@@ -55,10 +55,11 @@ void jade_instances_stop(struct jade_instance *items, size_t count);
 struct jade_instance *jade_instance_find(struct jade_instance *items, size_t count,
                                          const char *network);
 
-/* Reads the secret name of dir into out (NUL-terminated, trailing line
- * ends dropped); returns its length, or -1 with the reason in err. Refuses
- * a name that is not a plain file name, a link, and a file readable by
- * others than its owner. */
+/* Reads the secret name of dir into out (NUL-terminated, one final line
+ * end, "\n" or "\r\n", dropped); returns its length, or -1 with the reason
+ * in err (out then holds ""). Refuses a name that is not a plain file
+ * name, a link, a file readable by others than its owner, an empty secret
+ * and one holding a NUL byte. */
 int jade_secret_read(const char *dir, const char *name, char *out, size_t out_size,
                      struct jade_buf *err);
 

@@ -32,6 +32,8 @@ PY
 mkdir -p "$work/plugins" "$work/secrets" && cp "$outbox" "$webhook" "$work/plugins/"
 printf 'a shared secret\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
 printf 'a shared secret\n' >"$work/secrets/loose" && chmod 644 "$work/secrets/loose"
+printf 'a shared\0secret\n' >"$work/secrets/nul" && chmod 600 "$work/secrets/nul"
+printf '\n' >"$work/secrets/empty" && chmod 600 "$work/secrets/empty"
 SPEED=3000
 
 start_fake() { # NAME ARGS...: starts the fake receiver, sets $port
@@ -153,22 +155,27 @@ print('# the next request came %.3f s later (600 simulated s = %.3f s)' % (gap, 
 # -- an auth failure suspends only that channel -----------------------------------
 case=auth
 start_fake $case --auth-fail /revoked
-make_tree "$work/$case-tree" 2 "hook-gao:gao:hook" "hook-revoked:revoked:hook" "hook-loose:loose:loose"
+make_tree "$work/$case-tree" 2 "hook-gao:gao:hook" "hook-revoked:revoked:hook" "hook-loose:loose:loose" \
+  "hook-nul:nul:nul" "hook-empty:empty:empty"
 config $case
 run_jade $case || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
 history $case
-check "a 401 suspends that channel alone; a secret readable by others is refused" '
+check "a 401 suspends that channel alone; a secret readable by others, empty or with a NUL byte is refused" '
 by_channel = collections.defaultdict(collections.Counter)
 for r in rows:
     by_channel[r["channel"]][r["state"]] += 1
 assert by_channel["hook-gao"] == {"sent": 20}, by_channel
 assert by_channel["hook-revoked"] == {"planned": 20}, by_channel
-assert by_channel["hook-loose"] == {"planned": 20}, by_channel
-assert sum(1 for e in log if e["path"] == "/revoked") == 1, "no request after the suspension"
-assert not any(e["path"] == "/loose" for e in log), "never sent without its secret"'
-if grep -q "channel hook-revoked suspended" "$work/$case.out" && grep -q 'secrets/loose refused: its mode must be 0600' "$work/$case.out"; then
-  ok "the suspension and the refused secret are reported"
-else not_ok "the suspension and the refused secret are reported" "$(cat "$work/$case.out")"; fi
+for refused in ("loose", "nul", "empty"):
+    assert by_channel["hook-" + refused] == {"planned": 20}, by_channel
+    assert not any(e["path"] == "/" + refused for e in log), "never sent without its secret"
+assert sum(1 for e in log if e["path"] == "/revoked") == 1, "no request after the suspension"'
+if grep -q "channel hook-revoked suspended" "$work/$case.out" &&
+  grep -q 'secrets/loose refused: its mode must be 0600' "$work/$case.out" &&
+  grep -q 'secrets/nul refused: it holds a NUL byte' "$work/$case.out" &&
+  grep -q 'secrets/empty refused: it is empty' "$work/$case.out"; then
+  ok "the suspension and the refused secrets are reported, each with its file and cause"
+else not_ok "the suspension and the refused secrets are reported, each with its file and cause" "$(cat "$work/$case.out")"; fi
 
 # -- concurrency: one request at a time per channel, unless configured ---------
 most_at_once='
