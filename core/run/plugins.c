@@ -98,25 +98,49 @@ static void load_one(const char *path, struct jade_plugins *out)
     out->items[out->count++] = lp;
 }
 
+/* Loading a plugin runs its code: a folder or file that anyone but root
+ * or this user could have written is refused before dlopen. st is the
+ * path's (links followed: what would be loaded). */
+static bool trusted(const char *path, const struct stat *st, struct jade_plugins *out)
+{
+    const char *what = S_ISDIR(st->st_mode) ? _("plugin folder") : _("plugin");
+    struct jade_buf err = {0};
+    if (st->st_uid != 0 && st->st_uid != geteuid())
+        jade_buf_printf(&err, _("%s %s refused: owned by uid %u, not root or this user (uid %u)"),
+                        what, path, (unsigned)st->st_uid, (unsigned)geteuid());
+    else if (st->st_mode & (S_IWGRP | S_IWOTH))
+        jade_buf_printf(&err, _("%s %s refused: writable by %s (mode %04o)"), what, path,
+                        st->st_mode & S_IWOTH ? _("others") : _("its group"),
+                        (unsigned)(st->st_mode & 07777));
+    bool ok = err.len == 0;
+    if (!ok) refuse(out, jade_buf_str(&err));
+    jade_buf_free(&err);
+    return ok;
+}
+
 static int compare_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The paths of plugin files in dir (sorted, so loading order is stable),
- * looking one level into sub-folders. */
-static void find_files(const char *dir, int depth, char ***paths, size_t *n)
+ * looking one level into sub-folders; untrusted folders and files are
+ * refused instead. */
+static void find_files(const char *dir, int depth, char ***paths, size_t *n,
+                       struct jade_plugins *out)
 {
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || !trusted(dir, &st, out)) return;
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.') continue;
         char *path = jade_xasprintf("%s/%s", dir, de->d_name);
-        struct stat st;
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && depth == 0) {
-            find_files(path, 1, paths, n);
-        } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && is_plugin_file(de->d_name)) {
+            find_files(path, 1, paths, n, out);
+        } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && is_plugin_file(de->d_name) &&
+                   trusted(path, &st, out)) {
             *paths = jade_xrealloc(*paths, (*n + 1) * sizeof **paths);
             (*paths)[(*n)++] = path;
             continue;
@@ -131,7 +155,7 @@ void jade_plugins_load_dir(const char *dir, struct jade_plugins *out)
     memset(out, 0, sizeof *out);
     char **paths = NULL;
     size_t n = 0;
-    find_files(dir, 0, &paths, &n);
+    find_files(dir, 0, &paths, &n, out);
     if (n > 1) qsort(paths, n, sizeof *paths, compare_names);
     for (size_t i = 0; i < n; i++) {
         load_one(paths[i], out);

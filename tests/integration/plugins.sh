@@ -2,6 +2,7 @@
 # The plugin loader: a good plugin loads; each broken one is refused with
 # its file and the reason. Prints TAP.
 # usage: plugins.sh JADE SRCDIR OUTBOX.so TINY.so WRONG_ABI.so TOO_SMALL.so NO_ENTRY.so UNRESOLVED.so
+#        CONSTRUCTOR.so
 set -u
 . "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
@@ -33,6 +34,50 @@ else not_ok "dlerror names the unresolved symbol" "$out"; fi
 mkdir -p "$work/twice/a" "$work/twice/b" && cp "$outbox" "$work/twice/a/" && cp "$outbox" "$work/twice/b/"
 expect "a network provided twice is refused the second time" 1 'network "outbox" is already provided by' -- "$jade" plugins --plugin-dir "$work/twice"
 expect "an empty plugin folder lists none" 0 "(none)" -- "$jade" plugins --plugin-dir "$work/nothing-here"
+
+# A plugin folder or file others could write is code others could run: it
+# is refused before dlopen (the constructor plugin leaves a marker when
+# loaded; in a trusted folder it does, so its absence below means something).
+constructor=$7
+export JADE_TEST_MARKER=$work/loaded
+mkdir -p "$work/trusted" && cp "$constructor" "$work/trusted/"
+"$jade" plugins --plugin-dir "$work/trusted" >/dev/null 2>&1
+if [ -e "$JADE_TEST_MARKER" ]; then ok "a plugin in a trusted folder is loaded (its constructor ran)"
+else not_ok "a plugin in a trusted folder is loaded (its constructor ran)"; fi
+rm -f "$JADE_TEST_MARKER"
+not_loaded() { # NAME: the constructor never ran
+  if [ ! -e "$JADE_TEST_MARKER" ]; then ok "$1: nothing of it was loaded"
+  else not_ok "$1: nothing of it was loaded"; fi
+  rm -f "$JADE_TEST_MARKER"
+}
+mkdir -p "$work/open" && cp "$constructor" "$outbox" "$work/open/" && chmod 777 "$work/open"
+expect "a world-writable plugin folder is refused, with its mode" 1 "plugin folder $work/open refused: writable by others (mode 0777)" -- "$jade" plugins --plugin-dir "$work/open"
+not_loaded "a world-writable plugin folder"
+expect "... and so through JADE_PLUGIN_DIR" 1 "plugin folder $work/open refused: writable by others" -- env JADE_PLUGIN_DIR="$work/open" "$jade" plugins
+not_loaded "a world-writable folder named by JADE_PLUGIN_DIR"
+chmod 1777 "$work/open"
+expect "sticky does not make it trusted" 1 "plugin folder $work/open refused: writable by others (mode 1777)" -- "$jade" plugins --plugin-dir "$work/open"
+not_loaded "a sticky world-writable folder"
+mkdir -p "$work/group/sub" && cp "$constructor" "$work/group/sub/" && cp "$outbox" "$work/group/" && chmod 775 "$work/group/sub"
+expect "a group-writable sub-folder is refused; the plugin beside it loads" 1 "plugin folder $work/group/sub refused: writable by its group (mode 0775)" -- "$jade" plugins --plugin-dir "$work/group"
+expect "... the plugin beside it still loads" 1 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$work/group"
+not_loaded "a plugin in a group-writable sub-folder"
+mkdir -p "$work/loose" && cp "$constructor" "$work/loose/" && chmod 666 "$work/loose/broken-constructor.so"
+expect "a world-writable plugin file is refused" 1 "plugin $work/loose/broken-constructor.so refused: writable by others (mode 0666)" -- "$jade" plugins --plugin-dir "$work/loose"
+not_loaded "a world-writable plugin file"
+expect "jade validate says so too" 0 "plugin $work/loose/broken-constructor.so refused" -- "$jade" validate --plugin-dir "$work/loose" "$src/campaigns"
+not_loaded "a world-writable plugin file, in jade validate"
+if [ "$(id -u)" -eq 0 ]; then
+  mkdir -p "$work/theirs" && cp "$constructor" "$work/theirs/" && chown 65534 "$work/theirs/broken-constructor.so"
+  expect "a plugin owned by another user is refused" 1 "plugin $work/theirs/broken-constructor.so refused: owned by uid 65534, not root or this user (uid 0)" -- "$jade" plugins --plugin-dir "$work/theirs"
+  not_loaded "a plugin owned by another user"
+  chown 65534 "$work/theirs" && chown 0 "$work/theirs/broken-constructor.so"
+  expect "a plugin folder owned by another user is refused" 1 "plugin folder $work/theirs refused: owned by uid 65534" -- "$jade" plugins --plugin-dir "$work/theirs"
+  not_loaded "a plugin folder owned by another user"
+else
+  ok "# SKIP ownership needs root to give files away"
+fi
+unset JADE_TEST_MARKER
 
 # What plugins declare reaches jade validate: names, and limits.
 tree=$work/tree

@@ -1,9 +1,25 @@
 /* broken.c - deliberately broken plugins, one per way a plugin can be
- * wrong; the loader must refuse each with its file and reason. Built four
- * times with BROKEN set to one of the cases below. */
+ * wrong; the loader must refuse each with its file and reason. Built once
+ * per case below (BROKEN_...); "constructor" is a good plugin whose code
+ * runs at load, for the tests of untrusted plugin folders. */
 #include "jade-plugin.h"
 
 #include <stddef.h>
+
+#if BROKEN_CONSTRUCTOR
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* A valid plugin whose code runs as soon as it is loaded: it leaves the
+ * file $JADE_TEST_MARKER, so a test sees whether it was ever loaded. */
+__attribute__((constructor)) static void loaded(void)
+{
+    const char *marker = getenv("JADE_TEST_MARKER");
+    int fd = marker ? open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (fd >= 0) close(fd);
+}
+#endif
 
 #if BROKEN_UNRESOLVED
 /* Defined nowhere: RTLD_NOW must fail at load, not at 3 a.m. */
