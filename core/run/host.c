@@ -42,7 +42,7 @@ static int host_http(void *ctx, const struct jade_http_request *req, jade_http_c
 int jade_secret_read(const char *dir, const char *name, char *out, size_t out_size,
                      struct jade_buf *err)
 {
-    if (out_size < 2) return -1;
+    if (!out || out_size < 2) return -1;
     out[0] = '\0';
     if (!dir) {
         jade_buf_printf(err, _("secret \"%s\": the configuration names no secrets_dir"), name);

@@ -18,6 +18,7 @@
 struct git_source {
     struct jade_source base;
     char *repo_path;
+    char *refused;        /* why the commit's tree is refused (listing says so), or NULL */
     git_repository *repo; /* the opening thread's handle */
     struct jade_source_entry *entries;
     git_oid *oids; /* parallel to entries */
@@ -52,7 +53,6 @@ struct walk_ctx {
     git_odb *odb;
     const char *const *only; /* list only root files and these folders' files, or NULL */
     size_t n_only;
-    int failed;
     struct jade_buf *err;
 };
 
@@ -81,36 +81,149 @@ static bool wanted_file(const struct walk_ctx *w, const char *path)
     return false;
 }
 
-static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
+/* How git orders a tree's entries: by name, a folder's as if it ended in
+ * '/'. */
+static int git_entry_order(const git_tree_entry *x, const git_tree_entry *y)
 {
-    struct walk_ctx *w = payload;
-    const char *name = git_tree_entry_name(entry);
-    if (name[0] == '.') return 1; /* skip it, and a folder's contents */
-    git_filemode_t mode = git_tree_entry_filemode(entry);
-    char *path = jade_xasprintf("%s%s", root, name);
-    if (mode == GIT_FILEMODE_TREE || !wanted_file(w, path)) {
-        int walk_into = mode == GIT_FILEMODE_TREE && wanted_folder(w, path) ? 0 : 1;
-        free(path);
-        return walk_into;
-    }
-    const git_oid *oid = git_tree_entry_id(entry);
-    if (mode == GIT_FILEMODE_LINK) {
-        add_entry(w->s, path, JADE_ENTRY_SYMLINK, 0, oid);
-    } else if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE) {
-        size_t size = 0;
-        git_object_t type;
-        if (git_odb_read_header(&size, &type, w->odb, oid) != 0) {
-            git_error_message(w->err, path);
-            w->failed = 1;
-            free(path);
-            return -1;
+    const char *a = git_tree_entry_name(x), *b = git_tree_entry_name(y);
+    size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+    int c = memcmp(a, b, n);
+    if (c) return c;
+    unsigned ca = la > n                                      ? (unsigned char)a[n]
+                  : git_tree_entry_type(x) == GIT_OBJECT_TREE ? '/'
+                                                              : 0;
+    unsigned cb = lb > n                                      ? (unsigned char)b[n]
+                  : git_tree_entry_type(y) == GIT_OBJECT_TREE ? '/'
+                                                              : 0;
+    return (int)ca - (int)cb;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* What git fsck refuses in one tree: a name that cannot be a file's, an
+ * entry out of git's order, a name twice (a reader could pick either of
+ * them), a mode git does not write. */
+static bool tree_is_sound(const git_tree *tree, const char *prefix, struct jade_buf *err)
+{
+    size_t n = git_tree_entrycount(tree);
+    const char **names = jade_xcalloc(n + 1, sizeof *names);
+    bool sound = true;
+    for (size_t i = 0; i < n && sound; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        const char *name = git_tree_entry_name(e);
+        names[i] = name;
+        git_filemode_t mode = git_tree_entry_filemode_raw(e);
+        const char *why = NULL;
+        if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
+            why = _("a name no file can have");
+        else if (mode != GIT_FILEMODE_TREE && mode != GIT_FILEMODE_BLOB &&
+                 mode != GIT_FILEMODE_BLOB_EXECUTABLE && mode != GIT_FILEMODE_LINK &&
+                 mode != GIT_FILEMODE_COMMIT)
+            why = _("a mode git does not write");
+        else if (i > 0 && git_entry_order(git_tree_entry_byindex(tree, i - 1), e) > 0)
+            why = _("entries out of git's order");
+        if (why) {
+            jade_buf_printf(err, _("%s%s: refused as git fsck would: %s (mode %06o)"), prefix, name,
+                            why, (unsigned)mode);
+            sound = false;
         }
-        add_entry(w->s, path, JADE_ENTRY_FILE, size, oid);
-    } else {
-        add_entry(w->s, path, JADE_ENTRY_OTHER, 0, oid);
     }
-    free(path);
-    return 0;
+    if (sound && n > 1) {
+        qsort(names, n, sizeof *names, by_name);
+        for (size_t i = 1; i < n && sound; i++)
+            if (!strcmp(names[i - 1], names[i])) {
+                jade_buf_printf(err, _("%s%s: refused as git fsck would: the name is there twice"),
+                                prefix, names[i]);
+                sound = false;
+            }
+    }
+    free(names);
+    return sound;
+}
+
+/* A tree still to walk, and where it is. */
+struct to_walk {
+    git_tree *tree;
+    char *prefix; /* "" or "folder/" */
+    int depth;
+};
+
+/* Lists root's files, walking its folders with a stack of its own (a tree
+ * nested deeper than the stack of a recursive walk must be refused, not
+ * crash), checking each tree as git fsck would. */
+static int walk_tree(struct walk_ctx *w, git_tree *root)
+{
+    git_tree *first = NULL;
+    if (git_tree_dup(&first, root) != 0) {
+        git_error_message(w->err, w->s->repo_path);
+        return -1;
+    }
+    struct to_walk *stack = jade_xmalloc(sizeof *stack);
+    size_t depth_of_stack = 1, cap = 1;
+    stack[0] = (struct to_walk){first, jade_xstrdup(""), 0};
+    int rc = 0;
+    while (depth_of_stack && rc == 0) {
+        struct to_walk t = stack[--depth_of_stack];
+        if (!tree_is_sound(t.tree, t.prefix, w->err)) rc = -1;
+        for (size_t i = 0; rc == 0 && i < git_tree_entrycount(t.tree); i++) {
+            const git_tree_entry *entry = git_tree_entry_byindex(t.tree, i);
+            const char *name = git_tree_entry_name(entry);
+            if (name[0] == '.') continue; /* hidden: neither listed nor walked */
+            git_filemode_t mode = git_tree_entry_filemode_raw(entry);
+            const git_oid *oid = git_tree_entry_id(entry);
+            char *path = jade_xasprintf("%s%s", t.prefix, name);
+            if (mode == GIT_FILEMODE_TREE) {
+                git_tree *sub = NULL;
+                if (!wanted_folder(w, path)) {
+                    /* not asked for */
+                } else if (t.depth > 64) { /* as the folder source allows */
+                    jade_buf_printf(w->err, _("%s: folders nest too deeply"), path);
+                    rc = -1;
+                } else if (git_tree_lookup(&sub, w->s->repo, oid) != 0) {
+                    jade_buf_printf(w->err, _("%s: refused as git fsck would: not a folder object"),
+                                    path);
+                    rc = -1;
+                } else {
+                    if (depth_of_stack == cap)
+                        stack = jade_xrealloc(stack, (cap *= 2) * sizeof *stack);
+                    stack[depth_of_stack++] =
+                        (struct to_walk){sub, jade_xasprintf("%s/", path), t.depth + 1};
+                }
+            } else if (!wanted_file(w, path)) {
+                /* not asked for */
+            } else if (mode == GIT_FILEMODE_COMMIT) {
+                add_entry(w->s, path, JADE_ENTRY_OTHER, 0, oid); /* a submodule */
+            } else {
+                size_t size = 0;
+                git_object_t type;
+                if (git_odb_read_header(&size, &type, w->odb, oid) != 0) {
+                    git_error_message(w->err, path);
+                    rc = -1;
+                } else if (type != GIT_OBJECT_BLOB) {
+                    jade_buf_printf(
+                        w->err, _("%s: refused as git fsck would: a %s where a file is expected"),
+                        path, git_object_type2string(type));
+                    rc = -1;
+                } else {
+                    add_entry(w->s, path,
+                              mode == GIT_FILEMODE_LINK ? JADE_ENTRY_SYMLINK : JADE_ENTRY_FILE,
+                              mode == GIT_FILEMODE_LINK ? 0 : size, oid);
+                }
+            }
+            free(path);
+        }
+        git_tree_free(t.tree);
+        free(t.prefix);
+    }
+    for (size_t i = 0; i < depth_of_stack; i++) {
+        git_tree_free(stack[i].tree);
+        free(stack[i].prefix);
+    }
+    free(stack);
+    return rc;
 }
 
 static int git_list(struct jade_source *base, const struct jade_source_entry **out, size_t *count,
@@ -119,8 +232,9 @@ static int git_list(struct jade_source *base, const struct jade_source_entry **o
     struct git_source *s = (struct git_source *)base;
     *out = s->entries;
     *count = s->count;
-    (void)err;
-    return 0;
+    if (!s->refused) return 0;
+    jade_buf_puts(err, s->refused);
+    return -1;
 }
 
 static git_repository *thread_handle(struct git_source *s, struct jade_buf *err)
@@ -194,6 +308,7 @@ static void git_free(struct jade_source *base)
     pthread_mutex_destroy(&s->lock);
     git_repository_free(s->repo);
     free(s->repo_path);
+    free(s->refused);
     free(s);
     git_libgit2_shutdown();
 }
@@ -286,11 +401,12 @@ static int load_tree(struct git_source *s, const char *ref, const char *subdir,
         git_error_message(err, s->repo_path);
         goto done;
     }
-    struct walk_ctx w = {s, odb, only, n_only, 0, err};
-    if (git_tree_walk(sub ? sub : tree, GIT_TREEWALK_PRE, walk_cb, &w) != 0 || w.failed) {
-        if (!w.failed) git_error_message(err, s->repo_path);
-        goto done;
-    }
+    /* A tree git would refuse is content to refuse, as a folder's would
+     * be: listing it says why. */
+    struct jade_buf why = {0};
+    struct walk_ctx w = {s, odb, only, n_only, &why};
+    if (walk_tree(&w, sub ? sub : tree) != 0) s->refused = jade_buf_steal(&why);
+    jade_buf_free(&why);
     sort_by_path(s);
     rc = 0;
 done:
