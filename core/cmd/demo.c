@@ -9,6 +9,7 @@
 
 #include "../run/config.h"
 #include "../run/ledger.h"
+#include "../run/clock.h"
 #include "../run/service.h"
 #include "../util/buf.h"
 #include "../util/diag.h"
@@ -153,8 +154,9 @@ int jade_cmd_demo(int argc, char **argv)
             return JADE_EXIT_USAGE;
         }
     }
-    if (!(speed > 0)) {
-        fputs(_("jade demo: --speed must be a positive factor\n"), stderr);
+    if (!(speed > 0) || !(speed <= JADE_CLOCK_SPEED_MAX)) {
+        fprintf(stderr, _("jade demo: --speed must be a factor above 0, at most %g\n"),
+                JADE_CLOCK_SPEED_MAX);
         return JADE_EXIT_USAGE;
     }
     char root[] = "/tmp/jade-demo-XXXXXX";

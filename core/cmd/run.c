@@ -7,6 +7,7 @@
 #include "../plan/plan.h"
 #include "../run/config.h"
 #include "../run/ledger.h"
+#include "../run/clock.h"
 #include "../run/service.h"
 #include "../util/buf.h"
 #include "../util/diag.h"
@@ -38,7 +39,7 @@ static int parse_clock(const char *arg, struct jade_service_options *o)
     double speed = strtod(last + 1, &end);
     int rc = parse_time(start, &o->sim_start);
     free(start);
-    if (rc != 0 || *end || !(speed > 0)) return -1;
+    if (rc != 0 || *end || !(speed > 0) || !(speed <= JADE_CLOCK_SPEED_MAX)) return -1;
     o->simulated = true;
     o->sim_speed = speed;
     return 0;
@@ -87,8 +88,10 @@ int jade_cmd_run(int argc, char **argv)
             break;
         case 'k':
             if (parse_clock(optarg, &o) != 0) {
-                fprintf(stderr, _("jade run: --clock takes real or sim:START:SPEED, e.g. "
-                                  "sim:2026-12-01T00:00:00Z:3600\n"));
+                fprintf(stderr,
+                        _("jade run: --clock takes real or sim:START:SPEED (SPEED above 0, at "
+                          "most %g), e.g. sim:2026-12-01T00:00:00Z:3600\n"),
+                        JADE_CLOCK_SPEED_MAX);
                 return JADE_EXIT_USAGE;
             }
             break;

@@ -19,6 +19,10 @@ struct jade_clock {
 };
 
 void jade_clock_init_real(struct jade_clock *c);
+/* The fastest a simulated clock runs: a simulated day in under 0.1 s.
+ * Faster (inf, 1e308) overflowed the delays computed from it. */
+#define JADE_CLOCK_SPEED_MAX 1e6
+
 void jade_clock_init_simulated(struct jade_clock *c, int64_t start, double speed);
 
 /* Seconds since the epoch. */

@@ -68,4 +68,16 @@ count=$(ls "$work/etc/state/outbox"/*/*.json 2>/dev/null | wc -l)
 if [ "$status" -eq 0 ] && [ "$count" -eq 6 ]; then ok "relative paths are relative to the configuration file"
 else not_ok "relative paths are relative to the configuration file" "exit $status, $count files" "$(tail "$work/rel.out")"; fi
 
+# A simulated clock runs at most 1e6 times real time: faster overflowed
+# the delays computed from it and spun, deaf to SIGTERM.
+printf '%s\n' '{"source": {"url": "../repo"}, "state_dir": "state", "plugin_dir": "plugins"}' >"$work/etc/config.json"
+for speed in inf 1e308 1000001 0 -5 nan; do
+  expect "--clock with speed $speed is refused" 2 "SPEED above 0, at most 1e+06" -- \
+    "$jade" run --config "$work/etc/config.json" --once --clock "sim:2026-12-01T09:00:00Z:$speed"
+  expect "jade demo --speed $speed is refused" 2 "a factor above 0, at most 1e+06" -- "$jade" demo --speed "$speed"
+done
+rm -rf "$work/etc/state"
+expect "--clock at the fastest speed runs" 0 "" -- \
+  "$jade" run --config "$work/etc/config.json" --once --clock "sim:2026-12-01T09:00:00Z:1e6"
+
 tap_done
