@@ -120,11 +120,6 @@ void service_free_reload(struct reload *r)
     free(r);
 }
 
-static int by_text(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The queues follow what a reconciliation changed: what no longer waits,
  * or waits at another time, is taken out; what waits now is put in. */
 static void apply_changes(struct service *s, const struct jade_waiting_changes *changes)
@@ -132,7 +127,7 @@ static void apply_changes(struct service *s, const struct jade_waiting_changes *
     const char **gone = jade_xcalloc(changes->count + 1, sizeof *gone);
     size_t n_gone = 0;
     for (size_t i = 0; i < changes->count; i++) gone[n_gone++] = changes->items[i].key;
-    qsort(gone, n_gone, sizeof *gone, by_text);
+    qsort(gone, n_gone, sizeof *gone, jade_compare_text);
     for (size_t c = 0; n_gone && c < s->channels.count; c++) {
         jade_queue_remove(&s->channels.items[c]->planned, gone, n_gone);
         jade_queue_remove(&s->channels.items[c]->retrying, gone, n_gone);

@@ -118,11 +118,6 @@ static bool trusted(const char *path, const struct stat *st, struct jade_plugins
     return ok;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The paths of plugin files in dir (sorted, so loading order is stable),
  * looking one level into sub-folders; untrusted folders and files are
  * refused instead. */
@@ -156,7 +151,7 @@ void jade_plugins_load_dir(const char *dir, struct jade_plugins *out)
     char **paths = NULL;
     size_t n = 0;
     find_files(dir, 0, &paths, &n, out);
-    if (n > 1) qsort(paths, n, sizeof *paths, compare_names);
+    if (n > 1) qsort(paths, n, sizeof *paths, jade_compare_text);
     for (size_t i = 0; i < n; i++) {
         load_one(paths[i], out);
         free(paths[i]);

@@ -98,11 +98,6 @@ static int git_entry_order(const git_tree_entry *x, const git_tree_entry *y)
     return (int)ca - (int)cb;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* What git fsck refuses in one tree: a name that cannot be a file's, an
  * entry out of git's order, a name twice (a reader could pick either of
  * them), a mode git does not write. */
@@ -132,7 +127,7 @@ static bool tree_is_sound(const git_tree *tree, const char *prefix, struct jade_
         }
     }
     if (sound && n > 1) {
-        qsort(names, n, sizeof *names, by_name);
+        qsort(names, n, sizeof *names, jade_compare_text);
         for (size_t i = 1; i < n && sound; i++)
             if (!strcmp(names[i - 1], names[i])) {
                 jade_buf_printf(err, _("%s%s: refused as git fsck would: the name is there twice"),

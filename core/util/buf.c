@@ -37,6 +37,11 @@ char *jade_xstrdup(const char *s)
     return jade_xstrndup(s, strlen(s));
 }
 
+int jade_compare_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 char *jade_xstrndup(const char *s, size_t n)
 {
     char *p = jade_xmalloc(n + 1);

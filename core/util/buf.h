@@ -33,6 +33,8 @@ void *jade_xcalloc(size_t n, size_t size);
 void *jade_xrealloc(void *p, size_t n);
 char *jade_xstrdup(const char *s);
 char *jade_xstrndup(const char *s, size_t n);
+/* For qsort and bsearch over an array of strings: strcmp of the pointed-to ones. */
+int jade_compare_text(const void *a, const void *b);
 char *jade_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
