@@ -103,6 +103,9 @@ struct jade_network {
 struct jade_networks {
     const struct jade_network *items;
     size_t count;
+    /* The service configuration's "bindings" (secret name -> {channels,
+     * url_prefixes}), checked against channels.json; NULL: not checked. */
+    const json_t *bindings;
 };
 
 /* Loads and checks the tree of src. Returns the snapshot (NULL only when

@@ -13,6 +13,7 @@
 #include "../util/jsonpos.h"
 #include "../util/suggest.h"
 #include "../util/timeparse.h"
+#include "../util/url.h"
 #include "../util/utf8.h"
 
 #include <libical/ical.h>
@@ -333,6 +334,77 @@ static void check_region_list(struct rules *r, const struct jade_file *f, const 
     }
 }
 
+/* The URLs of an account (any string holding "://", at any depth) under
+ * the prefixes its secret's binding allows. pointer is the value's. */
+static void check_account_urls(struct rules *r, const struct jade_file *f, struct jade_buf *pointer,
+                               const json_t *value, const char *channel, const char *secret,
+                               const json_t *binding)
+{
+    size_t len = pointer->len;
+    if (json_is_object(value) || json_is_array(value)) {
+        const char *key;
+        const json_t *v;
+        size_t i;
+        if (json_is_object(value)) {
+            json_object_foreach ((json_t *)value, key, v) {
+                jade_json_pointer_push(pointer, key);
+                check_account_urls(r, f, pointer, v, channel, secret, binding);
+                jade_buf_truncate(pointer, len);
+            }
+        } else {
+            json_array_foreach (value, i, v) {
+                jade_buf_printf(pointer, "/%zu", i);
+                check_account_urls(r, f, pointer, v, channel, secret, binding);
+                jade_buf_truncate(pointer, len);
+            }
+        }
+        return;
+    }
+    const char *url = json_string_value(value);
+    if (!url || !strstr(url, "://")) return;
+    const json_t *prefixes = json_object_get(binding, "url_prefixes");
+    for (size_t i = 0; i < json_array_size(prefixes); i++)
+        if (jade_url_within(url, json_string_value(json_array_get(prefixes, i)))) return;
+    if (!secret)
+        jade_content_report(r->d, f, JADE_ERROR, jade_buf_str(pointer), false,
+                            _("channel %s holds a URL but names no secret: the service "
+                              "configuration allows URLs only through a secret's binding"),
+                            channel);
+    else
+        jade_content_report(r->d, f, JADE_ERROR, jade_buf_str(pointer), false,
+                            _("this URL is outside the prefixes the service configuration allows "
+                              "channel %s (bindings.%s.url_prefixes)"),
+                            channel, secret);
+}
+
+/* The operator's bindings: a channel uses only a secret bound to it, and
+ * posts only under that binding's URL prefixes. */
+static void check_binding(struct rules *r, const struct jade_file *f, size_t i, const json_t *ch)
+{
+    const json_t *bindings = r->networks->bindings;
+    const char *id = jade_json_str(ch, "id"), *secret = jade_json_str(ch, "secret");
+    if (!id) return;
+    const json_t *binding = secret ? json_object_get(bindings, secret) : NULL;
+    bool bound = false;
+    const json_t *channels = json_object_get(binding, "channels");
+    for (size_t k = 0; k < json_array_size(channels) && !bound; k++)
+        bound = !strcmp(json_string_value(json_array_get(channels, k)), id);
+    struct jade_buf pointer = {0};
+    if (secret && !bound) {
+        jade_buf_printf(&pointer, "/channels/%zu/secret", i);
+        jade_content_report(r->d, f, JADE_ERROR, jade_buf_str(&pointer), false,
+                            _("the service configuration does not let channel %s use the secret "
+                              "\"%s\" (bindings.%s.channels)"),
+                            id, secret, secret);
+        binding = NULL; /* its URLs are not judged against another channel's binding */
+    }
+    jade_buf_truncate(&pointer, 0);
+    jade_buf_printf(&pointer, "/channels/%zu/account", i);
+    if (!secret || bound)
+        check_account_urls(r, f, &pointer, json_object_get(ch, "account"), id, secret, binding);
+    jade_buf_free(&pointer);
+}
+
 static void check_channels(struct rules *r)
 {
     const struct jade_file *f = r->c->channels;
@@ -360,6 +432,7 @@ static void check_channels(struct rules *r)
         p = jade_xasprintf("/channels/%zu/timezone", i);
         check_timezone(r, f, p, jade_json_str(ch, "timezone"));
         free(p);
+        if (r->networks && r->networks->bindings) check_binding(r, f, i, ch);
     }
 }
 

@@ -6,6 +6,7 @@
 #include "../util/buf.h"
 #include "../util/embedded.h"
 #include "../util/i18n.h"
+#include "../util/url.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,8 +37,63 @@ static const char *get_str(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-/* Checks json against the configuration schema; text (may be NULL) gives
- * positions. */
+static void report_cb(void *ctx, const char *pointer, const char *message)
+{
+    schema_error_cb(ctx, pointer, false, message);
+}
+
+/* A URL the configuration names that plain http would reach: its host
+ * must be in outbound.allow_http, or the service could not honour it. */
+static void check_http_allowed(struct schema_ctx *ctx, const struct jade_outbound *o,
+                               const char *pointer, const char *url)
+{
+    struct jade_buf why = {0};
+    if (!jade_outbound_url_allowed(o, url, &why)) report_cb(ctx, pointer, jade_buf_str(&why));
+    jade_buf_free(&why);
+}
+
+/* What the schema cannot say: URL prefixes, hosts and address ranges
+ * that mean something. */
+static bool check_values(const json_t *json, struct schema_ctx *ctx)
+{
+    size_t errors = ctx->diags->errors;
+    const json_t *outbound_json = json_object_get(json, "outbound");
+    jade_outbound_check(outbound_json, report_cb, ctx);
+    struct jade_outbound outbound; /* what of it is sound */
+    jade_outbound_read(outbound_json, &outbound);
+    const char *secret;
+    const json_t *binding;
+    json_object_foreach ((json_t *)json_object_get(json, "bindings"), secret, binding) {
+        const json_t *prefixes = json_object_get(binding, "url_prefixes");
+        for (size_t i = 0; i < json_array_size(prefixes); i++) {
+            const char *prefix = json_string_value(json_array_get(prefixes, i));
+            char *pointer = jade_xasprintf("/bindings/%s/url_prefixes/%zu", secret, i);
+            struct jade_url u;
+            if (jade_url_parse(prefix, &u) != 0 || u.userinfo || strpbrk(prefix, "?#"))
+                report_cb(ctx, pointer,
+                          _("not an absolute http or https URL without user name, query or "
+                            "fragment"));
+            else
+                check_http_allowed(ctx, &outbound, pointer, prefix);
+            jade_url_free(&u);
+            free(pointer);
+        }
+    }
+    const char *network;
+    const json_t *settings;
+    json_object_foreach ((json_t *)json_object_get(json, "networks"), network, settings) {
+        const char *base = json_string_value(json_object_get(settings, "api_base"));
+        if (!base) continue;
+        char *pointer = jade_xasprintf("/networks/%s/api_base", network);
+        check_http_allowed(ctx, &outbound, pointer, base);
+        free(pointer);
+    }
+    jade_outbound_free(&outbound);
+    return ctx->diags->errors == errors;
+}
+
+/* Checks json against the configuration schema, then its values; text
+ * (may be NULL) gives positions. */
 static int check(json_t *json, const char *name, const char *text, struct jade_diags *diags)
 {
     const struct jade_embedded *e = jade_embedded_find(jade_embedded_schemas, "config.schema.json");
@@ -53,7 +109,7 @@ static int check(json_t *json, const char *name, const char *text, struct jade_d
     struct jade_file file = {
         .display = (char *)name, .text = (char *)text, .len = text ? strlen(text) : 0};
     struct schema_ctx ctx = {&file, diags};
-    bool ok = jade_schema_validate(schema, json, schema_error_cb, &ctx);
+    bool ok = jade_schema_validate(schema, json, schema_error_cb, &ctx) && check_values(json, &ctx);
     jade_schema_free(schema);
     return ok ? 0 : -1;
 }
@@ -120,6 +176,9 @@ static int fill(json_t *json, const char *name, struct jade_config *c)
     c->retry_max_seconds = get_int(retry, "max_seconds", 1800);
     c->retry_max_attempts = get_int(retry, "max_attempts", 8);
     c->networks = json_object_get(json, "networks");
+    if (!json_object_get(json, "bindings")) json_object_set_new(json, "bindings", json_object());
+    c->bindings = json_object_get(json, "bindings");
+    jade_outbound_read(json_object_get(json, "outbound"), &c->outbound);
     return 0;
 }
 
@@ -176,6 +235,7 @@ void jade_config_free(struct jade_config *c)
     json_decref(c->json);
     free(c->name);
     free(c->outbox_dir);
+    jade_outbound_free(&c->outbound);
     memset(c, 0, sizeof *c);
 }
 

@@ -6,6 +6,8 @@
 #ifndef JADE_CONFIG_H
 #define JADE_CONFIG_H
 
+#include "outbound.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +32,8 @@ struct jade_config {
     int horizon_days;
     int retry_base_seconds, retry_max_seconds, retry_max_attempts;
     const json_t *networks; /* per-network settings, by name (may be NULL) */
+    const json_t *bindings; /* secret name -> {channels, url_prefixes}; never NULL */
+    struct jade_outbound outbound;
 };
 
 #define JADE_DEFAULT_CONFIG "/etc/jade/config.json"

@@ -14,6 +14,7 @@
  *   transfer with an error instead of waiting forever. */
 #include "http.h"
 
+#include "outbound.h"
 #include "../util/buf.h"
 
 #include <curl/curl.h>
@@ -43,10 +44,12 @@ struct transfer {
     struct jade_buf body;
     struct jade_buf header_text; /* "name: value\n" lines */
     char error[CURL_ERROR_SIZE];
+    struct jade_buf refusal; /* why the outbound rules stopped it, if they did */
 };
 
 struct jade_http {
     uv_loop_t *loop;
+    const struct jade_outbound *outbound;
     CURLM *multi;
     uv_timer_t timer;
     size_t pending;
@@ -229,6 +232,7 @@ static void free_transfer(struct transfer *t)
     curl_slist_free_all(t->headers);
     jade_buf_free(&t->body);
     jade_buf_free(&t->header_text);
+    jade_buf_free(&t->refusal);
     free(t);
 }
 
@@ -288,8 +292,10 @@ static void check_done(struct jade_http *h)
         r.n_headers = t->header_text.data ? parse_headers(t->header_text.data, headers, 64) : 0;
         r.body = jade_buf_str(&t->body);
         r.body_len = t->body.len;
-        r.error_message =
-            code != CURLE_OK ? (t->error[0] ? t->error : curl_easy_strerror(code)) : NULL;
+        r.error_message = code == CURLE_OK ? NULL
+                          : t->refusal.len ? jade_buf_str(&t->refusal)
+                          : t->error[0]    ? t->error
+                                           : curl_easy_strerror(code);
         curl_multi_remove_handle(h->multi, easy);
         if (h->n_spare < sizeof h->spare / sizeof *h->spare)
             h->spare[h->n_spare++] = easy; /* reset when used again */
@@ -302,11 +308,23 @@ static void check_done(struct jade_http *h)
     }
 }
 
-struct jade_http *jade_http_new(uv_loop_t *loop)
+/* Every connection's socket: its address, resolved, is checked first. */
+static curl_socket_t open_socket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    (void)purpose;
+    struct transfer *t = arg;
+    jade_buf_truncate(&t->refusal, 0);
+    if (!jade_outbound_address_allowed(t->h->outbound, &address->addr, &t->refusal))
+        return CURL_SOCKET_BAD; /* curl fails the transfer: nothing was sent */
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+struct jade_http *jade_http_new(uv_loop_t *loop, const struct jade_outbound *outbound)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct jade_http *h = jade_xcalloc(1, sizeof *h);
     h->loop = loop;
+    h->outbound = outbound;
     h->multi = curl_multi_init();
     uv_timer_init(loop, &h->timer);
     h->timer.data = h;
@@ -356,7 +374,16 @@ int jade_http_request(struct jade_http *h, const struct jade_http_request *req, 
                      (long)(req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Plain http only where the operator allows it: otherwise curl refuses
+     * the URL before connecting, and the refusal says why. */
+    bool http_ok = jade_outbound_url_allowed(h->outbound, req->url, &t->refusal);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, http_ok ? "http,https" : "https");
+    if (http_ok) jade_buf_truncate(&t->refusal, 0);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+    /* Straight to the address the rules judged: never through a proxy
+     * named by the environment, which would connect on its own terms. */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);

@@ -2,7 +2,8 @@
  * on the service's libuv loop (the pattern of curl's multi-uv.c).
  *
  * Requests run concurrently on the one loop; each calls its callback once.
- * TLS peers are verified (curl's default, never turned off). URLs are never
+ * TLS peers are verified (curl's default, never turned off); redirects are
+ * not followed; proxies named by the environment are not used. URLs are never
  * logged whole: they may carry tokens (Telegram puts them in the path). */
 #ifndef JADE_HTTP_H
 #define JADE_HTTP_H
@@ -12,8 +13,11 @@
 #include <uv.h>
 
 struct jade_http;
+struct jade_outbound;
 
-struct jade_http *jade_http_new(uv_loop_t *loop);
+/* Requests go only where outbound allows (outbound.h): borrowed, it must
+ * outlive h. */
+struct jade_http *jade_http_new(uv_loop_t *loop, const struct jade_outbound *outbound);
 /* How many idle connections to keep open for reuse: as many as requests
  * may run at once. Left to itself curl keeps four per transfer running at
  * the moment one ends, which between two batches can be very few. */

@@ -16,6 +16,7 @@
 #include "../util/buf.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
+#include "../util/utf8.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -197,6 +198,19 @@ static void drop_removal(struct jade_channel *ch, struct jade_removal *m)
     *m = ch->removals[--ch->n_removals];
 }
 
+/* What a plugin passes on of the network's words is stored and shown: at
+ * most a short excerpt, on one line, free of control characters, whatever
+ * a receiver put in its answer. */
+#define MESSAGE_EXCERPT 300
+
+static struct jade_result cleaned(const struct jade_result *res, char excerpt[MESSAGE_EXCERPT])
+{
+    struct jade_result r = *res;
+    jade_excerpt(res->message, excerpt, MESSAGE_EXCERPT);
+    r.message = res->message ? excerpt : NULL;
+    return r;
+}
+
 /* The network answered a removal (dispatch.c decides what follows). */
 static void removed_cb(struct request *r, const struct jade_result *res)
 {
@@ -242,8 +256,10 @@ static void requeue(struct request *r, bool retrying, int64_t at)
 }
 
 /* A plugin answered: the core decides what follows (dispatch.c). */
-static void done_cb(void *token, const struct jade_result *res)
+static void done_cb(void *token, const struct jade_result *answer)
 {
+    char excerpt[MESSAGE_EXCERPT];
+    struct jade_result clean = cleaned(answer, excerpt), *res = &clean;
     struct request *r = token;
     struct service *s = r->s;
     struct jade_channel *ch = r->ch;

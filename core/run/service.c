@@ -203,7 +203,7 @@ static void start_plugins(struct service *s)
     s->limits = jade_xcalloc(s->n_nets + 1, sizeof *s->limits);
     for (size_t i = 0; i < s->n_nets; i++)
         s->limits[i] = (struct jade_network){s->nets[i].plugin->name, &s->nets[i].plugin->limits};
-    s->networks = (struct jade_networks){s->limits, s->n_nets};
+    s->networks = (struct jade_networks){s->limits, s->n_nets, s->cfg->bindings};
 }
 
 /* Settings the loaded plugins cannot honour: a network under "networks"
@@ -402,7 +402,7 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
     else
         jade_clock_init_real(&s->clock);
     uv_loop_init(&s->loop);
-    s->env = (struct jade_host_env){.http = jade_http_new(&s->loop),
+    s->env = (struct jade_host_env){.http = jade_http_new(&s->loop, &s->cfg->outbound),
                                     .clock = &s->clock,
                                     .secrets_dir = s->cfg->secrets_dir,
                                     .outbox_dir = s->cfg->outbox_dir};

@@ -1,6 +1,7 @@
 /* utf8.c - UTF-8 validation and position helpers (see utf8.h). */
 #include "utf8.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool jade_utf8_valid(const char *str, size_t n, size_t *bad_offset)
@@ -101,4 +102,50 @@ size_t jade_text_length(const char *text, enum jade_text_count counting)
         }
     }
     return n;
+}
+
+/* Bytes of the well-formed, printable character at s (n bytes left), or 0
+ * for a control character (C0, DEL, C1) or an invalid sequence. */
+static size_t printable_char(const unsigned char *s, size_t n)
+{
+    if (s[0] >= 0x20 && s[0] < 0x7f) return 1;
+    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || len > n || !jade_utf8_valid((const char *)s, len, NULL)) return 0;
+    if (s[0] == 0xc2 && s[1] < 0xa0) return 0; /* U+0080 to U+009F */
+    return len;
+}
+
+void jade_excerpt(const char *text, char *out, size_t out_size)
+{
+    static const char more[] = "...";
+    if (!out_size) return;
+    out[0] = '\0';
+    if (!text || out_size < sizeof more + 1) return;
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = strlen(text), at = 0, room = out_size - 1;
+    /* The whole text cleaned first (never longer), then cut if need be. */
+    char *clean = malloc(n + 1);
+    if (!clean) return;
+    for (size_t i = 0; i < n;) {
+        size_t len = printable_char(s + i, n - i);
+        if (len == 0 || s[i] == ' ') {
+            if (at > 0 && clean[at - 1] != ' ') clean[at++] = ' ';
+            i += len ? len : 1;
+        } else {
+            memcpy(clean + at, s + i, len);
+            at += len;
+            i += len;
+        }
+    }
+    while (at > 0 && clean[at - 1] == ' ') at--;
+    if (at > room) { /* cut at a character's start, before the "..." */
+        at = room - (sizeof more - 1);
+        while (at > 0 && ((unsigned char)clean[at] & 0xc0) == 0x80) at--;
+        while (at > 0 && clean[at - 1] == ' ') at--;
+        memcpy(clean + at, more, sizeof more - 1);
+        at += sizeof more - 1;
+    }
+    memcpy(out, clean, at);
+    out[at] = '\0';
+    free(clean);
 }

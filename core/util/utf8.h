@@ -20,4 +20,10 @@ void jade_utf8_line_col(const char *s, size_t n, size_t off, int *line, int *col
 /* Length of a valid UTF-8 text as a network counts it (jade-plugin.h). */
 size_t jade_text_length(const char *text, enum jade_text_count counting);
 
+/* A short, single-line excerpt of text from outside (a receiver's error
+ * body) fit to store and show: control characters and invalid bytes
+ * become spaces, runs of spaces one, and a text longer than out_size - 1
+ * bytes is cut at a character and ends with "...". NULL gives "". */
+void jade_excerpt(const char *text, char *out, size_t out_size);
+
 #endif

@@ -108,7 +108,7 @@ static void response_cb(void *arg, const struct jade_http_response *r)
         finish(p->done, p->token, JADE_OUTCOME_SENT, id ? id : p->key, 0, NULL);
         json_decref(body);
     } else {
-        snprintf(message, sizeof message, "HTTP %ld: %.400s", r->status, r->body ? r->body : "");
+        snprintf(message, sizeof message, "HTTP %ld: %.200s", r->status, r->body ? r->body : "");
         if (r->status == 429)
             finish(p->done, p->token, JADE_OUTCOME_RETRY_AFTER, NULL,
                    retry_after(r, p->host->now(p->host->ctx)), message);

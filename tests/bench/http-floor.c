@@ -4,6 +4,7 @@
  * service can reach at most through this layer.
  * usage: http-floor URL N C */
 #include "run/http.h"
+#include "run/outbound.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,13 +57,21 @@ int main(int argc, char **argv)
     memset(body, 'x', sizeof body - 1);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    http = jade_http_new(&loop);
+    /* The fake receiver is local and plain http, as in the service's bench
+     * configuration: the same outbound checks run on every connection. */
+    json_t *allow =
+        json_pack("{s:[s], s:[s]}", "allow_http", "127.0.0.1", "allow_addresses", "127.0.0.0/8");
+    struct jade_outbound outbound;
+    jade_outbound_read(allow, &outbound);
+    json_decref(allow);
+    http = jade_http_new(&loop, &outbound);
     jade_http_keep_alive(http, c);
     uint64_t t0 = uv_hrtime();
     for (size_t i = 0; i < c; i++) start_one();
     uv_run(&loop, UV_RUN_DEFAULT);
     double s = (double)(uv_hrtime() - t0) / 1e9;
     uv_loop_close(&loop);
+    jade_outbound_free(&outbound);
     printf("%zu %zu %.3f %.0f\n", answered, failed, s, (double)answered / s);
     return failed ? 1 : 0;
 }

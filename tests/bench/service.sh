@@ -50,11 +50,18 @@ http {
 NGINX
 nginx -c "$work/nginx.conf" -p "$work" &
 sleep 0.5
-config() { # NAME TREE
-  cat >"$work/$1.json" <<CONF
-{"source": {"dir": "$2"}, "state_dir": "$work/$1-state", "plugin_dir": "$work/plugins",
- "secrets_dir": "$work/secrets", "horizon_days": 30}
-CONF
+config() { # NAME TREE: every channel of TREE bound to the secret, nginx allowed
+  python3 - "$work" "$1" "$2" <<'PY'
+import json, sys
+work, name, tree = sys.argv[1:]
+channels = [c["id"] for c in json.load(open(tree + "/channels.json"))["channels"]]
+json.dump({"source": {"dir": tree}, "state_dir": "%s/%s-state" % (work, name),
+           "plugin_dir": work + "/plugins", "secrets_dir": work + "/secrets", "horizon_days": 30,
+           "bindings": {"hook": {"channels": channels, "url_prefixes": [
+               "http://127.0.0.1:8899/", "http://127.0.0.1:8900/"]}},
+           "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}},
+          open("%s/%s.json" % (work, name), "w"))
+PY
 }
 py() { python3 -c "print($1)"; }
 # nginx's CPU seconds since the last call, in $nginx_s

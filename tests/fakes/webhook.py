@@ -16,6 +16,8 @@ seeded random generator:
   --auth-fail PATH answer 401 to every request to PATH
   --idle-close S   close a kept-alive connection after S seconds without a
                    request, as servers do (nginx's keepalive_timeout)
+  --hostile-body PATH  answer 400 to PATH with 64 KiB of text full of control
+                   characters and terminal escapes
 
 Each log line: {"t": real time of the answer, "arrived": of the request,
 "path", "key", "status", "published": bool, "duplicate": bool,
@@ -48,6 +50,8 @@ ap.add_argument("--throttle-first", type=int, default=0)
 ap.add_argument("--retry-after", type=int, default=120)
 ap.add_argument("--auth-fail", default=None)
 ap.add_argument("--idle-close", type=float, default=None)
+ap.add_argument("--hostile-body", default=None,
+                help="a path answered 400 with 64 KiB of text full of terminal escapes")
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -111,6 +115,16 @@ class Handler(BaseHTTPRequestHandler):
             entry["status"] = 401
             record(entry)
             return self.answer(401, {"error": "bad signature"})
+        if args.hostile_body and self.path == args.hostile_body:
+            entry["status"] = 400
+            record(entry)
+            data = ("\x1b]0;owned\x07\x1b[2J\r\nBad request \x7f\x9b" * 4096)[:65536].encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if args.auth_fail and self.path == args.auth_fail:
             entry["status"] = 401
             record(entry)

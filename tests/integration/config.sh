@@ -46,6 +46,10 @@ refused "a credential naming a secret that is not there" "source.credentials.tok
 printf 'x\n' >"$work/etc/secrets/loose" && chmod 644 "$work/etc/secrets/loose"
 refused "a credential whose secret others can read" "secrets/loose is readable by others" \
   '{"source": {"url": "../repo", "credentials": {"token": "loose"}}, "state_dir": "state", "plugin_dir": "plugins", "secrets_dir": "secrets"}'
+refused "a URL prefix on plain http to a host outbound.allow_http does not list" "plain http to hooks.example.org:80" \
+  '{"source": {"url": "../repo"}, "state_dir": "state", "plugin_dir": "plugins", "bindings": {"hook": {"channels": ["hook-gao"], "url_prefixes": ["http://hooks.example.org/jade"]}}}'
+refused "an address range that does not parse" "outbound/allow_addresses/0" \
+  '{"source": {"url": "../repo"}, "state_dir": "state", "plugin_dir": "plugins", "outbound": {"allow_addresses": ["10.0.0.0/33"]}}'
 # the example's channels use the outbox only: add one on webhook, which has no plugin here
 python3 - "$work/repo/channels.json" <<'PY'
 import json, sys
@@ -56,7 +60,7 @@ json.dump(d, open(sys.argv[1], "w"), indent=2)
 PY
 git -C "$work/repo" -c user.name=test -c user.email=test@localhost commit -qam "a webhook channel"
 refused "a channel on a network with no plugin" 'channel hook-gao uses the network "webhook", but no plugin for it is loaded' \
-  '{"source": {"url": "../repo"}, "state_dir": "state", "plugin_dir": "plugins"}'
+  '{"source": {"url": "../repo"}, "state_dir": "state", "plugin_dir": "plugins", "bindings": {"hook": {"channels": ["hook-gao"], "url_prefixes": ["https://example.org/hook"]}}}'
 git -C "$work/repo" reset -q --hard HEAD~1
 
 # Relative paths are the configuration file's, wherever jade runs from.

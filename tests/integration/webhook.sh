@@ -71,12 +71,29 @@ for p in range(posts):
     open(os.path.join(root, "c1/posts/p%02d.fr.txt" % p), "w").write("Texte %d.\n" % p)
 PY
 }
+# The service configuration of case NAME: each channel of its tree may use
+# the secret it names, and post to the fake receiver's address (local,
+# plain http: allowed here by outbound).
 config() { # NAME
-  cat >"$work/$1.json" <<JSON
-{"source": {"dir": "$work/$1-tree"}, "state_dir": "$work/$1-state", "plugin_dir": "$work/plugins",
- "secrets_dir": "$work/secrets", "networks": {"webhook": {"timeout_ms": 1500}},
- "retry": {"base_seconds": 10, "max_seconds": 120, "max_attempts": 20}}
-JSON
+  python3 - "$work" "$1" <<'PY'
+import json, sys
+work, name = sys.argv[1], sys.argv[2]
+bindings = {}
+for ch in json.load(open("%s/%s-tree/channels.json" % (work, name)))["channels"]:
+    url = ch["account"]["url"]
+    b = bindings.setdefault(ch["secret"], {"channels": [], "url_prefixes": []})
+    b["channels"].append(ch["id"])
+    prefix = url[:url.index("/", len("http://")) + 1]
+    if prefix not in b["url_prefixes"]:
+        b["url_prefixes"].append(prefix)
+json.dump({"source": {"dir": "%s/%s-tree" % (work, name)}, "state_dir": "%s/%s-state" % (work, name),
+           "plugin_dir": work + "/plugins", "secrets_dir": work + "/secrets",
+           "networks": {"webhook": {"timeout_ms": 1500}},
+           "retry": {"base_seconds": 10, "max_seconds": 120, "max_attempts": 20},
+           "bindings": bindings,
+           "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}},
+          open("%s/%s.json" % (work, name), "w"), indent=1)
+PY
 }
 run_jade() { # NAME: a simulated day
   "$jade" run --config "$work/$1.json" --clock sim:2026-12-02T07:59:00Z:$SPEED --until 2026-12-02T21:00:00Z >"$work/$1.out" 2>&1
