@@ -19,6 +19,7 @@
 #include <libical/ical.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* BCP 47 primary language subtags the programme works in (SPEC §2). */
 static const char *const known_languages[] = {"fr",  /* French */
@@ -334,34 +335,43 @@ static void check_region_list(struct rules *r, const struct jade_file *f, const 
     }
 }
 
-/* The URLs of an account (any string holding "://", at any depth) under
- * the prefixes its secret's binding allows. pointer is the value's. */
+/* A member that names a URL: "url", "api_url", "instanceURL"... */
+static bool url_key(const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    return n >= 3 && strcasecmp(key + n - 3, "url") == 0;
+}
+
+/* The URLs of an account under the prefixes its secret's binding allows:
+ * at any depth, every string holding "://" and every member named like a
+ * URL (so that "host:8080/x", which libcurl would take as http, is judged
+ * too). pointer is the value's; key its member name, or NULL. */
 static void check_account_urls(struct rules *r, const struct jade_file *f, struct jade_buf *pointer,
-                               const json_t *value, const char *channel, const char *secret,
-                               const json_t *binding)
+                               const char *key, const json_t *value, const char *channel,
+                               const char *secret, const json_t *binding)
 {
     size_t len = pointer->len;
     if (json_is_object(value) || json_is_array(value)) {
-        const char *key;
+        const char *name;
         const json_t *v;
         size_t i;
         if (json_is_object(value)) {
-            json_object_foreach ((json_t *)value, key, v) {
-                jade_json_pointer_push(pointer, key);
-                check_account_urls(r, f, pointer, v, channel, secret, binding);
+            json_object_foreach ((json_t *)value, name, v) {
+                jade_json_pointer_push(pointer, name);
+                check_account_urls(r, f, pointer, name, v, channel, secret, binding);
                 jade_buf_truncate(pointer, len);
             }
         } else {
             json_array_foreach (value, i, v) {
                 jade_buf_printf(pointer, "/%zu", i);
-                check_account_urls(r, f, pointer, v, channel, secret, binding);
+                check_account_urls(r, f, pointer, key, v, channel, secret, binding);
                 jade_buf_truncate(pointer, len);
             }
         }
         return;
     }
     const char *url = json_string_value(value);
-    if (!url || !strstr(url, "://")) return;
+    if (!url || (!strstr(url, "://") && !url_key(key))) return;
     const json_t *prefixes = json_object_get(binding, "url_prefixes");
     for (size_t i = 0; i < json_array_size(prefixes); i++)
         if (jade_url_within(url, json_string_value(json_array_get(prefixes, i)))) return;
@@ -401,7 +411,8 @@ static void check_binding(struct rules *r, const struct jade_file *f, size_t i, 
     jade_buf_truncate(&pointer, 0);
     jade_buf_printf(&pointer, "/channels/%zu/account", i);
     if (!secret || bound)
-        check_account_urls(r, f, &pointer, json_object_get(ch, "account"), id, secret, binding);
+        check_account_urls(r, f, &pointer, NULL, json_object_get(ch, "account"), id, secret,
+                           binding);
     jade_buf_free(&pointer);
 }
 

@@ -146,8 +146,9 @@ static void send_signed(struct webhook *w, const char *method, const struct jade
     json_t *account = json_loads(pub->account_json ? pub->account_json : "{}", 0, NULL);
     const char *url = json_string_value(json_object_get(account, "url"));
     char secret[1024];
-    if (!url) {
-        finish(done, token, JADE_OUTCOME_PERMANENT, NULL, 0, "the channel's account has no url");
+    if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)) {
+        finish(done, token, JADE_OUTCOME_PERMANENT, NULL, 0,
+               "the channel's account has no url starting with https:// or http://");
         json_decref(account);
         return;
     }

@@ -85,6 +85,13 @@ for url in https://attacker.example/jade/gao https://hooks.example.org/jade-x \
     "$jade" validate --config "$work/c-ok.json" "$work/t-url"
 done
 
+# A URL without a scheme, which libcurl would take as http, in a member
+# named like a URL: judged as well.
+tree t-bare "$(hook hook-gao hook "127.0.0.1:$port/jade")"
+expect "a URL without a scheme: outside the prefixes too" 1 \
+  "this URL is outside the prefixes the service configuration allows channel hook-gao" -- \
+  "$jade" validate --config "$work/c-ok.json" "$work/t-bare"
+
 tree t-nosecret '{"id": "hook-gao", "account": {"url": "https://hooks.example.org/jade/gao"}}'
 expect "a URL on a channel that names no secret: refused" 1 \
   "channel hook-gao holds a URL but names no secret" -- \
