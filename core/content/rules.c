@@ -606,6 +606,7 @@ static void check_rule(struct rules *r, struct jade_post *post, const json_t *sc
     const char *rule = jade_json_str(sched, "rrule");
     struct icalrecurrencetype rt = icalrecurrencetype_from_string(rule);
     icalerror_clear_errno();
+    free(rt.rscale); /* only the frequency is read here */
     if (rt.freq == ICAL_NO_RECURRENCE) {
         jade_content_report(r->d, f, JADE_ERROR, "/schedule/rrule", false,
                             _("not a valid RFC 5545 recurrence rule: \"%s\""), rule);

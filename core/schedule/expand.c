@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Iterations of a rule before the range starts, at most: a rule that
- * started long ago with a small interval is skipped ahead instead. */
-#define MAX_ITERATIONS 200000
+/* The last instant a rule is expanded to: 9999-12-31T23:59:59Z. */
+#define LAST_INSTANT INT64_C(253402300799)
 
 struct times {
     int64_t *items;
@@ -71,12 +70,32 @@ static int expand_at(const json_t *at, const char *tz, int64_t lo, int64_t hi, s
     return 0;
 }
 
+/* Parts of RFC 5545 (and RFC 7529) that jade does not expand: what a
+ * rule with them costs cannot be bounded beforehand (see bound.c). NULL
+ * when the rule has none. */
+static const char *unsupported(const struct icalrecurrencetype *rt)
+{
+    if (rt->by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX)
+        return _("BYWEEKNO is not supported: name the months and days instead (BYMONTH, "
+                 "BYMONTHDAY, BYDAY)");
+    for (size_t i = 0; i < sizeof rt->by_month / sizeof *rt->by_month &&
+                       rt->by_month[i] != ICAL_RECURRENCE_ARRAY_MAX;
+         i++)
+        if (icalrecurrencetype_month_is_leap(rt->by_month[i]))
+            return _("leap months (RFC 7529) are not supported: jade counts in the Gregorian "
+                     "calendar");
+    return NULL;
+}
+
 static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64_t hi,
                        struct times *t, struct jade_buf *err)
 {
     const char *rule = json_string_value(json_object_get(schedule, "rrule"));
     struct icalrecurrencetype rt = icalrecurrencetype_from_string(rule ? rule : "");
     icalerror_clear_errno();
+    bool rscale = rt.rscale != NULL;
+    free(rt.rscale);
+    rt.rscale = NULL;
     if (rt.freq == ICAL_NO_RECURRENCE) {
         jade_buf_printf(err, _("not a valid RFC 5545 recurrence rule: \"%s\""), rule ? rule : "");
         return -1;
@@ -84,6 +103,13 @@ static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64
     if (rt.freq == ICAL_SECONDLY_RECURRENCE || rt.freq == ICAL_MINUTELY_RECURRENCE) {
         jade_buf_printf(err, _("a rule repeating every second or minute is too frequent to "
                                "publish: use FREQ=HOURLY or slower"));
+        return -1;
+    }
+    const char *refused = rscale ? _("RSCALE (RFC 7529) is not supported: jade counts in the "
+                                     "Gregorian calendar")
+                                 : unsupported(&rt);
+    if (refused) {
+        jade_buf_puts(err, refused);
         return -1;
     }
     struct jade_time start;
@@ -100,7 +126,8 @@ static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64
     }
     /* The rule counts in the zone its start is written in: the channel's
      * for a local start, UTC for an absolute one. */
-    icaltimezone *zone = start.has_offset ? icaltimezone_get_utc_timezone() : jade_tz_find(tz);
+    icaltimezone *utc = icaltimezone_get_utc_timezone();
+    icaltimezone *zone = start.has_offset ? utc : jade_tz_find(tz);
     if (!zone) {
         jade_buf_printf(err, _("unknown time zone \"%s\""), tz ? tz : "");
         return -1;
@@ -117,28 +144,46 @@ static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64
         dtstart.is_date = 0;
         dtstart.zone = zone;
     }
+    if (!jade_rule_can_give(&rt, dtstart.year, dtstart.month, dtstart.day)) {
+        jade_buf_printf(err, _("the rule can never give a time: no date matches all of its BY "
+                               "parts (BYMONTH, BYMONTHDAY, BYYEARDAY, BYDAY, BYSETPOS)"));
+        return -1;
+    }
+    /* From where libical starts (without COUNT, a day before the range) to
+     * where it is stopped: a day past the last time wanted, a margin for
+     * the hour that repeats when clocks go back. */
+    int64_t first = (int64_t)icaltime_as_timet_with_zone(dtstart, zone);
+    if (rt.count == 0 && lo - 86400 > first) first = lo - 86400;
+    int64_t last = hi < until ? hi : until;
+    if (last > LAST_INSTANT - 86400) last = LAST_INSTANT - 86400;
+    if (last < first) return 0;
+    int64_t stop = last + 86400;
+    int64_t steps = jade_rule_steps(&rt, first, stop);
+    if (steps > JADE_MAX_RULE_STEPS) {
+        jade_buf_printf(err,
+                        _("expanding the rule over the campaign's dates takes about %lld steps "
+                          "(at most %d): use a slower FREQ (FREQ=DAILY;BYHOUR=9 rather than "
+                          "FREQ=HOURLY;BYHOUR=9), fewer BYHOUR or BYMINUTE values, or a start "
+                          "closer to the campaign"),
+                        (long long)steps, JADE_MAX_RULE_STEPS);
+        return -1;
+    }
+    if (icaltime_is_null_time(rt.until) || icaltime_as_timet_with_zone(rt.until, utc) > stop)
+        rt.until = icaltime_from_timet_with_zone((time_t)stop, 0, zone);
     icalrecur_iterator *it = icalrecur_iterator_new(rt, dtstart);
     if (!it) {
         icalerror_clear_errno();
         jade_buf_printf(err, _("libical cannot expand the rule \"%s\""), rule);
         return -1;
     }
-    /* Without COUNT, skip straight to the range. */
-    if (rt.count == 0 && lo > icaltime_as_timet_with_zone(dtstart, zone) + 86400) {
-        struct icaltimetype from = icaltime_from_timet_with_zone((time_t)(lo - 86400), 0, zone);
-        icalrecur_iterator_set_start(it, from);
-    }
+    if (first > (int64_t)icaltime_as_timet_with_zone(dtstart, zone))
+        icalrecur_iterator_set_start(it, icaltime_from_timet_with_zone((time_t)first, 0, zone));
     int rc = 0;
-    for (long i = 0;; i++) {
+    for (;;) {
         struct icaltimetype next = icalrecur_iterator_next(it);
         if (icaltime_is_null_time(next)) break;
         int64_t when = (int64_t)icaltime_as_timet_with_zone(next, zone);
-        if (when > hi || when > until) break;
-        if (i > MAX_ITERATIONS) {
-            jade_buf_printf(err, _("the rule needs too many steps to reach the dates asked for"));
-            rc = -1;
-            break;
-        }
+        if (when > last) break;
         if (when >= lo && (rc = push(t, when, err)) != 0) break;
     }
     icalrecur_iterator_free(it);

@@ -20,6 +20,10 @@ struct jade_buf;
 #define JADE_MAX_TIMES_PER_POST 1000
 /* How far an open-ended campaign is looked at by `jade validate`. */
 #define JADE_OPEN_WINDOW_DAYS 366
+/* At most this many steps (times libical looks at, kept or not) to expand
+ * a rule over the dates asked for; a rule that needs more is an error
+ * naming the post (README, "Limits"). */
+#define JADE_MAX_RULE_STEPS 10000
 
 /* ---- policy and targeting (target.c) ---------------------------------- */
 
@@ -70,8 +74,22 @@ size_t jade_post_channels(const struct jade_content *c, const json_t *post, cons
 /* The UTC times of a post's schedule in [lo, hi], in zone tz (for times
  * without an offset), ascending. At most JADE_MAX_TIMES_PER_POST. On error
  * returns -1 with a message in err (a rule that does not parse, is too
- * frequent, or yields too many times). *times is malloc'd. */
+ * frequent, can never give a time, needs more than JADE_MAX_RULE_STEPS
+ * steps, or yields too many times). *times is malloc'd. */
 int jade_schedule_expand(const json_t *schedule, const char *tz, int64_t lo, int64_t hi,
                          int64_t **times, size_t *n, struct jade_buf *err);
+
+/* ---- what a rule can give, and its cost (bound.c) --------------------- */
+
+struct icalrecurrencetype;
+
+/* Whether the rule, counted from a start on that date, gives a time at
+ * all, as libical expands it (Gregorian calendar; no BYWEEKNO, no leap
+ * months). */
+bool jade_rule_can_give(const struct icalrecurrencetype *rt, int start_year, int start_month,
+                        int start_day);
+/* At most how many times libical looks at to expand the rule from the
+ * instant first to the instant last. */
+int64_t jade_rule_steps(const struct icalrecurrencetype *rt, int64_t first, int64_t last);
 
 #endif

@@ -474,6 +474,63 @@ static void rule_in_quiet_hours_is_an_error(void)
     jade_diags_free(&d);
 }
 
+/* Loads a tree whose one post has the rule; its diagnostics into d. */
+static void load_rule(const char *rule, const char *start, struct jade_diags *d)
+{
+    char *post = jade_xasprintf(POST("p", "\"schedule\": {\"rrule\": \"%s\", \"start\": \"%s\"}, "
+                                          "\"regions\": [\"gao\"]"),
+                                rule, start);
+    const struct file files[] = {
+        {"c1/posts/p.json", post}, {"c1/posts/p.fr.txt", "Bonjour"}, {NULL, NULL}};
+    jade_content_free(load(files, d));
+    free(post);
+}
+
+static void rules_that_never_give_a_time_are_errors(void)
+{
+    const char *rules[] = {"FREQ=MONTHLY;BYDAY=+53MO,-53FR;BYHOUR=9",
+                           "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;BYHOUR=9", NULL};
+    for (const char **rule = rules; *rule; rule++) {
+        struct jade_diags d = {0};
+        load_rule(*rule, "2026-12-02T09:00", &d);
+        CHECK_INT_EQ(d.errors, 1);
+        if (d.errors) {
+            CHECK_CONTAINS(d.items[0].file, "c1/posts/p.json");
+            CHECK_INT_EQ(d.items[0].line, 1);
+            CHECK_CONTAINS(d.items[0].message, "can never give a time");
+        }
+        jade_diags_free(&d);
+    }
+}
+
+static void a_rule_over_the_step_limit_is_an_error(void)
+{
+    struct jade_diags d = {0};
+    /* Every hour of seven months (about 5,100) in seven minutes each: over 10,000 steps. */
+    load_rule("FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=29;BYMINUTE=0,5,10,15,20,25,30", "2026-12-02T09:00",
+              &d);
+    CHECK_INT_EQ(d.errors, 1);
+    if (d.errors) CHECK_CONTAINS(d.items[0].message, "(at most 10000)");
+    jade_diags_free(&d);
+    /* The same, a minute a hour: about 5,100 steps. */
+    load_rule("FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=29;BYMINUTE=0", "2026-12-02T09:00", &d);
+    CHECK_INT_EQ(d.errors, 0);
+    jade_diags_free(&d);
+}
+
+static void rule_parts_jade_does_not_expand_are_errors(void)
+{
+    struct jade_diags d = {0};
+    load_rule("FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO", "2026-12-02T09:00", &d);
+    CHECK_INT_EQ(d.errors, 1);
+    if (d.errors) CHECK_CONTAINS(d.items[0].message, "BYWEEKNO is not supported");
+    jade_diags_free(&d);
+    load_rule("RSCALE=GREGORIAN;FREQ=MONTHLY;BYMONTHDAY=1", "2026-12-02T09:00", &d);
+    CHECK_INT_EQ(d.errors, 1);
+    if (d.errors) CHECK_CONTAINS(d.items[0].message, "RSCALE");
+    jade_diags_free(&d);
+}
+
 static void a_campaign_without_posts_plans_nothing(void)
 {
     struct jade_diags d = {0};
@@ -505,5 +562,8 @@ int main(void)
     RUN(filters_select_a_region_or_a_channel);
     RUN(too_frequent_rules_are_errors_naming_the_post);
     RUN(rule_in_quiet_hours_is_an_error);
+    RUN(rules_that_never_give_a_time_are_errors);
+    RUN(a_rule_over_the_step_limit_is_an_error);
+    RUN(rule_parts_jade_does_not_expand_are_errors);
     return test_done();
 }
