@@ -619,8 +619,10 @@ static void check_rule(struct rules *r, struct jade_post *post, const json_t *sc
           check_time(r, f, "/schedule/until", jade_json_str(sched, "until"), &t);
     if (!ok || !jade_json_str(sched, "start") || window[1] <= window[0] || !r->policy.timezone)
         return;
-    int64_t hi = window[1] == INT64_MAX ? window[0] + JADE_OPEN_WINDOW_DAYS * 86400LL : window[1];
+    bool open_ended = window[1] == INT64_MAX;
+    int64_t hi = open_ended ? window[0] + JADE_OPEN_WINDOW_DAYS * 86400LL : window[1];
     const char *programme_tz = r->policy.timezone;
+    bool gives = false;
     for (size_t k = 0; k < (n_channels ? n_channels : 1); k++) {
         const char *tz =
             n_channels ? jade_channel_timezone(r->c, &r->policy, channels[k]) : programme_tz;
@@ -640,6 +642,7 @@ static void check_rule(struct rules *r, struct jade_post *post, const json_t *sc
         post->expanded =
             jade_xrealloc(post->expanded, (post->n_expanded + 1) * sizeof *post->expanded);
         post->expanded[post->n_expanded++] = (struct jade_times){tz, window[0], hi, times, n};
+        gives |= n > 0;
         for (size_t i = 0; i < n; i++) {
             if (!jade_policy_quiet(&r->policy, jade_local_minute(times[i], tz))) continue;
             char local[40];
@@ -652,6 +655,15 @@ static void check_rule(struct rules *r, struct jade_post *post, const json_t *sc
             return;
         }
     }
+    if (!gives && open_ended)
+        jade_content_report(r->d, f, JADE_WARNING, "/schedule/rrule", false,
+                            _("the rule gives no time in the campaign's first %d days: this post "
+                              "will not be published then"),
+                            JADE_OPEN_WINDOW_DAYS);
+    else if (!gives)
+        jade_content_report(r->d, f, JADE_WARNING, "/schedule/rrule", false,
+                            _("the rule gives no time in the campaign window: this post will not "
+                              "be published"));
 }
 
 static void check_schedule(struct rules *r, struct jade_post *post, const int64_t window[2],

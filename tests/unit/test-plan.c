@@ -503,6 +503,20 @@ static void rules_that_never_give_a_time_are_errors(void)
     }
 }
 
+static void a_rule_with_no_time_in_the_window_is_a_warning(void)
+{
+    struct jade_diags d = {0};
+    /* Every 1 August: the window runs from December to June. */
+    load_rule("FREQ=YEARLY;BYMONTH=8;BYMONTHDAY=1;BYHOUR=9", "2026-12-02T09:00", &d);
+    CHECK_INT_EQ(d.errors, 0);
+    CHECK_INT_EQ(d.warnings, 1);
+    if (d.warnings) CHECK_CONTAINS(d.items[0].message, "no time in the campaign window");
+    jade_diags_free(&d);
+    load_rule("FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1;BYHOUR=9", "2026-12-02T09:00", &d);
+    CHECK_INT_EQ(d.warnings, 0);
+    jade_diags_free(&d);
+}
+
 static void a_rule_over_the_step_limit_is_an_error(void)
 {
     struct jade_diags d = {0};
@@ -563,6 +577,7 @@ int main(void)
     RUN(too_frequent_rules_are_errors_naming_the_post);
     RUN(rule_in_quiet_hours_is_an_error);
     RUN(rules_that_never_give_a_time_are_errors);
+    RUN(a_rule_with_no_time_in_the_window_is_a_warning);
     RUN(a_rule_over_the_step_limit_is_an_error);
     RUN(rule_parts_jade_does_not_expand_are_errors);
     return test_done();
