@@ -9,6 +9,7 @@
 #include "common.h"
 
 #include "../content/content.h"
+#include "../plan/plan.h"
 #include "../run/config.h"
 #include "../source/source.h"
 #include "../util/buf.h"
@@ -90,6 +91,8 @@ int jade_cmd_validate(int argc, char **argv)
     struct jade_networks checked = *jade_cmd_networks_get(networks);
     checked.bindings = config_path ? config.bindings : NULL;
     struct jade_content *content = jade_content_load(src, &checked, &diags);
+    /* What policy drops can only be seen in a plan, of content that plans. */
+    if (content && !diags.errors) jade_plan_check(content, &diags);
     jade_diags_sort(&diags);
     if (json)
         jade_diags_print_json(stdout, &diags);

@@ -167,8 +167,13 @@ struct builder {
     size_t n_channels;
     json_t **language_ranks;                /* per channel: language -> rank, filled as asked */
     const struct jade_campaign **campaigns; /* the active ones, in order (of folder) */
+    int64_t *ends;                          /* the end of each one's window */
     struct pending *pending;
     size_t count;
+    /* What policy pushed past its campaign's end, when asked for. */
+    bool keep_dropped;
+    struct pending *dropped;
+    size_t n_dropped;
 };
 
 static bool channel_selected(const json_t *ch, const struct jade_plan_filter *f)
@@ -526,11 +531,20 @@ static int policy_order(const void *pa, const void *pb)
     return (x->raw->original > y->raw->original) - (x->raw->original < y->raw->original);
 }
 
+static void drop(struct builder *b, const struct pending *o)
+{
+    if (!b->keep_dropped) return;
+    b->dropped = jade_xrealloc(b->dropped, (b->n_dropped + 1) * sizeof *b->dropped);
+    b->dropped[b->n_dropped++] = *o;
+}
+
 /* Blackouts, then min_gap: on each channel, in policy_order, an
- * occurrence less than min_gap after the previous one (as already moved)
- * moves to exactly min_gap after it, then past the quiet hours if it lands
- * in them. Times only move later, so the order holds. What gather gave is
- * in policy_order already unless a blackout moved something. */
+ * occurrence less than min_gap after the previous one kept (as already
+ * moved) moves to exactly min_gap after it, then past the quiet hours if
+ * it lands in them. Times only move later, so the order holds. An
+ * occurrence moved past its campaign's end is dropped: the window bounds
+ * what is published. What gather gave is in policy_order already unless a
+ * blackout moved something. */
 static void apply_policy(struct builder *b)
 {
     bool moved = false;
@@ -543,16 +557,23 @@ static void apply_policy(struct builder *b)
     b->count = n;
     if (moved) qsort(b->pending, b->count, sizeof *b->pending, policy_order);
     int64_t gap = (int64_t)b->policy.min_gap_minutes * 60;
-    if (gap <= 0) return;
-    for (size_t i = 1; i < b->count; i++) {
-        struct pending *prev = &b->pending[i - 1], *o = &b->pending[i];
-        if (prev->raw->channel != o->raw->channel || o->due >= prev->due + gap) continue;
-        const char *tz = b->channels[o->raw->channel].tz;
-        o->due = prev->due + gap;
-        o->shift = JADE_SHIFT_MIN_GAP;
-        int64_t out = jade_policy_leave_quiet(&b->policy, o->due, tz);
-        if (out != o->due) o->due = out, o->shift = JADE_SHIFT_QUIET;
+    n = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        struct pending *o = &b->pending[i];
+        const struct pending *prev = n ? &b->pending[n - 1] : NULL;
+        if (gap > 0 && prev && prev->raw->channel == o->raw->channel && o->due < prev->due + gap) {
+            const char *tz = b->channels[o->raw->channel].tz;
+            o->due = prev->due + gap;
+            o->shift = JADE_SHIFT_MIN_GAP;
+            int64_t out = jade_policy_leave_quiet(&b->policy, o->due, tz);
+            if (out != o->due) o->due = out, o->shift = JADE_SHIFT_QUIET;
+        }
+        if (o->due > b->ends[o->campaign])
+            drop(b, o);
+        else
+            b->pending[n++] = *o;
     }
+    b->count = n;
 }
 
 /* ---- the plan's occurrences ------------------------------------------------ */
@@ -688,58 +709,143 @@ static void write_plan(struct builder *b, int64_t from, int64_t to, struct jade_
     free(order);
 }
 
+/* The builder of a plan of c: its policy and channels. */
+static void builder_start(struct builder *b, const struct jade_content *c,
+                          const struct jade_plan_filter *filter)
+{
+    *b = (struct builder){.c = c, .filter = filter};
+    jade_policy_read(c, &b->policy);
+    const json_t *channels = c->channels ? json_object_get(c->channels->json, "channels") : NULL;
+    b->n_channels = json_array_size(channels);
+    b->channels = jade_xcalloc(b->n_channels + 1, sizeof *b->channels);
+    b->language_ranks = jade_xcalloc(b->n_channels + 1, sizeof *b->language_ranks);
+    for (size_t i = 0; i < b->n_channels; i++) {
+        const json_t *ch = json_array_get(channels, i);
+        b->channels[i] = (struct channel_info){ch, jade_json_str(ch, "id"),
+                                               jade_channel_timezone(c, &b->policy, ch)};
+        b->language_ranks[i] = json_object();
+    }
+    b->campaigns = jade_xcalloc(c->n_campaigns + 1, sizeof *b->campaigns);
+    b->ends = jade_xcalloc(c->n_campaigns + 1, sizeof *b->ends);
+}
+
+static void builder_free(struct builder *b)
+{
+    free(b->pending);
+    free(b->dropped);
+    free(b->campaigns);
+    free(b->ends);
+    for (size_t i = 0; i < b->n_channels; i++) json_decref(b->language_ranks[i]);
+    free(b->language_ranks);
+    free(b->channels);
+    jade_policy_free(&b->policy);
+}
+
+/* The active campaign's window, or false. */
+static bool active_window(const struct builder *b, const struct jade_campaign *cp, int64_t *start,
+                          int64_t *end)
+{
+    const char *status = jade_json_str(cp->file->json, "status");
+    return cp->id && status && strcmp(status, "active") == 0 &&
+           jade_campaign_window(&b->policy, cp->file->json, start, end) == 0;
+}
+
+/* Each active campaign's raw times up to `to` (from reuse where it has
+ * them), gathered, and placed by policy. Returns the campaigns' times. */
+static struct jade_plan_cache *builder_place(struct builder *b, int64_t to,
+                                             const struct jade_plan_cache *reuse,
+                                             struct jade_diags *diags)
+{
+    const struct jade_content *c = b->c;
+    struct jade_plan_cache *cache = jade_xcalloc(1, sizeof *cache);
+    cache->items = jade_xcalloc(c->n_campaigns + 1, sizeof *cache->items);
+    size_t total = 0;
+    for (size_t i = 0; i < c->n_campaigns; i++) {
+        const struct jade_campaign *cp = &c->campaigns[i];
+        int64_t start, end;
+        if (!active_window(b, cp, &start, &end)) continue;
+        /* Shifts only move times later: nothing after `to` can come back. */
+        int64_t hi = end < to ? end : to;
+        struct cached_campaign *cc =
+            campaign_times(b, cp, start, hi, b->filter ? NULL : reuse, diags);
+        b->campaigns[cache->count] = cp;
+        b->ends[cache->count] = end;
+        cache->items[cache->count++] = cc;
+        total += cc->n;
+    }
+    gather(b, cache, total);
+    apply_policy(b);
+    return cache;
+}
+
 void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t to,
                             const struct jade_plan_filter *filter,
                             const struct jade_plan_cache *reuse, struct jade_plan_cache **keep,
                             struct jade_plan *out, struct jade_diags *diags)
 {
-    struct builder b = {.c = c, .filter = filter};
-    jade_policy_read(c, &b.policy);
-    const json_t *channels = c->channels ? json_object_get(c->channels->json, "channels") : NULL;
-    b.n_channels = json_array_size(channels);
-    b.channels = jade_xcalloc(b.n_channels + 1, sizeof *b.channels);
-    b.language_ranks = jade_xcalloc(b.n_channels + 1, sizeof *b.language_ranks);
-    for (size_t i = 0; i < b.n_channels; i++) {
-        const json_t *ch = json_array_get(channels, i);
-        b.channels[i] = (struct channel_info){ch, jade_json_str(ch, "id"),
-                                              jade_channel_timezone(c, &b.policy, ch)};
-        b.language_ranks[i] = json_object();
-    }
-    /* Each active campaign's raw times, and where its posts stand. */
-    struct jade_plan_cache *cache = jade_xcalloc(1, sizeof *cache);
-    cache->items = jade_xcalloc(c->n_campaigns + 1, sizeof *cache->items);
-    b.campaigns = jade_xcalloc(c->n_campaigns + 1, sizeof *b.campaigns);
-    size_t total = 0;
-    for (size_t i = 0; i < c->n_campaigns; i++) {
-        const struct jade_campaign *cp = &c->campaigns[i];
-        const json_t *cj = cp->file->json;
-        const char *status = jade_json_str(cj, "status");
-        int64_t start, end;
-        if (!cp->id || !status || strcmp(status, "active") != 0 ||
-            jade_campaign_window(&b.policy, cj, &start, &end) != 0)
-            continue;
-        /* Shifts only move times later: nothing after `to` can come back. */
-        int64_t hi = end < to ? end : to;
-        struct cached_campaign *cc =
-            campaign_times(&b, cp, start, hi, filter ? NULL : reuse, diags);
-        b.campaigns[cache->count] = cp;
-        cache->items[cache->count++] = cc;
-        total += cc->n;
-    }
-    gather(&b, cache, total);
-    apply_policy(&b);
+    struct builder b;
+    builder_start(&b, c, filter);
+    struct jade_plan_cache *cache = builder_place(&b, to, reuse, diags);
     write_plan(&b, from, to, out);
-    free(b.pending);
-    free(b.campaigns);
-    for (size_t i = 0; i < b.n_channels; i++) json_decref(b.language_ranks[i]);
-    free(b.language_ranks);
-    free(b.channels);
-    jade_policy_free(&b.policy);
+    builder_free(&b);
     qsort(cache->items, cache->count, sizeof *cache->items, by_file);
     if (keep)
         *keep = cache;
     else
         jade_plan_cache_free(cache);
+}
+
+/* Dropped occurrences by campaign, post and time. */
+static int dropped_order(const void *pa, const void *pb)
+{
+    const struct pending *x = pa, *y = pb;
+    if (x->campaign != y->campaign) return x->campaign < y->campaign ? -1 : 1;
+    if (x->raw->post != y->raw->post) return x->raw->post < y->raw->post ? -1 : 1;
+    return (x->raw->original > y->raw->original) - (x->raw->original < y->raw->original);
+}
+
+void jade_plan_check(const struct jade_content *c, struct jade_diags *diags)
+{
+    struct builder b;
+    builder_start(&b, c, NULL);
+    b.keep_dropped = true;
+    /* Up to the last end a campaign has: what comes after cannot be pushed
+     * back before it. */
+    int64_t to = INT64_MIN;
+    for (size_t i = 0; i < c->n_campaigns; i++) {
+        int64_t start, end;
+        if (active_window(&b, &c->campaigns[i], &start, &end) && end != INT64_MAX && end > to)
+            to = end;
+    }
+    /* Problems of expansion are validation's to report. */
+    struct jade_diags ignored = {0};
+    struct jade_plan_cache *cache = to != INT64_MIN ? builder_place(&b, to, NULL, &ignored) : NULL;
+    jade_diags_free(&ignored);
+    qsort(b.dropped, b.n_dropped, sizeof *b.dropped, dropped_order);
+    static const char *const causes[] = {
+        [JADE_SHIFT_NONE] = N_("the policy"),
+        [JADE_SHIFT_BLACKOUT] = N_("a blackout"),
+        [JADE_SHIFT_MIN_GAP] = N_("the minimum gap between posts on a channel (min_gap_minutes)"),
+        [JADE_SHIFT_QUIET] = N_("the minimum gap between posts on a channel and the quiet hours")};
+    for (size_t i = 0, n; i < b.n_dropped; i += n) {
+        const struct pending *o = &b.dropped[i];
+        for (n = 1; i + n < b.n_dropped && b.dropped[i + n].campaign == o->campaign &&
+                    b.dropped[i + n].raw->post == o->raw->post;
+             n++)
+            ;
+        const struct channel_info *ch = &b.channels[o->raw->channel];
+        char when[40];
+        jade_format_local(o->raw->original, ch->tz, when);
+        when[16] = '\0';
+        jade_content_report(
+            diags, b.campaigns[o->campaign]->posts[o->raw->post].file, JADE_WARNING, "/schedule",
+            true,
+            _("%zu occurrence(s) of this post are pushed past the campaign's end by %s: "
+              "they will not be published (the first: %s on channel %s)"),
+            n, _(causes[o->shift]), when, ch->id);
+    }
+    builder_free(&b);
+    jade_plan_cache_free(cache); /* the raw times the dropped ones point at */
 }
 
 void jade_plan_build(const struct jade_content *c, int64_t from, int64_t to,

@@ -70,6 +70,11 @@ void jade_plan_build_cached(const struct jade_content *c, int64_t from, int64_t 
                             struct jade_plan *out, struct jade_diags *diags);
 void jade_plan_cache_free(struct jade_plan_cache *cache);
 
+/* For `jade validate`: plans every active campaign over its whole window
+ * and warns, at each post, of the times policy (the minimum gap, a
+ * blackout) pushes past its campaign's end, which plans drop. */
+void jade_plan_check(const struct jade_content *c, struct jade_diags *diags);
+
 /* A plan's occurrences by key: a hash table, built in one pass. */
 struct jade_plan_index {
     const struct jade_occurrence *items; /* the plan's */

@@ -99,4 +99,22 @@ git -C "$sub" update-index --add --cacheinfo 160000,"$(git -C "$sub" rev-parse H
 git -C "$sub" commit -qm submodule
 expect "a submodule in a git tree is an error" 1 "not a regular file" -- "$jade" validate --repo "$sub"
 
+# Policy past a campaign's end: with 30 minutes between posts, p2 (like
+# p1, at 09:00 on 2 December) is pushed past 09:30, where c1 ends, on the
+# Kayes channel (French, then Bambara): dropped, and validation says so.
+past=$work/past-end
+mkdir -p "$past" && cp -a "$src/tests/bad/base/." "$past/"
+sed -i 's/"end": "2027-01-31T23:59"/"end": "2026-12-02T09:30"/' "$past/c1/campaign.json"
+sed 's/"p1"/"p2"/' "$past/c1/posts/p1.json" >"$past/c1/posts/p2.json"
+cp "$past/c1/posts/p1.fr.txt" "$past/c1/posts/p2.fr.txt"
+cp "$past/c1/posts/p1.bm.txt" "$past/c1/posts/p2.bm.txt"
+expect "a time pushed past the campaign's end is a warning naming the post" 0 \
+  "c1/posts/p2.json:7:3: warning: 2 occurrence(s) of this post are pushed past the campaign's end by the minimum gap" \
+  -- "$jade" validate "$past"
+out=$("$jade" plan "$past" --from 2026-12-01 --to 2027-01-01 --format csv 2>&1)
+if [ "$(printf '%s\n' "$out" | tail -n +2 | cut -d, -f2 | sort -u | tr '\n' ' ')" = "2026-12-02T09:00:00Z 2026-12-02T09:30:00Z " ] &&
+  [ "$(printf '%s\n' "$out" | grep -c ',p2,')" -eq 1 ]; then
+  ok "jade plan drops what policy pushes past the campaign's end"
+else not_ok "jade plan drops what policy pushes past the campaign's end" "$out"; fi
+
 tap_done

@@ -5,7 +5,7 @@
  * region and network filters, retractions; channels in three zones; random
  * minimum gaps and blackouts - the plan must hold, whatever the tree:
  * the same input gives the same output; no occurrence outside its campaign
- * window or the range asked for; the minimum gap holds on every channel;
+ * window (written or moved) or the range asked for; the minimum gap holds on every channel;
  * every key is unique; retracted posts and paused campaigns yield nothing;
  * the plan is sorted by due time; without blackouts, every time is where a
  * plain reading of the policy puts it; reusing a plan's expansion gives the
@@ -268,6 +268,7 @@ static void check_tree(unsigned seed)
         int64_t start, end;
         CHECK_INT_EQ(jade_campaign_window(&policy, o->campaign->file->json, &start, &end), 0);
         CHECK(o->original >= start && o->original <= end); /* in its window */
+        CHECK(o->due <= end);                              /* policy keeps it there */
         CHECK(!json_object_get(o->post->file->json, "retracted"));
         CHECK_STR_EQ(json_string_value(json_object_get(o->campaign->file->json, "status")),
                      "active");

@@ -474,6 +474,90 @@ static void rule_in_quiet_hours_is_an_error(void)
     jade_diags_free(&d);
 }
 
+/* c1 ends at 09:30 on 1 December; posts p, q and r are all written for
+ * 09:00 in Gao. */
+#define ENDS_AT_0930                                                                               \
+    {"c1/campaign.json", "{\"id\": \"c1\", \"title\": \"C\", \"objective\": \"O\", \"status\": "   \
+                         "\"active\", \"window\": {\"start\": \"2026-12-01T00:00\", \"end\": "     \
+                         "\"2026-12-01T09:30\"}, \"regions\": [\"all\"]}"},                        \
+        {"c1/posts/p.json", POST("p", "\"schedule\": {\"at\": [\"2026-12-01T09:00\"]}, "           \
+                                      "\"regions\": [\"gao\"]")},                                  \
+        {"c1/posts/p.fr.txt", "P"},                                                                \
+        {"c1/posts/q.json", POST("q", "\"schedule\": {\"at\": [\"2026-12-01T09:00\"]}, "           \
+                                      "\"regions\": [\"gao\"]")},                                  \
+        {"c1/posts/q.fr.txt", "Q"},                                                                \
+        {"c1/posts/r.json", POST("r", "\"schedule\": {\"at\": [\"2026-12-01T09:00\"]}, "           \
+                                      "\"regions\": [\"gao\"]")},                                  \
+    {                                                                                              \
+        "c1/posts/r.fr.txt", "R"                                                                   \
+    }
+
+static void min_gap_past_the_campaign_end_drops_the_time(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {
+        ENDS_AT_0930,
+        /* c2 goes on: its post s, written for 09:30, follows the last time kept. */
+        {"c2/campaign.json",
+         "{\"id\": \"c2\", \"title\": \"C\", \"objective\": \"O\", \"status\": \"active\", "
+         "\"window\": {\"start\": \"2026-12-01T00:00\"}, \"regions\": [\"all\"]}"},
+        {"c2/posts/s.json", POST("s", "\"schedule\": {\"at\": [\"2026-12-01T09:30\"]}, "
+                                      "\"regions\": [\"gao\"]")},
+        {"c2/posts/s.fr.txt", "S"},
+        {NULL, NULL}};
+    char *got = plan_text(files, "2026-12-01T00:00", "2026-12-02T00:00", &d);
+    /* p at 09:00, q at 09:30 (the end: still in), r would be 10:00: past
+     * c1's end, dropped; s comes 30 minutes after q. */
+    CHECK_STR_EQ(got, "out-gao fr p 2026-12-01T09:00:00Z\n"
+                      "out-gao fr q 2026-12-01T09:30:00Z\n"
+                      "out-gao fr s 2026-12-01T10:00:00Z\n");
+    CHECK_INT_EQ(d.errors, 0);
+    CHECK_INT_EQ(d.warnings, 0); /* loading does not plan */
+    free(got);
+    jade_diags_free(&d);
+}
+
+static void validation_warns_of_times_pushed_past_the_end(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {ENDS_AT_0930, {NULL, NULL}};
+    struct jade_content *c = load(files, &d);
+    CHECK_INT_EQ(d.errors, 0);
+    jade_plan_check(c, &d);
+    CHECK_INT_EQ(d.warnings, 1);
+    if (d.warnings) {
+        CHECK_CONTAINS(d.items[0].file, "c1/posts/r.json");
+        CHECK_INT_EQ(d.items[0].line, 1);
+        CHECK_CONTAINS(d.items[0].message, "1 occurrence(s) of this post");
+        CHECK_CONTAINS(d.items[0].message, "minimum gap");
+        CHECK_CONTAINS(d.items[0].message, "2026-12-01T09:00 on channel out-gao");
+    }
+    jade_content_free(c);
+    jade_diags_free(&d);
+}
+
+static void blackout_past_the_campaign_end_drops_the_time(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {
+        {"jade.json",
+         "{\"programme\": \"T\", \"timezone\": \"Africa/Bamako\", \"policy\": {\"quiet_hours\": "
+         "[\"22:00\", \"07:00\"], \"min_gap_minutes\": 30, \"blackouts\": ["
+         "{\"from\": \"2026-12-01T08:00\", \"to\": \"2026-12-01T12:00\", \"reason\": \"r\"}]}}"},
+        ENDS_AT_0930,
+        {NULL, NULL}};
+    char *got = plan_text(files, "2026-12-01T00:00", "2026-12-02T00:00", &d);
+    CHECK_STR_EQ(got, ""); /* all three postponed to 12:00, after 09:30 */
+    free(got);
+    jade_diags_free(&d);
+    struct jade_content *c = load(files, &d);
+    jade_plan_check(c, &d);
+    CHECK_INT_EQ(d.warnings, 3);
+    if (d.warnings) CHECK_CONTAINS(d.items[0].message, "by a blackout");
+    jade_content_free(c);
+    jade_diags_free(&d);
+}
+
 /* Loads a tree whose one post has the rule; its diagnostics into d. */
 static void load_rule(const char *rule, const char *start, struct jade_diags *d)
 {
@@ -576,6 +660,9 @@ int main(void)
     RUN(filters_select_a_region_or_a_channel);
     RUN(too_frequent_rules_are_errors_naming_the_post);
     RUN(rule_in_quiet_hours_is_an_error);
+    RUN(min_gap_past_the_campaign_end_drops_the_time);
+    RUN(validation_warns_of_times_pushed_past_the_end);
+    RUN(blackout_past_the_campaign_end_drops_the_time);
     RUN(rules_that_never_give_a_time_are_errors);
     RUN(a_rule_with_no_time_in_the_window_is_a_warning);
     RUN(a_rule_over_the_step_limit_is_an_error);
