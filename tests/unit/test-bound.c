@@ -173,6 +173,7 @@ static void steps_count_the_times_looked_at(void)
     /* Every hour, however few are kept; every day, times its hours. */
     CHECK_INT_EQ(steps("FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=29", 10), 241);
     CHECK_INT_EQ(steps("FREQ=HOURLY;BYMINUTE=0,30", 1), 50);
+    CHECK_INT_EQ(steps("FREQ=HOURLY;BYHOUR=9,18", 1), 25); /* BYHOUR only filters the hours */
     CHECK_INT_EQ(steps("FREQ=DAILY;BYHOUR=9,18;BYMINUTE=0,15,30", 9), 60);
     CHECK_INT_EQ(steps("FREQ=DAILY;INTERVAL=2", 9), 5);
     CHECK_INT_EQ(steps("FREQ=WEEKLY;BYDAY=MO,WE,FR", 14), 9);
