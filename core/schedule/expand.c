@@ -70,11 +70,13 @@ static int expand_at(const json_t *at, const char *tz, int64_t lo, int64_t hi, s
     return 0;
 }
 
-/* Parts of RFC 5545 (and RFC 7529) that jade does not expand: what a
- * rule with them costs cannot be bounded beforehand (see bound.c). NULL
- * when the rule has none. */
-static const char *unsupported(const struct icalrecurrencetype *rt)
+/* Parts of RFC 5545 and RFC 7529 that jade does not expand, since what a
+ * rule with them costs cannot be bounded beforehand (see bound.c): why,
+ * or NULL when the rule has none. */
+static const char *unsupported(const struct icalrecurrencetype *rt, bool rscale)
 {
+    if (rscale)
+        return _("RSCALE (RFC 7529) is not supported: jade counts in the Gregorian calendar");
     if (rt->by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX)
         return _("BYWEEKNO is not supported: name the months and days instead (BYMONTH, "
                  "BYMONTHDAY, BYDAY)");
@@ -85,6 +87,22 @@ static const char *unsupported(const struct icalrecurrencetype *rt)
             return _("leap months (RFC 7529) are not supported: jade counts in the Gregorian "
                      "calendar");
     return NULL;
+}
+
+/* The rule's DTSTART: start as written, in zone. */
+static struct icaltimetype rule_start(const struct jade_time *start, icaltimezone *zone)
+{
+    if (start->has_offset) {
+        int64_t s;
+        jade_time_to_unix(start, NULL, &s);
+        return icaltime_from_timet_with_zone((time_t)s, 0, zone);
+    }
+    struct icaltimetype dtstart = icaltime_null_time();
+    dtstart.year = start->year, dtstart.month = start->month, dtstart.day = start->day;
+    dtstart.hour = start->hour, dtstart.minute = start->minute, dtstart.second = start->second;
+    dtstart.is_date = 0;
+    dtstart.zone = zone;
+    return dtstart;
 }
 
 static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64_t hi,
@@ -105,9 +123,7 @@ static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64
                                "publish: use FREQ=HOURLY or slower"));
         return -1;
     }
-    const char *refused = rscale ? _("RSCALE (RFC 7529) is not supported: jade counts in the "
-                                     "Gregorian calendar")
-                                 : unsupported(&rt);
+    const char *refused = unsupported(&rt, rscale);
     if (refused) {
         jade_buf_puts(err, refused);
         return -1;
@@ -132,18 +148,7 @@ static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64
         jade_buf_printf(err, _("unknown time zone \"%s\""), tz ? tz : "");
         return -1;
     }
-    struct icaltimetype dtstart;
-    if (start.has_offset) {
-        int64_t s;
-        jade_time_to_unix(&start, NULL, &s);
-        dtstart = icaltime_from_timet_with_zone((time_t)s, 0, zone);
-    } else {
-        dtstart = icaltime_null_time();
-        dtstart.year = start.year, dtstart.month = start.month, dtstart.day = start.day;
-        dtstart.hour = start.hour, dtstart.minute = start.minute, dtstart.second = start.second;
-        dtstart.is_date = 0;
-        dtstart.zone = zone;
-    }
+    struct icaltimetype dtstart = rule_start(&start, zone);
     if (!jade_rule_can_give(&rt, dtstart.year, dtstart.month, dtstart.day)) {
         jade_buf_printf(err, _("the rule can never give a time: no date matches all of its BY "
                                "parts (BYMONTH, BYMONTHDAY, BYYEARDAY, BYDAY, BYSETPOS)"));
@@ -168,6 +173,7 @@ static int expand_rule(const json_t *schedule, const char *tz, int64_t lo, int64
                         (long long)steps, JADE_MAX_RULE_STEPS);
         return -1;
     }
+    /* libical compares a floating UNTIL as UTC: stop there if sooner. */
     if (icaltime_is_null_time(rt.until) || icaltime_as_timet_with_zone(rt.until, utc) > stop)
         rt.until = icaltime_from_timet_with_zone((time_t)stop, 0, zone);
     icalrecur_iterator *it = icalrecur_iterator_new(rt, dtstart);
