@@ -14,11 +14,11 @@
 #include "writer.h"
 #include "../source/source.h"
 #include "../util/buf.h"
+#include "../util/file.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
 #include "../util/utf8.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,9 +45,9 @@ static void free_request(struct request *r)
 }
 
 /* A media file's path for plugins. From a git source it is copied out of
- * the commit on first use, whole or not at all (temp file, fsync, rename),
- * so that a crash never leaves a truncated copy to publish; copies are
- * kept per commit, so an edited picture is never sent from an old copy. */
+ * the commit on first use, whole or not at all (util/file.h), so that a
+ * crash never leaves a truncated copy to publish; copies are kept per
+ * commit, so an edited picture is never sent from an old copy. */
 static char *media_path(struct service *s, const struct jade_campaign *cp, const char *file)
 {
     char *rel = jade_xasprintf("%s/%s", cp->dir, file);
@@ -68,15 +68,7 @@ static char *media_path(struct service *s, const struct jade_campaign *cp, const
                 mkdir(out, 0700);
                 *p = '/';
             }
-            char *tmp = jade_xasprintf("%s.tmp", out);
-            int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-            size_t done = 0;
-            for (ssize_t n = 0; fd >= 0 && done < len; done += (size_t)n)
-                if ((n = write(fd, data + done, len - done)) <= 0) break;
-            bool ok = fd >= 0 && done == len && fsync(fd) == 0;
-            if (fd >= 0) ok = close(fd) == 0 && ok;
-            if (!ok || rename(tmp, out) != 0) unlink(tmp);
-            free(tmp);
+            jade_write_file_durably(out, data, len); /* failing, the plugin finds no file */
         }
         free(data);
         jade_buf_free(&err);

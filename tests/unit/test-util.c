@@ -3,13 +3,16 @@
 
 #include "content/content.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/jsonpos.h"
 #include "util/parallel.h"
 #include "util/suggest.h"
 #include "util/timeparse.h"
 #include "util/utf8.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void utf8_accepts_and_rejects(void)
 {
@@ -141,6 +144,35 @@ static void parallel_zalloc_zeroes_every_byte(void)
     }
 }
 
+/* A file written durably is there whole, replacing what was; into a
+ * folder that does not exist, it fails with the system's cause and leaves
+ * no temporary file. */
+static void files_are_written_whole(void)
+{
+    char dir[] = "/tmp/jade-test-util-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    char *path = jade_xasprintf("%s/f", dir), *tmp = jade_xasprintf("%s/f.tmp", dir);
+    CHECK_INT_EQ(jade_write_file_durably(path, "first", 5), 0);
+    CHECK_INT_EQ(jade_write_file_durably(path, "second", 6), 0);
+    char got[16] = "";
+    FILE *f = fopen(path, "r");
+    if (f) {
+        CHECK_INT_EQ(fread(got, 1, sizeof got - 1, f), 6);
+        fclose(f);
+    }
+    CHECK_STR_EQ(got, "second");
+    CHECK_INT_EQ(access(tmp, F_OK), -1);
+    char *nowhere = jade_xasprintf("%s/none/f", dir);
+    errno = 0;
+    CHECK_INT_EQ(jade_write_file_durably(nowhere, "x", 1), -1);
+    CHECK_INT_EQ(errno, ENOENT);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(tmp);
+    free(nowhere);
+}
+
 int main(void)
 {
     RUN(utf8_accepts_and_rejects);
@@ -152,5 +184,6 @@ int main(void)
     RUN(zone_conversion_follows_dst);
     RUN(secrets_are_found);
     RUN(languages_and_networks);
+    RUN(files_are_written_whole);
     return test_done();
 }
