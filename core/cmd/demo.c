@@ -195,7 +195,7 @@ int jade_cmd_demo(int argc, char **argv)
     if (jade_service_run(&o) != JADE_SERVICE_OK) goto done;
 
     struct jade_ledger *ledger;
-    if (jade_ledger_open(state, &ledger, &err) != 0) {
+    if (jade_ledger_open(state, false, &ledger, &err) != 0) {
         fprintf(stderr, "jade demo: %s\n", jade_buf_str(&err));
         goto done;
     }

@@ -1,6 +1,6 @@
 /* run.c - `jade run`: the service; `jade history`: what the ledger holds.
  *
- * jade run [--config FILE] [--once] [--clock sim:START:SPEED] [--until T]
+ * jade run [--config FILE] [--once] [--clock sim:START:SPEED] [--until T] [--new-ledger]
  * jade history [--config FILE] [--format table|json] */
 #include "cmd.h"
 
@@ -70,10 +70,13 @@ static int load_config(const char *path, struct jade_config *config)
 
 int jade_cmd_run(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
-        {"clock", required_argument, NULL, 'k'},  {"until", required_argument, NULL, 'u'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
+                                            {"once", no_argument, NULL, 'o'},
+                                            {"clock", required_argument, NULL, 'k'},
+                                            {"until", required_argument, NULL, 'u'},
+                                            {"new-ledger", no_argument, NULL, 'n'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     const char *config_path = JADE_DEFAULT_CONFIG;
     struct jade_service_options o = {.until = INT64_MAX, .progress = NULL};
     int opt;
@@ -95,6 +98,9 @@ int jade_cmd_run(int argc, char **argv)
                 return JADE_EXIT_USAGE;
             }
             break;
+        case 'n':
+            o.new_ledger = true;
+            break;
         case 'u':
             if (parse_time(optarg, &o.until) != 0) {
                 fprintf(stderr, _("jade run: --until \"%s\" is not a time\n"), optarg);
@@ -103,10 +109,13 @@ int jade_cmd_run(int argc, char **argv)
             break;
         case 'h':
             puts(_("usage: jade run [--config FILE] [--once] [--clock sim:START:SPEED] "
-                   "[--until T]\n\n"
+                   "[--until T] [--new-ledger]\n\n"
                    "Publishes the plan: --once what is due now, then exits (for cron);\n"
                    "--clock sim:START:SPEED runs a simulated clock from START, SPEED times\n"
-                   "faster; --until stops when the clock reaches T (UTC unless it says)."));
+                   "faster; --until stops when the clock reaches T (UTC unless it says);\n"
+                   "--new-ledger takes the state folder's ledger as it is found, when the\n"
+                   "one it held is missing, emptied or another (what the lost one recorded\n"
+                   "as sent may be sent again)."));
             return JADE_EXIT_OK;
         default:
             return JADE_EXIT_USAGE;

@@ -535,7 +535,8 @@ struct reload *service_reconcile_first(struct service *s)
     if (jade_ledger_begin(s->ledger) != 0 || reconcile_job(s->ledger, r) != 0 ||
         jade_ledger_commit(s->ledger) != 0) {
         jade_ledger_rollback(s->ledger);
-        fprintf(stderr, _("jade run: cannot write the ledger in %s\n"), s->cfg->state_dir);
+        fprintf(stderr, _("jade run: cannot write the ledger in %s: %s\n"), s->cfg->state_dir,
+                jade_ledger_failure(s->ledger));
         service_free_reload(r);
         return NULL;
     }
@@ -551,7 +552,8 @@ int service_load_waiting(struct service *s, struct reload *r)
     if (jade_ledger_in_state(s->ledger, JADE_PLANNED, queue_row, s) != 0 ||
         jade_ledger_in_state(s->ledger, JADE_RETRYING, queue_row, s) != 0 ||
         read_removals(s->ledger, r) != 0) {
-        fprintf(stderr, _("jade run: cannot read the ledger in %s\n"), s->cfg->state_dir);
+        fprintf(stderr, _("jade run: cannot read the ledger in %s: %s\n"), s->cfg->state_dir,
+                jade_ledger_failure(s->ledger));
         return -1;
     }
     load_queues(s, r);

@@ -4,18 +4,26 @@
  * or a power cut, which is what "sending is stored before a request leaves"
  * needs; grouping a batch of changes into one transaction keeps that to
  * one fsync per batch. The schema is versioned with PRAGMA user_version and
- * migrated forward; a newer one is refused. */
+ * migrated forward; a newer one is refused.
+ *
+ * Its identity: a ledger holds a random id, made with it, and the state
+ * folder a marker (ledger.id) naming the ledger it holds, so that a
+ * ledger lost, emptied or swapped is refused rather than taken for a first
+ * start, which would send again everything within the catch-up. */
 #include "ledger.h"
 
 #include "../plan/plan.h"
 #include "../util/buf.h"
+#include "../util/file.h"
 #include "../util/i18n.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const state_names[JADE_N_STATES] = {"planned",   "sending", "sent",
                                                        "retrying",  "failed",  "uncertain",
@@ -86,13 +94,20 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX occurrences_key ON occurrences(key);"
     "CREATE INDEX occurrences_due ON occurrences(due, key);"
     "CREATE INDEX occurrences_post ON occurrences(campaign, post);",
+    /* 7: the ledger's identity, which the state folder's marker names */
+    "CREATE TABLE identity (id TEXT NOT NULL);"
+    "INSERT INTO identity VALUES (lower(hex(randomblob(16))));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+#define IDENTITY_SINCE 7 /* the schema from which a ledger has its id */
 
 struct jade_ledger {
     sqlite3 *db;
     sqlite3_stmt *set, *event;
-    int depth; /* nested begin/commit */
+    int depth;         /* nested begin/commit */
+    char id[33];       /* its identity */
+    char replaced[64]; /* what the marker named before new_ledger took this one, or "" */
+    char failure[256]; /* why the last operation failed, for people, or "" */
 };
 
 /* A key is 32 lowercase hex digits, stored as its 16 bytes; any other
@@ -145,18 +160,92 @@ static void key_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_value(ctx, argv[0]);
 }
 
+/* Keeps why the connection's last call failed, in words (before a
+ * rollback or the next call replaces SQLite's code): the cause people can
+ * act on, then SQLite's or the system's own words. */
+static void note_failure(struct jade_ledger *l)
+{
+    int code = sqlite3_extended_errcode(l->db), sys = sqlite3_system_errno(l->db);
+    if (code == SQLITE_OK || code == SQLITE_ROW || code == SQLITE_DONE) return;
+    const char *full = _("the disk is full"),
+               *read_only = _("the ledger is read-only (its file, its folder or its disk "
+                              "refuses writes)"),
+               *denied = _("permission denied"), *cause = NULL;
+    const char *detail = sqlite3_errmsg(l->db);
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+        cause = full;
+        break;
+    case SQLITE_READONLY:
+        cause = read_only;
+        break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        cause = _("the ledger is corrupt");
+        break;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+        /* the system's errno says more than "disk I/O error" */
+        if (sys) detail = strerror(sys);
+        cause = sys == ENOSPC || sys == EDQUOT  ? full
+                : sys == EROFS                  ? read_only
+                : sys == EACCES || sys == EPERM ? denied
+                : (code & 0xff) == SQLITE_IOERR ? _("the disk failed to read or write")
+                                                : _("the ledger cannot be opened");
+        break;
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        cause = denied;
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        cause = _("another process holds the ledger");
+        break;
+    case SQLITE_NOMEM:
+        cause = _("out of memory");
+        break;
+    }
+    if (cause)
+        snprintf(l->failure, sizeof l->failure, "%s (%s)", cause, detail);
+    else
+        snprintf(l->failure, sizeof l->failure, "%s", detail);
+}
+
+const char *jade_ledger_failure(const struct jade_ledger *l)
+{
+    return l->failure[0] ? l->failure : _("the ledger refused a change");
+}
+
+/* The corrupt can only be put back or replaced. */
+static bool corrupt(const struct jade_ledger *l)
+{
+    int code = sqlite3_extended_errcode(l->db) & 0xff;
+    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
 static int fail(struct jade_ledger *l, struct jade_buf *err, const char *what)
 {
-    if (err) jade_buf_printf(err, "%s: %s", what, sqlite3_errmsg(l->db));
+    note_failure(l);
+    if (!err) return -1;
+    jade_buf_printf(err, "%s: %s", what, jade_ledger_failure(l));
+    if (corrupt(l))
+        jade_buf_puts(err, _(": put it back from a backup, or move it aside and start a new, "
+                             "empty ledger with jade run --new-ledger"));
     return -1;
+}
+
+/* After a failure: SQLite may have rolled back already, and its "no
+ * transaction is active" must not replace the cause noted. */
+static void roll_back(struct jade_ledger *l)
+{
+    sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int exec(struct jade_ledger *l, const char *sql, struct jade_buf *err)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
-    if (err) jade_buf_printf(err, "%s", msg ? msg : sqlite3_errmsg(l->db));
-    sqlite3_free(msg);
+    if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
+    note_failure(l);
+    if (err) jade_buf_puts(err, jade_ledger_failure(l));
     return -1;
 }
 
@@ -167,7 +256,12 @@ static int schema_version(struct jade_ledger *l, const char *path, struct jade_b
     int version = 0;
     if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
         return fail(l, err, path);
-    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    if (sqlite3_step(st) != SQLITE_ROW) { /* the first read of the file: not one, or corrupt */
+        fail(l, err, path);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (version > SCHEMA_VERSION) {
         jade_buf_printf(err,
@@ -186,9 +280,10 @@ static int migrate(struct jade_ledger *l, const char *path, struct jade_buf *err
     for (int v = version; v < SCHEMA_VERSION; v++) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if (exec(l, "BEGIN IMMEDIATE", err) || exec(l, migrations[v], err) ||
-            exec(l, pragma, err) || exec(l, "COMMIT", err)) {
-            exec(l, "ROLLBACK", NULL);
+        if (exec(l, "BEGIN IMMEDIATE", NULL) || exec(l, migrations[v], NULL) ||
+            exec(l, pragma, NULL) || exec(l, "COMMIT", NULL)) {
+            fail(l, err, path);
+            roll_back(l);
             return -1;
         }
     }
@@ -202,16 +297,187 @@ static int prepare(struct jade_ledger *l, sqlite3_stmt **st, const char *sql, st
     return fail(l, err, sql);
 }
 
-int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jade_buf *err)
+/* ---- identity ------------------------------------------------------------ */
+
+#define MARKER "ledger.id"
+
+static bool valid_id(const char *id)
+{
+    for (int i = 0; i < 32; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return false;
+    return true;
+}
+
+/* The id the state folder's marker names: 1, 0 when there is no marker,
+ * -1 when it cannot be read (err). */
+static int read_marker(const char *state_dir, char id[33], struct jade_buf *err)
+{
+    char *path = jade_xasprintf("%s/" MARKER, state_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = 0;
+    if (fd < 0 && errno != ENOENT) {
+        jade_buf_printf(err, _("cannot read %s: %s"), path, strerror(errno));
+        rc = -1;
+    } else if (fd >= 0) {
+        char line[40];
+        ssize_t n = read(fd, line, sizeof line);
+        close(fd);
+        if (n == 33 && line[32] == '\n' && valid_id(line)) {
+            memcpy(id, line, 32);
+            id[32] = '\0';
+            rc = 1;
+        } else {
+            jade_buf_printf(err,
+                            _("%s is damaged (it holds one line: the id of the ledger this "
+                              "folder holds): put it back, or take the ledger as it is with "
+                              "jade run --new-ledger"),
+                            path);
+            rc = -1;
+        }
+    }
+    free(path);
+    return rc;
+}
+
+static int write_marker(const char *state_dir, const char *id, struct jade_buf *err)
+{
+    char *path = jade_xasprintf("%s/" MARKER, state_dir), line[34];
+    snprintf(line, sizeof line, "%s\n", id);
+    int rc = jade_write_file_durably(path, line, 33);
+    if (rc != 0) jade_buf_printf(err, _("cannot write %s: %s"), path, strerror(errno));
+    free(path);
+    return rc;
+}
+
+static uint32_t word32(const unsigned char *p, bool big_endian)
+{
+    return big_endian ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+                      : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* A write-ahead log SQLite would throw away, and with it what the ledger
+ * recorded since its last checkpoint: one with a header that is not
+ * SQLite's (magic, version, checksum: sqlite.org/fileformat.html). None at
+ * all, or an empty one, is what a clean stop or a checkpoint leaves. */
+static bool wal_damaged(const char *wal)
+{
+    int fd = open(wal, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false; /* none; one that cannot be read, SQLite says why */
+    unsigned char h[32];
+    ssize_t n = read(fd, h, sizeof h);
+    close(fd);
+    if (n == 0) return false;
+    if (n != (ssize_t)sizeof h) return true;
+    uint32_t magic = word32(h, true);
+    if ((magic & ~1u) != 0x377f0682 || word32(h + 4, true) != 3007000) return true;
+    bool big = magic & 1; /* the byte order of the checksum's words */
+    uint32_t s0 = 0, s1 = 0;
+    for (int i = 0; i < 24; i += 8) {
+        s0 += word32(h + i, big) + s1;
+        s1 += word32(h + i + 4, big) + s0;
+    }
+    return s0 != word32(h + 24, true) || s1 != word32(h + 28, true);
+}
+
+/* The ledger's own id, or "" for one without (never written by a jade
+ * that knows ids); -1 when it cannot be read. */
+static int read_id(struct jade_ledger *l, char id[33])
+{
+    sqlite3_stmt *st;
+    id[0] = '\0';
+    if (sqlite3_prepare_v2(l->db, "SELECT id FROM identity LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int step = sqlite3_step(st);
+    const char *text = (const char *)sqlite3_column_text(st, 0);
+    if (step == SQLITE_ROW && text && strlen(text) == 32 && valid_id(text)) memcpy(id, text, 33);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) note_failure(l);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+}
+
+/* What a state folder that held a ledger does without it. */
+static const char *const gone_advice =
+    N_("without it jade cannot know what was sent, and a new ledger would send again everything "
+       "still within catch_up_minutes: put it back from a backup (ledger.sqlite, with "
+       "ledger.sqlite-wal if there was one), or, knowing that, start a new, empty ledger with "
+       "jade run --new-ledger");
+
+/* Whether the database holds no table at all; -1 when it cannot be read. */
+static int holds_nothing(struct jade_ledger *l)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "SELECT NOT EXISTS (SELECT 1 FROM sqlite_schema)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    int nothing = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return nothing;
+}
+
+/* The ledger at path (of schema version) is the one the marker names;
+ * otherwise a refusal that says what to do. */
+static int check_identity(struct jade_ledger *l, const char *path, int version, const char *marker,
+                          struct jade_buf *err)
+{
+    int nothing = version == 0 ? holds_nothing(l) : 0;
+    if (nothing < 0) return fail(l, err, path);
+    if (nothing) {
+        jade_buf_printf(err,
+                        _("%s is empty, but this state folder held a ledger (%s names %s): %s"),
+                        path, MARKER, marker, _(gone_advice));
+        return -1;
+    }
+    char id[33] = "";
+    if (version >= IDENTITY_SINCE && read_id(l, id) != 0) return fail(l, err, path);
+    if (!strcmp(id, marker)) return 0;
+    const char *which = *id ? id : version ? _("an older one, without an id") : _("not a ledger");
+    jade_buf_printf(err,
+                    _("%s is not the ledger this state folder held (%s names %s; this one is %s): "
+                      "put that one back, or take this one as the folder's ledger with jade run "
+                      "--new-ledger"),
+                    path, MARKER, marker, which);
+    return -1;
+}
+
+/* ---- open and close -------------------------------------------------------- */
+
+int jade_ledger_open(const char *state_dir, bool new_ledger, struct jade_ledger **out,
+                     struct jade_buf *err)
 {
     if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
         jade_buf_printf(err, _("cannot create the state folder %s: %s"), state_dir,
                         strerror(errno));
         return -1;
     }
+    char marker[33] = "";
+    struct jade_buf marker_err = {0};
+    int marked = read_marker(state_dir, marker, &marker_err);
+    if (marked < 0 && !new_ledger) {
+        jade_buf_puts(err, jade_buf_str(&marker_err));
+        jade_buf_free(&marker_err);
+        return -1;
+    }
+    jade_buf_free(&marker_err);
+    bool damaged = marked < 0; /* and new_ledger: replaced below */
     char *path = jade_xasprintf("%s/ledger.sqlite", state_dir);
+    char *wal = jade_xasprintf("%s-wal", path);
     struct jade_ledger *l = jade_xcalloc(1, sizeof *l);
     int rc = -1;
+    if (wal_damaged(wal)) {
+        jade_buf_printf(err,
+                        _("%s, the ledger's write-ahead log, is damaged: SQLite would ignore it "
+                          "and lose what the ledger recorded since its last checkpoint, and "
+                          "what was sent since then would be sent again. Put the state folder "
+                          "back from a backup; or, knowing that, move the log aside (mv %s "
+                          "%s.damaged) and start again from what the ledger held before it"),
+                        wal, wal, wal);
+        goto done;
+    }
+    if (marked > 0 && !new_ledger && access(path, F_OK) != 0) {
+        jade_buf_printf(err,
+                        _("%s is missing, but this state folder held a ledger (%s names %s): %s"),
+                        path, MARKER, marker, _(gone_advice));
+        goto done;
+    }
     /* One thread at a time (ledger.h): the connection's mutex, taken by
      * every bind and column call, only cost time (6% of a large start). */
     if (sqlite3_open_v2(path, &l->db,
@@ -226,9 +492,31 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
         fail(l, err, path);
         goto done;
     }
-    if (exec(l, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err) ||
-        migrate(l, path, err))
+    /* Which ledger this is, before anything is written to it. */
+    int version = schema_version(l, path, err);
+    if (version < 0 || (marked > 0 && !new_ledger && check_identity(l, path, version, marker, err)))
         goto done;
+    if (exec(l, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL) != 0) {
+        fail(l, err, path);
+        goto done;
+    }
+    if (migrate(l, path, err) != 0) goto done;
+    if (read_id(l, l->id) != 0) {
+        fail(l, err, path);
+        goto done;
+    }
+    if (!l->id[0]) { /* only by hand: migration 7 gives every ledger one */
+        jade_buf_printf(err, _("%s has lost its id (its table identity is empty)"), path);
+        goto done;
+    }
+    /* The marker is written after the ledger it names: a crash between
+     * leaves a ledger without a marker, taken as it is at the next start. */
+    if (strcmp(l->id, marker) != 0) {
+        if (write_marker(state_dir, l->id, err) != 0) goto done;
+        if (marked > 0 || damaged)
+            snprintf(l->replaced, sizeof l->replaced, "%s",
+                     damaged ? _("the one its damaged ledger.id named") : marker);
+    }
     if (prepare(l, &l->set,
                 "UPDATE occurrences SET state = coalesce(?2, state), updated = ?3,"
                 " attempts = attempts + ?4,"
@@ -244,12 +532,23 @@ int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jad
     rc = 0;
 done:
     free(path);
+    free(wal);
     if (rc != 0) {
         jade_ledger_close(l);
         return -1;
     }
     *out = l;
     return 0;
+}
+
+const char *jade_ledger_id(const struct jade_ledger *l)
+{
+    return l->id;
+}
+
+const char *jade_ledger_replaced(const struct jade_ledger *l)
+{
+    return l->replaced[0] ? l->replaced : NULL;
 }
 
 int jade_ledger_open_readonly(const char *state_dir, struct jade_ledger **out, struct jade_buf *err)
@@ -295,6 +594,7 @@ void jade_ledger_close(struct jade_ledger *l)
 int jade_ledger_begin(struct jade_ledger *l)
 {
     if (l->depth++ > 0) return 0;
+    l->failure[0] = '\0';
     return exec(l, "BEGIN IMMEDIATE", NULL);
 }
 
@@ -302,7 +602,7 @@ int jade_ledger_commit(struct jade_ledger *l)
 {
     if (l->depth == 0 || --l->depth > 0) return 0;
     if (exec(l, "COMMIT", NULL) == 0) return 0;
-    exec(l, "ROLLBACK", NULL); /* none of it was written */
+    roll_back(l); /* none of it was written */
     return -1;
 }
 
@@ -310,7 +610,8 @@ void jade_ledger_rollback(struct jade_ledger *l)
 {
     if (l->depth == 0) return;
     l->depth = 0;
-    exec(l, "ROLLBACK", NULL);
+    note_failure(l); /* what made it roll back, if SQLite said */
+    roll_back(l);
 }
 
 int jade_ledger_checkpoint(struct jade_ledger *l)
@@ -350,7 +651,11 @@ int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u)
     for (int i = 0; i < 6; i++)
         texts[i] ? sqlite3_bind_text(st, 6 + i, texts[i], -1, SQLITE_STATIC)
                  : sqlite3_bind_null(st, 6 + i);
-    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(l->db) != 1) return -1;
+    if (sqlite3_step(st) != SQLITE_DONE) return -1;
+    if (sqlite3_changes(l->db) != 1) {
+        snprintf(l->failure, sizeof l->failure, _("no occurrence has the key %s"), u->key);
+        return -1;
+    }
     return record_event(l, u->key, u->at, keep ? "removal" : jade_state_name(u->state),
                         keep && u->removal ? u->removal : u->error);
 }
@@ -368,7 +673,7 @@ int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, 
 }
 
 static const char *text_col(sqlite3_stmt *st, int i);
-static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx);
+static int each_row(struct jade_ledger *l, sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx);
 
 /* Binds a commit id, or NULL for a folder source. */
 static int bind_commit(sqlite3_stmt *st, int i, const char *commit)
@@ -644,6 +949,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
     }
     if (step == SQLITE_DONE) rc = 0;
 done:
+    if (rc != 0) note_failure(l); /* before finalizing resets SQLite's code */
     sqlite3_finalize(ins);
     sqlite3_finalize(move);
     sqlite3_finalize(revive);
@@ -693,8 +999,8 @@ int jade_ledger_to_remove(struct jade_ledger *l, jade_ledger_row_cb cb, void *ct
                            " AND removal = 'pending'"
                            " ORDER BY due, key",
                            -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int rc = each_row(st, cb, ctx);
+        return fail(l, NULL, NULL);
+    int rc = each_row(l, st, cb, ctx);
     sqlite3_finalize(st);
     return rc;
 }
@@ -762,7 +1068,7 @@ static void row_of(sqlite3_stmt *st, struct jade_ledger_row *r, char *key)
     r->removal = text_col(st, 17);
 }
 
-static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx)
+static int each_row(struct jade_ledger *l, sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -771,7 +1077,9 @@ static int each_row(sqlite3_stmt *st, jade_ledger_row_cb cb, void *ctx)
         row_of(st, &r, key);
         cb(ctx, &r);
     }
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_DONE) return 0;
+    note_failure(l);
+    return -1;
 }
 
 int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledger_row_cb cb,
@@ -780,9 +1088,9 @@ int jade_ledger_in_state(struct jade_ledger *l, enum jade_state state, jade_ledg
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(l->db, "SELECT * FROM occurrences WHERE state = ? ORDER BY due, key", -1,
                            &st, NULL) != SQLITE_OK)
-        return -1;
+        return fail(l, NULL, NULL);
     sqlite3_bind_text(st, 1, jade_state_name(state), -1, SQLITE_STATIC);
-    int rc = each_row(st, cb, ctx);
+    int rc = each_row(l, st, cb, ctx);
     sqlite3_finalize(st);
     return rc;
 }
@@ -792,8 +1100,8 @@ int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(l->db, "SELECT * FROM occurrences ORDER BY due, key", -1, &st, NULL) !=
         SQLITE_OK)
-        return -1;
-    int rc = each_row(st, cb, ctx);
+        return fail(l, NULL, NULL);
+    int rc = each_row(l, st, cb, ctx);
     sqlite3_finalize(st);
     return rc;
 }

@@ -35,9 +35,34 @@ const char *jade_state_name(enum jade_state s);
 struct jade_ledger;
 
 /* Opens (creating) <state_dir>/ledger.sqlite, migrating an older schema;
- * refuses one written by a newer jade. */
-int jade_ledger_open(const char *state_dir, struct jade_ledger **out, struct jade_buf *err);
+ * refuses one written by a newer jade.
+ *
+ * Every ledger holds a random id, and the state folder a marker naming
+ * the ledger it holds (<state_dir>/ledger.id, written after the ledger,
+ * durably). Where the marker names a ledger, one that is missing, empty
+ * or another (its id differs) is refused: starting afresh would send
+ * again what the lost ledger recorded as sent. new_ledger (the operator's
+ * word) takes the ledger as found instead (a new, empty one if it is
+ * missing or empty) and the marker names it from then on. A folder
+ * without a marker (a first start, or a ledger from a jade without ids)
+ * gets one. Whatever new_ledger says, a write-ahead log SQLite would
+ * throw away (damaged: what was recorded since the last checkpoint) is
+ * refused. Refusals say what to do. */
+int jade_ledger_open(const char *state_dir, bool new_ledger, struct jade_ledger **out,
+                     struct jade_buf *err);
 void jade_ledger_close(struct jade_ledger *l);
+
+/* The ledger's id (32 hex digits). */
+const char *jade_ledger_id(const struct jade_ledger *l);
+/* What the marker named before new_ledger took this ledger (its id), or
+ * NULL. */
+const char *jade_ledger_replaced(const struct jade_ledger *l);
+
+/* Why the last operation on the ledger failed, for people: the cause
+ * ("the disk is full", "the ledger is read-only ...", "the ledger is
+ * corrupt", ...) and SQLite's or the system's words. Valid until the next
+ * transaction begins. */
+const char *jade_ledger_failure(const struct jade_ledger *l);
 
 /* Opens an existing ledger for reading only (jade history): refuses a
  * state folder that holds none, and creates nothing. */

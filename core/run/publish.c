@@ -287,9 +287,9 @@ void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
         /* The ledger still says what was durable: a restart resumes there. */
         if (!s->ledger_failed)
             fprintf(stderr,
-                    _("jade run: cannot write the ledger in %s: stopping; nothing "
+                    _("jade run: cannot write the ledger in %s: %s: stopping; nothing "
                       "was sent that it does not record\n"),
-                    s->cfg->state_dir);
+                    s->cfg->state_dir, jade_ledger_failure(s->ledger));
         s->ledger_failed = s->stopping = true;
     }
     for (size_t i = 0; i < count; i++) {
@@ -458,7 +458,8 @@ enum jade_service_status service_recover(struct service *s)
     struct sending_list rows = {0};
     if (jade_ledger_in_state(s->ledger, JADE_SENDING, collect_sending, &rows) != 0) {
         free_sending(&rows);
-        fprintf(stderr, _("jade run: cannot read the ledger in %s\n"), s->cfg->state_dir);
+        fprintf(stderr, _("jade run: cannot read the ledger in %s: %s\n"), s->cfg->state_dir,
+                jade_ledger_failure(s->ledger));
         return JADE_SERVICE_FAILED;
     }
     int64_t now = service_now(s);
@@ -488,7 +489,13 @@ enum jade_service_status service_recover(struct service *s)
     }
     enum jade_service_status rc = JADE_SERVICE_OK;
     if (jade_ledger_apply(s->ledger, updates, rows.count) != 0) {
-        fprintf(stderr, _("jade run: cannot write the ledger in %s\n"), s->cfg->state_dir);
+        /* Nothing was sent, and the rows stay `sending`: the next start
+         * recovers them again. */
+        fprintf(stderr,
+                _("jade run: %zu publication(s) were being sent when the service stopped, and "
+                  "their recovery cannot be written to the ledger in %s: %s: not recovered, "
+                  "nothing sent; the next start tries again\n"),
+                rows.count, s->cfg->state_dir, jade_ledger_failure(s->ledger));
         rc = JADE_SERVICE_FAILED;
     }
     for (size_t i = 0; i < n_lookups; i++) {

@@ -242,16 +242,22 @@ static bool channels_served(struct service *s)
 /* base, followed by commit ref: ref's campaigns, but those broken in it
  * as base has them. */
 
-/* Takes the state folder's lock and opens its ledger. */
+/* Takes the state folder's lock and opens its ledger: the one the folder
+ * held, unless the operator said --new-ledger (ledger.h). */
 static int open_state(struct service *s)
 {
     struct jade_buf err = {0};
     if ((s->lock_fd = jade_state_lock(s->cfg->state_dir, &err)) < 0 ||
-        jade_ledger_open(s->cfg->state_dir, &s->ledger, &err) != 0) {
+        jade_ledger_open(s->cfg->state_dir, s->opt->new_ledger, &s->ledger, &err) != 0) {
         fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
         jade_buf_free(&err);
         return -1;
     }
+    if (jade_ledger_replaced(s->ledger))
+        fprintf(stderr,
+                _("jade run: --new-ledger: the ledger of %s is now %s, in place of %s; what "
+                  "that one recorded is not known to this one\n"),
+                s->cfg->state_dir, jade_ledger_id(s->ledger), jade_ledger_replaced(s->ledger));
     return 0;
 }
 
@@ -277,11 +283,14 @@ static enum jade_service_status start(struct service *s)
     if (!s->cfg->source_dir) s->mirror = jade_xasprintf("%s/content.git", s->cfg->state_dir);
     if (service_read_credentials(s) != 0) return JADE_SERVICE_BAD_CONFIG;
     /* A ledger from an earlier run says what was adopted before: opened
-     * first. On a first start nothing is made before the content is good. */
+     * first (as is one that its marker says is lost: refused at once). On
+     * a first start nothing is made before the content is good. */
     bool folder = s->cfg->source_dir != NULL;
     char *ledger_path = jade_xasprintf("%s/ledger.sqlite", s->cfg->state_dir);
-    bool earlier = access(ledger_path, F_OK) == 0;
+    char *marker_path = jade_xasprintf("%s/ledger.id", s->cfg->state_dir);
+    bool earlier = access(ledger_path, F_OK) == 0 || access(marker_path, F_OK) == 0;
     free(ledger_path);
+    free(marker_path);
     if (earlier && open_state(s) != 0) return JADE_SERVICE_BAD_CONFIG;
     enum jade_service_status rc = service_first_generation(s);
     if (rc != JADE_SERVICE_OK) return rc;

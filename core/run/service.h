@@ -25,6 +25,7 @@ struct jade_service_options {
     int64_t until;     /* stop when the clock reaches it; INT64_MAX: never */
     FILE *progress;    /* a progress line, or NULL */
     uint64_t seed;     /* for the jitter of retries (0: from the clock) */
+    bool new_ledger;   /* the operator takes the state folder's ledger as found (ledger.h) */
 };
 
 /* How a run ended; the command turns it into an exit status. */

@@ -179,9 +179,10 @@ sleep 2
 dd if=/dev/zero of="$work/small/fill" bs=64k 2>/dev/null # until the folder is full
 wait "$pid"; status=$?
 pid=
-if [ "$status" -eq 1 ] && grep -q "cannot write the ledger in $work/small/state: stopping; nothing was sent that it does not record" "$work/full.log"; then
-  ok "the state folder full: the service says why and stops (exit 1)"
-else not_ok "the state folder full: the service says why and stops (exit 1)" "exit $status" "$(tail -5 "$work/full.log")"; fi
+if [ "$status" -eq 1 ] && grep -qF "cannot write the ledger in $work/small/state: the disk is full (" "$work/full.log" &&
+  grep -qF "): stopping; nothing was sent that it does not record" "$work/full.log"; then
+  ok "the state folder full: the service says why (the disk is full) and stops (exit 1)"
+else not_ok "the state folder full: the service says why (the disk is full) and stops (exit 1)" "exit $status" "$(tail -5 "$work/full.log")"; fi
 rm -f "$work/small/fill"
 "$jade" history --config "$work/full.json" --format json >"$work/full-history.json" 2>"$work/full-history.err"
 if python3 - "$work/full-history.json" "$work/full-outbox/gao" <<'PY' >"$work/full.py.out" 2>&1

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A plan of n occurrences with keys k0.., due at 1000 * (i + 1). */
@@ -63,7 +64,7 @@ static struct jade_ledger *open_temp(char *dir)
 {
     struct jade_buf err = {0};
     struct jade_ledger *l = NULL;
-    if (!mkdtemp(dir) || jade_ledger_open(dir, &l, &err) != 0)
+    if (!mkdtemp(dir) || jade_ledger_open(dir, false, &l, &err) != 0)
         printf("# cannot open a ledger: %s\n", jade_buf_str(&err));
     jade_buf_free(&err);
     return l;
@@ -174,7 +175,7 @@ static void rows_by_state_survive_reopening(void)
     jade_ledger_close(l);
     /* Reopening migrates nothing and keeps everything. */
     struct jade_buf err = {0};
-    CHECK_INT_EQ(jade_ledger_open(dir, &l, &err), 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), 0);
     jade_buf_free(&err);
     if (l) {
         jade_ledger_count(l, counts);
@@ -229,7 +230,7 @@ static void read_only_open_refuses_a_folder_without_ledger(void)
     jade_buf_free(&err);
     free(missing);
     struct jade_ledger *w = NULL;
-    CHECK_INT_EQ(jade_ledger_open(dir, &w, &err), 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &w, &err), 0);
     struct fake f;
     fake_plan(&f, 1, 0);
     struct jade_reconcile_stats st;
@@ -342,7 +343,7 @@ static void schema_2_is_migrated_keeping_rows(void)
     sqlite3_close(db);
     struct jade_buf err = {0};
     struct jade_ledger *l = NULL;
-    CHECK_INT_EQ(jade_ledger_open(dir, &l, &err), 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), 0);
     jade_buf_free(&err);
     if (l) {
         struct seen s = {""};
@@ -361,7 +362,7 @@ static void schema_2_is_migrated_keeping_rows(void)
                  "occurrences_key,occurrences_due,occurrences_post");
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 6);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 7);
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(path);
@@ -383,6 +384,43 @@ static char *query_text(const char *dir, const char *sql)
     sqlite3_close(db);
     free(path);
     return out;
+}
+
+/* The id the folder's marker names, without its line end; NULL if none. */
+static char *read_marker(const char *dir)
+{
+    char *path = jade_xasprintf("%s/ledger.id", dir), line[64] = "";
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f) return NULL;
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    if (!got) return NULL;
+    line[strcspn(line, "\n")] = '\0';
+    return jade_xstrdup(line);
+}
+
+/* Writes len bytes at offset of dir/name (creating it); truncate: cut it there. */
+static void put_bytes(const char *dir, const char *name, long offset, const void *data, size_t len,
+                      bool truncate)
+{
+    char *path = jade_xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "r+b");
+    if (!f) f = fopen(path, "w+b");
+    free(path);
+    if (!f) return;
+    if (fseek(f, offset, SEEK_SET) != 0 || fwrite(data, 1, len, f) != len)
+        printf("# cannot write %s\n", name);
+    if (truncate && ftruncate(fileno(f), offset + (long)len) != 0)
+        printf("# cannot cut %s\n", name);
+    fclose(f);
+}
+
+static void copy_file(const char *from_dir, const char *to_dir, const char *name)
+{
+    char *cmd = jade_xasprintf("cp '%s/%s' '%s/%s'", from_dir, name, to_dir, name);
+    if (system(cmd) != 0) printf("# cannot copy %s\n", name);
+    free(cmd);
 }
 
 #define KEY_A "0123456789abcdef0123456789abcdef"
@@ -429,7 +467,7 @@ static void schema_5_is_migrated_keeping_rows(void)
     free(path);
     struct jade_buf err = {0};
     struct jade_ledger *l = NULL;
-    CHECK_INT_EQ(jade_ledger_open(dir, &l, &err), 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), 0);
     jade_buf_free(&err);
     if (!l) return;
     struct seen s = {""};
@@ -474,8 +512,15 @@ static void schema_5_is_migrated_keeping_rows(void)
     CHECK_STR_EQ(events, "planned,sent");
     free(events);
     char *version = query_text(dir, "PRAGMA user_version");
-    CHECK_STR_EQ(version, "6");
+    CHECK_STR_EQ(version, "7");
     free(version);
+    /* migrated, it has an id, and the folder's marker names it */
+    char *id = query_text(dir, "SELECT id FROM identity");
+    char *marker = read_marker(dir);
+    CHECK(id && strlen(id) == 32);
+    CHECK_STR_EQ(marker, id);
+    free(id);
+    free(marker);
     remove_dir(dir);
 }
 
@@ -614,6 +659,219 @@ static void queue_pops_in_time_then_key_order(void)
     jade_queue_free(&q);
 }
 
+/* A first start makes a ledger with an id, and a marker naming it; the
+ * next start finds the two agreeing. */
+static void a_new_state_folder_gets_a_marker_naming_its_ledger(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir);
+    if (!l) return;
+    char *id = jade_xstrdup(jade_ledger_id(l));
+    CHECK_INT_EQ(strlen(id), 32);
+    CHECK(jade_ledger_replaced(l) == NULL);
+    jade_ledger_close(l);
+    char *marker = read_marker(dir), *stored = query_text(dir, "SELECT id FROM identity");
+    CHECK_STR_EQ(marker, id);
+    CHECK_STR_EQ(stored, id);
+    struct jade_buf err = {0};
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), 0);
+    if (l) {
+        CHECK_STR_EQ(jade_ledger_id(l), id);
+        CHECK(jade_ledger_replaced(l) == NULL);
+        jade_ledger_close(l);
+    }
+    /* two ledgers never share an id */
+    char other[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *o = open_temp(other);
+    if (o) CHECK(strcmp(jade_ledger_id(o), id) != 0);
+    jade_ledger_close(o);
+    jade_buf_free(&err);
+    free(id);
+    free(marker);
+    free(stored);
+    remove_dir(dir);
+    remove_dir(other);
+}
+
+/* Where the marker names a ledger, a ledger emptied (truncated to 0
+ * bytes), missing, or another one is refused, saying what to do, and
+ * nothing is written; --new-ledger takes what is there, and the marker
+ * names it from then on. */
+static void a_lost_ledger_is_refused_where_the_marker_names_one(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX", other[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir), *o = open_temp(other);
+    if (!l || !o) return;
+    char *id = jade_xstrdup(jade_ledger_id(l)), *other_id = jade_xstrdup(jade_ledger_id(o));
+    jade_ledger_close(l);
+    jade_ledger_close(o);
+    char *path = jade_xasprintf("%s/ledger.sqlite", dir);
+    struct jade_buf err = {0};
+    struct stat st;
+    /* emptied */
+    put_bytes(dir, "ledger.sqlite", 0, "", 0, true);
+    l = NULL;
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "ledger.sqlite is empty, but this state folder held a "
+                                       "ledger (ledger.id names ");
+    CHECK_CONTAINS(jade_buf_str(&err), id);
+    CHECK_CONTAINS(jade_buf_str(&err), "put it back from a backup");
+    CHECK_CONTAINS(jade_buf_str(&err), "jade run --new-ledger");
+    CHECK(stat(path, &st) == 0 && st.st_size == 0); /* left as it was */
+    /* missing */
+    unlink(path);
+    jade_buf_truncate(&err, 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "ledger.sqlite is missing, but this state folder held a "
+                                       "ledger");
+    CHECK_CONTAINS(jade_buf_str(&err), "jade run --new-ledger");
+    CHECK_INT_EQ(access(path, F_OK), -1); /* not created */
+    /* another one */
+    copy_file(other, dir, "ledger.sqlite");
+    jade_buf_truncate(&err, 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "ledger.sqlite is not the ledger this state folder held");
+    CHECK_CONTAINS(jade_buf_str(&err), other_id);
+    char *marker = read_marker(dir);
+    CHECK_STR_EQ(marker, id); /* still the one it held */
+    free(marker);
+    /* the operator takes it */
+    jade_buf_truncate(&err, 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, true, &l, &err), 0);
+    if (l) {
+        CHECK_STR_EQ(jade_ledger_id(l), other_id);
+        CHECK_STR_EQ(jade_ledger_replaced(l), id);
+        jade_ledger_close(l);
+    }
+    marker = read_marker(dir);
+    CHECK_STR_EQ(marker, other_id);
+    free(marker);
+    /* and a new, empty one where it is missing */
+    unlink(path);
+    CHECK_INT_EQ(jade_ledger_open(dir, true, &l, &err), 0);
+    char *fresh = l ? jade_xstrdup(jade_ledger_id(l)) : NULL;
+    if (l) CHECK_STR_EQ(jade_ledger_replaced(l), other_id);
+    jade_ledger_close(l);
+    marker = read_marker(dir);
+    CHECK(fresh && strcmp(fresh, other_id) != 0 && strcmp(fresh, id) != 0);
+    CHECK_STR_EQ(marker, fresh);
+    free(marker);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), 0); /* agreeing again */
+    jade_ledger_close(l);
+    /* a damaged marker */
+    put_bytes(dir, "ledger.id", 0, "not an id\n", 10, true);
+    jade_buf_truncate(&err, 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "ledger.id is damaged");
+    CHECK_INT_EQ(jade_ledger_open(dir, true, &l, &err), 0);
+    if (l) CHECK_STR_EQ(jade_ledger_replaced(l), "the one its damaged ledger.id named");
+    jade_ledger_close(l);
+    marker = read_marker(dir);
+    CHECK_STR_EQ(marker, fresh);
+    free(marker);
+    /* a database, but not a ledger */
+    unlink(path);
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) == SQLITE_OK)
+        sqlite3_exec(db, "CREATE TABLE t (a)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    jade_buf_truncate(&err, 0);
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "; this one is not a ledger)");
+    jade_buf_free(&err);
+    free(fresh);
+    free(path);
+    free(id);
+    free(other_id);
+    remove_dir(dir);
+    remove_dir(other);
+}
+
+/* A write-ahead log SQLite would ignore (what was recorded since the last
+ * checkpoint lost) is refused, --new-ledger or not; a log as a crash
+ * leaves it is read, and an empty one is what a checkpoint leaves. */
+static void a_damaged_write_ahead_log_is_refused(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX", crash[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir);
+    if (!l || !mkdtemp(crash)) return;
+    struct fake f;
+    fake_plan(&f, 2, 0);
+    struct jade_reconcile_stats st;
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL, NULL, &st), 0);
+    /* a crash now: the files as they are, the changes in the log */
+    copy_file(dir, crash, "ledger.sqlite");
+    copy_file(dir, crash, "ledger.sqlite-wal");
+    copy_file(dir, crash, "ledger.id");
+    struct jade_ledger *again = NULL;
+    struct jade_buf err = {0};
+    CHECK_INT_EQ(jade_ledger_open(crash, false, &again, &err), 0);
+    if (again) {
+        struct seen seen = {{0}};
+        jade_ledger_all(again, collect, &seen);
+        CHECK_STR_EQ(seen.text, "k0:planned:1000:0 k1:planned:2000:0 ");
+        jade_ledger_close(again);
+        again = NULL;
+    }
+    /* again, with one byte of the log's header changed (its salt) */
+    copy_file(dir, crash, "ledger.sqlite");
+    copy_file(dir, crash, "ledger.sqlite-wal");
+    put_bytes(crash, "ledger.sqlite-wal", 17, "\xff", 1, false);
+    jade_buf_truncate(&err, 0);
+    CHECK_INT_EQ(jade_ledger_open(crash, false, &again, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "ledger.sqlite-wal, the ledger's write-ahead log, is "
+                                       "damaged");
+    CHECK_CONTAINS(jade_buf_str(&err), "move the log aside");
+    /* garbage; and --new-ledger does not take it either */
+    put_bytes(crash, "ledger.sqlite-wal", 0, "garbage, not a log of SQLite's", 30, false);
+    jade_buf_truncate(&err, 0);
+    CHECK_INT_EQ(jade_ledger_open(crash, true, &again, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "is damaged");
+    /* emptied or moved aside: what the ledger held at its last checkpoint is all
+     * there is, here nothing (everything was in the log), and the ledger
+     * is refused as emptied */
+    put_bytes(crash, "ledger.sqlite-wal", 0, "", 0, true);
+    jade_buf_truncate(&err, 0);
+    CHECK_INT_EQ(jade_ledger_open(crash, false, &again, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "ledger.sqlite is empty, but this state folder held");
+    /* with a checkpoint behind it, it goes on from there */
+    jade_ledger_close(l);
+    copy_file(dir, crash, "ledger.sqlite");
+    CHECK_INT_EQ(jade_ledger_open(crash, false, &again, &err), 0);
+    jade_ledger_close(again);
+    jade_buf_free(&err);
+    fake_free(&f);
+    remove_dir(dir);
+    remove_dir(crash);
+}
+
+/* A ledger's failures say their cause: a file that is not a database is
+ * corrupt, with what to do; a change to no occurrence says so. */
+static void failures_say_their_cause(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    char junk[4096];
+    memset(junk, 'x', sizeof junk);
+    put_bytes(dir, "ledger.sqlite", 0, junk, sizeof junk, true);
+    struct jade_ledger *l = NULL;
+    struct jade_buf err = {0};
+    CHECK_INT_EQ(jade_ledger_open(dir, false, &l, &err), -1);
+    CHECK_CONTAINS(jade_buf_str(&err), "ledger.sqlite: the ledger is corrupt (file is not a "
+                                       "database): put it back from a backup, or move it aside");
+    remove_dir(dir);
+    char fresh[] = "/tmp/jade-test-ledger-XXXXXX";
+    l = open_temp(fresh);
+    if (!l) return;
+    struct jade_update u = {.key = "nope", .state = JADE_SENT, .at = 5};
+    CHECK_INT_EQ(jade_ledger_apply(l, &u, 1), -1);
+    CHECK_STR_EQ(jade_ledger_failure(l), "no occurrence has the key nope");
+    jade_ledger_close(l);
+    jade_buf_free(&err);
+    remove_dir(fresh);
+}
+
 int main(void)
 {
     RUN(reconcile_inserts_moves_cancels_and_keeps_sent);
@@ -628,5 +886,9 @@ int main(void)
     RUN(a_failed_batch_is_rolled_back_whole);
     RUN(reconcile_after_a_previous_plan_writes_the_differences);
     RUN(read_only_open_refuses_a_folder_without_ledger);
+    RUN(a_new_state_folder_gets_a_marker_naming_its_ledger);
+    RUN(a_lost_ledger_is_refused_where_the_marker_names_one);
+    RUN(a_damaged_write_ahead_log_is_refused);
+    RUN(failures_say_their_cause);
     return test_done();
 }
