@@ -45,6 +45,24 @@ static int parse_clock(const char *arg, struct jade_service_options *o)
     return 0;
 }
 
+/* JADE_TEST_CLOCK_JUMP="TIME:SECONDS", a test hook: a simulated clock's
+ * wall time steps by SECONDS (back when negative) once it reaches TIME,
+ * as a real clock does when NTP corrects it (clock.h). */
+static int parse_clock_jump(const char *arg, struct jade_service_options *o)
+{
+    const char *last = strrchr(arg, ':');
+    if (!last || !o->simulated) return -1;
+    char *at = jade_xstrndup(arg, (size_t)(last - arg));
+    char *end;
+    long long by = strtoll(last + 1, &end, 10);
+    int rc = parse_time(at, &o->sim_jump_at);
+    free(at);
+    if (rc != 0 || *end || last[1] == '\0' || by == 0 || by > 365LL * 86400 || by < -365LL * 86400)
+        return -1;
+    o->sim_jump_by = by;
+    return 0;
+}
+
 /* The exit status for how the service ended. */
 static int exit_of_service(enum jade_service_status status)
 {
@@ -123,6 +141,14 @@ int jade_cmd_run(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, _("jade run: unexpected argument \"%s\"\n"), argv[optind]);
+        return JADE_EXIT_USAGE;
+    }
+    const char *jump = getenv("JADE_TEST_CLOCK_JUMP");
+    if (jump && parse_clock_jump(jump, &o) != 0) {
+        fprintf(stderr,
+                _("jade run: JADE_TEST_CLOCK_JUMP (a test hook) takes TIME:SECONDS, with --clock "
+                  "sim:...: the simulated wall clock steps by SECONDS (non-zero, at most a year "
+                  "either way) once it reaches TIME, e.g. 2026-12-02T08:35:00Z:7200\n"));
         return JADE_EXIT_USAGE;
     }
     struct jade_config config;

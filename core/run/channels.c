@@ -91,6 +91,19 @@ void jade_channel_add_removal(struct jade_channel *ch, const struct jade_removal
     copy->network_id = r->network_id ? jade_xstrdup(r->network_id) : NULL;
 }
 
+void jade_channels_shift_waits(struct jade_channels *t, int64_t by)
+{
+    for (size_t c = 0; c < t->count; c++) {
+        struct jade_channel *ch = t->items[c];
+        if (ch->blocked_until) ch->blocked_until += by;
+        if (ch->last_request) ch->last_request += by;
+        /* all by the same: the heap's order holds */
+        for (size_t i = 0; i < ch->retrying.count; i++) ch->retrying.items[i].at += by;
+        for (size_t i = 0; i < ch->n_removals; i++)
+            if (ch->removals[i].at != INT64_MAX) ch->removals[i].at += by; /* not in flight */
+    }
+}
+
 void jade_channels_clear_queues(struct jade_channels *t)
 {
     for (size_t i = 0; i < t->count; i++) {

@@ -58,6 +58,11 @@ struct jade_channel *jade_channels_find(const struct jade_channels *t, const cha
 void jade_channel_add_removal(struct jade_channel *ch, const struct jade_removal *r);
 void jade_removal_clear(struct jade_removal *r);
 
+/* The wall clock jumped by seconds: what waits a span of time (a retry's
+ * backoff, a network's Retry-After or rate, a removal's backoff) keeps
+ * its span; what waits a time of day (a due time) keeps its time. */
+void jade_channels_shift_waits(struct jade_channels *t, int64_t by);
+
 /* Empties every queue (before they are loaded again from the ledger). */
 void jade_channels_clear_queues(struct jade_channels *t);
 void jade_channels_free(struct jade_channels *t);

@@ -14,13 +14,22 @@ int64_t jade_backoff(int attempt, int base_seconds, int max_seconds, uint64_t *r
     return (int64_t)((double)(r >> 11) / (double)(1ull << 53) * cap);
 }
 
+/* Why an occurrence is past the catch-up: an outage, unless it would
+ * have been in time but for a forward jump of the wall clock. */
+static const char *late_reason(const struct jade_ready *r)
+{
+    if (r->clock_jumped > 0 && r->clock_jump &&
+        r->now - r->clock_jumped - r->due <= r->catch_up_seconds)
+        return r->clock_jump;
+    return _("the service was down past catch_up_minutes");
+}
+
 enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why)
 {
-    static const char *const down = N_("the service was down past catch_up_minutes");
     if (!r->in_plan) {
         /* Before the plan's range, it is past the catch-up; in it, the
          * content no longer has it. */
-        *why = r->before_plan ? _(down) : _("no longer in the content");
+        *why = r->before_plan ? late_reason(r) : _("no longer in the content");
         return r->before_plan ? JADE_MISSED : JADE_CANCELLED;
     }
     if (!r->has_plugin) {
@@ -30,7 +39,7 @@ enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why)
     /* Catch-up bounds a first attempt found late (an outage); a retry is
      * late by design, and its own attempts bound it. */
     if (r->attempts == 0 && r->now - r->due > r->catch_up_seconds) {
-        *why = _(down);
+        *why = late_reason(r);
         return JADE_MISSED;
     }
     *why = NULL;

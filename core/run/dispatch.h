@@ -33,6 +33,11 @@ struct jade_ready {
     int attempts;     /* made so far: 0 for a first attempt */
     int64_t due, now;
     int catch_up_seconds;
+    /* How far the wall clock jumped forward while it waited (0: it did
+     * not), and that jump for people: late past the catch-up only because
+     * of it, the jump is the reason, not an outage. */
+    int64_t clock_jumped;
+    const char *clock_jump;
 };
 
 /* JADE_SENDING when it should go now; else the state that settles it,

@@ -366,6 +366,19 @@ static void dispatch_removals(struct service *s, struct jade_channel *ch, int64_
     }
 }
 
+/* How far forward jumps of the wall clock moved an occurrence due at due
+ * while it waited (0: none), and the reason that gives it in why. */
+static int64_t clock_jumped(struct service *s, int64_t due, char why[192])
+{
+    struct jade_clock_jump last;
+    int64_t by = jade_clock_jumped_since(&s->clock, due, &last);
+    if (!by) return 0;
+    char said[160];
+    jade_clock_describe_jump(&last, said, sizeof said);
+    snprintf(why, 192, _("%s: past catch_up_minutes"), said);
+    return by;
+}
+
 /* Fills each channel up to its concurrency with what is ready: marked
  * `sending` in the batch and sent once it is committed; or settled
  * (missed, cancelled, failed) and the next one taken. Returns the earliest
@@ -388,13 +401,17 @@ int64_t service_dispatch(struct service *s)
             struct jade_waiting w;
             if (!take_ready(ch, now, &w)) break;
             const struct jade_occurrence *o = jade_generation_find(s->gen, w.key);
+            char jump[192];
+            int64_t jumped = clock_jumped(s, w.due, jump);
             struct jade_ready ready = {.in_plan = o != NULL,
                                        .before_plan = w.due < s->gen->plan_from,
                                        .has_plugin = ch->net != NULL,
                                        .attempts = w.attempts,
                                        .due = w.due,
                                        .now = now,
-                                       .catch_up_seconds = s->gen->catch_up_minutes * 60};
+                                       .catch_up_seconds = s->gen->catch_up_minutes * 60,
+                                       .clock_jumped = jumped,
+                                       .clock_jump = jumped ? jump : NULL};
             const char *why;
             enum jade_state next = jade_decide_ready(&ready, &why);
             if (next != JADE_SENDING) {

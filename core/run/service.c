@@ -90,6 +90,22 @@ static void progress(struct service *s, bool last)
     fflush(s->opt->progress);
 }
 
+/* A step of the wall clock while the service ran (an NTP correction): said,
+ * and what waits a span of time keeps its span (channels.h). What it made
+ * late is recorded with it (dispatch.h). */
+static void follow_clock(struct service *s)
+{
+    struct jade_clock_jump jump;
+    if (!jade_clock_check(&s->clock, &jump)) return;
+    char said[192];
+    jade_clock_describe_jump(&jump, said, sizeof said);
+    fprintf(stderr, "jade run: %s%s\n", said,
+            jump.by > 0 ? _(": what fell due meanwhile goes now if it is within catch_up_minutes, "
+                            "and is missed otherwise")
+                        : _(": nothing already sent goes again; what waits, waits for its time"));
+    jade_channels_shift_waits(&s->channels, jump.by);
+}
+
 static void timer_cb(uv_timer_t *t)
 {
     struct service *s = t->data;
@@ -138,6 +154,7 @@ void service_arm(struct service *s)
         jade_clock_advance(&s->clock,
                            reach < (double)s->sim_target ? (int64_t)reach : s->sim_target);
     }
+    follow_clock(s); /* on every wake, and a real clock wakes every few seconds */
     int64_t now = service_now(s);
     if (s->opt->until != INT64_MAX && now >= s->opt->until) s->stopping = true;
     if (s->stopping) {
@@ -410,6 +427,7 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
         jade_clock_init_simulated(&s->clock, opt->sim_start, opt->sim_speed);
     else
         jade_clock_init_real(&s->clock);
+    if (opt->sim_jump_by) jade_clock_schedule_jump(&s->clock, opt->sim_jump_at, opt->sim_jump_by);
     uv_loop_init(&s->loop);
     s->env = (struct jade_host_env){.http = jade_http_new(&s->loop, &s->cfg->outbound),
                                     .clock = &s->clock,

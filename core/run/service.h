@@ -26,6 +26,9 @@ struct jade_service_options {
     FILE *progress;    /* a progress line, or NULL */
     uint64_t seed;     /* for the jitter of retries (0: from the clock) */
     bool new_ledger;   /* the operator takes the state folder's ledger as found (ledger.h) */
+    /* a test hook (JADE_TEST_CLOCK_JUMP): the simulated wall time steps by
+     * sim_jump_by once it reaches sim_jump_at (clock.h) */
+    int64_t sim_jump_at, sim_jump_by;
 };
 
 /* How a run ended; the command turns it into an exit status. */
