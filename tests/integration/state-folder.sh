@@ -13,16 +13,16 @@ jade=$(realpath "$1")
 src=$(realpath "$2")
 webhook=$(realpath "$3")
 work=$(mktemp -d)
-fake=
+fake= hang=
 cleanup() {
   [ -n "$fake" ] && kill "$fake" 2>/dev/null
+  [ -n "$hang" ] && kill "$hang" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 mkdir -p "$work/plugins" "$work/secrets" && cp "$webhook" "$work/plugins/"
 printf 'a shared secret\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
-# A receiver that answers at once, and one that never answers (so that the
-# service is killed while sending).
+# A receiver that answers at once, logging every request.
 python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/hook.log" \
   --port-file "$work/port" &
 fake=$!
@@ -52,7 +52,7 @@ PY
 config() { # NAME: a configuration whose state folder is $work/NAME
   cat >"$work/$1.json" <<JSON
 {"source": {"dir": "$work/tree"}, "state_dir": "$work/$1", "plugin_dir": "$work/plugins",
- "secrets_dir": "$work/secrets"}
+ "secrets_dir": "$work/secrets", "networks": {"webhook": {"timeout_ms": 60000}}}
 JSON
 }
 # The rest of the morning, at once: what is due goes, then the run ends.
@@ -130,7 +130,8 @@ printf 'this is no database%.0s' $(seq 200) | dd of="$work/corrupt/ledger.sqlite
 refused corrupt "a corrupt ledger is refused, saying so" "the ledger is corrupt (file is not a database): put it back from a backup"
 
 # -- a recovery that cannot be written ------------------------------------------------------
-# Killed while sending: the receiver never answers.
+# Killed while sending: the receiver never answers (within the minute the
+# service waits).
 copy_state recover
 python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/hang.log" \
   --port-file "$work/hang.port" --hang-rate 1 &
@@ -146,6 +147,7 @@ done
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 kill "$hang"
+hang=
 sed -i "s/127.0.0.1:$(cat "$work/hang.port")/127.0.0.1:$port/" "$work/tree/channels.json"
 # The ledger refuses to change what is `sending` (as a full disk would).
 python3 -c "
