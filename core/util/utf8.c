@@ -4,38 +4,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool jade_utf8_valid(const char *str, size_t n, size_t *bad_offset)
+size_t jade_utf8_char(const char *str, size_t n, unsigned *code_point)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t need;
-        unsigned min;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            need = 1, min = 0x80, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            need = 2, min = 0x800, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            need = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            goto bad;
+    if (n == 0) return 0;
+    unsigned char c = s[0];
+    size_t need;
+    unsigned min, cp;
+    if (c < 0x80) {
+        need = 0, min = 0, cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+        need = 1, min = 0x80, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        need = 2, min = 0x800, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        need = 3, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t k = 1; k <= need; k++) {
+        if (k >= n || (s[k] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    if (code_point) *code_point = cp;
+    return need + 1;
+}
+
+bool jade_utf8_valid(const char *s, size_t n, size_t *bad_offset)
+{
+    for (size_t i = 0; i < n;) {
+        size_t len = jade_utf8_char(s + i, n - i, NULL);
+        if (!len) {
+            if (bad_offset) *bad_offset = i;
+            return false;
         }
-        for (size_t k = 1; k <= need; k++) {
-            if (i + k >= n || (s[i + k] & 0xC0) != 0x80) goto bad;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) goto bad;
-        i += need + 1;
+        i += len;
     }
     return true;
-bad:
-    if (bad_offset) *bad_offset = i;
-    return false;
 }
 
 size_t jade_utf8_length(const char *s, size_t n)

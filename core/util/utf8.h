@@ -11,6 +11,10 @@
  * On failure *bad_offset (if not NULL) is the offset of the first bad byte. */
 bool jade_utf8_valid(const char *s, size_t n, size_t *bad_offset);
 
+/* The length (1 to 4) of the well-formed UTF-8 character at s[0..n), its
+ * code point in *code_point (if not NULL); 0 when s does not start with one. */
+size_t jade_utf8_char(const char *s, size_t n, unsigned *code_point);
+
 /* Number of code points in a valid UTF-8 string of n bytes. */
 size_t jade_utf8_length(const char *s, size_t n);
 

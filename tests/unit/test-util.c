@@ -3,6 +3,7 @@
 
 #include "content/content.h"
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/file.h"
 #include "util/jsonpos.h"
 #include "util/parallel.h"
@@ -173,9 +174,81 @@ static void files_are_written_whole(void)
     free(nowhere);
 }
 
+/* s[0..n) escaped with keep, in a static buffer, for comparison. */
+static const char *escaped(const char *s, size_t n, enum jade_escape_keep keep)
+{
+    static struct jade_buf b;
+    jade_buf_free(&b);
+    jade_escape(&b, s, n, keep);
+    return jade_buf_str(&b);
+}
+#define ESCAPED(lit, keep) escaped(lit, sizeof lit - 1, keep)
+
+static void escape_shows_controls_and_keeps_text(void)
+{
+    /* what steers a terminal: a title, a clear, a carriage return, DEL, a C1 CSI */
+    CHECK_STR_EQ(ESCAPED("\x1b]0;pwned\x07.json", JADE_KEEP_NOTHING), "\\x1b]0;pwned\\x07.json");
+    CHECK_STR_EQ(ESCAPED("a\x1b[2Jb", JADE_KEEP_NOTHING), "a\\x1b[2Jb");
+    CHECK_STR_EQ(ESCAPED("ok\rfake", JADE_KEEP_LINES), "ok\\x0dfake");
+    CHECK_STR_EQ(ESCAPED("x\x7fy", JADE_KEEP_LINES), "x\\x7fy");
+    CHECK_STR_EQ(ESCAPED("\xc2\x9b"
+                         "31m \xc2\x85",
+                         JADE_KEEP_LINES),
+                 "\\u{9b}31m \\u{85}");
+    CHECK_STR_EQ(ESCAPED("nul\0end", JADE_KEEP_NOTHING), "nul\\x00end");
+    /* bytes that are not UTF-8: alone, truncated, overlong, a surrogate */
+    CHECK_STR_EQ(ESCAPED("p4\xff.txt", JADE_KEEP_NOTHING), "p4\\xff.txt");
+    CHECK_STR_EQ(ESCAPED("\x9b"
+                         "2J",
+                         JADE_KEEP_NOTHING),
+                 "\\x9b2J");
+    CHECK_STR_EQ(ESCAPED("\xc0\xaf", JADE_KEEP_NOTHING), "\\xc0\\xaf");
+    CHECK_STR_EQ(ESCAPED("\xed\xa0\x80", JADE_KEEP_NOTHING), "\\xed\\xa0\\x80");
+    CHECK_STR_EQ(ESCAPED("end\xe2\x82", JADE_KEEP_NOTHING), "end\\xe2\\x82");
+    /* printable UTF-8 as it is: French, Bambara, Arabic, U+00A0 and beyond C1 */
+    const char *text = "Fête à Ségou: ɛ ɔ ŋ ɲ — مرحبا \xc2\xa0 \xf0\x9f\x98\x80";
+    CHECK_STR_EQ(escaped(text, strlen(text), JADE_KEEP_NOTHING), text);
+    /* layout: kept in messages and texts, not in a field */
+    CHECK_STR_EQ(ESCAPED("a\tb\nc\r\nd", JADE_KEEP_LINES), "a\tb\nc\r\nd");
+    CHECK_STR_EQ(ESCAPED("a\tb\nc\r\nd", JADE_KEEP_NOTHING), "a\\x09b\\x0ac\\x0d\\x0ad");
+    CHECK_STR_EQ(ESCAPED("cr at the end\r", JADE_KEEP_LINES), "cr at the end\\x0d");
+    /* for JSON: only what is not UTF-8 */
+    CHECK_STR_EQ(ESCAPED("\x1b\xc2\x9b\xff", JADE_KEEP_CONTROLS), "\x1b\xc2\x9b\\xff");
+}
+
+static void print_and_json_show_no_controls(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    jade_print(f, "jade run: campaign %s is kept\n", "c\x1b]0;x\x07\xc2\x9b\xff");
+    fclose(f);
+    CHECK_STR_EQ(text, "jade run: campaign c\\x1b]0;x\\x07\\u{9b}\\xff is kept\n");
+    free(text);
+
+    json_t *j = json_pack("{s:o, s:o, s:o}", "a",
+                          jade_json_text("\x1b\x7f\xc2\x9b"
+                                         "caf\xc3\xa9"),
+                          "b", jade_json_text("bad\xff\xc2"), "c", jade_json_text(NULL));
+    CHECK(json_object_size(j) == 3);
+    f = open_memstream(&text, &len);
+    jade_json_dump(j, f, JSON_COMPACT | JSON_SORT_KEYS);
+    fclose(f);
+    CHECK_STR_EQ(text, "{\"a\":\"\\u001B\\u007F\\u009Bcaf\xc3\xa9\",\"b\":\"bad\\\\xff\\\\xc2\","
+                       "\"c\":null}");
+    json_t *back = json_loads(text, 0, NULL); /* still JSON, and the same text */
+    CHECK_STR_EQ(json_string_value(json_object_get(back, "a")), "\x1b\x7f\xc2\x9b"
+                                                                "caf\xc3\xa9");
+    json_decref(back);
+    free(text);
+    json_decref(j);
+}
+
 int main(void)
 {
     RUN(utf8_accepts_and_rejects);
+    RUN(escape_shows_controls_and_keeps_text);
+    RUN(print_and_json_show_no_controls);
     RUN(parallel_zalloc_zeroes_every_byte);
     RUN(line_col_counts_code_points);
     RUN(locate_values_keys_and_elements);
