@@ -1,5 +1,6 @@
 /* main.c - the jade command: subcommand dispatch only. */
 #include "cmd/cmd.h"
+#include "util/escape.h"
 #include "util/i18n.h"
 
 #include <locale.h>
@@ -42,12 +43,12 @@ int main(int argc, char **argv)
         return JADE_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("jade %s\n", JADE_VERSION);
+        jade_print(stdout, "jade %s\n", JADE_VERSION);
         return JADE_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, _("jade: unknown command \"%s\"\n"), argv[1]);
+    jade_print(stderr, _("jade: unknown command \"%s\"\n"), argv[1]);
     usage(stderr);
     return JADE_EXIT_USAGE;
 }

@@ -6,6 +6,7 @@
 #include "../run/plugins.h"
 #include "../source/source.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 
 #include <stdio.h>
@@ -33,8 +34,8 @@ int jade_source_opts_open(struct jade_source_opts *o, const char *cmd, int argc,
 {
     int positional = argc - first_arg;
     if (positional > 1 || (o->repo && positional == 1) || (!o->repo && (o->ref || o->path))) {
-        fprintf(stderr, _("jade %s: give either a folder or --repo (with --ref and --path)\n"),
-                cmd);
+        jade_print(stderr, _("jade %s: give either a folder or --repo (with --ref and --path)\n"),
+                   cmd);
         return JADE_EXIT_USAGE;
     }
     o->dir = positional == 1 ? argv[first_arg] : ".";
@@ -42,7 +43,7 @@ int jade_source_opts_open(struct jade_source_opts *o, const char *cmd, int argc,
     int rc = o->repo ? jade_source_open_git(o->repo, o->ref, o->path, src, &err)
                      : jade_source_open_dir(o->dir, src, &err);
     if (rc != 0) {
-        fprintf(stderr, "jade %s: %s\n", cmd, jade_buf_str(&err));
+        jade_print(stderr, "jade %s: %s\n", cmd, jade_buf_str(&err));
         jade_buf_free(&err);
         return JADE_EXIT_USAGE;
     }
@@ -62,7 +63,7 @@ struct jade_cmd_networks *jade_cmd_networks_load(const char *dir, const char *cm
     jade_plugins_load_dir(where, &n->plugins);
     free(where);
     for (size_t i = 0; i < n->plugins.n_refused; i++)
-        fprintf(stderr, _("jade %s: warning: plugin refused: %s\n"), cmd, n->plugins.refused[i]);
+        jade_print(stderr, _("jade %s: warning: plugin refused: %s\n"), cmd, n->plugins.refused[i]);
     n->items = jade_xcalloc(n->plugins.count + 1, sizeof *n->items);
     for (size_t i = 0; i < n->plugins.count; i++)
         n->items[i] = (struct jade_network){n->plugins.items[i].plugin->name,

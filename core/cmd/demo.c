@@ -12,6 +12,7 @@
 #include "../run/clock.h"
 #include "../run/service.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/diag.h"
 #include "../util/embedded.h"
 #include "../util/i18n.h"
@@ -122,14 +123,14 @@ static void summary_row(void *ctx, const struct jade_ledger_row *r)
 
 static void print_table(const char *title, json_t *table)
 {
-    printf("\n  %-18s %8s %8s %8s\n", title, _("planned"), _("sent"), _("failed"));
+    jade_print(stdout, "\n  %-18s %8s %8s %8s\n", title, _("planned"), _("sent"), _("failed"));
     const char *name;
     json_t *t;
     json_object_foreach (table, name, t)
-        printf("  %-18s %8lld %8lld %8lld\n", name,
-               (long long)json_integer_value(json_array_get(t, 0)),
-               (long long)json_integer_value(json_array_get(t, 1)),
-               (long long)json_integer_value(json_array_get(t, 2)));
+        jade_print(stdout, "  %-18s %8lld %8lld %8lld\n", name,
+                   (long long)json_integer_value(json_array_get(t, 0)),
+                   (long long)json_integer_value(json_array_get(t, 1)),
+                   (long long)json_integer_value(json_array_get(t, 2)));
 }
 
 int jade_cmd_demo(int argc, char **argv)
@@ -155,8 +156,8 @@ int jade_cmd_demo(int argc, char **argv)
         }
     }
     if (!(speed > 0) || !(speed <= JADE_CLOCK_SPEED_MAX)) {
-        fprintf(stderr, _("jade demo: --speed must be a factor above 0, at most %g\n"),
-                JADE_CLOCK_SPEED_MAX);
+        jade_print(stderr, _("jade demo: --speed must be a factor above 0, at most %g\n"),
+                   JADE_CLOCK_SPEED_MAX);
         return JADE_EXIT_USAGE;
     }
     char root[] = "/tmp/jade-demo-XXXXXX";
@@ -170,12 +171,12 @@ int jade_cmd_demo(int argc, char **argv)
     int status = JADE_EXIT_FAILED;
     struct jade_config config = {0};
     if (write_tree(content) != 0 || commit_tree(content, &err) != 0) {
-        fprintf(stderr, _("jade demo: cannot prepare the example repository in %s: %s\n"), root,
-                jade_buf_str(&err));
+        jade_print(stderr, _("jade demo: cannot prepare the example repository in %s: %s\n"), root,
+                   jade_buf_str(&err));
         goto done;
     }
-    fprintf(stderr, _("jade demo: the example campaigns, committed to a git repository in %s\n"),
-            content);
+    jade_print(stderr, _("jade demo: the example campaigns, committed to a git repository in %s\n"),
+               content);
     struct jade_diags diags = {0};
     json_t *cfg = json_pack("{s:{s:s, s:s}, s:s}", "source", "url", content, "branch", "main",
                             "state_dir", state);
@@ -190,13 +191,13 @@ int jade_cmd_demo(int argc, char **argv)
     jade_time_parse_rfc3339(DEMO_START, &t);
     jade_time_to_unix(&t, NULL, &o.sim_start);
     o.until = o.sim_start + DEMO_DAYS * 86400;
-    fprintf(stderr, _("jade demo: a simulated week from %.10s, through the outbox plugin:\n"),
-            DEMO_START);
+    jade_print(stderr, _("jade demo: a simulated week from %.10s, through the outbox plugin:\n"),
+               DEMO_START);
     if (jade_service_run(&o) != JADE_SERVICE_OK) goto done;
 
     struct jade_ledger *ledger;
     if (jade_ledger_open(state, false, &ledger, &err) != 0) {
-        fprintf(stderr, "jade demo: %s\n", jade_buf_str(&err));
+        jade_print(stderr, "jade demo: %s\n", jade_buf_str(&err));
         goto done;
     }
     const struct jade_embedded *channels =
@@ -210,15 +211,18 @@ int jade_cmd_demo(int argc, char **argv)
                           0};
     jade_ledger_all(ledger, summary_row, &sum);
     jade_ledger_close(ledger);
-    printf(_("\nA week of the JADE campaigns (%.10s to %.10s, simulated):\n"), DEMO_START,
-           "2026-12-08");
+    jade_print(stdout, _("\nA week of the JADE campaigns (%.10s to %.10s, simulated):\n"),
+               DEMO_START, "2026-12-08");
     print_table(_("region"), sum.by_region);
     print_table(_("network"), sum.by_network);
-    printf(_("\n  in all: %zu planned, %zu sent, %zu failed\n"), sum.planned, sum.sent, sum.failed);
-    printf(_("\nThe publications, one JSON file each, by region: %s\n"), config.outbox_dir);
+    jade_print(stdout, _("\n  in all: %zu planned, %zu sent, %zu failed\n"), sum.planned, sum.sent,
+               sum.failed);
+    jade_print(stdout, _("\nThe publications, one JSON file each, by region: %s\n"),
+               config.outbox_dir);
     char *config_path = jade_xasprintf("%s/config.json", root);
     json_dump_file(config.json, config_path, JSON_INDENT(2));
-    printf(_("The ledger, every state change:     jade history --config %s\n"), config_path);
+    jade_print(stdout, _("The ledger, every state change:     jade history --config %s\n"),
+               config_path);
     free(config_path);
     status = sum.failed ? JADE_EXIT_FAILED : JADE_EXIT_OK;
     json_decref(sum.channels);

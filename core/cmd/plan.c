@@ -10,6 +10,7 @@
 #include "../plan/plan.h"
 #include "../source/source.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/suggest.h"
 #include "../util/timeparse.h"
@@ -53,8 +54,8 @@ static bool known(const json_t *index, const char *id, const char *what)
     json_t *v;
     json_object_foreach ((json_t *)index, key, v) keys[i++] = key;
     const char *hint = jade_suggest(id, keys, n);
-    fprintf(stderr, _("jade plan: unknown %s \"%s\"%s%s%s\n"), what, id,
-            hint ? _(" (did you mean \"") : "", hint ? hint : "", hint ? "\"?)" : "");
+    jade_print(stderr, _("jade plan: unknown %s \"%s\"%s%s%s\n"), what, id,
+               hint ? _(" (did you mean \"") : "", hint ? hint : "", hint ? "\"?)" : "");
     free(keys);
     return false;
 }
@@ -110,8 +111,8 @@ int jade_cmd_plan(int argc, char **argv)
     for (int i = 0; i < 4; i++)
         if (!strcmp(format_s, formats[i])) format = i;
     if (format < 0) {
-        fprintf(stderr, _("jade plan: unknown format \"%s\" (table, json, csv or ics)\n"),
-                format_s);
+        jade_print(stderr, _("jade plan: unknown format \"%s\" (table, json, csv or ics)\n"),
+                   format_s);
         return JADE_EXIT_USAGE;
     }
     struct jade_source *src = NULL;
@@ -125,10 +126,10 @@ int jade_cmd_plan(int argc, char **argv)
     if (!content || diags.errors) {
         jade_diags_sort(&diags);
         jade_diags_print_text(stderr, &diags);
-        fprintf(stderr,
-                _("jade plan: the content has %zu error(s): fix them first (jade "
-                  "validate tells the same)\n"),
-                diags.errors);
+        jade_print(stderr,
+                   _("jade plan: the content has %zu error(s): fix them first (jade "
+                     "validate tells the same)\n"),
+                   diags.errors);
         status = JADE_EXIT_FAILED;
         goto done;
     }
@@ -136,12 +137,12 @@ int jade_cmd_plan(int argc, char **argv)
     jade_policy_read(content, &policy);
     int64_t from = (int64_t)time(NULL) / 60 * 60, to;
     if (from_s && parse_when(from_s, policy.timezone, &from) != 0) {
-        fprintf(stderr, _("jade plan: --from \"%s\" is not a date or a time\n"), from_s);
+        jade_print(stderr, _("jade plan: --from \"%s\" is not a date or a time\n"), from_s);
         status = JADE_EXIT_USAGE;
     }
     to = from + DEFAULT_HORIZON_DAYS * 86400;
     if (to_s && parse_when(to_s, policy.timezone, &to) != 0) {
-        fprintf(stderr, _("jade plan: --to \"%s\" is not a date or a time\n"), to_s);
+        jade_print(stderr, _("jade plan: --to \"%s\" is not a date or a time\n"), to_s);
         status = JADE_EXIT_USAGE;
     }
     if (status == JADE_EXIT_OK && to <= from) {

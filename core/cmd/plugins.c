@@ -4,6 +4,7 @@
 #include "cmd.h"
 
 #include "../run/plugins.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 
 #include <getopt.h>
@@ -51,33 +52,35 @@ int jade_cmd_plugins(int argc, char **argv)
     if (!dir) dir = jade_default_plugin_dir();
     struct jade_plugins plugins;
     jade_plugins_load_dir(dir, &plugins);
-    printf(_("plugins in %s:\n"), dir);
+    jade_print(stdout, _("plugins in %s:\n"), dir);
     for (size_t i = 0; i < plugins.count; i++) {
         const struct jade_plugin *p = plugins.items[i].plugin;
-        printf("\n%s  (ABI %u.%u)  %s\n  %s\n", p->name, p->abi_version >> 16,
-               p->abi_version & 0xFFFF, plugins.items[i].path,
-               p->description ? p->description : "");
+        jade_print(stdout, "\n%s  (ABI %u.%u)  %s\n  %s\n", p->name, p->abi_version >> 16,
+                   p->abi_version & 0xFFFF, plugins.items[i].path,
+                   p->description ? p->description : "");
         if (p->limits.text_max)
-            printf(_("  text: at most %u %s\n"), p->limits.text_max,
-                   counting_name(p->limits.counting));
+            jade_print(stdout, _("  text: at most %u %s\n"), p->limits.text_max,
+                       counting_name(p->limits.counting));
         else
-            printf(_("  text: no limit\n"));
-        printf(_("  media: at most %u per post"), p->limits.media_max);
+            jade_print(stdout, _("  text: no limit\n"));
+        jade_print(stdout, _("  media: at most %u per post"), p->limits.media_max);
         if (p->limits.media_bytes_max)
-            printf(_(", %llu MiB each"), (unsigned long long)(p->limits.media_bytes_max >> 20));
-        printf("\n");
+            jade_print(stdout, _(", %llu MiB each"),
+                       (unsigned long long)(p->limits.media_bytes_max >> 20));
+        jade_print(stdout, "\n");
         static const char *const caps[] = {"idempotency-key", "delete", "metrics", "lookup",
                                            "geo-targeting"};
-        printf(_("  capabilities:"));
+        jade_print(stdout, _("  capabilities:"));
         int any = 0;
         for (int c = 0; c < 5; c++)
-            if (p->capabilities & (1u << c)) printf(" %s", caps[c]), any = 1;
-        printf("%s\n", any ? "" : _(" none"));
-        if (p->rate_per_minute) printf(_("  rate: %u requests a minute\n"), p->rate_per_minute);
+            if (p->capabilities & (1u << c)) jade_print(stdout, " %s", caps[c]), any = 1;
+        jade_print(stdout, "%s\n", any ? "" : _(" none"));
+        if (p->rate_per_minute)
+            jade_print(stdout, _("  rate: %u requests a minute\n"), p->rate_per_minute);
     }
-    if (plugins.count == 0) printf(_("  (none)\n"));
+    if (plugins.count == 0) jade_print(stdout, _("  (none)\n"));
     for (size_t i = 0; i < plugins.n_refused; i++)
-        fprintf(stderr, _("jade plugins: refused %s\n"), plugins.refused[i]);
+        jade_print(stderr, _("jade plugins: refused %s\n"), plugins.refused[i]);
     int status = plugins.n_refused ? JADE_EXIT_FAILED : JADE_EXIT_OK;
     jade_plugins_free(&plugins);
     free(dir);

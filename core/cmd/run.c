@@ -10,6 +10,7 @@
 #include "../run/clock.h"
 #include "../run/service.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/diag.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
@@ -109,10 +110,10 @@ int jade_cmd_run(int argc, char **argv)
             break;
         case 'k':
             if (parse_clock(optarg, &o) != 0) {
-                fprintf(stderr,
-                        _("jade run: --clock takes real or sim:START:SPEED (SPEED above 0, at "
-                          "most %g), e.g. sim:2026-12-01T00:00:00Z:3600\n"),
-                        JADE_CLOCK_SPEED_MAX);
+                jade_print(stderr,
+                           _("jade run: --clock takes real or sim:START:SPEED (SPEED above 0, at "
+                             "most %g), e.g. sim:2026-12-01T00:00:00Z:3600\n"),
+                           JADE_CLOCK_SPEED_MAX);
                 return JADE_EXIT_USAGE;
             }
             break;
@@ -121,7 +122,7 @@ int jade_cmd_run(int argc, char **argv)
             break;
         case 'u':
             if (parse_time(optarg, &o.until) != 0) {
-                fprintf(stderr, _("jade run: --until \"%s\" is not a time\n"), optarg);
+                jade_print(stderr, _("jade run: --until \"%s\" is not a time\n"), optarg);
                 return JADE_EXIT_USAGE;
             }
             break;
@@ -140,7 +141,7 @@ int jade_cmd_run(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, _("jade run: unexpected argument \"%s\"\n"), argv[optind]);
+        jade_print(stderr, _("jade run: unexpected argument \"%s\"\n"), argv[optind]);
         return JADE_EXIT_USAGE;
     }
     const char *jump = getenv("JADE_TEST_CLOCK_JUMP");
@@ -173,23 +174,32 @@ static void history_row(void *ctx, const struct jade_ledger_row *r)
     jade_format_utc(r->due, due);
     jade_format_utc(r->updated, updated);
     if (h->json) {
-        json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "key", r->key,
-                              "state", jade_state_name(r->state), "attempts", r->attempts, "due",
-                              due, "updated", updated, "campaign", r->campaign, "post", r->post,
-                              "channel", r->channel, "network", r->network, "lang", r->lang);
-        if (r->network_id) json_object_set_new(o, "network_id", json_string(r->network_id));
-        if (r->url) json_object_set_new(o, "url", json_string(r->url));
-        if (r->error) json_object_set_new(o, "error", json_string(r->error));
-        if (r->commit) json_object_set_new(o, "commit", json_string(r->commit));
-        if (r->signer) json_object_set_new(o, "signer", json_string(r->signer));
-        if (r->removal) json_object_set_new(o, "removal", json_string(r->removal));
+        /* what networks answered may be anything: jade_json_text keeps it JSON */
+        json_t *o =
+            json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "key", r->key, "state",
+                      jade_state_name(r->state), "attempts", r->attempts, "due", due, "updated",
+                      updated, "campaign", jade_json_text(r->campaign), "post",
+                      jade_json_text(r->post), "channel", jade_json_text(r->channel), "network",
+                      jade_json_text(r->network), "lang", jade_json_text(r->lang));
+        if (r->network_id) json_object_set_new(o, "network_id", jade_json_text(r->network_id));
+        if (r->url) json_object_set_new(o, "url", jade_json_text(r->url));
+        if (r->error) json_object_set_new(o, "error", jade_json_text(r->error));
+        if (r->commit) json_object_set_new(o, "commit", jade_json_text(r->commit));
+        if (r->signer) json_object_set_new(o, "signer", jade_json_text(r->signer));
+        if (r->removal) json_object_set_new(o, "removal", jade_json_text(r->removal));
         json_array_append_new(h->list, o);
         return;
     }
-    printf("%.16s  %-9s  %3d  %-22s %-3s  %s/%s  %s%s%s  %.12s%s%s\n", due,
-           jade_state_name(r->state), r->attempts, r->channel, r->lang, r->campaign, r->post,
-           r->network_id ? r->network_id : "", r->error ? "  " : "", r->error ? r->error : "",
-           r->commit ? r->commit : "", r->signer ? "  " : "", r->signer ? r->signer : "");
+    /* One line per occurrence, whatever a network's error holds. */
+    char *row = jade_xasprintf(
+        "%.16s  %-9s  %3d  %-22s %-3s  %s/%s  %s%s%s  %.12s%s%s", due, jade_state_name(r->state),
+        r->attempts, r->channel, r->lang, r->campaign, r->post, r->network_id ? r->network_id : "",
+        r->error ? "  " : "", r->error ? r->error : "", r->commit ? r->commit : "",
+        r->signer ? "  " : "", r->signer ? r->signer : "");
+    char *shown = jade_escaped(row);
+    puts(shown);
+    free(shown);
+    free(row);
 }
 
 int jade_cmd_history(int argc, char **argv)
@@ -219,12 +229,12 @@ int jade_cmd_history(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, _("jade history: unexpected argument \"%s\"\n"), argv[optind]);
+        jade_print(stderr, _("jade history: unexpected argument \"%s\"\n"), argv[optind]);
         return JADE_EXIT_USAGE;
     }
     struct history h = {strcmp(format, "json") == 0, NULL};
     if (!h.json && strcmp(format, "table") != 0) {
-        fprintf(stderr, _("jade history: unknown format \"%s\" (table or json)\n"), format);
+        jade_print(stderr, _("jade history: unknown format \"%s\" (table or json)\n"), format);
         return JADE_EXIT_USAGE;
     }
     struct jade_config config;
@@ -232,18 +242,19 @@ int jade_cmd_history(int argc, char **argv)
     struct jade_ledger *ledger;
     struct jade_buf err = {0};
     if (jade_ledger_open_readonly(config.state_dir, &ledger, &err) != 0) {
-        fprintf(stderr, "jade history: %s\n", jade_buf_str(&err));
+        jade_print(stderr, "jade history: %s\n", jade_buf_str(&err));
         jade_buf_free(&err);
         jade_config_free(&config);
         return JADE_EXIT_USAGE;
     }
     h.list = json_array();
     if (!h.json)
-        printf("%-16s  %-9s  %3s  %-22s %-3s  %s\n", _("due (UTC)"), _("state"), _("try"),
-               _("channel"), _("lang"), _("campaign/post  network id  error  commit  signer"));
+        jade_print(stdout, "%-16s  %-9s  %3s  %-22s %-3s  %s\n", _("due (UTC)"), _("state"),
+                   _("try"), _("channel"), _("lang"),
+                   _("campaign/post  network id  error  commit  signer"));
     jade_ledger_all(ledger, history_row, &h);
     if (h.json) {
-        json_dumpf(h.list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        jade_json_dump(h.list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');
     }
     json_decref(h.list);

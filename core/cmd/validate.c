@@ -13,6 +13,7 @@
 #include "../run/config.h"
 #include "../source/source.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 
 #include <getopt.h>
@@ -67,7 +68,7 @@ int jade_cmd_validate(int argc, char **argv)
     }
     bool json = strcmp(format, "json") == 0;
     if (!json && strcmp(format, "text") != 0) {
-        fprintf(stderr, _("jade validate: unknown format \"%s\" (text or json)\n"), format);
+        jade_print(stderr, _("jade validate: unknown format \"%s\" (text or json)\n"), format);
         return JADE_EXIT_USAGE;
     }
     struct jade_config config = {0};
@@ -101,9 +102,9 @@ int jade_cmd_validate(int argc, char **argv)
     size_t posts = 0;
     for (size_t i = 0; content && i < content->n_campaigns; i++)
         posts += content->campaigns[i].n_posts;
-    fprintf(stderr, _("%s: %zu campaign(s), %zu post(s): %zu error(s), %zu warning(s)\n"),
-            src->description, content ? content->n_campaigns : 0, posts, diags.errors,
-            diags.warnings);
+    jade_print(stderr, _("%s: %zu campaign(s), %zu post(s): %zu error(s), %zu warning(s)\n"),
+               src->description, content ? content->n_campaigns : 0, posts, diags.errors,
+               diags.warnings);
     int status = diags.errors ? JADE_EXIT_FAILED : JADE_EXIT_OK;
     jade_diags_free(&diags);
     jade_content_free(content);

@@ -5,6 +5,7 @@
 
 #include "../util/jsonutil.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
 #include "../util/utf8.h"
@@ -132,6 +133,18 @@ static void free_fields(char *f[N_FIELDS])
     for (int i = 0; i < N_FIELDS; i++) free(f[i]);
 }
 
+/* Fields quote content (a blackout's reason is free text): the table and
+ * the calendar show them escaped (escape.h); JSON has its own escapes. */
+static void escape_fields(char *f[N_FIELDS], enum jade_escape_keep keep)
+{
+    for (int i = 0; i < N_FIELDS; i++) {
+        struct jade_buf b = {0};
+        jade_escape(&b, f[i], strlen(f[i]), keep);
+        free(f[i]);
+        f[i] = jade_buf_steal(&b);
+    }
+}
+
 static void write_json(FILE *out, const struct jade_plan *plan)
 {
     json_t *list = json_array();
@@ -155,7 +168,7 @@ static void write_json(FILE *out, const struct jade_plan *plan)
         json_array_append_new(list, obj);
         free_fields(f);
     }
-    json_dumpf(list, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    jade_json_dump(list, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', out);
     json_decref(list);
 }
@@ -174,6 +187,9 @@ static void csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* Every CSV field is a key, a time, an identifier or a word of jade's,
+ * which validation checks: none holds a control character (the blackout's
+ * free-text reason is not a column). */
 static void write_csv(FILE *out, const struct jade_plan *plan)
 {
     for (int k = 0; k < N_FIELDS; k++) fprintf(out, "%s%s", k ? "," : "", field_names[k]);
@@ -218,6 +234,7 @@ static void write_table(FILE *out, const struct jade_plan *plan)
         fields_of(&plan->items[i], rows[i]);
         rows[i][F_LOCAL][16] = '\0'; /* minutes are enough for people */
         rows[i][F_LOCAL][10] = ' ';
+        escape_fields(rows[i], JADE_KEEP_NOTHING); /* a cell is one line */
         for (int c = 0; c < N_COLS; c++) {
             const char *s = rows[i][from_field[c]];
             size_t n = jade_utf8_length(s, strlen(s));
@@ -266,14 +283,17 @@ static void write_ics(FILE *out, const struct jade_plan *plan)
         const struct jade_occurrence *o = &plan->items[i];
         char *f[N_FIELDS];
         fields_of(o, f);
-        struct jade_buf summary = {0}, desc = {0};
+        escape_fields(f, JADE_KEEP_LINES); /* RFC 5545 text holds no controls but tabs */
+        struct jade_buf summary = {0}, text = {0}, desc = {0};
         jade_buf_printf(&summary, "%s · %s (%s) · %s", f[F_CAMPAIGN], f[F_POST], f[F_LANG],
                         f[F_CHANNEL]);
-        jade_buf_puts(&desc, text_of(o));
+        jade_buf_puts(&text, text_of(o));
         if (o->shift != JADE_SHIFT_NONE) {
-            jade_buf_puts(&desc, "\n\n");
-            describe_shift(&desc, o);
+            jade_buf_puts(&text, "\n\n");
+            describe_shift(&text, o);
         }
+        jade_escape(&desc, jade_buf_str(&text), text.len, JADE_KEEP_LINES);
+        jade_buf_free(&text);
         icalcomponent *ev = icalcomponent_vanew(
             ICAL_VEVENT_COMPONENT, icalproperty_new_uid(o->key),
             /* DTSTAMP from the plan, not the clock: the same plan, the same file */

@@ -12,6 +12,7 @@
 #include "hooks.h"
 #include "writer.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 
 #include <sodium.h>
@@ -160,25 +161,25 @@ static void load_queues(struct service *s, struct reload *r)
 static void say_adopted(struct service *s, const struct reload *r)
 {
     const struct jade_generation *g = r->gen;
-    fprintf(stderr,
-            _("jade run: adopted %s%.12s%s%s: %zu new, %zu moved, %zu back, %zu cancelled\n"),
-            g->view->commit ? _("commit ") : _("the folder"),
-            g->view->commit ? g->view->commit : "", g->parts[0]->signer ? _(", signed by ") : "",
-            g->parts[0]->signer ? g->parts[0]->signer : "", r->stats.inserted, r->stats.moved,
-            r->stats.revived, r->stats.cancelled);
+    jade_print(stderr,
+               _("jade run: adopted %s%.12s%s%s: %zu new, %zu moved, %zu back, %zu cancelled\n"),
+               g->view->commit ? _("commit ") : _("the folder"),
+               g->view->commit ? g->view->commit : "", g->parts[0]->signer ? _(", signed by ") : "",
+               g->parts[0]->signer ? g->parts[0]->signer : "", r->stats.inserted, r->stats.moved,
+               r->stats.revived, r->stats.cancelled);
     if (g->reread > 0 || (g->reread == 0 && g->load_ms > 0))
-        fprintf(stderr, _("jade run: only what changed was read: %ld campaign folder(s)\n"),
-                g->reread);
-    fprintf(stderr, _("jade run: it took %.1f ms to load, %.1f ms to plan, %.1f ms to record\n"),
-            g->load_ms, g->plan_ms, r->ledger_ms);
+        jade_print(stderr, _("jade run: only what changed was read: %ld campaign folder(s)\n"),
+                   g->reread);
+    jade_print(stderr, _("jade run: it took %.1f ms to load, %.1f ms to plan, %.1f ms to record\n"),
+               g->load_ms, g->plan_ms, r->ledger_ms);
     if (r->marked)
-        fprintf(stderr, _("jade run: %zu publication(s) of retracted posts to remove\n"),
-                r->marked);
+        jade_print(stderr, _("jade run: %zu publication(s) of retracted posts to remove\n"),
+                   r->marked);
     for (size_t i = 0; i < g->n_kept; i++) {
         const char *at = strchr(g->kept[i], '@');
         int dir_len = at ? (int)(at - g->kept[i]) : (int)strlen(g->kept[i]);
-        fprintf(stderr, _("jade run: campaign %.*s is kept at its last good version, %.12s\n"),
-                dir_len, g->kept[i], at ? at + 1 : "");
+        jade_print(stderr, _("jade run: campaign %.*s is kept at its last good version, %.12s\n"),
+                   dir_len, g->kept[i], at ? at + 1 : "");
     }
     (void)s;
 }
@@ -225,7 +226,7 @@ static void note_refusal(struct service *s, const struct jade_sync_result *r)
     if (s->refused_tip && !strcmp(s->refused_tip, r->commit) && s->refused_reason &&
         !strcmp(s->refused_reason, r->reason))
         return;
-    fprintf(stderr, _("jade run: commit %.12s is not adopted: %s\n"), r->commit, r->reason);
+    jade_print(stderr, _("jade run: commit %.12s is not adopted: %s\n"), r->commit, r->reason);
     jade_diags_print_text(stderr, &r->diags);
     free(s->refused_tip);
     free(s->refused_reason);
@@ -237,8 +238,8 @@ static void note_fetch(struct service *s, const struct jade_sync_result *r)
 {
     if (r->outcome != JADE_SYNC_FAILED) {
         if (s->fetch_error)
-            fprintf(stderr, _("jade run: the branch can be read again (after %u failure(s))\n"),
-                    s->fetch_failures);
+            jade_print(stderr, _("jade run: the branch can be read again (after %u failure(s))\n"),
+                       s->fetch_failures);
         free(s->fetch_error);
         s->fetch_error = NULL;
         s->fetch_failures = 0;
@@ -246,8 +247,8 @@ static void note_fetch(struct service *s, const struct jade_sync_result *r)
     }
     s->fetch_failures++;
     if (s->fetch_error && !strcmp(s->fetch_error, r->reason)) return;
-    fprintf(stderr, _("jade run: cannot read the branch (publishing goes on from %.12s): %s\n"),
-            s->gen->view->commit ? s->gen->view->commit : "", r->reason);
+    jade_print(stderr, _("jade run: cannot read the branch (publishing goes on from %.12s): %s\n"),
+               s->gen->view->commit ? s->gen->view->commit : "", r->reason);
     free(s->fetch_error);
     s->fetch_error = jade_xstrdup(r->reason);
     s->fetch_error_since = service_now(s);
@@ -297,7 +298,7 @@ int service_read_credentials(struct service *s)
         struct jade_buf err = {0};
         int len = jade_secret_read(c->secrets_dir, name, value, sizeof value, &err);
         if (len < 0) {
-            fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+            jade_print(stderr, "jade run: %s\n", jade_buf_str(&err));
             jade_buf_free(&err);
             return -1;
         }
@@ -374,7 +375,7 @@ void service_poll_cb(uv_timer_t *t)
 void service_sighup_cb(uv_signal_t *h, int signum)
 {
     (void)signum;
-    fprintf(stderr, _("jade run: SIGHUP: reading the branch again\n"));
+    jade_print(stderr, _("jade run: SIGHUP: reading the branch again\n"));
     start_sync(h->data);
 }
 
@@ -391,8 +392,8 @@ static void hook(struct service *s, const struct jade_admin_request *req,
                                                      secret, sizeof secret, &err)
                                   : -1;
     if (len <= 0) {
-        fprintf(stderr, "jade run: /hooks/git: %s\n",
-                err.len ? jade_buf_str(&err) : _("no hook_secret is configured"));
+        jade_print(stderr, "jade run: /hooks/git: %s\n",
+                   err.len ? jade_buf_str(&err) : _("no hook_secret is configured"));
         jade_buf_free(&err);
         res->status = 503;
         jade_buf_puts(&res->body, _("the hook's secret cannot be read\n"));
@@ -493,10 +494,10 @@ enum jade_service_status service_first_generation(struct service *s)
          * unreachable (or silent) remote cannot hold the start. */
         s->gen = base;
         s->sync_again = true;
-        fprintf(stderr,
-                _("jade run: publishing from %.12s, the last commit adopted; reading the "
-                  "branch\n"),
-                last);
+        jade_print(stderr,
+                   _("jade run: publishing from %.12s, the last commit adopted; reading the "
+                     "branch\n"),
+                   last);
         free(last);
         return JADE_SERVICE_OK;
     }
@@ -511,12 +512,12 @@ enum jade_service_status service_first_generation(struct service *s)
         if (r.outcome == JADE_SYNC_REFUSED) note_refusal(s, &r);
         s->gen = jade_generation_ref(base);
         note_fetch(s, &r);
-        fprintf(stderr, _("jade run: publishing from %.12s, the last commit adopted\n"), last);
+        jade_print(stderr, _("jade run: publishing from %.12s, the last commit adopted\n"), last);
     } else {
         jade_diags_sort(&r.diags);
         jade_diags_print_text(stderr, &r.diags);
-        fprintf(stderr, _("jade run: nothing can be published: %s\n"),
-                r.reason ? r.reason : _("the content has errors"));
+        jade_print(stderr, _("jade run: nothing can be published: %s\n"),
+                   r.reason ? r.reason : _("the content has errors"));
         rc = r.outcome == JADE_SYNC_FAILED ? JADE_SERVICE_BAD_CONFIG : JADE_SERVICE_FAILED;
     }
     jade_sync_result_free(&r);
@@ -535,7 +536,7 @@ struct reload *service_reconcile_first(struct service *s)
     if (jade_ledger_begin(s->ledger) != 0 || reconcile_job(s->ledger, r) != 0 ||
         jade_ledger_commit(s->ledger) != 0) {
         jade_ledger_rollback(s->ledger);
-        fprintf(stderr, _("jade run: cannot write the ledger in %s: %s\n"), s->cfg->state_dir,
+        jade_print(stderr, _("jade run: cannot write the ledger in %s: %s\n"), s->cfg->state_dir,
                 jade_ledger_failure(s->ledger));
         service_free_reload(r);
         return NULL;
@@ -552,7 +553,7 @@ int service_load_waiting(struct service *s, struct reload *r)
     if (jade_ledger_in_state(s->ledger, JADE_PLANNED, queue_row, s) != 0 ||
         jade_ledger_in_state(s->ledger, JADE_RETRYING, queue_row, s) != 0 ||
         read_removals(s->ledger, r) != 0) {
-        fprintf(stderr, _("jade run: cannot read the ledger in %s: %s\n"), s->cfg->state_dir,
+        jade_print(stderr, _("jade run: cannot read the ledger in %s: %s\n"), s->cfg->state_dir,
                 jade_ledger_failure(s->ledger));
         return -1;
     }

@@ -5,6 +5,7 @@
 #include "http.h"
 #include "plugins.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 
 #include <errno.h>
@@ -30,7 +31,7 @@ static void host_log(void *ctx, enum jade_log_level level, const char *message)
     struct jade_instance *n = ctx;
     static const char *const names[] = {"error", "warning", "info", "debug"};
     if (level <= JADE_LOG_WARNING)
-        fprintf(stderr, "jade run: %s: %s: %s\n", n->plugin->name, names[level], message);
+        jade_print(stderr, "jade run: %s: %s: %s\n", n->plugin->name, names[level], message);
 }
 
 static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
@@ -171,7 +172,7 @@ void jade_instances_start(const struct jade_plugins *plugins, const json_t *netw
                                      host_setting,
                                      host_outbox_dir};
         if (n->plugin->init(&n->host, &n->state) != 0) {
-            fprintf(stderr, _("jade run: plugin %s failed to start\n"), n->plugin->name);
+            jade_print(stderr, _("jade run: plugin %s failed to start\n"), n->plugin->name);
             json_decref(n->setting_text);
             continue;
         }

@@ -14,6 +14,7 @@
 #include "writer.h"
 #include "../source/source.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/file.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
@@ -135,8 +136,8 @@ static void hold_channel(struct jade_channel *ch, bool suspend, int64_t blocked_
                          const char *why)
 {
     if (suspend && !ch->suspended)
-        fprintf(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
-                ch->id, why);
+        jade_print(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
+                   ch->id, why);
     if (suspend) ch->suspended = true;
     if (blocked_until) ch->blocked_until = blocked_until;
 }
@@ -286,7 +287,7 @@ void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
     if (!ok) {
         /* The ledger still says what was durable: a restart resumes there. */
         if (!s->ledger_failed)
-            fprintf(stderr,
+            jade_print(stderr,
                     _("jade run: cannot write the ledger in %s: %s: stopping; nothing "
                       "was sent that it does not record\n"),
                     s->cfg->state_dir, jade_ledger_failure(s->ledger));
@@ -475,7 +476,7 @@ enum jade_service_status service_recover(struct service *s)
     struct sending_list rows = {0};
     if (jade_ledger_in_state(s->ledger, JADE_SENDING, collect_sending, &rows) != 0) {
         free_sending(&rows);
-        fprintf(stderr, _("jade run: cannot read the ledger in %s: %s\n"), s->cfg->state_dir,
+        jade_print(stderr, _("jade run: cannot read the ledger in %s: %s\n"), s->cfg->state_dir,
                 jade_ledger_failure(s->ledger));
         return JADE_SERVICE_FAILED;
     }
@@ -508,7 +509,7 @@ enum jade_service_status service_recover(struct service *s)
     if (jade_ledger_apply(s->ledger, updates, rows.count) != 0) {
         /* Nothing was sent, and the rows stay `sending`: the next start
          * recovers them again. */
-        fprintf(stderr,
+        jade_print(stderr,
                 _("jade run: %zu publication(s) were being sent when the service stopped, and "
                   "their recovery cannot be written to the ledger in %s: %s: not recovered, "
                   "nothing sent; the next start tries again\n"),
@@ -526,10 +527,10 @@ enum jade_service_status service_recover(struct service *s)
         r->ch->net->plugin->lookup(r->ch->net->state, &r->pub, done_cb, r);
     }
     if (rows.count && rc == JADE_SERVICE_OK)
-        fprintf(stderr,
-                _("jade run: %zu publication(s) were being sent when the service "
-                  "stopped: recovered\n"),
-                rows.count);
+        jade_print(stderr,
+                   _("jade run: %zu publication(s) were being sent when the service "
+                     "stopped: recovered\n"),
+                   rows.count);
     free(updates); /* their strings are static */
     free(lookups);
     free_sending(&rows);

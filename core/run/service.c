@@ -15,6 +15,7 @@
 #include "writer.h"
 #include "../source/sshsig.h"
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
 
@@ -49,8 +50,8 @@ static void grace_cb(uv_timer_t *t)
     struct service *s = t->data;
     uv_close((uv_handle_t *)t, close_cb);
     if (!s->syncing) return;
-    fprintf(stderr, _("jade run: the content repository does not answer: stopping without "
-                      "waiting for the fetch\n"));
+    jade_print(stderr, _("jade run: the content repository does not answer: stopping without "
+                         "waiting for the fetch\n"));
     s->abandoned = true;
     uv_stop(&s->loop);
 }
@@ -203,7 +204,7 @@ static void signal_cb(uv_signal_t *h, int signum)
     struct service *s = h->data;
     (void)signum;
     s->stopping = true;
-    fprintf(stderr, _("\njade run: stopping once the requests in flight are answered\n"));
+    jade_print(stderr, _("\njade run: stopping once the requests in flight are answered\n"));
     service_arm(s);
 }
 
@@ -215,7 +216,7 @@ static void start_plugins(struct service *s)
         s->cfg->plugin_dir ? jade_xstrdup(s->cfg->plugin_dir) : jade_default_plugin_dir();
     jade_plugins_load_dir(s->plugins_dir, &s->plugins);
     for (size_t i = 0; i < s->plugins.n_refused; i++)
-        fprintf(stderr, _("jade run: plugin refused: %s\n"), s->plugins.refused[i]);
+        jade_print(stderr, _("jade run: plugin refused: %s\n"), s->plugins.refused[i]);
     jade_instances_start(&s->plugins, s->cfg->networks, &s->env, &s->nets, &s->n_nets);
     s->limits = jade_xcalloc(s->n_nets + 1, sizeof *s->limits);
     for (size_t i = 0; i < s->n_nets; i++)
@@ -232,9 +233,9 @@ static bool networks_known(struct service *s)
     const json_t *v;
     json_object_foreach ((json_t *)s->cfg->networks, name, v) {
         if (jade_instance_find(s->nets, s->n_nets, name)) continue;
-        fprintf(stderr,
-                _("jade run: %s: networks.%s: no plugin for this network is loaded from %s\n"),
-                s->cfg->name, name, s->plugins_dir);
+        jade_print(stderr,
+                   _("jade run: %s: networks.%s: no plugin for this network is loaded from %s\n"),
+                   s->cfg->name, name, s->plugins_dir);
         ok = false;
     }
     return ok;
@@ -247,10 +248,10 @@ static bool channels_served(struct service *s)
     for (size_t i = 0; i < s->channels.count; i++) {
         const struct jade_channel *ch = s->channels.items[i];
         if (ch->net || ch->removed) continue;
-        fprintf(stderr,
-                _("jade run: channel %s uses the network \"%s\", but no plugin for it is loaded "
-                  "from %s: install it, or remove the channel\n"),
-                ch->id, json_string_value(json_object_get(ch->json, "network")), s->plugins_dir);
+        jade_print(stderr,
+                   _("jade run: channel %s uses the network \"%s\", but no plugin for it is loaded "
+                     "from %s: install it, or remove the channel\n"),
+                   ch->id, json_string_value(json_object_get(ch->json, "network")), s->plugins_dir);
         ok = false;
     }
     return ok;
@@ -266,7 +267,7 @@ static int open_state(struct service *s)
     struct jade_buf err = {0};
     if ((s->lock_fd = jade_state_lock(s->cfg->state_dir, &err)) < 0 ||
         jade_ledger_open(s->cfg->state_dir, s->opt->new_ledger, &s->ledger, &err) != 0) {
-        fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+        jade_print(stderr, "jade run: %s\n", jade_buf_str(&err));
         jade_buf_free(&err);
         return -1;
     }
@@ -285,13 +286,13 @@ static enum jade_service_status start(struct service *s)
 {
     struct jade_buf err = {0};
     if (jade_config_check_disk(s->cfg, &err) != 0) {
-        fprintf(stderr, "jade run: %s\n", jade_buf_str(&err));
+        jade_print(stderr, "jade run: %s\n", jade_buf_str(&err));
         jade_buf_free(&err);
         return JADE_SERVICE_BAD_CONFIG;
     }
     if (s->cfg->verify_signed && jade_signers_load(s->cfg->allowed_signers, &s->signers, &err)) {
-        fprintf(stderr, "jade run: %s: source.allowed_signers: %s\n", s->cfg->name,
-                jade_buf_str(&err));
+        jade_print(stderr, "jade run: %s: source.allowed_signers: %s\n", s->cfg->name,
+                   jade_buf_str(&err));
         jade_buf_free(&err);
         return JADE_SERVICE_BAD_CONFIG;
     }
@@ -343,7 +344,7 @@ static enum jade_service_status start(struct service *s)
     /* The admin listener: for now the push hook is all it serves. */
     if (!s->opt->once && (s->cfg->listen_set || s->cfg->hook_secret) &&
         jade_admin_start(&s->loop, s->cfg->listen, service_admin_cb, s, &s->admin, &err) != 0) {
-        fprintf(stderr, "jade run: %s: listen: %s\n", s->cfg->name, jade_buf_str(&err));
+        jade_print(stderr, "jade run: %s: listen: %s\n", s->cfg->name, jade_buf_str(&err));
         jade_buf_free(&err);
         service_free_reload(r);
         s->stopping = true;

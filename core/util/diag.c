@@ -2,6 +2,7 @@
 #include "diag.h"
 
 #include "buf.h"
+#include "escape.h"
 #include "i18n.h"
 
 #include <jansson.h>
@@ -69,18 +70,27 @@ static const char *severity_name(enum jade_severity sev)
     return sev == JADE_ERROR ? _("error") : _("warning");
 }
 
+/* File names and messages quote content, which may hold any byte: each
+ * diagnostic is one line, with nothing that could steer a terminal. */
 void jade_diags_print_text(FILE *out, const struct jade_diags *d)
 {
+    struct jade_buf line = {0};
     for (size_t i = 0; i < d->count; i++) {
         const struct jade_diag *it = &d->items[i];
-        if (it->line > 0)
-            fprintf(out, "%s:%d:%d: ", it->file, it->line, it->col);
-        else
-            fprintf(out, "%s: ", it->file);
-        fprintf(out, "%s: %s", severity_name(it->severity), it->message);
-        if (it->pointer && *it->pointer) fprintf(out, " [%s]", it->pointer);
-        fputc('\n', out);
+        jade_buf_truncate(&line, 0);
+        jade_escape(&line, it->file, strlen(it->file), JADE_KEEP_NOTHING);
+        if (it->line > 0) jade_buf_printf(&line, ":%d:%d", it->line, it->col);
+        jade_buf_printf(&line, ": %s: ", severity_name(it->severity));
+        jade_escape(&line, it->message, strlen(it->message), JADE_KEEP_NOTHING);
+        if (it->pointer && *it->pointer) {
+            jade_buf_puts(&line, " [");
+            jade_escape(&line, it->pointer, strlen(it->pointer), JADE_KEEP_NOTHING);
+            jade_buf_puts(&line, "]");
+        }
+        jade_buf_puts(&line, "\n");
+        fputs(jade_buf_str(&line), out);
     }
+    jade_buf_free(&line);
 }
 
 void jade_diags_print_json(FILE *out, const struct jade_diags *d)
@@ -88,19 +98,19 @@ void jade_diags_print_json(FILE *out, const struct jade_diags *d)
     json_t *list = json_array();
     for (size_t i = 0; i < d->count; i++) {
         const struct jade_diag *it = &d->items[i];
-        json_t *o =
-            json_pack("{s:s, s:s, s:s}", "file", it->file, "severity",
-                      it->severity == JADE_ERROR ? "error" : "warning", "message", it->message);
+        json_t *o = json_pack("{s:o, s:s, s:o}", "file", jade_json_text(it->file), "severity",
+                              it->severity == JADE_ERROR ? "error" : "warning", "message",
+                              jade_json_text(it->message));
         if (it->line > 0) {
             json_object_set_new(o, "line", json_integer(it->line));
             json_object_set_new(o, "column", json_integer(it->col));
         }
-        if (it->pointer) json_object_set_new(o, "pointer", json_string(it->pointer));
+        if (it->pointer) json_object_set_new(o, "pointer", jade_json_text(it->pointer));
         json_array_append_new(list, o);
     }
     json_t *root = json_pack("{s:o, s:I, s:I}", "diagnostics", list, "errors",
                              (json_int_t)d->errors, "warnings", (json_int_t)d->warnings);
-    json_dumpf(root, out, JSON_INDENT(2));
+    jade_json_dump(root, out, JSON_INDENT(2));
     fputc('\n', out);
     json_decref(root);
 }
