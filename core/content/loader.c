@@ -98,10 +98,13 @@ static void classify_in_campaign(struct jade_file *f, json_t *campaign_dirs, str
 static void classify(struct jade_content *c, const struct jade_source_entry *entries,
                      struct jade_diags *d, const char *prefix)
 {
+    /* A campaign folder holds a campaign.json file: a symbolic link or a
+     * submodule of that name is refused below and makes none, so no post
+     * belongs to a campaign that is not there. */
     json_t *campaign_dirs = json_object();
     for (size_t i = 0; i < c->n_files; i++) {
         const char *p = entries[i].path;
-        if (has_suffix(p, "/campaign.json")) {
+        if (entries[i].type == JADE_ENTRY_FILE && has_suffix(p, "/campaign.json")) {
             char *dir = jade_xstrndup(p, strlen(p) - strlen("/campaign.json"));
             json_object_set_new(campaign_dirs, dir, json_string(dir));
             free(dir);

@@ -83,6 +83,21 @@ git_repo "$sym"
 ln -s ../jade.json "$sym/vivre-ensemble/link.json" && git -C "$sym" add -A && git -C "$sym" commit -qm link
 expect "a symlink in a git tree is an error" 1 "vivre-ensemble/link.json: error: symbolic links are not allowed" -- "$jade" validate --repo "$sym"
 expect "a symlink in a folder is an error" 1 "symbolic links are not allowed" -- "$jade" validate "$sym"
+# A campaign.json that is a symbolic link or a submodule makes no campaign:
+# its posts belong to none (validate crashed, looking for that campaign).
+symc=$work/symc
+git_repo "$symc"
+git -C "$symc" mv vivre-ensemble/campaign.json campaign-elsewhere.json
+ln -s ../campaign-elsewhere.json "$symc/vivre-ensemble/campaign.json"
+git -C "$symc" add -A && git -C "$symc" commit -qm "campaign.json as a link"
+expect "a campaign.json that is a symlink: refused, its posts have no campaign (git)" 1 \
+  "vivre-ensemble/posts/marche-partage.json: error: a posts folder outside any campaign" -- "$jade" validate --repo "$symc"
+expect "... (folder)" 1 "vivre-ensemble/campaign.json: error: symbolic links are not allowed" -- "$jade" validate "$symc"
+git -C "$symc" rm -q --cached vivre-ensemble/campaign.json
+git -C "$symc" update-index --add --cacheinfo 160000,"$(git -C "$symc" rev-parse HEAD)",vivre-ensemble/campaign.json
+git -C "$symc" commit -qm "campaign.json as a submodule"
+expect "a campaign.json that is a submodule: refused, its posts have no campaign" 1 \
+  "vivre-ensemble/campaign.json: error: not a regular file" -- "$jade" validate --repo "$symc"
 
 # A huge JSON file is refused without being parsed.
 huge=$work/huge
