@@ -18,6 +18,7 @@
 struct git_source {
     struct jade_source base;
     char *repo_path;
+    git_odb *odb;         /* a database the caller holds (jade_source_open_git_odb), or NULL */
     char *refused;        /* why the commit's tree is refused (listing says so), or NULL */
     git_repository *repo; /* the opening thread's handle */
     struct jade_source_entry *entries;
@@ -236,7 +237,8 @@ static git_repository *thread_handle(struct git_source *s, struct jade_buf *err)
 {
     git_repository *repo = pthread_getspecific(s->thread_repo);
     if (repo) return repo;
-    if (git_repository_open(&repo, s->repo_path) != 0) {
+    if (s->odb ? git_repository_wrap_odb(&repo, s->odb) != 0
+               : git_repository_open(&repo, s->repo_path) != 0) {
         git_error_message(err, s->repo_path);
         return NULL;
     }
@@ -420,27 +422,12 @@ int jade_source_open_git(const char *repo, const char *ref, const char *subdir,
     return jade_source_open_git_only(repo, ref, subdir, NULL, 0, out, err);
 }
 
-int jade_source_open_git_only(const char *repo, const char *ref, const char *subdir,
-                              const char *const *only, size_t n_only, struct jade_source **out,
-                              struct jade_buf *err)
+/* Lists the tree of rev in s->repo and fills in what people see of it;
+ * frees s on failure. */
+static int open_tree(struct git_source *s, const char *rev, const char *subdir,
+                     const char *const *only, size_t n_only, const char *where,
+                     struct jade_source **out, struct jade_buf *err)
 {
-    char *path = repo_path_of(repo, err);
-    if (!path) return -1;
-    git_libgit2_init();
-    struct git_source *s = jade_xcalloc(1, sizeof *s);
-    s->base.ops = &git_ops;
-    s->repo_path = path;
-    pthread_key_create(&s->thread_repo, NULL);
-    pthread_mutex_init(&s->lock, NULL);
-    if (git_repository_open_ext(&s->repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0) {
-        git_error_message(err, repo);
-        git_fail(s);
-        return -1;
-    }
-    /* Later reads open the repository again: use the resolved git folder. */
-    free(s->repo_path);
-    s->repo_path = jade_xstrdup(git_repository_path(s->repo));
-    const char *rev = ref && *ref ? ref : "HEAD";
     if (load_tree(s, rev, subdir, only, n_only, err) != 0) {
         git_fail(s);
         return -1;
@@ -450,9 +437,52 @@ int jade_source_open_git_only(const char *repo, const char *ref, const char *sub
     while (n > 0 && subdir[n - 1] == '/') n--;
     s->base.display_prefix = has_sub ? jade_xasprintf("%.*s/", (int)n, subdir) : jade_xstrdup("");
     s->base.description = jade_xasprintf(
-        _("commit %.12s (%s) of %s"), s->base.commit ? s->base.commit : _("(a tree)"), rev, repo);
+        _("commit %.12s (%s) of %s"), s->base.commit ? s->base.commit : _("(a tree)"), rev, where);
     *out = &s->base;
     return 0;
+}
+
+static struct git_source *new_source(char *repo_path)
+{
+    git_libgit2_init();
+    struct git_source *s = jade_xcalloc(1, sizeof *s);
+    s->base.ops = &git_ops;
+    s->repo_path = repo_path;
+    pthread_key_create(&s->thread_repo, NULL);
+    pthread_mutex_init(&s->lock, NULL);
+    return s;
+}
+
+int jade_source_open_git_only(const char *repo, const char *ref, const char *subdir,
+                              const char *const *only, size_t n_only, struct jade_source **out,
+                              struct jade_buf *err)
+{
+    char *path = repo_path_of(repo, err);
+    if (!path) return -1;
+    struct git_source *s = new_source(path);
+    if (git_repository_open_ext(&s->repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0) {
+        git_error_message(err, repo);
+        git_fail(s);
+        return -1;
+    }
+    /* Later reads open the repository again: use the resolved git folder. */
+    free(s->repo_path);
+    s->repo_path = jade_xstrdup(git_repository_path(s->repo));
+    return open_tree(s, ref && *ref ? ref : "HEAD", subdir, only, n_only, repo, out, err);
+}
+
+int jade_source_open_git_odb(struct git_odb *odb, const char *id, const char *subdir,
+                             const char *const *only, size_t n_only, struct jade_source **out,
+                             struct jade_buf *err)
+{
+    struct git_source *s = new_source(jade_xstrdup(_("an object database")));
+    s->odb = odb;
+    if (git_repository_wrap_odb(&s->repo, odb) != 0) {
+        git_error_message(err, s->repo_path);
+        git_fail(s);
+        return -1;
+    }
+    return open_tree(s, id, subdir, only, n_only, s->repo_path, out, err);
 }
 
 /* The tree of commit hex, or its folder subdir. */

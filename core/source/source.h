@@ -65,6 +65,15 @@ int jade_source_open_git_only(const char *repo, const char *ref, const char *sub
                               const char *const *only, size_t n_only, struct jade_source **out,
                               struct jade_buf *err);
 
+/* The same, from an object database the caller holds and keeps until the
+ * source is freed (an in-memory one: the git fuzzer, tests): id is the
+ * commit's or the tree's full hex id. Each reading thread wraps the
+ * database in a repository of its own. */
+struct git_odb;
+int jade_source_open_git_odb(struct git_odb *odb, const char *id, const char *subdir,
+                             const char *const *only, size_t n_only, struct jade_source **out,
+                             struct jade_buf *err);
+
 /* A path that differs between two commits, relative to subdir. */
 struct jade_change {
     char *path;
