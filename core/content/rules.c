@@ -807,8 +807,9 @@ static void attach_texts(struct rules *r)
                            f->lang);
         struct jade_campaign *cp = jade_content_find_campaign(c, f->campaign);
         struct jade_post key = {.id = f->post};
-        struct jade_post *post =
-            cp ? bsearch(&key, cp->posts, cp->n_posts, sizeof key, compare_posts) : NULL;
+        struct jade_post *post = /* a campaign without posts has none to search (NULL) */
+            cp && cp->n_posts ? bsearch(&key, cp->posts, cp->n_posts, sizeof key, compare_posts)
+                              : NULL;
         if (!post) {
             const char **ids = jade_xcalloc(cp ? cp->n_posts + 1 : 1, sizeof *ids);
             for (size_t k = 0; cp && k < cp->n_posts; k++) ids[k] = cp->posts[k].id;

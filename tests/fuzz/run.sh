@@ -17,6 +17,8 @@ if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C build-fuzz "tests/fuzz/fuzz-$target" >/dev/null
+# Undefined behaviour is a finding, as in CI: stop there, with the input.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 if [ "$target" = git ]; then
   corpus=build-fuzz/fuzz-corpus-git
   mkdir -p "$corpus"
