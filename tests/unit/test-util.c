@@ -22,6 +22,7 @@ static void utf8_accepts_and_rejects(void)
     CHECK(!jade_utf8_valid("ab\xff", 3, &bad));
     CHECK_INT_EQ(bad, 2);
     CHECK(!jade_utf8_valid("\xc0\xaf", 2, NULL));     /* overlong '/' */
+    CHECK(!jade_utf8_valid("\xc3(", 2, NULL));        /* a lead byte, then no continuation */
     CHECK(!jade_utf8_valid("\xed\xa0\x80", 3, NULL)); /* a surrogate */
     CHECK(!jade_utf8_valid("x\xe2\x82", 3, &bad));    /* truncated */
     CHECK_INT_EQ(bad, 1);
@@ -205,6 +206,8 @@ static void escape_shows_controls_and_keeps_text(void)
     CHECK_STR_EQ(ESCAPED("\xc0\xaf", JADE_KEEP_NOTHING), "\\xc0\\xaf");
     CHECK_STR_EQ(ESCAPED("\xed\xa0\x80", JADE_KEEP_NOTHING), "\\xed\\xa0\\x80");
     CHECK_STR_EQ(ESCAPED("end\xe2\x82", JADE_KEEP_NOTHING), "end\\xe2\\x82");
+    CHECK_STR_EQ(ESCAPED("\xc3(\xe2\x82x", JADE_KEEP_NOTHING),
+                 "\\xc3(\\xe2\\x82x"); /* no continuation */
     /* printable UTF-8 as it is: French, Bambara, Arabic, U+00A0 and beyond C1 */
     const char *text = "Fête à Ségou: ɛ ɔ ŋ ɲ — مرحبا \xc2\xa0 \xf0\x9f\x98\x80";
     CHECK_STR_EQ(escaped(text, strlen(text), JADE_KEEP_NOTHING), text);
