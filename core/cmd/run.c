@@ -146,10 +146,11 @@ int jade_cmd_run(int argc, char **argv)
     }
     const char *jump = getenv("JADE_TEST_CLOCK_JUMP");
     if (jump && parse_clock_jump(jump, &o) != 0) {
-        fprintf(stderr,
-                _("jade run: JADE_TEST_CLOCK_JUMP (a test hook) takes TIME:SECONDS, with --clock "
-                  "sim:...: the simulated wall clock steps by SECONDS (non-zero, at most a year "
-                  "either way) once it reaches TIME, e.g. 2026-12-02T08:35:00Z:7200\n"));
+        jade_print(
+            stderr,
+            _("jade run: JADE_TEST_CLOCK_JUMP (a test hook) takes TIME:SECONDS, with --clock "
+              "sim:...: the simulated wall clock steps by SECONDS (non-zero, at most a year "
+              "either way) once it reaches TIME, e.g. 2026-12-02T08:35:00Z:7200\n"));
         return JADE_EXIT_USAGE;
     }
     struct jade_config config;

@@ -537,7 +537,7 @@ struct reload *service_reconcile_first(struct service *s)
         jade_ledger_commit(s->ledger) != 0) {
         jade_ledger_rollback(s->ledger);
         jade_print(stderr, _("jade run: cannot write the ledger in %s: %s\n"), s->cfg->state_dir,
-                jade_ledger_failure(s->ledger));
+                   jade_ledger_failure(s->ledger));
         service_free_reload(r);
         return NULL;
     }
@@ -554,7 +554,7 @@ int service_load_waiting(struct service *s, struct reload *r)
         jade_ledger_in_state(s->ledger, JADE_RETRYING, queue_row, s) != 0 ||
         read_removals(s->ledger, r) != 0) {
         jade_print(stderr, _("jade run: cannot read the ledger in %s: %s\n"), s->cfg->state_dir,
-                jade_ledger_failure(s->ledger));
+                   jade_ledger_failure(s->ledger));
         return -1;
     }
     load_queues(s, r);

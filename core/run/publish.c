@@ -288,9 +288,9 @@ void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
         /* The ledger still says what was durable: a restart resumes there. */
         if (!s->ledger_failed)
             jade_print(stderr,
-                    _("jade run: cannot write the ledger in %s: %s: stopping; nothing "
-                      "was sent that it does not record\n"),
-                    s->cfg->state_dir, jade_ledger_failure(s->ledger));
+                       _("jade run: cannot write the ledger in %s: %s: stopping; nothing "
+                         "was sent that it does not record\n"),
+                       s->cfg->state_dir, jade_ledger_failure(s->ledger));
         s->ledger_failed = s->stopping = true;
     }
     for (size_t i = 0; i < count; i++) {
@@ -477,7 +477,7 @@ enum jade_service_status service_recover(struct service *s)
     if (jade_ledger_in_state(s->ledger, JADE_SENDING, collect_sending, &rows) != 0) {
         free_sending(&rows);
         jade_print(stderr, _("jade run: cannot read the ledger in %s: %s\n"), s->cfg->state_dir,
-                jade_ledger_failure(s->ledger));
+                   jade_ledger_failure(s->ledger));
         return JADE_SERVICE_FAILED;
     }
     int64_t now = service_now(s);
@@ -510,10 +510,10 @@ enum jade_service_status service_recover(struct service *s)
         /* Nothing was sent, and the rows stay `sending`: the next start
          * recovers them again. */
         jade_print(stderr,
-                _("jade run: %zu publication(s) were being sent when the service stopped, and "
-                  "their recovery cannot be written to the ledger in %s: %s: not recovered, "
-                  "nothing sent; the next start tries again\n"),
-                rows.count, s->cfg->state_dir, jade_ledger_failure(s->ledger));
+                   _("jade run: %zu publication(s) were being sent when the service stopped, and "
+                     "their recovery cannot be written to the ledger in %s: %s: not recovered, "
+                     "nothing sent; the next start tries again\n"),
+                   rows.count, s->cfg->state_dir, jade_ledger_failure(s->ledger));
         rc = JADE_SERVICE_FAILED;
     }
     for (size_t i = 0; i < n_lookups; i++) {

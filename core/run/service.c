@@ -100,10 +100,11 @@ static void follow_clock(struct service *s)
     if (!jade_clock_check(&s->clock, &jump)) return;
     char said[192];
     jade_clock_describe_jump(&jump, said, sizeof said);
-    fprintf(stderr, "jade run: %s%s\n", said,
-            jump.by > 0 ? _(": what fell due meanwhile goes now if it is within catch_up_minutes, "
-                            "and is missed otherwise")
-                        : _(": nothing already sent goes again; what waits, waits for its time"));
+    jade_print(stderr, "jade run: %s%s\n", said,
+               jump.by > 0
+                   ? _(": what fell due meanwhile goes now if it is within catch_up_minutes, "
+                       "and is missed otherwise")
+                   : _(": nothing already sent goes again; what waits, waits for its time"));
     jade_channels_shift_waits(&s->channels, jump.by);
 }
 
@@ -272,10 +273,10 @@ static int open_state(struct service *s)
         return -1;
     }
     if (jade_ledger_replaced(s->ledger))
-        fprintf(stderr,
-                _("jade run: --new-ledger: the ledger of %s is now %s, in place of %s; what "
-                  "that one recorded is not known to this one\n"),
-                s->cfg->state_dir, jade_ledger_id(s->ledger), jade_ledger_replaced(s->ledger));
+        jade_print(stderr,
+                   _("jade run: --new-ledger: the ledger of %s is now %s, in place of %s; what "
+                     "that one recorded is not known to this one\n"),
+                   s->cfg->state_dir, jade_ledger_id(s->ledger), jade_ledger_replaced(s->ledger));
     return 0;
 }
 

@@ -12,7 +12,7 @@
 /* Whether the character cp, at s with left bytes from there, is left as it is. */
 static bool kept(unsigned cp, const char *s, size_t left, enum jade_escape_keep keep)
 {
-    bool control = cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
+    bool control = jade_is_control(cp);
     if (!control || keep == JADE_KEEP_CONTROLS) return true;
     if (keep != JADE_KEEP_LINES) return false;
     /* a carriage return only as part of a line end: alone it overwrites */

@@ -111,14 +111,12 @@ size_t jade_text_length(const char *text, enum jade_text_count counting)
 }
 
 /* Bytes of the well-formed, printable character at s (n bytes left), or 0
- * for a control character (C0, DEL, C1) or an invalid sequence. */
+ * for a control character or an invalid sequence. */
 static size_t printable_char(const unsigned char *s, size_t n)
 {
-    if (s[0] >= 0x20 && s[0] < 0x7f) return 1;
-    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (len == 0 || len > n || !jade_utf8_valid((const char *)s, len, NULL)) return 0;
-    if (s[0] == 0xc2 && s[1] < 0xa0) return 0; /* U+0080 to U+009F */
-    return len;
+    unsigned cp;
+    size_t len = jade_utf8_char((const char *)s, n, &cp);
+    return len && !jade_is_control(cp) ? len : 0;
 }
 
 void jade_excerpt(const char *text, char *out, size_t out_size)

@@ -15,6 +15,13 @@ bool jade_utf8_valid(const char *s, size_t n, size_t *bad_offset);
  * code point in *code_point (if not NULL); 0 when s does not start with one. */
 size_t jade_utf8_char(const char *s, size_t n, unsigned *code_point);
 
+/* C0 controls, DEL and C1 controls (U+0080 to U+009F): what can steer a
+ * terminal. */
+static inline bool jade_is_control(unsigned cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
+}
+
 /* Number of code points in a valid UTF-8 string of n bytes. */
 size_t jade_utf8_length(const char *s, size_t n);
 
