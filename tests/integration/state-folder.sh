@@ -52,7 +52,9 @@ PY
 config() { # NAME: a configuration whose state folder is $work/NAME
   cat >"$work/$1.json" <<JSON
 {"source": {"dir": "$work/tree"}, "state_dir": "$work/$1", "plugin_dir": "$work/plugins",
- "secrets_dir": "$work/secrets", "networks": {"webhook": {"timeout_ms": 60000}}}
+ "secrets_dir": "$work/secrets", "networks": {"webhook": {"timeout_ms": 60000}},
+ "bindings": {"hook": {"channels": ["hook-gao"], "url_prefixes": ["http://127.0.0.1:$port/"]}},
+ "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}}
 JSON
 }
 # The rest of the morning, at once: what is due goes, then the run ends.
@@ -137,7 +139,7 @@ python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/ha
   --port-file "$work/hang.port" --hang-rate 1 &
 hang=$!
 for _ in $(seq 100); do [ -s "$work/hang.port" ] && break; sleep 0.05; done
-sed -i "s/127.0.0.1:$port/127.0.0.1:$(cat "$work/hang.port")/" "$work/tree/channels.json"
+sed -i "s/127.0.0.1:$port/127.0.0.1:$(cat "$work/hang.port")/" "$work/tree/channels.json" "$work"/*.json
 "$jade" run --config "$work/recover.json" --once --clock sim:2026-12-02T08:45:00Z:1 >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 300); do
@@ -148,7 +150,7 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null
 kill "$hang"
 hang=
-sed -i "s/127.0.0.1:$(cat "$work/hang.port")/127.0.0.1:$port/" "$work/tree/channels.json"
+sed -i "s/127.0.0.1:$(cat "$work/hang.port")/127.0.0.1:$port/" "$work/tree/channels.json" "$work"/*.json
 # The ledger refuses to change what is `sending` (as a full disk would).
 python3 -c "
 import sqlite3, sys
