@@ -14,6 +14,10 @@ int64_t jade_backoff(int attempt, int base_seconds, int max_seconds, uint64_t *r
     return (int64_t)((double)(r >> 11) / (double)(1ull << 53) * cap);
 }
 
+static const char *const down = N_("the service was down past catch_up_minutes");
+static const char *const rate_limited = N_("the network's rate limit ran past catch_up_minutes");
+static const char *const retried = N_("retries ran past catch_up_minutes");
+
 /* Why an occurrence is past the catch-up: an outage, unless it would
  * have been in time but for a forward jump of the wall clock. */
 static const char *late_reason(const struct jade_ready *r)
@@ -21,7 +25,7 @@ static const char *late_reason(const struct jade_ready *r)
     if (r->clock_jumped > 0 && r->clock_jump &&
         r->now - r->clock_jumped - r->due <= r->catch_up_seconds)
         return r->clock_jump;
-    return _("the service was down past catch_up_minutes");
+    return _(down);
 }
 
 enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why)
@@ -36,10 +40,11 @@ enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why)
         *why = _("no plugin is loaded for this channel's network");
         return JADE_FAILED;
     }
-    /* Catch-up bounds a first attempt found late (an outage); a retry is
-     * late by design, and its own attempts bound it. */
-    if (r->attempts == 0 && r->now - r->due > r->catch_up_seconds) {
-        *why = late_reason(r);
+    /* A retry was only put off within the bound (jade_decide_outcome): one
+     * found past it was kept, like a first attempt, by an outage (or a jump
+     * of the wall clock) or by the network's wait on its channel. */
+    if (r->now - r->due > r->catch_up_seconds) {
+        *why = r->held ? _(rate_limited) : late_reason(r);
         return JADE_MISSED;
     }
     *why = NULL;
@@ -47,7 +52,7 @@ enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why)
 }
 
 void jade_decide_outcome(const struct jade_result *res, bool lookup, int attempt, int64_t now,
-                         const struct jade_retry_policy *retry, uint64_t *rng,
+                         int64_t deadline, const struct jade_retry_policy *retry, uint64_t *rng,
                          struct jade_decision *d)
 {
     const char *msg = res->message;
@@ -96,6 +101,14 @@ void jade_decide_outcome(const struct jade_result *res, bool lookup, int attempt
         d->state = JADE_FAILED;
         d->error = msg ? msg : _("refused");
         break;
+    }
+    /* Nothing goes out past the catch-up, whatever delays it: a retry that
+     * would is missed now, and says why. The channel still waits as the
+     * network asked. */
+    if (d->requeue == JADE_REQUEUE_RETRYING && d->next_attempt > deadline) {
+        d->state = JADE_MISSED;
+        d->requeue = JADE_REQUEUE_NONE;
+        d->error = res->outcome == JADE_OUTCOME_RETRY_AFTER ? _(rate_limited) : _(retried);
     }
 }
 

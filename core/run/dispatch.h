@@ -30,6 +30,7 @@ struct jade_ready {
     bool in_plan;     /* the current plan holds its key */
     bool before_plan; /* its due time is before the range the plan covers */
     bool has_plugin;  /* its network's plugin is loaded */
+    bool held;        /* the network made its channel wait (Retry-After) past its due time */
     int attempts;     /* made so far: 0 for a first attempt */
     int64_t due, now;
     int catch_up_seconds;
@@ -41,7 +42,9 @@ struct jade_ready {
 };
 
 /* JADE_SENDING when it should go now; else the state that settles it,
- * with *why (static text, for people). */
+ * with *why (static text, for people). Past catch_up_seconds after its due
+ * time it is missed, whatever the attempt (SPEC §2: one bound for every
+ * cause). */
 enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why);
 
 /* ---- a plugin's answer --------------------------------------------------- */
@@ -62,9 +65,11 @@ struct jade_decision {
 };
 
 /* What follows result, for attempt number attempt (a lookup after a crash
- * when lookup is true), answered at now. */
+ * when lookup is true), answered at now. deadline is the last time an
+ * attempt may start (due + catch_up): a retry, or a wait the network asks
+ * for, that would end past it is missed at once, with its cause. */
 void jade_decide_outcome(const struct jade_result *result, bool lookup, int attempt, int64_t now,
-                         const struct jade_retry_policy *retry, uint64_t *rng,
+                         int64_t deadline, const struct jade_retry_policy *retry, uint64_t *rng,
                          struct jade_decision *out);
 
 /* ---- a retracted post's publication, removed from its network --------------- */

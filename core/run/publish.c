@@ -265,7 +265,9 @@ static void done_cb(void *token, const struct jade_result *answer)
     }
     struct jade_retry_policy retry = retry_policy(s);
     struct jade_decision d;
-    jade_decide_outcome(res, r->lookup, (int)r->pub.attempt, service_now(s), &retry, &s->rng, &d);
+    int64_t deadline = r->due_time + (int64_t)s->gen->catch_up_minutes * 60;
+    jade_decide_outcome(res, r->lookup, (int)r->pub.attempt, service_now(s), deadline, &retry,
+                        &s->rng, &d);
     hold_channel(ch, d.suspend, d.blocked_until, d.error);
     bool sent = d.state == JADE_SENT;
     struct jade_update u = {.state = d.state, .next_attempt = d.next_attempt, .error = d.error};
@@ -407,6 +409,7 @@ int64_t service_dispatch(struct service *s)
             struct jade_ready ready = {.in_plan = o != NULL,
                                        .before_plan = w.due < s->gen->plan_from,
                                        .has_plugin = ch->net != NULL,
+                                       .held = (ch->blocked_until > w.due),
                                        .attempts = w.attempts,
                                        .due = w.due,
                                        .now = now,

@@ -32,13 +32,24 @@ static void a_late_first_attempt_is_missed(void)
     CHECK_CONTAINS(why, "catch_up_minutes");
 }
 
-/* A retry is late by design: the catch-up does not bound it, its
- * attempts do. */
-static void a_late_retry_still_goes(void)
+/* One bound for every cause: a retry found past the catch-up is missed
+ * like a first attempt (it was put off within the bound, so something
+ * else held it: an outage, or the network's wait on its channel). */
+static void a_late_retry_is_missed_too(void)
 {
     const char *why;
-    struct jade_ready r = ready_at(2, 1000, 1000 + 7 * 86400);
+    struct jade_ready r = ready_at(2, 1000, 1000 + 3600);
     CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_SENDING);
+    r = ready_at(2, 1000, 1000 + 3601);
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_MISSED);
+    CHECK_CONTAINS(why, "the service was down");
+    r.held = true;
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_MISSED);
+    CHECK_CONTAINS(why, "rate limit ran past catch_up_minutes");
+    r = ready_at(0, 1000, 1000 + 3601);
+    r.held = true;
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_MISSED);
+    CHECK_CONTAINS(why, "rate limit ran past catch_up_minutes");
 }
 
 /* What the plan no longer holds: missed when it is before the plan's
@@ -64,8 +75,10 @@ static void no_plugin_fails(void)
     CHECK_CONTAINS(why, "no plugin");
 }
 
-static struct jade_decision decide(enum jade_outcome outcome, bool lookup, int attempt,
-                                   const char *message)
+/* What follows an outcome answered at 5000, for an occurrence whose
+ * attempts may start until deadline. */
+static struct jade_decision decide_by(enum jade_outcome outcome, bool lookup, int attempt,
+                                      const char *message, int64_t deadline)
 {
     struct jade_result res = {.struct_size = sizeof res,
                               .outcome = outcome,
@@ -74,8 +87,14 @@ static struct jade_decision decide(enum jade_outcome outcome, bool lookup, int a
                               .message = message};
     uint64_t rng = 99;
     struct jade_decision d;
-    jade_decide_outcome(&res, lookup, attempt, 5000, &retry, &rng, &d);
+    jade_decide_outcome(&res, lookup, attempt, 5000, deadline, &retry, &rng, &d);
     return d;
+}
+
+static struct jade_decision decide(enum jade_outcome outcome, bool lookup, int attempt,
+                                   const char *message)
+{
+    return decide_by(outcome, lookup, attempt, message, INT64_MAX);
 }
 
 static void sent_is_settled(void)
@@ -112,6 +131,39 @@ static void transient_backs_off_then_fails(void)
     CHECK_STR_EQ(d.error, "503");
     d = decide(JADE_OUTCOME_TRANSIENT, false, 3, NULL);
     CHECK_CONTAINS(d.error, "out of attempts");
+}
+
+/* The catch-up bounds retries too: one whose next attempt still falls
+ * within it is retried; one that would fall past it (a long backoff, a
+ * Retry-After beyond it) is missed at once, saying why; the channel still
+ * waits as the network asked. */
+static void a_retry_past_the_catch_up_is_missed_with_its_cause(void)
+{
+    struct jade_decision d = decide(JADE_OUTCOME_TRANSIENT, false, 2, "503");
+    int64_t next = d.next_attempt; /* the same draw each time: rng starts at 99 */
+    CHECK(next > 5000 && next <= 5060);
+    d = decide_by(JADE_OUTCOME_TRANSIENT, false, 2, "503", next);
+    CHECK_INT_EQ(d.state, JADE_RETRYING);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_RETRYING);
+    CHECK_INT_EQ(d.next_attempt, next);
+    d = decide_by(JADE_OUTCOME_TRANSIENT, false, 2, "503", next - 1);
+    CHECK_INT_EQ(d.state, JADE_MISSED);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_NONE);
+    CHECK_STR_EQ(d.error, "retries ran past catch_up_minutes");
+    /* Retry-After 120, answered at 5000: 5120 is within a deadline there */
+    d = decide_by(JADE_OUTCOME_RETRY_AFTER, false, 1, "slow down", 5120);
+    CHECK_INT_EQ(d.state, JADE_RETRYING);
+    CHECK_INT_EQ(d.next_attempt, 5120);
+    d = decide_by(JADE_OUTCOME_RETRY_AFTER, false, 1, "slow down", 5119);
+    CHECK_INT_EQ(d.state, JADE_MISSED);
+    CHECK_INT_EQ(d.requeue, JADE_REQUEUE_NONE);
+    CHECK_STR_EQ(d.error, "the network's rate limit ran past catch_up_minutes");
+    CHECK_INT_EQ(d.blocked_until, 5120);
+    /* what settles anyway is not touched by the deadline */
+    d = decide_by(JADE_OUTCOME_TRANSIENT, false, 3, "503", 0);
+    CHECK_INT_EQ(d.state, JADE_FAILED);
+    d = decide_by(JADE_OUTCOME_SENT, false, 1, NULL, 0);
+    CHECK_INT_EQ(d.state, JADE_SENT);
 }
 
 /* A lookup after a crash that fails cannot tell: uncertain, never resent. */
@@ -171,12 +223,13 @@ static void backoff_is_full_jitter_under_a_doubling_cap(void)
 int main(void)
 {
     RUN(a_late_first_attempt_is_missed);
-    RUN(a_late_retry_still_goes);
+    RUN(a_late_retry_is_missed_too);
     RUN(what_left_the_plan_is_missed_or_cancelled);
     RUN(no_plugin_fails);
     RUN(sent_is_settled);
     RUN(retry_after_blocks_the_channel_exactly);
     RUN(transient_backs_off_then_fails);
+    RUN(a_retry_past_the_catch_up_is_missed_with_its_cause);
     RUN(a_failed_lookup_stays_uncertain);
     RUN(auth_failure_suspends_and_keeps_it_planned);
     RUN(unknown_is_uncertain_and_permanent_fails);
