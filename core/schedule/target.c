@@ -66,10 +66,13 @@ int64_t jade_policy_leave_quiet(const struct jade_policy *p, int64_t t, const ch
     int m = jade_local_minute(t, tz);
     if (!jade_policy_quiet(p, m)) return t;
     /* Minutes until the quiet span ends, at the start of that minute; a
-     * daylight-saving change inside the span is corrected by re-checking. */
+     * daylight-saving change inside the span moves that end by the change
+     * of offset (07:00 local is an hour later in UTC once clocks go back). */
     int wait = (p->quiet_end - m + 1440) % 1440;
     int64_t out = t - t % 60 + (int64_t)wait * 60;
-    for (int i = 0; i < 3 && jade_policy_quiet(p, jade_local_minute(out, tz)); i++) out += 3600;
+    int before, after;
+    if (tz && jade_tz_offset(t, tz, &before) == 0 && jade_tz_offset(out, tz, &after) == 0)
+        out += before - after;
     return out;
 }
 

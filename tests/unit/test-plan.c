@@ -629,6 +629,122 @@ static void rule_parts_jade_does_not_expand_are_errors(void)
     jade_diags_free(&d);
 }
 
+/* A time moved into the quiet hours leaves them at their end in local
+ * time, on the nights the clocks change too: Europe/Paris, 22:00-07:00.
+ * 25 October 2026: CEST (UTC+2) until 01:00Z, then CET (UTC+1); 28 March
+ * 2027: CET until 01:00Z, then CEST. */
+static void quiet_hours_end_at_local_time_across_dst(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {
+        {"c1/campaign.json",
+         "{\"id\": \"c1\", \"title\": \"C\", \"objective\": \"O\", \"status\": \"active\", "
+         "\"window\": {\"start\": \"2026-10-01T00:00\", \"end\": \"2027-06-30T21:00\"}, "
+         "\"regions\": [\"all\"]}"},
+        {"c1/posts/a.json", POST("a", "\"schedule\": {\"at\": [\"2026-10-24T21:50\", "
+                                      "\"2027-03-27T21:50\"]}, \"regions\": [\"paris\"]")},
+        {"c1/posts/a.fr.txt", "A"},
+        {"c1/posts/b.json", POST("b", "\"schedule\": {\"at\": [\"2026-10-24T21:55\", "
+                                      "\"2027-03-27T21:55\"]}, \"regions\": [\"paris\"]")},
+        {"c1/posts/b.fr.txt", "B"},
+        {NULL, NULL}};
+    char *got = plan_text(files, "2026-10-01T00:00", "2027-04-01T00:00", &d);
+    /* b moves by the gap to 22:25, in the quiet hours: on to 07:00 local,
+     * 06:00Z after the clocks go back, 05:00Z after they go forward */
+    CHECK_STR_EQ(got, "out-paris fr a 2026-10-24T19:50:00Z\n"
+                      "out-paris fr b 2026-10-25T06:00:00Z\n"
+                      "out-paris fr a 2027-03-27T20:50:00Z\n"
+                      "out-paris fr b 2027-03-28T05:00:00Z\n");
+    CHECK_INT_EQ(d.errors, 0);
+    free(got);
+    jade_diags_free(&d);
+}
+
+/* "all" in a post means all of its campaign's regions, never more. */
+static void all_regions_of_a_one_region_campaign_stay_in_it(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {
+        {"c1/campaign.json",
+         "{\"id\": \"c1\", \"title\": \"C\", \"objective\": \"O\", \"status\": \"active\", "
+         "\"window\": {\"start\": \"2026-12-01T00:00\"}, \"regions\": [\"kayes\"]}"},
+        {"c1/posts/p.json", POST("p", "\"schedule\": {\"at\": [\"2026-12-01T09:00\"]}, "
+                                      "\"regions\": [\"all\"]")},
+        {"c1/posts/p.fr.txt", "Bonjour"},
+        {NULL, NULL}};
+    char *got = plan_text(files, "2026-12-01T00:00", "2026-12-02T00:00", &d);
+    CHECK_STR_EQ(got, "out-kayes fr p 2026-12-01T09:00:00Z\n"
+                      "tg-kayes fr p 2026-12-01T09:00:00Z\n");
+    CHECK_INT_EQ(d.errors, 0);
+    free(got);
+    jade_diags_free(&d);
+}
+
+/* The window's end belongs to it: an `at` time exactly there is planned,
+ * as validation accepts it without a warning; a minute later is outside
+ * (a warning, and not planned). */
+static void an_at_time_at_the_window_end_is_planned(void)
+{
+    struct jade_diags d = {0};
+    const struct file at_end[] = {
+        {"c1/campaign.json",
+         "{\"id\": \"c1\", \"title\": \"C\", \"objective\": \"O\", \"status\": \"active\", "
+         "\"window\": {\"start\": \"2026-12-01T00:00\", \"end\": \"2026-12-20T18:00\"}, "
+         "\"regions\": [\"all\"]}"},
+        {"c1/posts/p.json", POST("p", "\"schedule\": {\"at\": [\"2026-12-20T18:00\"]}, "
+                                      "\"regions\": [\"gao\"]")},
+        {"c1/posts/p.fr.txt", "Bonjour"},
+        {NULL, NULL}};
+    char *got = plan_text(at_end, "2026-12-01T00:00", "2027-01-01T00:00", &d);
+    CHECK_STR_EQ(got, "out-gao fr p 2026-12-20T18:00:00Z\n");
+    CHECK_INT_EQ(d.errors + d.warnings, 0);
+    free(got);
+    jade_diags_free(&d);
+    const struct file after_end[] = {
+        {"c1/campaign.json", at_end[0].text},
+        {"c1/posts/p.json", POST("p", "\"schedule\": {\"at\": [\"2026-12-20T18:01\"]}, "
+                                      "\"regions\": [\"gao\"]")},
+        {"c1/posts/p.fr.txt", "Bonjour"},
+        {NULL, NULL}};
+    got = plan_text(after_end, "2026-12-01T00:00", "2027-01-01T00:00", &d);
+    CHECK_STR_EQ(got, "");
+    CHECK_INT_EQ(d.errors, 0);
+    CHECK_INT_EQ(d.warnings, 1);
+    if (d.warnings) CHECK_CONTAINS(d.items[0].message, "outside the campaign window");
+    free(got);
+    jade_diags_free(&d);
+}
+
+/* An absolute time is checked against each channel's own local quiet
+ * hours: 21:30Z is 21:30 in Kayes (fine) and 22:30 in Paris (quiet). */
+static void absolute_at_in_a_channel_quiet_hours_names_it(void)
+{
+    struct jade_diags d = {0};
+    const struct file files[] = {
+        {"c1/posts/p.json", POST("p", "\"schedule\": {\"at\": [\"2026-12-05T21:30:00Z\"]}, "
+                                      "\"regions\": [\"kayes\", \"paris\"]")},
+        {"c1/posts/p.fr.txt", "Bonjour"},
+        {NULL, NULL}};
+    struct jade_content *c = load(files, &d);
+    CHECK_INT_EQ(d.errors, 1);
+    if (d.errors) {
+        CHECK_CONTAINS(d.items[0].file, "c1/posts/p.json");
+        CHECK_CONTAINS(d.items[0].message, "2026-12-05T21:30:00Z falls in the quiet hours");
+        CHECK_CONTAINS(d.items[0].message, "on channel out-paris");
+    }
+    jade_content_free(c);
+    jade_diags_free(&d);
+    const struct file kayes_only[] = {
+        {"c1/posts/p.json", POST("p", "\"schedule\": {\"at\": [\"2026-12-05T21:30:00Z\"]}, "
+                                      "\"regions\": [\"kayes\"]")},
+        {"c1/posts/p.fr.txt", "Bonjour"},
+        {NULL, NULL}};
+    c = load(kayes_only, &d);
+    CHECK_INT_EQ(d.errors, 0);
+    jade_content_free(c);
+    jade_diags_free(&d);
+}
+
 static void a_campaign_without_posts_plans_nothing(void)
 {
     struct jade_diags d = {0};
@@ -667,5 +783,9 @@ int main(void)
     RUN(a_rule_with_no_time_in_the_window_is_a_warning);
     RUN(a_rule_over_the_step_limit_is_an_error);
     RUN(rule_parts_jade_does_not_expand_are_errors);
+    RUN(quiet_hours_end_at_local_time_across_dst);
+    RUN(all_regions_of_a_one_region_campaign_stay_in_it);
+    RUN(an_at_time_at_the_window_end_is_planned);
+    RUN(absolute_at_in_a_channel_quiet_hours_names_it);
     return test_done();
 }
