@@ -309,6 +309,52 @@ static void reconcile_after_a_previous_plan_writes_the_differences(void)
     remove_dir(dir);
 }
 
+/* What was sent, or is being sent, stays so when it leaves the plan:
+ * reconciliation never cancels it, whether it compares with a previous
+ * plan or scans the ledger. */
+static void sent_occurrences_that_left_the_plan_stay_sent(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir);
+    if (!l) return;
+    struct fake before, after;
+    fake_plan(&before, 3, 0);
+    struct jade_reconcile_stats st;
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &before.plan, NULL, 0, 10000, NULL, 1, NULL, NULL, NULL,
+                                       NULL, &st),
+                 0);
+    struct jade_update sent[] = {
+        {.key = "k0", .state = JADE_SENDING, .at = 2, .attempts_delta = 1},
+        {.key = "k0", .state = JADE_SENT, .at = 3, .network_id = "net-1"},
+        {.key = "k1", .state = JADE_SENDING, .at = 3, .attempts_delta = 1}};
+    CHECK_INT_EQ(jade_ledger_apply(l, sent, 3), 0);
+    /* the new plan has none of them */
+    fake_plan(&after, 0, 0);
+    struct jade_plan_index by_key;
+    jade_plan_index_build(&before.plan, &by_key);
+    struct jade_reconcile_previous prev = {&before.plan, &by_key, 0, 10000};
+    CHECK_INT_EQ(jade_ledger_reconcile(l, &after.plan, NULL, 0, 10000, NULL, 4, NULL, NULL, &prev,
+                                       NULL, &st),
+                 0);
+    CHECK_INT_EQ(st.cancelled, 1); /* k2 alone */
+    struct seen seen = {{0}};
+    jade_ledger_all(l, collect, &seen);
+    CHECK_STR_EQ(seen.text, "k0:sent:1000:1 k1:sending:2000:1 k2:cancelled:3000:0 ");
+    /* and a reconciliation without the previous plan, which scans */
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &after.plan, NULL, 0, 10000, NULL, 5, NULL, NULL, NULL, NULL, &st),
+        0);
+    CHECK_INT_EQ(st.cancelled, 0);
+    seen.text[0] = '\0';
+    jade_ledger_all(l, collect, &seen);
+    CHECK_STR_EQ(seen.text, "k0:sent:1000:1 k1:sending:2000:1 k2:cancelled:3000:0 ");
+    jade_plan_index_free(&by_key);
+    jade_ledger_close(l);
+    fake_free(&before);
+    fake_free(&after);
+    remove_dir(dir);
+}
+
 /* A ledger of schema 2 (before the queues moved into memory) is migrated
  * to the current schema: its rows are kept, and of its indexes only the
  * one of due times (which state changes do not touch), the one of posts
@@ -885,6 +931,7 @@ int main(void)
     RUN(queue_pops_in_time_then_key_order);
     RUN(a_failed_batch_is_rolled_back_whole);
     RUN(reconcile_after_a_previous_plan_writes_the_differences);
+    RUN(sent_occurrences_that_left_the_plan_stay_sent);
     RUN(read_only_open_refuses_a_folder_without_ledger);
     RUN(a_new_state_folder_gets_a_marker_naming_its_ledger);
     RUN(a_lost_ledger_is_refused_where_the_marker_names_one);
