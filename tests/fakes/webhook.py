@@ -14,6 +14,13 @@ seeded random generator:
   --throttle-first N  answer 429 with Retry-After: --retry-after to the first
                    N requests to each path
   --auth-fail PATH answer 401 to every request to PATH
+  --status PATH=CODE  answer CODE to every request to PATH (a 429 with
+                   Retry-After: --retry-after); repeatable
+  --redirect PATH=TARGET  answer 307 with Location: TARGET (and a
+                   Retry-After: 1 that must not count) to every request to PATH
+  --interim PATH   before the answer to PATH, send interim responses (100
+                   Continue, 103 Early Hints), each with a Retry-After: 1 that
+                   must not count
   --idle-close S   close a kept-alive connection after S seconds without a
                    request, as servers do (nginx's keepalive_timeout)
   --hostile-body PATH  answer 400 to PATH with 64 KiB of text full of control
@@ -49,10 +56,15 @@ ap.add_argument("--hang-rate", type=float, default=0)
 ap.add_argument("--throttle-first", type=int, default=0)
 ap.add_argument("--retry-after", type=int, default=120)
 ap.add_argument("--auth-fail", default=None)
+ap.add_argument("--status", action="append", default=[])
+ap.add_argument("--redirect", action="append", default=[])
+ap.add_argument("--interim", action="append", default=[])
 ap.add_argument("--idle-close", type=float, default=None)
 ap.add_argument("--hostile-body", default=None,
                 help="a path answered 400 with 64 KiB of text full of terminal escapes")
 args = ap.parse_args()
+fixed_status = {path: int(code) for path, code in (s.split("=", 1) for s in args.status)}
+redirects = dict(s.split("=", 1) for s in args.redirect)
 
 lock = threading.Lock()
 rng = random.Random(args.seed)
@@ -86,6 +98,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self, status, body, headers=()):
         data = json.dumps(body).encode()
+        if self.path in args.interim:
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\nRetry-After: 1\r\n\r\n"
+                             b"HTTP/1.1 103 Early Hints\r\nRetry-After: 1\r\n"
+                             b"Link: </style.css>; rel=preload\r\n\r\n")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -129,6 +145,16 @@ class Handler(BaseHTTPRequestHandler):
             entry["status"] = 401
             record(entry)
             return self.answer(401, {"error": "token revoked"})
+        if self.path in redirects:
+            entry["status"] = 307
+            record(entry)
+            return self.answer(307, {"error": "moved"},
+                               [("Location", redirects[self.path]), ("Retry-After", "1")])
+        if self.path in fixed_status:
+            code = entry["status"] = fixed_status[self.path]
+            record(entry)
+            extra = [("Retry-After", str(args.retry_after))] if code == 429 else []
+            return self.answer(code, {"error": "answered %d" % code}, extra)
         if n <= args.throttle_first:
             entry["status"] = 429
             record(entry)

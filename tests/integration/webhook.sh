@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The webhook plugin through jade run, against the fake receiver of
 # tests/fakes/webhook.py: signatures, idempotency, faults, Retry-After, an
-# auth failure, and SIGKILL crashes. The simulated clock keeps it fast.
+# auth failure, what each kind of answer leads to, and SIGKILL crashes. The simulated clock keeps it fast.
 # Prints TAP.
 # usage: webhook.sh JADE SRCDIR OUTBOX.so WEBHOOK.so [KILLS]
 set -u
@@ -193,6 +193,108 @@ if grep -q "channel hook-revoked suspended" "$work/$case.out" &&
   grep -q 'secrets/empty refused: it is empty' "$work/$case.out"; then
   ok "the suspension and the refused secrets are reported, each with its file and cause"
 else not_ok "the suspension and the refused secrets are reported, each with its file and cause" "$(cat "$work/$case.out")"; fi
+
+# -- what each answer leads to --------------------------------------------------
+# Runs the simulated clock from START to UNTIL as fast as it may go: times
+# are checked on the service's clock (the ledger's), never the machine's.
+run_sim() { # NAME START UNTIL
+  "$jade" run --config "$work/$1.json" --clock "sim:$2:1000000" --until "$3" >"$work/$1.out" 2>&1
+}
+catch_up() { # DIR MINUTES
+  python3 - "$1/jade.json" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["policy"]["catch_up_minutes"] = int(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"))
+PY
+}
+case=answers
+start_fake $case --status /forbidden=403 --status /bad=400 --status /gone=404 \
+  --status /unprocessable=422 --status /down=503 --redirect /moved=/elsewhere
+make_tree "$work/$case-tree" 1 "hook-gao:gao:hook" "hook-403:forbidden:hook" "hook-400:bad:hook" \
+  "hook-404:gone:hook" "hook-422:unprocessable:hook" "hook-503:down:hook" "hook-moved:moved:hook"
+config $case
+sed -i 's/"max_attempts": 20/"max_attempts": 3/' "$work/$case.json"
+run_sim $case 2026-12-02T07:59:00Z 2026-12-02T12:00:00Z || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+by_channel='
+by_channel = collections.defaultdict(list)
+for r in rows:
+    by_channel[r["channel"]].append(r)
+requests = collections.defaultdict(collections.Counter)
+for e in log:
+    requests[e["path"]][e["key"]] += 1'
+check "a 403 suspends the channel as a 401 does: one request, the rest waits planned" "$by_channel
+assert all(r['state'] == 'sent' for r in by_channel['hook-gao']) and len(by_channel['hook-gao']) == 10
+assert [r['state'] for r in by_channel['hook-403']] == ['planned'] * 10, by_channel['hook-403']
+assert sum(requests['/forbidden'].values()) == 1, requests['/forbidden']"
+if grep -q "channel hook-403 suspended: its credentials were refused: HTTP 403" "$work/$case.out"; then
+  ok "the 403 suspension is reported, with the receiver's answer"
+else not_ok "the 403 suspension is reported, with the receiver's answer" "$(cat "$work/$case.out")"; fi
+check "a 400, 404 or 422: one request per occurrence, then failed with the receiver's status" "$by_channel
+for code, path in (400, '/bad'), (404, '/gone'), (422, '/unprocessable'):
+    got = by_channel['hook-%d' % code]
+    assert len(got) == 10 and all(r['state'] == 'failed' and r['attempts'] == 1 for r in got), got
+    assert all(r['error'].startswith('HTTP %d' % code) for r in got), got
+    assert len(requests[path]) == 10 and set(requests[path].values()) == {1}, requests[path]"
+check "max_attempts 3 against a receiver that always answers 503: 3 requests per occurrence, then failed" "$by_channel
+got = by_channel['hook-503']
+assert len(got) == 10 and all(r['state'] == 'failed' and r['attempts'] == 3 for r in got), got
+assert len(requests['/down']) == 10 and set(requests['/down'].values()) == {3}, requests['/down']"
+check "a 307 is not followed (the signed request goes only where the channel says): failed" "$by_channel
+got = by_channel['hook-moved']
+assert all(r['state'] == 'failed' and r['error'].startswith('HTTP 307') for r in got), got
+assert sum(requests['/moved'].values()) == 10 and not requests['/elsewhere'], dict(requests)"
+
+# A 429 whose Retry-After runs past the catch-up (60 minutes): missed at
+# once, saying the rate limit ran past it; the occurrences its wait holds
+# up on the channel too. Nothing more reaches the receiver.
+case=far
+start_fake $case --status /far=429 --retry-after 7200
+make_tree "$work/$case-tree" 1 "hook-far:far:hook"
+catch_up "$work/$case-tree" 60
+config $case
+run_sim $case 2026-12-02T07:59:00Z 2026-12-02T12:00:00Z || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+check "a 429 with Retry-After 7200 and catch_up 60: one request, all ten missed for the rate limit" '
+assert len(log) == 1 and log[0]["status"] == 429, log
+assert states == {"missed": 10}, states
+assert all(r["error"] == "the network'"'"'s rate limit ran past catch_up_minutes" for r in rows), rows
+first = min(rows, key=lambda r: r["due"])
+assert first["updated"] == first["due"] == "2026-12-02T08:00:00Z", first'
+
+# Interim responses (100 Continue, 103 Early Hints, each with a
+# Retry-After: 1) before a 429 with Retry-After 600: only the final
+# answer's headers count. 600 s is within the catch-up: sent then.
+case=interim
+start_fake $case --throttle-first 1 --retry-after 600 --interim /gao
+make_tree "$work/$case-tree" 1 "hook-gao:gao:hook"
+catch_up "$work/$case-tree" 60
+config $case
+run_sim $case 2026-12-02T07:59:00Z 2026-12-02T12:00:00Z || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+check "interim responses before a 429: its Retry-After (600 s) counts, not theirs; sent within the catch-up" '
+assert [e["status"] for e in log] == [429] + [200] * 10, [e["status"] for e in log]
+assert states == {"sent": 10}, states
+assert all(r["updated"] == "2026-12-02T08:10:00Z" for r in rows), [r["updated"] for r in rows]'
+
+# 503 at the very edge of the catch-up: the service starts at 09:00, an
+# hour after the first time, and the receiver always answers 503. A retry
+# that would come past an occurrence's hour is not made: missed, for its
+# retries. (A retry whose backoff draw still falls within is made; with
+# 100 attempts allowed, none runs out of them before its hour is over.)
+case=late
+start_fake $case --status /down=503
+make_tree "$work/$case-tree" 1 "hook-down:down:hook"
+catch_up "$work/$case-tree" 60
+config $case
+sed -i 's/"base_seconds": 10, "max_seconds": 120, "max_attempts": 20/"base_seconds": 1000, "max_seconds": 1000, "max_attempts": 100/' "$work/$case.json"
+run_sim $case 2026-12-02T09:00:00Z 2026-12-02T12:00:00Z || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+history $case
+check "retries that would run past catch_up 60: missed for its retries, not for an outage" '
+assert states == {"missed": 10}, states
+assert all(r["error"] == "retries ran past catch_up_minutes" and r["attempts"] >= 1 for r in rows), rows
+assert all(e["status"] == 503 for e in log) and len(log) >= 10, len(log)'
 
 # -- concurrency: one request at a time per channel, unless configured ---------
 most_at_once='
