@@ -2,18 +2,21 @@
 # jade run, history and demo end to end, with the simulated clock; and the
 # crash tests: the service killed with SIGKILL at random moments and
 # restarted, against the outbox (idempotent) and against a network without
-# idempotency keys (the journal test plugin). Prints TAP.
-# usage: run.sh JADE SRCDIR OUTBOX.so JOURNAL.so [KILLS]
+# idempotency keys (the journal test plugin); the ledger failing under a
+# running service; a network's declared rate (the paced test plugin).
+# Prints TAP.
+# usage: run.sh JADE SRCDIR OUTBOX.so JOURNAL.so PACED.so [KILLS]
 set -u
 . "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
 journal=$(realpath "$4")
-kills=${5:-20}
+paced=$(realpath "$5")
+kills=${6:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/plugins" && cp "$outbox" "$journal" "$work/plugins/"
+mkdir -p "$work/plugins" && cp "$outbox" "$journal" "$paced" "$work/plugins/"
 
 # -- the example content, --once and a simulated day ----------------------
 cat >"$work/example.json" <<JSON
@@ -256,5 +259,69 @@ assert len(rows) == 10 and all(r['state'] in ('sent', 'uncertain') for r in rows
 assert all(r['removal'] == 'by hand' and 'remove it by hand' in r['error'] for r in rows), rows"
 "$jade" history --config "$work/worst.json" >"$work/worst-history.txt"
 if grep -q "remove it by hand" "$work/worst-history.txt"; then ok "history says so"; else not_ok "history says so" "$(head -3 "$work/worst-history.txt")"; fi
+
+# -- the ledger failing under a running service ----------------------------------
+# The journal makes the ledger's log read-only right after the third
+# publication reached it: the next commit, which holds the next request,
+# fails (at 08:30 the half hour before is due at once). The service must
+# stop at once, with its reason and a failing status, and nothing may have
+# left that the ledger does not record. (No --until: a service that goes
+# on is stopped by the timeout, and fails the test.)
+make_tree "$work/broken-tree" journal
+cat >"$work/broken.json" <<JSON
+{"source": {"dir": "$work/broken-tree"}, "state_dir": "$work/broken-state", "plugin_dir": "$work/plugins"}
+JSON
+JOURNAL_BREAK_LEDGER_AFTER=3 timeout 60 "$jade" run --config "$work/broken.json" \
+  --clock sim:2026-12-02T08:30:00Z:1000000 >"$work/broken.out" 2>&1
+status=$?
+if [ "$status" -eq 1 ] && grep -F "jade run: cannot write the ledger in $work/broken-state" "$work/broken.out" | grep -qF "stopping"; then
+  ok "a commit failing during a run: the service stops at once (exit 1) and says why"
+else not_ok "a commit failing during a run: the service stops at once (exit 1) and says why" "exit $status" "$(tail -5 "$work/broken.out")"; fi
+"$jade" history --config "$work/broken.json" --format json >"$work/broken-history.json"
+check_json "nothing reached the network that the ledger does not record" "$work/broken-history.json" "
+import collections
+rows = {r['key']: r for r in json.load(open(sys.argv[1]))}
+journal = open('$work/broken-state/outbox/journal.log').read().split()
+assert len(journal) == 3, journal
+assert all(rows[k]['state'] in ('sending', 'sent') for k in journal), [rows[k] for k in journal]
+print('#', dict(collections.Counter(r['state'] for r in rows.values())))"
+
+# -- a network's declared rate ------------------------------------------------------
+# The paced network allows 2 requests a minute per account: four posts due
+# at 09:00 on one channel go 30 s apart, and four due at 09:00:15 on
+# another go 30 s apart too, from 09:00:15: that one does not wait while the
+# first is held by its rate. Times are the service's (simulated) clock.
+mkdir -p "$work/paced-tree" && cp -a "$src/tests/bad/base/." "$work/paced-tree/"
+python3 - "$work/paced-tree" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+for f in ("c1/posts/p1.json", "c1/posts/p1.fr.txt", "c1/posts/p1.bm.txt"):
+    os.remove(os.path.join(root, f))
+jade = json.load(open(os.path.join(root, "jade.json")))
+jade["policy"] = {"quiet_hours": ["22:00", "07:00"], "min_gap_minutes": 0, "catch_up_minutes": 60}
+json.dump(jade, open(os.path.join(root, "jade.json"), "w"))
+json.dump({"channels": [{"id": "paced-a", "network": "paced", "regions": ["gao"], "account": {}},
+                        {"id": "paced-b", "network": "paced", "regions": ["kayes"], "account": {}}]},
+          open(os.path.join(root, "channels.json"), "w"))
+for region, at in ("gao", "2026-12-02T09:00"), ("kayes", "2026-12-02T09:00:15"):
+    for p in range(4):
+        name = "%s-%d" % (region, p)
+        json.dump({"id": name, "kind": "story", "authors": ["moussa"], "regions": [region],
+                   "schedule": {"at": [at]}}, open(os.path.join(root, "c1/posts/%s.json" % name), "w"))
+        open(os.path.join(root, "c1/posts/%s.fr.txt" % name), "w").write("Texte %d.\n" % p)
+PY
+cat >"$work/paced.json" <<JSON
+{"source": {"dir": "$work/paced-tree"}, "state_dir": "$work/paced-state", "plugin_dir": "$work/plugins"}
+JSON
+expect "a day on a network with a declared rate" 0 "" -- "$jade" run --config "$work/paced.json" \
+  --clock sim:2026-12-02T08:59:00Z:1000000 --until 2026-12-02T10:00:00Z
+check_json "2 a minute: 30 s apart on each channel, one channel not held up by the other's rate" "$work/paced-state/outbox/paced.log" "
+import collections, datetime
+nine = int(datetime.datetime(2026, 12, 2, 9, 0, tzinfo=datetime.timezone.utc).timestamp())
+times = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    t, channel, key = line.split()
+    times[channel].append(int(t) - nine)
+assert dict(times) == {'paced-a': [0, 30, 60, 90], 'paced-b': [15, 45, 75, 105]}, dict(times)"
 
 tap_done
