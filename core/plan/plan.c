@@ -821,7 +821,7 @@ void jade_plan_check(const struct jade_content *c, struct jade_diags *diags)
     struct jade_diags ignored = {0};
     struct jade_plan_cache *cache = to != INT64_MIN ? builder_place(&b, to, NULL, &ignored) : NULL;
     jade_diags_free(&ignored);
-    qsort(b.dropped, b.n_dropped, sizeof *b.dropped, dropped_order);
+    if (b.n_dropped) qsort(b.dropped, b.n_dropped, sizeof *b.dropped, dropped_order);
     static const char *const causes[] = {
         [JADE_SHIFT_NONE] = N_("the policy"),
         [JADE_SHIFT_BLACKOUT] = N_("a blackout"),
