@@ -70,6 +70,14 @@ struct conn {
     struct jade_buf body;
     int err_status; /* set by a callback that refuses the request */
     const char *err_reason;
+    /* A deferred answer: until it is given, bytes read wait in stash. */
+    struct jade_admin_later *later;
+    bool head_only; /* the deferred request was a HEAD */
+    struct jade_buf stash;
+};
+
+struct jade_admin_later {
+    struct conn *c; /* NULL once the connection closed */
 };
 
 struct jade_admin {
@@ -168,6 +176,7 @@ static void conn_close_cb(uv_handle_t *h)
     jade_buf_free(&c->url);
     jade_buf_free(&c->text);
     jade_buf_free(&c->body);
+    jade_buf_free(&c->stash);
     struct jade_admin *a = c->a;
     free(c);
     admin_release(a);
@@ -177,6 +186,8 @@ static void close_conn(struct conn *c)
 {
     if (c->closing) return;
     c->closing = true;
+    if (c->later) c->later->c = NULL; /* its answer, when given, is dropped */
+    c->later = NULL;
     if (c->listed) {
         struct jade_admin *a = c->a;
         if (c->prev) c->prev->next = c->next;
@@ -296,7 +307,7 @@ static void shutdown_cb(uv_shutdown_t *req, int status)
 
 static void maybe_finish(struct conn *c)
 {
-    if (c->closing || !c->finishing || c->pending_writes > 0 || c->shut) return;
+    if (c->closing || !c->finishing || c->later || c->pending_writes > 0 || c->shut) return;
     if (c->eof) {
         close_conn(c);
         return;
@@ -454,6 +465,13 @@ static void dispatch(struct conn *c)
                                      .peer_is_loopback = c->peer_is_loopback};
     struct jade_admin_response res = {.status = 200, .content_type = "text/plain; charset=utf-8"};
     a->handler(a->ctx, &req, &res);
+    if (res.later) { /* answered by jade_admin_answer */
+        res.later->c = c;
+        c->later = res.later;
+        c->head_only = strcmp(method, "HEAD") == 0;
+        jade_buf_free(&res.body);
+        return;
+    }
     if (res.status < 200 || res.status > 599 || !res.content_type || has_crlf(res.content_type) ||
         has_crlf(res.allow)) {
         res.status = 500;
@@ -522,8 +540,50 @@ static void feed(struct conn *c, const char *data, size_t len)
         }
         data += n;
         len -= n;
+        if (c->later) { /* the rest waits for the deferred answer */
+            jade_buf_append(&c->stash, data, len);
+            stop_reading(c);
+            return;
+        }
     }
     if (c->finishing) maybe_finish(c);
+}
+
+struct jade_admin_later *jade_admin_defer(struct jade_admin_response *res)
+{
+    res->later = jade_xcalloc(1, sizeof *res->later);
+    return res->later;
+}
+
+void jade_admin_answer(struct jade_admin_later *later, int status, const char *content_type,
+                       struct jade_buf *body)
+{
+    struct conn *c = later->c;
+    free(later);
+    if (!c || c->closing) {
+        jade_buf_free(body);
+        return;
+    }
+    c->later = NULL;
+    if (status < 200 || status > 599 || !content_type || has_crlf(content_type)) {
+        status = 500;
+        content_type = "text/plain; charset=utf-8";
+        jade_buf_truncate(body, 0);
+        jade_buf_printf(body, "%s\n", _("the handler gave an invalid answer"));
+    }
+    respond(c, status, content_type, NULL, body->data, body->len, c->head_only);
+    jade_buf_free(body);
+    if (c->finishing) {
+        maybe_finish(c);
+        return;
+    }
+    struct jade_buf rest = c->stash;
+    c->stash = (struct jade_buf){0};
+    if (rest.len) feed(c, rest.data, rest.len);
+    jade_buf_free(&rest);
+    if (!c->later && !c->closing && !c->finishing &&
+        c->io.stream.write_queue_size <= MAX_PENDING_OUT)
+        start_reading(c);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

@@ -75,15 +75,28 @@ struct jade_admin_response {
     const char *content_type;
     const char *allow; /* NULL, or the Allow header of a 405: "GET, HEAD" */
     struct jade_buf body;
+    struct jade_admin_later *later; /* set by jade_admin_defer */
 };
 
 /* Answers one request, synchronously (work that takes time is queued and
- * answered 202). The body of a HEAD answer is dropped by the server, its
- * Content-Length kept; 204 and 304 go without body or Content-Length, as
- * HTTP wants. The handler may call jade_admin_close (its answer is then
- * dropped). */
+ * answered 202, or the answer is deferred: jade_admin_defer). The body of a HEAD answer is dropped
+ * by the server, its Content-Length kept; 204 and 304 go without body or Content-Length, as HTTP
+ * wants. The handler may call jade_admin_close (its answer is then dropped). */
 typedef void (*jade_admin_handler)(void *ctx, const struct jade_admin_request *req,
                                    struct jade_admin_response *res);
+
+/* An answer the handler gives later, once something it started is done
+ * (a change made durable). Called in the handler: its own answer is then
+ * ignored, and the connection reads no further request until
+ * jade_admin_answer is called, so that pipelined answers stay in order. */
+struct jade_admin_later;
+struct jade_admin_later *jade_admin_defer(struct jade_admin_response *res);
+/* Gives the deferred answer (status, content type as in a response; body
+ * taken over) and frees later; must be called exactly once for each
+ * jade_admin_defer. When the connection closed meanwhile (the client left,
+ * it timed out, the listener closed), the answer is dropped. */
+void jade_admin_answer(struct jade_admin_later *later, int status, const char *content_type,
+                       struct jade_buf *body);
 
 /* Listens on `listen` (see above) on loop. 0 and *out set, or -1 with a
  * message for people in err (a bad address, an address in use, a path that

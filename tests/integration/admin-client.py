@@ -63,6 +63,14 @@ def responses(data):
     return out
 
 
+def exchange_raw(payload):
+    s = connect()
+    s.sendall(payload)
+    data = read_all(s)
+    s.close()
+    return data
+
+
 def exchange(payload):
     s = connect()
     s.sendall(payload)
@@ -340,6 +348,34 @@ def not_reading():
         fail("a client that reads nothing is kept open")
     s.close()
     print("# sent %d bytes before the server stopped reading" % sent)
+
+
+def later():
+    # a deferred answer: pipelined requests after it wait, and are answered
+    # in order; a HEAD keeps only the head
+    s = connect()
+    s.sendall(b"GET /later?300 HTTP/1.1\r\n\r\nGET /ok HTTP/1.1\r\n\r\n"
+              b"POST /echo HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+    r = responses(read_all(s))
+    if [x[0] for x in r] != [200, 200, 200] or r[0][2] != b"later 300\n" \
+            or r[1][2] != b"ok\n" or b"len=2" not in r[2][2]:
+        fail("deferred then pipelined: %r" % r)
+    data = exchange_raw(b"HEAD /later?10 HTTP/1.1\r\nConnection: close\r\n\r\n")
+    if not data.startswith(b"HTTP/1.1 200") or b"Content-Length: 9\r\n" not in data \
+            or not data.endswith(b"\r\n\r\n"):
+        fail("a deferred HEAD: %r" % data)
+    # the client leaves before the answer: nothing breaks, others are served
+    s = connect()
+    s.sendall(b"GET /later?200 HTTP/1.1\r\n\r\n")
+    s.close()
+    # Connection: close on the deferred one: answered, then closed
+    r = exchange(b"GET /later?50 HTTP/1.1\r\nConnection: close\r\n\r\n")
+    if [x[0] for x in r] != [200] or r[0][1].get("connection") != "close":
+        fail("deferred with Connection: close: %r" % r)
+    time.sleep(0.3)
+    r = exchange(b"GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n")
+    if [x[0] for x in r] != [200]:
+        fail("after a client left before its deferred answer: %r" % r)
 
 
 globals()[case]()

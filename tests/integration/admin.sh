@@ -90,6 +90,7 @@ raw drip
 raw many
 raw keepalive
 raw not_reading
+raw later
 expect "still answering after all that" 0 "ok" -- c -f "$base/ok"
 
 # The same port again.

@@ -8,6 +8,7 @@
  *   POST /echo     200 "len=N x-echo=VALUE loopback=0|1 query=Q\n"
  *   GET /conns     200 the number of open connections
  *   POST /quit     closes the listener from inside the handler, and exits
+ *   GET /later?N   200 "later N\n", deferred: answered after N ms (a timer)
  *   /ok, /echo     405 with another method
  *   anything else  404
  * and stops at SIGTERM or SIGINT (exit 0). Exit 1 when it cannot listen. */
@@ -39,6 +40,26 @@ static void stop(struct echo *e)
     uv_close((uv_handle_t *)&e->sigint, NULL);
 }
 
+struct later {
+    uv_timer_t timer;
+    struct jade_admin_later *answer;
+    unsigned long ms;
+};
+
+static void later_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void later_cb(uv_timer_t *t)
+{
+    struct later *l = t->data;
+    struct jade_buf body = {0};
+    jade_buf_printf(&body, "later %lu\n", l->ms);
+    jade_admin_answer(l->answer, 200, "text/plain; charset=utf-8", &body);
+    uv_close((uv_handle_t *)t, later_closed);
+}
+
 static void handle(void *ctx, const struct jade_admin_request *req, struct jade_admin_response *res)
 {
     struct echo *e = ctx;
@@ -63,6 +84,13 @@ static void handle(void *ctx, const struct jade_admin_request *req, struct jade_
                         v ? v : "-", req->peer_is_loopback, req->query);
     } else if (!strcmp(req->path, "/quit") && !strcmp(req->method, "POST")) {
         stop(e);
+    } else if (!strcmp(req->path, "/later") && get) {
+        struct later *l = calloc(1, sizeof *l);
+        l->ms = strtoul(req->query, NULL, 10);
+        l->answer = jade_admin_defer(res);
+        uv_timer_init(&e->loop, &l->timer);
+        l->timer.data = l;
+        uv_timer_start(&l->timer, later_cb, l->ms, 0);
     } else if (!strcmp(req->path, "/conns") && get) {
         jade_buf_printf(&res->body, "%zu\n", jade_admin_connections(e->admin));
     } else {
