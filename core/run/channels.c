@@ -60,6 +60,7 @@ void jade_channels_adopt(struct jade_channels *t, const struct jade_content *con
         ch->json = NULL;
         jade_queue_free(&ch->planned);
         jade_queue_free(&ch->retrying);
+        jade_queue_free(&ch->held);
         items[count++] = ch;
     }
     free(t->items);
@@ -109,6 +110,7 @@ void jade_channels_clear_queues(struct jade_channels *t)
     for (size_t i = 0; i < t->count; i++) {
         t->items[i]->planned.count = 0;
         t->items[i]->retrying.count = 0;
+        t->items[i]->held.count = 0;
     }
 }
 
@@ -118,9 +120,11 @@ void jade_channels_free(struct jade_channels *t)
         struct jade_channel *ch = t->items[i];
         jade_queue_free(&ch->planned);
         jade_queue_free(&ch->retrying);
+        jade_queue_free(&ch->held);
         for (size_t k = 0; k < ch->n_removals; k++) jade_removal_clear(&ch->removals[k]);
         free(ch->removals);
         free(ch->account_json);
+        free(ch->suspended_reason);
         free(ch->id);
         free(ch);
     }

@@ -34,10 +34,17 @@ struct jade_channel {
     struct jade_instance *net;     /* NULL when no plugin serves its network */
     struct jade_queue planned;     /* by due time */
     struct jade_queue retrying;    /* by the time of the next attempt */
+    struct jade_queue held;        /* ready, but their campaign is halted (halts.h) */
     struct jade_removal *removals; /* waiting, in no order: they are few */
     size_t n_removals;
     unsigned inflight;
     bool suspended, removed;
+    /* A suspension: since when, the network's words, and a hash of the
+     * channel's secret then (a different secret on disk lifts it). */
+    int64_t suspended_since;
+    char *suspended_reason;
+    unsigned char secret_print[32];
+    bool secret_print_set;
     int64_t blocked_until, last_request;
 };
 

@@ -170,6 +170,8 @@ static int fill(json_t *json, const char *name, struct jade_config *c)
     c->secrets_dir = get_str(json, "secrets_dir");
     c->listen_set = get_str(json, "listen") != NULL;
     c->listen = c->listen_set ? get_str(json, "listen") : "127.0.0.1:8077";
+    c->admin_token_set = get_str(json, "admin_token") != NULL;
+    c->admin_token = c->admin_token_set ? get_str(json, "admin_token") : "admin_token";
     c->horizon_days = get_int(json, "horizon_days", 14);
     const json_t *retry = json_object_get(json, "retry");
     c->retry_base_seconds = get_int(retry, "base_seconds", 30);
@@ -283,7 +285,8 @@ int jade_config_check_disk(const struct jade_config *c, struct jade_buf *err)
                                 {"source.credentials.token", c->git_token},
                                 {"source.credentials.ssh_key", c->git_ssh_key},
                                 {"source.credentials.known_hosts", c->git_known_hosts},
-                                {"source.hook_secret", c->hook_secret}};
+                                {"source.hook_secret", c->hook_secret},
+                                {"admin_token", c->admin_token_set ? c->admin_token : NULL}};
     for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
         const char *field = secrets[i][0], *name = secrets[i][1];
         if (!name) continue;

@@ -29,6 +29,8 @@ struct jade_config {
     char *outbox_dir; /* default <state_dir>/outbox */
     const char *plugin_dir, *secrets_dir, *listen;
     bool listen_set; /* the file names a listen address (else the default, unused for now) */
+    const char *admin_token; /* the secret's name, "admin_token" by default */
+    bool admin_token_set;    /* named in the file: it must be readable at start */
     int horizon_days;
     int retry_base_seconds, retry_max_seconds, retry_max_attempts;
     const json_t *networks; /* per-network settings, by name (may be NULL) */

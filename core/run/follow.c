@@ -132,6 +132,7 @@ static void apply_changes(struct service *s, const struct jade_waiting_changes *
     for (size_t c = 0; n_gone && c < s->channels.count; c++) {
         jade_queue_remove(&s->channels.items[c]->planned, gone, n_gone);
         jade_queue_remove(&s->channels.items[c]->retrying, gone, n_gone);
+        jade_queue_remove(&s->channels.items[c]->held, gone, n_gone);
     }
     free(gone);
     for (size_t i = 0; i < changes->count; i++) {
@@ -265,6 +266,7 @@ static void sync_done_cb(uv_work_t *w, int status)
     jade_generation_unref(s->sync_in.current);
     s->sync_in.current = NULL;
     if (status == 0 && !s->closed && !s->stopping) {
+        s->last_fetch = service_now(s);
         note_fetch(s, r);
         if (r->outcome == JADE_SYNC_REFUSED) note_refusal(s, r);
         if (r->outcome == JADE_SYNC_ADOPT) {
@@ -383,8 +385,8 @@ void service_sighup_cb(uv_signal_t *h, int signum)
 
 /* POST /hooks/git: a forge says the repository received a push. Checked
  * with the hook's secret, answered at once, fetched after. */
-static void hook(struct service *s, const struct jade_admin_request *req,
-                 struct jade_admin_response *res)
+void service_hook(struct service *s, const struct jade_admin_request *req,
+                  struct jade_admin_response *res)
 {
     char secret[4096];
     struct jade_buf err = {0};
@@ -414,22 +416,6 @@ static void hook(struct service *s, const struct jade_admin_request *req,
         if (ours) start_sync(s);
     }
     jade_hook_result_free(&verdict);
-}
-
-void service_admin_cb(void *ctx, const struct jade_admin_request *req,
-                      struct jade_admin_response *res)
-{
-    struct service *s = ctx;
-    if (strcmp(req->path, "/hooks/git") != 0) {
-        res->status = 404;
-        jade_buf_puts(&res->body, _("no such page\n"));
-    } else if (strcmp(req->method, "POST") != 0) {
-        res->status = 405;
-        res->allow = "POST";
-        jade_buf_puts(&res->body, _("POST only\n"));
-    } else {
-        hook(s, req, res);
-    }
 }
 
 /* A cycle run at start, on the loop's thread: from base, the commit ref

@@ -97,6 +97,9 @@ static const char *const migrations[] = {
     /* 7: the ledger's identity, which the state folder's marker names */
     "CREATE TABLE identity (id TEXT NOT NULL);"
     "INSERT INTO identity VALUES (lower(hex(randomblob(16))));",
+    /* 8: what operators halted (halts.h), kept until they resume it */
+    "CREATE TABLE halts (scope TEXT NOT NULL, target TEXT NOT NULL, reason TEXT NOT NULL,"
+    "  since INTEGER NOT NULL, PRIMARY KEY (scope, target));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 #define IDENTITY_SINCE 7 /* the schema from which a ledger has its id */
@@ -1005,6 +1008,19 @@ int jade_ledger_to_remove(struct jade_ledger *l, jade_ledger_row_cb cb, void *ct
     return rc;
 }
 
+int jade_ledger_by_hand(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT * FROM occurrences WHERE removal IN ('by hand', 'failed')"
+                           " ORDER BY due, key",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(l, NULL, NULL);
+    int rc = each_row(l, st, cb, ctx);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int jade_ledger_record_adoption(struct jade_ledger *l, const char *commit, const char *signer,
                                 const char *const *kept, int64_t now)
 {
@@ -1120,4 +1136,53 @@ int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES])
     }
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- halts ------------------------------------------------------------------ */
+
+int jade_ledger_halts_read(struct jade_ledger *l, struct jade_halts *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "SELECT scope, target, reason, since FROM halts ORDER BY since",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        enum jade_halt_scope scope;
+        if (jade_halt_scope_parse(text_col(st, 0), &scope) != 0) continue; /* not ours */
+        jade_halts_add(out, scope, text_col(st, 1) ? text_col(st, 1) : "", text_col(st, 2),
+                       sqlite3_column_int64(st, 3));
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+int jade_ledger_halt_write(struct jade_ledger *l, const struct jade_halt *h)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db,
+                           "INSERT OR REPLACE INTO halts (scope, target, reason, since)"
+                           " VALUES (?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, jade_halt_scope_name(h->scope), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, h->target, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, h->reason, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, h->since);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int jade_ledger_halt_clear(struct jade_ledger *l, enum jade_halt_scope scope, const char *target)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "DELETE FROM halts WHERE scope = ? AND target = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, jade_halt_scope_name(scope), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, target, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
 }

@@ -10,6 +10,8 @@
 #ifndef JADE_LEDGER_H
 #define JADE_LEDGER_H
 
+#include "halts.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,6 +166,10 @@ int jade_ledger_mark_for_removal(struct jade_ledger *l, const char *campaign, co
                                  int64_t now, size_t *marked);
 /* The occurrences whose removal is pending. */
 int jade_ledger_to_remove(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
+/* The sent occurrences of retracted posts that people must remove by hand
+ * (removal "by hand", or "failed": the network would not): a full scan,
+ * read once, at start. */
+int jade_ledger_by_hand(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
 
 /* Every row, by due time then key. */
 int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
@@ -193,5 +199,11 @@ int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, 
 
 /* Counts per state (for summaries and tests). */
 int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES]);
+
+/* What operators halted (halts.h): read into out (added to it), written
+ * (a halt of the same scope and target replaced), cleared. 0, or -1. */
+int jade_ledger_halts_read(struct jade_ledger *l, struct jade_halts *out);
+int jade_ledger_halt_write(struct jade_ledger *l, const struct jade_halt *h);
+int jade_ledger_halt_clear(struct jade_ledger *l, enum jade_halt_scope scope, const char *target);
 
 #endif

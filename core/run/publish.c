@@ -132,13 +132,10 @@ static struct request *new_request(struct service *s, struct jade_channel *ch,
 /* What an answer says of its channel: credentials refused (it stops until
  * an operator resumes it or its secret changes), or a wait the network
  * asked for. */
-static void hold_channel(struct jade_channel *ch, bool suspend, int64_t blocked_until,
-                         const char *why)
+static void hold_channel(struct service *s, struct jade_channel *ch, bool suspend,
+                         int64_t blocked_until, const char *why)
 {
-    if (suspend && !ch->suspended)
-        jade_print(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
-                   ch->id, why);
-    if (suspend) ch->suspended = true;
+    if (suspend && !ch->suspended) service_suspend(s, ch, why);
     if (blocked_until) ch->blocked_until = blocked_until;
 }
 
@@ -213,13 +210,15 @@ static void removed_cb(struct request *r, const struct jade_result *res)
     struct jade_retry_policy retry = retry_policy(s);
     struct jade_removal_decision d;
     jade_decide_removal(res, (int)r->pub.attempt, service_now(s), &retry, &s->rng, &d);
-    hold_channel(ch, d.suspend, d.blocked_until, d.error);
+    hold_channel(s, ch, d.suspend, d.blocked_until, d.error);
     struct jade_update u = {
         .state = d.removed ? JADE_RETRACTED : JADE_N_STATES,
         .removal = d.removed ? "" : d.mark,
         .error = d.removed ? _("removed from the network: the post was retracted") : d.error};
     snprintf(u.key, sizeof u.key, "%s", r->key);
     if (d.removed || d.mark) record(s, u);
+    if (d.mark) /* "failed": the network would not remove it */
+        service_note_by_hand(s, r->key, r->removal[0], r->removal[1], ch->id, r->removal[3]);
     if (m && d.again) {
         m->at = d.next_attempt;
         return;
@@ -268,7 +267,7 @@ static void done_cb(void *token, const struct jade_result *answer)
     int64_t deadline = r->due_time + (int64_t)s->gen->catch_up_minutes * 60;
     jade_decide_outcome(res, r->lookup, (int)r->pub.attempt, service_now(s), deadline, &retry,
                         &s->rng, &d);
-    hold_channel(ch, d.suspend, d.blocked_until, d.error);
+    hold_channel(s, ch, d.suspend, d.blocked_until, d.error);
     bool sent = d.state == JADE_SENT;
     struct jade_update u = {.state = d.state, .next_attempt = d.next_attempt, .error = d.error};
     snprintf(u.key, sizeof u.key, "%s", r->key);
@@ -278,6 +277,28 @@ static void done_cb(void *token, const struct jade_result *answer)
     if (d.requeue == JADE_REQUEUE_RETRYING) requeue(r, true, d.next_attempt);
     ch->inflight--;
     s->inflight--;
+    free_request(r);
+}
+
+/* A publication marked `sending` whose scope was halted before it left:
+ * it waits again, as before, and its attempt is not counted. */
+static void keep_back(struct request *r, const struct jade_halt *halt)
+{
+    struct service *s = r->s;
+    bool retrying = r->pub.attempt > 1;
+    char *why = jade_halt_describe(halt);
+    char *error = jade_xasprintf(_("%s: not sent"), why);
+    struct jade_update u = {.state = retrying ? JADE_RETRYING : JADE_PLANNED,
+                            .attempts_delta = -1,
+                            .next_attempt = retrying ? service_now(s) : 0,
+                            .error = error};
+    memcpy(u.key, r->key, sizeof u.key);
+    record(s, u);
+    r->pub.attempt--;
+    requeue(r, retrying, retrying ? service_now(s) : r->due_time);
+    free(why);
+    free(error);
+    r->ch->inflight--;
     free_request(r);
 }
 
@@ -297,7 +318,14 @@ void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
     }
     for (size_t i = 0; i < count; i++) {
         struct request *r = requests[i];
-        if (!ok) {
+        /* Halted while its batch was written: it does not leave. */
+        const struct jade_halt *halt =
+            ok && !r->lookup ? jade_halts_stop(&s->halts, r->ch->id, r->pub.campaign) : NULL;
+        if (halt && !r->removing) {
+            keep_back(r, halt);
+            continue;
+        }
+        if (!ok || halt) {
             struct jade_removal *m = r->removing ? removal_of(r->ch, r->key) : NULL;
             if (m) m->at = 0;
             r->ch->inflight--;
@@ -347,7 +375,7 @@ static void dispatch_removals(struct service *s, struct jade_channel *ch, int64_
     if (ch->removed) return; /* its channel gone from the content: nothing goes there */
     for (size_t i = 0; i < ch->n_removals && !ch->suspended && ch->inflight < limit;) {
         struct jade_removal *m = &ch->removals[i];
-        if (m->at > now || free_at(ch) > now) {
+        if (m->at > now || free_at(ch) > now || jade_halts_stop(&s->halts, ch->id, m->campaign)) {
             i++;
             continue;
         }
@@ -359,6 +387,7 @@ static void dispatch_removals(struct service *s, struct jade_channel *ch, int64_
                                                "remove it: remove it by hand")};
             memcpy(u.key, m->key, sizeof u.key);
             record(s, u);
+            service_note_by_hand(s, m->key, m->campaign, m->post, ch->id, m->network_id);
             drop_removal(ch, m);
             continue;
         }
@@ -382,6 +411,39 @@ static int64_t clock_jumped(struct service *s, int64_t due, char why[192])
     return by;
 }
 
+/* What a halt keeps waiting, and whose catch-up passes meanwhile, is
+ * missed with the halt as its reason. Only the top of q is looked at
+ * (what is behind it is settled when it comes up, or after the resume). */
+static void expire_halted(struct service *s, struct jade_channel *ch, struct jade_queue *q,
+                          int64_t now)
+{
+    const struct jade_waiting *top;
+    while ((top = jade_queue_top(q)) && now - top->due > s->gen->catch_up_minutes * 60) {
+        const struct jade_occurrence *o = jade_generation_find(s->gen, top->key);
+        const struct jade_halt *halt = jade_halts_stop(&s->halts, ch->id, o ? o->campaign->id : "");
+        if (!halt) break; /* resumed: dispatch decides */
+        char *why = jade_halt_describe(halt);
+        struct jade_update u = {.state = JADE_MISSED, .error = why};
+        memcpy(u.key, top->key, sizeof u.key);
+        record(s, u);
+        free(why);
+        struct jade_waiting gone;
+        jade_queue_pop(q, &gone);
+    }
+}
+
+int64_t service_halt_wake(const struct service *s, const struct jade_channel *ch)
+{
+    int64_t next = INT64_MAX, catch_up = (int64_t)s->gen->catch_up_minutes * 60;
+    const struct jade_queue *queues[] = {&ch->held, &ch->planned, &ch->retrying};
+    bool whole = jade_halts_channel(&s->halts, ch->id) != NULL;
+    for (size_t i = 0; i < (whole ? 3u : 1u); i++) {
+        const struct jade_waiting *top = jade_queue_top(queues[i]);
+        if (top && top->due + catch_up + 1 < next) next = top->due + catch_up + 1;
+    }
+    return next;
+}
+
 /* Fills each channel up to its concurrency with what is ready: marked
  * `sending` in the batch and sent once it is committed; or settled
  * (missed, cancelled, failed) and the next one taken. Returns the earliest
@@ -395,7 +457,13 @@ int64_t service_dispatch(struct service *s)
         struct jade_channel *ch = s->channels.items[c];
         unsigned limit = ch->net ? ch->net->concurrency : 1;
         dispatch_removals(s, ch, now, limit);
-        while (!ch->suspended && !ch->removed && ch->inflight < limit) {
+        expire_halted(s, ch, &ch->held, now);
+        bool halted = jade_halts_channel(&s->halts, ch->id) != NULL;
+        if (halted) {
+            expire_halted(s, ch, &ch->planned, now);
+            expire_halted(s, ch, &ch->retrying, now);
+        }
+        while (!halted && !ch->suspended && !ch->removed && ch->inflight < limit) {
             int64_t t = free_at(ch);
             if (t > now) {
                 if (t < wake) wake = t;
@@ -404,6 +472,10 @@ int64_t service_dispatch(struct service *s)
             struct jade_waiting w;
             if (!take_ready(ch, now, &w)) break;
             const struct jade_occurrence *o = jade_generation_find(s->gen, w.key);
+            if (o && jade_halts_find(&s->halts, JADE_HALT_CAMPAIGN, o->campaign->id)) {
+                jade_queue_push(&ch->held, &w); /* until its campaign is resumed */
+                continue;
+            }
             char jump[192];
             int64_t jumped = clock_jumped(s, w.due, jump);
             struct jade_ready ready = {.in_plan = o != NULL,

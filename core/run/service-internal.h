@@ -106,6 +106,10 @@ struct service {
     bool stopping;
     uint64_t rng;
     size_t sent, failed;
+    struct jade_halts halts;     /* what operators halted, as the ledger keeps it */
+    json_t *by_hand;             /* sent publications of retracted posts, to remove by hand */
+    int64_t last_fetch;          /* when the branch was last read (0: not yet) */
+    uint64_t secrets_checked_ns; /* suspended channels' secrets last read */
     uint64_t last_progress_ns;
 };
 
@@ -118,6 +122,9 @@ static inline int64_t service_now(struct service *s)
 void service_arm(struct service *s);
 
 /* publish.c */
+/* When something a halt keeps on ch passes its catch-up (to be missed),
+ * or INT64_MAX. */
+int64_t service_halt_wake(const struct service *s, const struct jade_channel *ch);
 /* Fills each channel with what is ready; the earliest time a held channel
  * frees up, or INT64_MAX. */
 int64_t service_dispatch(struct service *s);
@@ -125,6 +132,23 @@ int64_t service_dispatch(struct service *s);
 void service_written_cb(void *ctx, void **requests, size_t count, bool ok);
 /* After a crash: what was `sending`, re-sent or marked uncertain. */
 enum jade_service_status service_recover(struct service *s);
+
+/* ops.c: the operator's side */
+/* A channel's credentials were refused: nothing more goes there until an
+ * operator resumes it or its secret changes on disk (said). */
+void service_suspend(struct service *s, struct jade_channel *ch, const char *why);
+/* Suspended channels whose secret changed on disk are resumed (said). */
+void service_check_secrets(struct service *s);
+/* A sent publication of a retracted post that people must remove by hand. */
+void service_note_by_hand(struct service *s, const char *key, const char *campaign,
+                          const char *post, const char *channel, const char *network_id);
+/* What the ledger keeps for operators, read at start: halts, and what to
+ * remove by hand. -1 (said) when it cannot be read. */
+int service_load_operations(struct service *s);
+void service_free_operations(struct service *s);
+/* The admin listener's routes. */
+void service_admin_cb(void *ctx, const struct jade_admin_request *req,
+                      struct jade_admin_response *res);
 
 /* follow.c */
 /* The first generation: the tip, or the last content adopted before. */
@@ -142,7 +166,8 @@ int service_load_waiting(struct service *s, struct reload *r);
 void service_free_reload(struct reload *r);
 void service_poll_cb(uv_timer_t *t);
 void service_sighup_cb(uv_signal_t *h, int signum);
-void service_admin_cb(void *ctx, const struct jade_admin_request *req,
-                      struct jade_admin_response *res);
+/* POST /hooks/git: a forge's push notification. */
+void service_hook(struct service *s, const struct jade_admin_request *req,
+                  struct jade_admin_response *res);
 
 #endif

@@ -135,7 +135,10 @@ static int64_t next_time(struct service *s, int64_t now)
     int64_t next = INT64_MAX;
     for (size_t c = 0; c < s->channels.count; c++) {
         struct jade_channel *ch = s->channels.items[c];
-        if (ch->suspended || ch->removed) continue;
+        if (ch->removed) continue;
+        int64_t expires = service_halt_wake(s, ch);
+        if (expires < next) next = expires;
+        if (ch->suspended || jade_halts_channel(&s->halts, ch->id)) continue;
         const struct jade_waiting *tops[] = {jade_queue_top(&ch->retrying),
                                              jade_queue_top(&ch->planned)};
         for (size_t i = 0; i < 2; i++)
@@ -157,6 +160,7 @@ void service_arm(struct service *s)
                            reach < (double)s->sim_target ? (int64_t)reach : s->sim_target);
     }
     follow_clock(s); /* on every wake, and a real clock wakes every few seconds */
+    service_check_secrets(s);
     int64_t now = service_now(s);
     if (s->opt->until != INT64_MAX && now >= s->opt->until) s->stopping = true;
     if (s->stopping) {
@@ -316,6 +320,7 @@ static enum jade_service_status start(struct service *s)
     jade_channels_adopt(&s->channels, s->gen->view, s->nets, s->n_nets);
     if (!channels_served(s)) return JADE_SERVICE_BAD_CONFIG;
     if (!earlier && open_state(s) != 0) return JADE_SERVICE_BAD_CONFIG;
+    if (service_load_operations(s) != 0) return JADE_SERVICE_FAILED;
     if (folder) {
         s->media_root = realpath(s->cfg->source_dir, NULL);
         if (!s->media_root) s->media_root = jade_xstrdup(s->cfg->source_dir);
@@ -393,6 +398,7 @@ static void free_service(struct service *s)
     free(s->plugins_dir);
     free(s->limits);
     jade_signers_free(s->signers);
+    service_free_operations(s);
     jade_channels_free(&s->channels);
     jade_generation_unref(s->gen);
     free(s->settled);

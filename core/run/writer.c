@@ -31,6 +31,7 @@ struct jade_writer {
     void *ctx;
     struct batch filling, writing; /* writing: with the worker while busy */
     bool busy, closing;
+    uint64_t busy_since; /* uv_hrtime() when the batch being written was handed over */
     uv_work_t work;
     uv_idle_t wake; /* active while a batch waits: keeps the loop from blocking */
 };
@@ -196,6 +197,7 @@ void jade_writer_submit(struct jade_writer *w)
     w->writing = w->filling;
     w->filling = t;
     w->busy = true;
+    w->busy_since = uv_hrtime();
     uv_idle_stop(&w->wake);
     uv_queue_work(w->loop, &w->work, write_cb, written_cb);
 }
@@ -208,4 +210,9 @@ bool jade_writer_pending(const struct jade_writer *w)
 bool jade_writer_idle(const struct jade_writer *w)
 {
     return !w->busy && !jade_writer_pending(w);
+}
+
+uint64_t jade_writer_busy_ms(const struct jade_writer *w)
+{
+    return w->busy ? (uv_hrtime() - w->busy_since) / 1000000 : 0;
 }

@@ -49,6 +49,8 @@ void jade_writer_job(struct jade_writer *w, jade_writer_job_fn run, jade_writer_
 
 /* Changes wait to be submitted. */
 bool jade_writer_pending(const struct jade_writer *w);
+/* How long, ms, the batch being written has taken so far (0: none is). */
+uint64_t jade_writer_busy_ms(const struct jade_writer *w);
 /* Nothing waits and nothing is being written. */
 bool jade_writer_idle(const struct jade_writer *w);
 
