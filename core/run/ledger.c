@@ -994,31 +994,30 @@ int jade_ledger_mark_for_removal(struct jade_ledger *l, const char *campaign, co
     return rc;
 }
 
-int jade_ledger_to_remove(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
+/* Each row a query without parameters gives. */
+static int rows_of(struct jade_ledger *l, const char *sql, jade_ledger_row_cb cb, void *ctx)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(l->db,
-                           "SELECT * FROM occurrences WHERE state IN ('sent', 'uncertain')"
-                           " AND removal = 'pending'"
-                           " ORDER BY due, key",
-                           -1, &st, NULL) != SQLITE_OK)
-        return fail(l, NULL, NULL);
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) return fail(l, NULL, NULL);
     int rc = each_row(l, st, cb, ctx);
     sqlite3_finalize(st);
     return rc;
 }
 
+int jade_ledger_to_remove(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
+{
+    return rows_of(l,
+                   "SELECT * FROM occurrences WHERE state IN ('sent', 'uncertain')"
+                   " AND removal = 'pending' ORDER BY due, key",
+                   cb, ctx);
+}
+
 int jade_ledger_by_hand(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(l->db,
-                           "SELECT * FROM occurrences WHERE removal IN ('by hand', 'failed')"
-                           " ORDER BY due, key",
-                           -1, &st, NULL) != SQLITE_OK)
-        return fail(l, NULL, NULL);
-    int rc = each_row(l, st, cb, ctx);
-    sqlite3_finalize(st);
-    return rc;
+    return rows_of(l,
+                   "SELECT * FROM occurrences WHERE removal IN ('by hand', 'failed')"
+                   " ORDER BY due, key",
+                   cb, ctx);
 }
 
 int jade_ledger_record_adoption(struct jade_ledger *l, const char *commit, const char *signer,
