@@ -9,7 +9,9 @@
 #   empty ledger) is timed apart, so the sending rate is given too;
 # - precision: with 100,000 occurrences pending, 240 due one second apart
 #   on the real clock: (arrival at nginx, which logs the time to the
-#   millisecond and the Idempotency-Key, - due), p50 and p99;
+#   millisecond and the Idempotency-Key, - due), p50 and p99; then the
+#   same with /metrics and /status scraped 100 times a second each, and
+#   the CPU one scrape costs the service;
 # - memory: peak RSS of the service holding 100,000 pending occurrences;
 # - CPU per request, of nginx, of libcurl's own loop and of jade (all its
 #   threads), and from them the most a client can send here with every
@@ -113,27 +115,73 @@ bound_curl=$(py "$cores / ($us_curl + $us_nginx) * 1e6")
 bound_jade=$(py "$cores / ($us_jade + $us_nginx) * 1e6")
 
 # -- precision and memory ----------------------------------------------------------
-start=$(date -u -d "+40 seconds" +%Y-%m-%dT%H:%M:%S)
-until=$(date -u -d "+80 seconds" +%Y-%m-%dT%H:%M:%SZ)
-python3 tests/bench/gen-due.py "$work/precise" "http://127.0.0.1:8900" 240 8 \
-  --pending 100000 --spread-from "$start" --due-before "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%S)"
-config precise "$work/precise"
-/usr/bin/time -f "%e %M" -o "$work/precise.time" "$jade" run --config "$work/precise.json" \
-  --until "$until" >/dev/null 2>&1
-read -r _ precise_rss <"$work/precise.time"
-# Each key's due time comes from the plan (jade plan --format json).
-"$jade" plan "$work/precise" --from "${start}Z" --to "$until" --format json \
-  --plugin-dir "$work/plugins" >"$work/plan.json"
-python3 - "$work/arrivals.log" "$work/plan.json" >"$work/latency" <<'PY'
+# precision NAME SCRAPE: 100,000 pending, 240 due a second apart from 40 s
+# (60 s with scrapes) on; "p50 p99 worst measured rss" in $work/NAME.result.
+# With SCRAPE=1 a scraper (tests/bench/scrape.py) asks GET /metrics and
+# GET /status 100 times a second each over the admin socket all along; the
+# service's CPU over 10 idle seconds without and 10 with it gives the cost
+# of one scrape (both requests) in $work/NAME.scrape.
+precision() {
+  local name=$1 scrape=$2 lead=40
+  [ "$scrape" = 1 ] && lead=60
+  local start until
+  start=$(date -u -d "+$lead seconds" +%Y-%m-%dT%H:%M:%S)
+  until=$(date -u -d "+$((lead + 40)) seconds" +%Y-%m-%dT%H:%M:%SZ)
+  : >"$work/arrivals.log"
+  python3 tests/bench/gen-due.py "$work/$name" "http://127.0.0.1:8900" 240 8 \
+    --pending 100000 --spread-from "$start" --due-before "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%S)"
+  config "$name" "$work/$name"
+  python3 - "$work/$name.json" "$work/$name.sock" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["listen"] = sys.argv[2]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+  /usr/bin/time -f "%e %M" -o "$work/$name.time" "$jade" run --config "$work/$name.json" \
+    --until "$until" >/dev/null 2>&1 &
+  local timer=$!
+  if [ "$scrape" = 1 ]; then
+    for _ in $(seq 600); do
+      curl -sf --unix-socket "$work/$name.sock" http://jade/healthz >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    local pid ticks0 ticks1 ticks2 hz
+    pid=$(pgrep -P "$timer" jade)
+    hz=$(getconf CLK_TCK)
+    cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+    ticks0=$(cpu)
+    sleep 10
+    ticks1=$(cpu)
+    python3 tests/bench/scrape.py "$work/$name.sock" 100 10 >"$work/$name.scrapes"
+    ticks2=$(cpu)
+    read -r _ scrapes _ errors <"$work/$name.scrapes"
+    py "'%.0f %d %d' % ((($ticks2 - $ticks1) - ($ticks1 - $ticks0)) / $hz / max(1, $scrapes) * 1e6, $scrapes, $errors)" \
+      >"$work/$name.scrape"
+    python3 tests/bench/scrape.py "$work/$name.sock" 100 3600 >"$work/$name.scrapes2" &
+    local scraper=$!
+  fi
+  wait "$timer"
+  [ "$scrape" = 1 ] && kill -TERM "$scraper" && wait "$scraper"
+  local rss
+  read -r _ rss <"$work/$name.time"
+  # Each key's due time comes from the plan (jade plan --format json).
+  "$jade" plan "$work/$name" --from "${start}Z" --to "$until" --format json \
+    --plugin-dir "$work/plugins" >"$work/plan.json"
+  python3 - "$work/arrivals.log" "$work/plan.json" "$rss" >"$work/$name.result" <<'PY'
 import datetime, json, sys
 due = {o["key"]: datetime.datetime.strptime(o["due"], "%Y-%m-%dT%H:%M:%SZ").replace(
     tzinfo=datetime.timezone.utc).timestamp() for o in json.load(open(sys.argv[2]))}
 arrivals = [line.split() for line in open(sys.argv[1])]
 lat = sorted((float(t) - due[key]) * 1000 for t, key in arrivals if key in due)
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
-print(len(lat), "%.1f" % p(0.50), "%.1f" % p(0.99), "%.1f" % lat[-1])
+print("%.1f" % p(0.50), "%.1f" % p(0.99), "%.1f" % lat[-1], len(lat), sys.argv[3])
 PY
-read -r measured p50 p99 worst <"$work/latency"
+}
+precision precise 0
+read -r p50 p99 worst measured precise_rss <"$work/precise.result"
+precision scraped 1
+read -r sp50 sp99 sworst smeasured _ <"$work/scraped.result"
+read -r scrape_us scrapes scrape_errors <"$work/scraped.scrape"
 
 printf '\njade service benchmarks\n\n'
 printf '%-60s %12s %10s\n' "what" "value" "target"
@@ -160,5 +208,10 @@ printf '%-60s %12s\n' "precision: occurrences measured (100,000 pending)" "$meas
 printf '%-60s %12s\n' "precision: p50 of (arrival - due), ms" "$p50"
 printf '%-60s %12s %10s\n' "precision: p99 of (arrival - due), ms" "$p99" "< 20"
 printf '%-60s %12s\n' "precision: worst, ms" "$worst"
+printf '%-60s %12s\n' "with /metrics and /status scraped 100/s each: measured" "$smeasured"
+printf '%-60s %12s\n' "  p50 of (arrival - due), ms" "$sp50"
+printf '%-60s %12s %10s\n' "  p99 of (arrival - due), ms" "$sp99" "< 20"
+printf '%-60s %12s\n' "  worst, ms" "$sworst"
+printf '%-60s %12s\n' "CPU per scrape (/metrics + /status), us ($scrapes, $scrape_errors errors)" "$scrape_us"
 printf '%-60s %12s %10s\n' "memory: peak RSS with 100,000 pending, MiB" "$(py "'%.1f' % ($precise_rss / 1024)")" "< 64"
 printf '%-60s %12s\n' "memory: peak RSS sending 100,000 (throughput run), MiB" "$(py "'%.1f' % ($through_rss / 1024)")"
