@@ -97,17 +97,24 @@ static const char *const migrations[] = {
     /* 7: the ledger's identity, which the state folder's marker names */
     "CREATE TABLE identity (id TEXT NOT NULL);"
     "INSERT INTO identity VALUES (lower(hex(randomblob(16))));",
-    /* 8: what operators halted (halts.h), kept until they resume it */
+    /* 8: the commit (and its signer) of a state change: the one an attempt
+     * was sent from, the one whose content cancelled an occurrence or
+     * brought it back, so that an occurrence's trail says which attempt
+     * went out from which commit (the row keeps only the last) */
+    "ALTER TABLE events ADD COLUMN commit_id TEXT; ALTER TABLE events ADD COLUMN signer TEXT;",
+    /* 9: what operators halted (halts.h), kept until they resume it */
     "CREATE TABLE halts (scope TEXT NOT NULL, target TEXT NOT NULL, reason TEXT NOT NULL,"
     "  since INTEGER NOT NULL, PRIMARY KEY (scope, target));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
-#define IDENTITY_SINCE 7 /* the schema from which a ledger has its id */
+#define IDENTITY_SINCE 7      /* the schema from which a ledger has its id */
+#define EVENT_COMMITS_SINCE 8 /* and its events their commits */
 
 struct jade_ledger {
     sqlite3 *db;
     sqlite3_stmt *set, *event;
     int depth;         /* nested begin/commit */
+    int version;       /* the schema version of the file (read-only: as found) */
     char id[33];       /* its identity */
     char replaced[64]; /* what the marker named before new_ledger took this one, or "" */
     char failure[256]; /* why the last operation failed, for people, or "" */
@@ -504,6 +511,7 @@ int jade_ledger_open(const char *state_dir, bool new_ledger, struct jade_ledger 
         goto done;
     }
     if (migrate(l, path, err) != 0) goto done;
+    l->version = SCHEMA_VERSION;
     if (read_id(l, l->id) != 0) {
         fail(l, err, path);
         goto done;
@@ -529,7 +537,9 @@ int jade_ledger_open(const char *state_dir, bool new_ledger, struct jade_ledger 
                 " removal = CASE WHEN ?11 = '' THEN NULL ELSE coalesce(?11, removal) END"
                 " WHERE key = ?1",
                 err) ||
-        prepare(l, &l->event, "INSERT INTO events (key, at, state, detail) VALUES (?, ?, ?, ?)",
+        prepare(l, &l->event,
+                "INSERT INTO events (key, at, state, detail, commit_id, signer)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 err))
         goto done;
     rc = 0;
@@ -574,6 +584,7 @@ int jade_ledger_open_readonly(const char *state_dir, struct jade_ledger **out, s
     int version = schema_version(l, path, err);
     if (version == 0) jade_buf_printf(err, _("%s is not a jade ledger"), path);
     if (version <= 0) goto done;
+    l->version = version;
     rc = 0;
 done:
     free(path);
@@ -623,16 +634,16 @@ int jade_ledger_checkpoint(struct jade_ledger *l)
 }
 
 static int record_event(struct jade_ledger *l, const char *key, int64_t at, const char *state,
-                        const char *detail)
+                        const char *detail, const char *commit, const char *signer)
 {
     sqlite3_reset(l->event);
     sqlite3_bind_text(l->event, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(l->event, 2, at);
     sqlite3_bind_text(l->event, 3, state, -1, SQLITE_STATIC);
-    if (detail)
-        sqlite3_bind_text(l->event, 4, detail, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(l->event, 4);
+    const char *texts[] = {detail, commit, signer};
+    for (int i = 0; i < 3; i++)
+        texts[i] ? sqlite3_bind_text(l->event, 4 + i, texts[i], -1, SQLITE_STATIC)
+                 : sqlite3_bind_null(l->event, 4 + i);
     return sqlite3_step(l->event) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -660,7 +671,7 @@ int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u)
         return -1;
     }
     return record_event(l, u->key, u->at, keep ? "removal" : jade_state_name(u->state),
-                        keep && u->removal ? u->removal : u->error);
+                        keep && u->removal ? u->removal : u->error, u->commit, u->signer);
 }
 
 int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count)
@@ -877,7 +888,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
         if (sqlite3_changes(l->db) > 0) {
             stats->inserted++;
             note_change(changes, o->key, o->channel_id, o->due, 0, true);
-            if (record_event(l, o->key, now, "planned", NULL) != 0) goto done;
+            if (record_event(l, o->key, now, "planned", NULL, NULL, NULL) != 0) goto done;
             continue;
         }
         sqlite3_stmt *again[] = {move, revive};
@@ -897,7 +908,9 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
                 stats->moved++;
             } else {
                 stats->revived++;
-                if (record_event(l, o->key, now, "planned", "back in the plan") != 0) goto done;
+                if (record_event(l, o->key, now, "planned", "back in the plan", from_commit,
+                                 NULL) != 0)
+                    goto done;
             }
             break;
         }
@@ -944,7 +957,7 @@ int jade_ledger_reconcile(struct jade_ledger *l, const struct jade_plan *plan,
         }
         if (sqlite3_changes(l->db) == 0) continue; /* sent, or being sent: left alone */
         note_change(changes, v->key, v->channel, 0, 0, false);
-        if (record_event(l, v->key, now, "cancelled", why) != 0) {
+        if (record_event(l, v->key, now, "cancelled", why, commit, NULL) != 0) {
             step = SQLITE_ERROR;
             break;
         }
@@ -1119,6 +1132,91 @@ int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
     int rc = each_row(l, st, cb, ctx);
     sqlite3_finalize(st);
     return rc;
+}
+
+/* A key as text, whether stored as its bytes or (hand-made) as text. */
+#define KEY_TEXT "(CASE WHEN typeof(key) = 'blob' THEN lower(hex(key)) ELSE key END)"
+
+/* The WHERE clause of f, for a query on occurrences; its values are bound
+ * by bind_filter. State names are jade's own words, written in. */
+static void filter_sql(struct jade_buf *sql, const struct jade_ledger_filter *f)
+{
+    jade_buf_puts(sql, " WHERE due >= :from AND due < :to");
+    if (f->states) {
+        const char *sep = " AND state IN (";
+        for (int i = 0; i < JADE_N_STATES; i++)
+            if (f->states & (1u << i)) {
+                jade_buf_printf(sql, "%s'%s'", sep, state_names[i]);
+                sep = ", ";
+            }
+        jade_buf_puts(sql, ")");
+    }
+    if (f->campaign) jade_buf_puts(sql, " AND campaign = :campaign");
+    if (f->channel) jade_buf_puts(sql, " AND channel = :channel");
+    if (f->key_prefix)
+        jade_buf_puts(sql, " AND substr(" KEY_TEXT ", 1, length(:prefix)) = :prefix");
+}
+
+static void bind_filter(sqlite3_stmt *st, const struct jade_ledger_filter *f)
+{
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":from"), f->from);
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":to"), f->to);
+    const char *names[] = {":campaign", ":channel", ":prefix"};
+    const char *values[] = {f->campaign, f->channel, f->key_prefix};
+    for (int i = 0; i < 3; i++)
+        if (values[i])
+            sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, names[i]), values[i], -1,
+                              SQLITE_STATIC);
+}
+
+/* Prepares sql, a query on the rows f selects, and binds f's values. */
+static int prepare_filtered(struct jade_ledger *l, struct jade_buf *sql,
+                            const struct jade_ledger_filter *f, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(l->db, jade_buf_str(sql), -1, st, NULL);
+    jade_buf_free(sql);
+    if (rc != SQLITE_OK) return fail(l, NULL, NULL);
+    bind_filter(*st, f);
+    return 0;
+}
+
+int jade_ledger_select(struct jade_ledger *l, const struct jade_ledger_filter *f,
+                       jade_ledger_row_cb cb, void *ctx)
+{
+    struct jade_buf sql = {0};
+    sqlite3_stmt *st;
+    jade_buf_puts(&sql, "SELECT * FROM occurrences");
+    filter_sql(&sql, f);
+    jade_buf_puts(&sql, " ORDER BY due, key");
+    if (prepare_filtered(l, &sql, f, &st) != 0) return -1;
+    int rc = each_row(l, st, cb, ctx);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int jade_ledger_events(struct jade_ledger *l, const struct jade_ledger_filter *f,
+                       jade_ledger_event_cb cb, void *ctx)
+{
+    struct jade_buf sql = {0};
+    sqlite3_stmt *st;
+    /* events keep keys as text; before schema 8, no commits */
+    jade_buf_printf(&sql,
+                    "SELECT key, at, state, detail, %s FROM events WHERE key IN"
+                    " (SELECT " KEY_TEXT " FROM occurrences",
+                    l->version >= EVENT_COMMITS_SINCE ? "commit_id, signer" : "NULL, NULL");
+    filter_sql(&sql, f);
+    jade_buf_puts(&sql, ") ORDER BY key, id");
+    if (prepare_filtered(l, &sql, f, &st) != 0) return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct jade_ledger_event e = {text_col(st, 0), sqlite3_column_int64(st, 1),
+                                      text_col(st, 2), text_col(st, 3),
+                                      text_col(st, 4), text_col(st, 5)};
+        cb(ctx, &e);
+    }
+    if (step != SQLITE_DONE) note_failure(l);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : -1;
 }
 
 int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES])

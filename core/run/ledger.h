@@ -174,6 +174,39 @@ int jade_ledger_by_hand(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx)
 /* Every row, by due time then key. */
 int jade_ledger_all(struct jade_ledger *l, jade_ledger_row_cb cb, void *ctx);
 
+/* Which rows to read (jade history): all the conditions set hold. */
+struct jade_ledger_filter {
+    unsigned states;                /* 1u << state for each state wanted; 0: any */
+    const char *campaign, *channel; /* NULL: any */
+    int64_t from, to;               /* due in [from, to) */
+    const char *key_prefix;         /* a key or its first characters; NULL: any */
+};
+#define JADE_LEDGER_FILTER_ANY ((struct jade_ledger_filter){.from = INT64_MIN, .to = INT64_MAX})
+
+/* The rows f selects, by due time then key. */
+int jade_ledger_select(struct jade_ledger *l, const struct jade_ledger_filter *f,
+                       jade_ledger_row_cb cb, void *ctx);
+
+/* A change of an occurrence, as the events table keeps it. Strings belong
+ * to the ledger and are valid until the callback returns. */
+struct jade_ledger_event {
+    const char *key;
+    int64_t at;
+    const char *state;  /* a state's name, or "removal" (its removal mark changed) */
+    const char *detail; /* the error, the reason, or the removal mark; or NULL */
+    /* the commit an attempt was sent from and its signer (sending), or the
+     * one whose content cancelled it or brought it back; NULL otherwise,
+     * and in a ledger written before schema 8 */
+    const char *commit, *signer;
+};
+
+typedef void (*jade_ledger_event_cb)(void *ctx, const struct jade_ledger_event *event);
+
+/* The changes of the rows f selects, by key, each key's in the order they
+ * were recorded. */
+int jade_ledger_events(struct jade_ledger *l, const struct jade_ledger_filter *f,
+                       jade_ledger_event_cb cb, void *ctx);
+
 /* A state change. Strings are the caller's (the writer keeps copies of
  * its own, freed with the batch). */
 struct jade_update {

@@ -121,6 +121,78 @@ static void reconcile_inserts_moves_cancels_and_keeps_sent(void)
     remove_dir(dir);
 }
 
+static void collect_event(void *ctx, const struct jade_ledger_event *e)
+{
+    struct seen *s = ctx;
+    size_t len = strlen(s->text);
+    snprintf(s->text + len, sizeof s->text - len, "%s:%lld:%s:%s:%s:%s ", e->key, (long long)e->at,
+             e->state, e->detail ? e->detail : "-", e->commit ? e->commit : "-",
+             e->signer ? e->signer : "-");
+}
+
+/* jade history's reading: rows by state, campaign, channel, due time and
+ * a start of their key, all together; and their changes, each with the
+ * commit it was made from. */
+static void rows_and_their_changes_are_read_by_filter(void)
+{
+    char dir[] = "/tmp/jade-test-ledger-XXXXXX";
+    struct jade_ledger *l = open_temp(dir);
+    CHECK(l != NULL);
+    if (!l) return;
+    struct fake f;
+    struct jade_reconcile_stats st;
+    fake_plan(&f, 4, 0); /* k0..k3, due 1000..4000 */
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, "abc", 1, NULL, NULL, NULL, NULL, &st),
+        0);
+    jade_ledger_begin(l);
+    jade_ledger_set(l, &(struct jade_update){.key = "k0",
+                                             .state = JADE_SENDING,
+                                             .at = 2,
+                                             .attempts_delta = 1,
+                                             .commit = "abc",
+                                             .signer = "awa"});
+    jade_ledger_set(
+        l, &(struct jade_update){.key = "k0", .state = JADE_FAILED, .at = 3, .error = "400"});
+    jade_ledger_commit(l);
+    fake_free(&f);
+    fake_plan(&f, 3, 0); /* k3 leaves the plan of commit def */
+    CHECK_INT_EQ(
+        jade_ledger_reconcile(l, &f.plan, NULL, 0, 10000, "def", 4, NULL, NULL, NULL, NULL, &st),
+        0);
+    struct jade_ledger_filter any = JADE_LEDGER_FILTER_ANY, q = any;
+    struct seen s = {""};
+    CHECK_INT_EQ(jade_ledger_select(l, &any, collect, &s), 0);
+    CHECK_STR_EQ(s.text,
+                 "k0:failed:1000:1 k1:planned:2000:0 k2:planned:3000:0 k3:cancelled:4000:0 ");
+    q.states = 1u << JADE_PLANNED | 1u << JADE_CANCELLED;
+    q.from = 2000;
+    q.to = 4000;
+    s.text[0] = '\0';
+    jade_ledger_select(l, &q, collect, &s);
+    CHECK_STR_EQ(s.text, "k1:planned:2000:0 k2:planned:3000:0 ");
+    q = any;
+    q.campaign = "c";
+    q.channel = "ch";
+    q.key_prefix = "k3";
+    s.text[0] = '\0';
+    jade_ledger_select(l, &q, collect, &s);
+    CHECK_STR_EQ(s.text, "k3:cancelled:4000:0 ");
+    q.channel = "elsewhere";
+    s.text[0] = '\0';
+    jade_ledger_select(l, &q, collect, &s);
+    CHECK_STR_EQ(s.text, "");
+    q = any;
+    q.states = 1u << JADE_FAILED | 1u << JADE_CANCELLED;
+    s.text[0] = '\0';
+    CHECK_INT_EQ(jade_ledger_events(l, &q, collect_event, &s), 0);
+    CHECK_STR_EQ(s.text, "k0:1:planned:-:-:- k0:2:sending:-:abc:awa k0:3:failed:400:-:- "
+                         "k3:1:planned:-:-:- k3:4:cancelled:no longer in the plan:def:- ");
+    jade_ledger_close(l);
+    fake_free(&f);
+    remove_dir(dir);
+}
+
 static void rows_outside_the_range_are_not_cancelled(void)
 {
     char dir[] = "/tmp/jade-test-ledger-XXXXXX";
@@ -409,7 +481,7 @@ static void schema_2_is_migrated_keeping_rows(void)
                  "occurrences_key,occurrences_due,occurrences_post");
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 8);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 9);
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(path);
@@ -559,7 +631,7 @@ static void schema_5_is_migrated_keeping_rows(void)
     CHECK_STR_EQ(events, "planned,sent");
     free(events);
     char *version = query_text(dir, "PRAGMA user_version");
-    CHECK_STR_EQ(version, "8");
+    CHECK_STR_EQ(version, "9");
     free(version);
     /* migrated, it has an id, and the folder's marker names it */
     char *id = query_text(dir, "SELECT id FROM identity");
@@ -958,6 +1030,7 @@ int main(void)
 {
     RUN(reconcile_inserts_moves_cancels_and_keeps_sent);
     RUN(rows_outside_the_range_are_not_cancelled);
+    RUN(rows_and_their_changes_are_read_by_filter);
     RUN(rows_by_state_survive_reopening);
     RUN(schema_2_is_migrated_keeping_rows);
     RUN(schema_5_is_migrated_keeping_rows);
