@@ -8,6 +8,7 @@
 #include "../util/buf.h"
 #include "../util/escape.h"
 #include "../util/i18n.h"
+#include "../util/timeparse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,4 +84,12 @@ void jade_cmd_networks_free(struct jade_cmd_networks *n)
     jade_plugins_free(&n->plugins);
     free(n->items);
     free(n);
+}
+
+int jade_cmd_parse_time(const char *s, int64_t *out)
+{
+    struct jade_time t;
+    if (jade_time_parse_rfc3339(s, &t) != 0 && jade_time_parse_content(s, &t) != 0) return -1;
+    if (!t.has_offset) t.has_offset = true, t.offset_minutes = 0; /* UTC unless said */
+    return jade_time_to_unix(&t, NULL, out);
 }

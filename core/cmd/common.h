@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct jade_source;
 struct jade_content;
@@ -36,5 +37,9 @@ struct jade_cmd_networks;
 struct jade_cmd_networks *jade_cmd_networks_load(const char *dir, const char *cmd);
 const struct jade_networks *jade_cmd_networks_get(const struct jade_cmd_networks *n);
 void jade_cmd_networks_free(struct jade_cmd_networks *n);
+
+/* A time given on the command line: RFC 3339, or as content writes it
+ * (YYYY-MM-DDTHH:MM[:SS]); UTC unless it says. 0, or -1 if it is not one. */
+int jade_cmd_parse_time(const char *s, int64_t *out);
 
 #endif

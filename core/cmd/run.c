@@ -1,32 +1,22 @@
-/* run.c - `jade run`: the service; `jade history`: what the ledger holds.
+/* run.c - `jade run`: the service (`jade history` reads its ledger:
+ * history.c).
  *
- * jade run [--config FILE] [--once] [--clock sim:START:SPEED] [--until T] [--new-ledger]
- * jade history [--config FILE] [--format table|json] */
+ * jade run [--config FILE] [--once] [--clock sim:START:SPEED] [--until T] [--new-ledger] */
 #include "cmd.h"
+#include "common.h"
 
-#include "../plan/plan.h"
 #include "../run/config.h"
-#include "../run/ledger.h"
 #include "../run/clock.h"
 #include "../run/service.h"
 #include "../util/buf.h"
 #include "../util/escape.h"
 #include "../util/diag.h"
 #include "../util/i18n.h"
-#include "../util/timeparse.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int parse_time(const char *s, int64_t *out)
-{
-    struct jade_time t;
-    if (jade_time_parse_rfc3339(s, &t) != 0 && jade_time_parse_content(s, &t) != 0) return -1;
-    if (!t.has_offset) t.has_offset = true, t.offset_minutes = 0; /* UTC unless said */
-    return jade_time_to_unix(&t, NULL, out);
-}
 
 /* "sim:START:SPEED": START an RFC 3339 time (it has colons), SPEED after
  * the last one. */
@@ -38,7 +28,7 @@ static int parse_clock(const char *arg, struct jade_service_options *o)
     char *start = jade_xstrndup(arg + 4, (size_t)(last - arg - 4));
     char *end;
     double speed = strtod(last + 1, &end);
-    int rc = parse_time(start, &o->sim_start);
+    int rc = jade_cmd_parse_time(start, &o->sim_start);
     free(start);
     if (rc != 0 || *end || !(speed > 0) || !(speed <= JADE_CLOCK_SPEED_MAX)) return -1;
     o->simulated = true;
@@ -56,7 +46,7 @@ static int parse_clock_jump(const char *arg, struct jade_service_options *o)
     char *at = jade_xstrndup(arg, (size_t)(last - arg));
     char *end;
     long long by = strtoll(last + 1, &end, 10);
-    int rc = parse_time(at, &o->sim_jump_at);
+    int rc = jade_cmd_parse_time(at, &o->sim_jump_at);
     free(at);
     if (rc != 0 || *end || last[1] == '\0' || by == 0 || by > 365LL * 86400 || by < -365LL * 86400)
         return -1;
@@ -121,7 +111,7 @@ int jade_cmd_run(int argc, char **argv)
             o.new_ledger = true;
             break;
         case 'u':
-            if (parse_time(optarg, &o.until) != 0) {
+            if (jade_cmd_parse_time(optarg, &o.until) != 0) {
                 jade_print(stderr, _("jade run: --until \"%s\" is not a time\n"), optarg);
                 return JADE_EXIT_USAGE;
             }
@@ -159,107 +149,4 @@ int jade_cmd_run(int argc, char **argv)
     enum jade_service_status st = jade_service_run(&o);
     jade_config_free(&config);
     return exit_of_service(st);
-}
-
-/* ---- history -------------------------------------------------------------- */
-
-struct history {
-    bool json;
-    json_t *list;
-};
-
-static void history_row(void *ctx, const struct jade_ledger_row *r)
-{
-    struct history *h = ctx;
-    char due[32], updated[32];
-    jade_format_utc(r->due, due);
-    jade_format_utc(r->updated, updated);
-    if (h->json) {
-        /* what networks answered may be anything: jade_json_text keeps it JSON */
-        json_t *o =
-            json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "key", r->key, "state",
-                      jade_state_name(r->state), "attempts", r->attempts, "due", due, "updated",
-                      updated, "campaign", jade_json_text(r->campaign), "post",
-                      jade_json_text(r->post), "channel", jade_json_text(r->channel), "network",
-                      jade_json_text(r->network), "lang", jade_json_text(r->lang));
-        if (r->network_id) json_object_set_new(o, "network_id", jade_json_text(r->network_id));
-        if (r->url) json_object_set_new(o, "url", jade_json_text(r->url));
-        if (r->error) json_object_set_new(o, "error", jade_json_text(r->error));
-        if (r->commit) json_object_set_new(o, "commit", jade_json_text(r->commit));
-        if (r->signer) json_object_set_new(o, "signer", jade_json_text(r->signer));
-        if (r->removal) json_object_set_new(o, "removal", jade_json_text(r->removal));
-        json_array_append_new(h->list, o);
-        return;
-    }
-    /* One line per occurrence, whatever a network's error holds. */
-    char *row = jade_xasprintf(
-        "%.16s  %-9s  %3d  %-22s %-3s  %s/%s  %s%s%s  %.12s%s%s", due, jade_state_name(r->state),
-        r->attempts, r->channel, r->lang, r->campaign, r->post, r->network_id ? r->network_id : "",
-        r->error ? "  " : "", r->error ? r->error : "", r->commit ? r->commit : "",
-        r->signer ? "  " : "", r->signer ? r->signer : "");
-    char *shown = jade_escaped(row);
-    puts(shown);
-    free(shown);
-    free(row);
-}
-
-int jade_cmd_history(int argc, char **argv)
-{
-    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
-                                            {"format", required_argument, NULL, 'f'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *config_path = JADE_DEFAULT_CONFIG, *format = "table";
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'f':
-            format = optarg;
-            break;
-        case 'h':
-            puts(_("usage: jade history [--config FILE] [--format table|json]\n\nEvery "
-                   "occurrence in the ledger: state, attempts, times, the network's id,\n"
-                   "the error, the commit it came from."));
-            return JADE_EXIT_OK;
-        default:
-            return JADE_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        jade_print(stderr, _("jade history: unexpected argument \"%s\"\n"), argv[optind]);
-        return JADE_EXIT_USAGE;
-    }
-    struct history h = {strcmp(format, "json") == 0, NULL};
-    if (!h.json && strcmp(format, "table") != 0) {
-        jade_print(stderr, _("jade history: unknown format \"%s\" (table or json)\n"), format);
-        return JADE_EXIT_USAGE;
-    }
-    struct jade_config config;
-    if (load_config(config_path, &config) != 0) return JADE_EXIT_USAGE;
-    struct jade_ledger *ledger;
-    struct jade_buf err = {0};
-    if (jade_ledger_open_readonly(config.state_dir, &ledger, &err) != 0) {
-        jade_print(stderr, "jade history: %s\n", jade_buf_str(&err));
-        jade_buf_free(&err);
-        jade_config_free(&config);
-        return JADE_EXIT_USAGE;
-    }
-    h.list = json_array();
-    if (!h.json)
-        jade_print(stdout, "%-16s  %-9s  %3s  %-22s %-3s  %s\n", _("due (UTC)"), _("state"),
-                   _("try"), _("channel"), _("lang"),
-                   _("campaign/post  network id  error  commit  signer"));
-    jade_ledger_all(ledger, history_row, &h);
-    if (h.json) {
-        jade_json_dump(h.list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-    }
-    json_decref(h.list);
-    jade_ledger_close(ledger);
-    jade_config_free(&config);
-    return JADE_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 
 #include "../util/jsonutil.h"
 #include "../util/buf.h"
+#include "../util/csv.h"
 #include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
@@ -173,27 +174,12 @@ static void write_json(FILE *out, const struct jade_plan *plan)
     json_decref(list);
 }
 
-static void csv_field(FILE *out, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 /* Every CSV field is a key, a time, an identifier or a word of jade's,
  * which validation checks: none holds a control character (the blackout's
  * free-text reason is not a column). */
 static void write_csv(FILE *out, const struct jade_plan *plan)
 {
-    for (int k = 0; k < N_FIELDS; k++) fprintf(out, "%s%s", k ? "," : "", field_names[k]);
-    fputs("\r\n", out);
+    jade_csv_record(out, field_names, N_FIELDS);
     for (size_t i = 0; i < plan->count; i++) {
         char *f[N_FIELDS];
         fields_of(&plan->items[i], f);
@@ -201,11 +187,7 @@ static void write_csv(FILE *out, const struct jade_plan *plan)
             free(f[F_REASON]);
             f[F_REASON] = jade_xstrdup(shift_name(plan->items[i].shift));
         }
-        for (int k = 0; k < N_FIELDS; k++) {
-            if (k) fputc(',', out);
-            csv_field(out, f[k]);
-        }
-        fputs("\r\n", out);
+        jade_csv_record(out, (const char *const *)f, N_FIELDS);
         free_fields(f);
     }
 }

@@ -95,8 +95,8 @@ assert missed == ["08:40", "08:50", "09:00", "09:10", "09:20", "09:30", "09:40",
 assert states == {"sent": 16, "missed": 9}, states
 for r in rows:
     if r["state"] == "missed":
-        assert r["error"].startswith("the wall clock jumped forward by 2 h 00 min while the service ran (from 2026-12-02T08:3"), r["error"]
-        assert "down" not in r["error"], r["error"]'
+        assert r["reason"].startswith("the wall clock jumped forward by 2 h 00 min while the service ran (from 2026-12-02T08:3"), r["reason"]
+        assert "down" not in r["reason"], r["reason"]'
 check "the jump is said when it is seen" forward '
 assert "jade run: the wall clock jumped forward by 2 h 00 min while the service ran (from 2026-12-02T08:3" in out, out'
 

@@ -79,7 +79,7 @@ c=$(commit "remove a post")
 reload "$c" "adopted commit" || not_ok "post removed: adopted" "$(tail "$work/run.log")"
 check "a removed post's occurrences are cancelled, saying why" "
 r = by_post('marche-partage')
-assert r and all(x['state'] == 'cancelled' and x['error'] == 'post removed' for x in r), r"
+assert r and all(x['state'] == 'cancelled' and x['reason'] == 'post removed' for x in r), r"
 
 # -- a campaign paused, then active again -----------------------------------------------
 sed -i 's/"status": "active"/"status": "paused"/' "$repo/vivre-ensemble/campaign.json"
@@ -87,7 +87,7 @@ c=$(commit "pause")
 reload "$c" "adopted commit" || not_ok "paused: adopted" "$(tail "$work/run.log")"
 check "a paused campaign's occurrences are cancelled" "
 r = [x for x in rows if x['campaign'] == 'vivre-ensemble' and x['post'] != 'marche-partage']
-assert r and all(x['state'] == 'cancelled' and x['error'] == 'campaign paused' for x in r), r"
+assert r and all(x['state'] == 'cancelled' and x['reason'] == 'campaign paused' for x in r), r"
 sed -i 's/"status": "paused"/"status": "active"/' "$repo/vivre-ensemble/campaign.json"
 c=$(commit "resume")
 reload "$c" "adopted commit" || not_ok "resumed: adopted" "$(tail "$work/run.log")"
@@ -106,7 +106,7 @@ c=$(commit "remove a channel")
 reload "$c" "adopted commit" || not_ok "channel removed: adopted" "$(tail "$work/run.log")"
 check "a removed channel's occurrences are cancelled" "
 r = [x for x in rows if x['channel'] == 'outbox-gao-2']
-assert r and all(x['state'] == 'cancelled' and x['error'] == 'channel removed' for x in r), r"
+assert r and all(x['state'] == 'cancelled' and x['reason'] == 'channel removed' for x in r), r"
 
 # -- one campaign broken: the others are adopted, it is kept as it was ---------------------
 before=$c
@@ -148,7 +148,7 @@ git -C "$repo" reset -q --hard "$first"
 if seen "$first" "adopted commit" 8; then ok "a force-push back to the first commit is followed, within poll_seconds"
 else not_ok "a force-push back to the first commit is followed, within poll_seconds" "$(tail "$work/run.log")"; fi
 check "what the rewritten history dropped is cancelled; what it restored is planned" "
-assert all(x['state'] == 'cancelled' and x['error'] == 'post removed' for x in by_post('nouvelle')), by_post('nouvelle')
+assert all(x['state'] == 'cancelled' and x['reason'] == 'post removed' for x in by_post('nouvelle')), by_post('nouvelle')
 assert all(x['state'] == 'planned' for x in by_post('marche-partage')), by_post('marche-partage')"
 
 kill -TERM "$pid"; wait "$pid"

@@ -137,18 +137,20 @@ expect "--once publishes the 12:00 occurrences" 0 "" -- "$jade" run --config "$w
 python3 - "$work/state/ledger.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-db.execute("UPDATE occurrences SET error = ?, network_id = ?, signer = ?",
+db.execute("UPDATE occurrences SET state = 'failed', error = ?, network_id = ?, signer = ?",
            ("denied \x1b]0;pwned\x07 \x1b[2J\rforged\n\u009b \x7f", "id\x1b[31m",
             b"awa\xff\xfe@jade"))
 db.commit()
 PY
 "$jade" history --config "$work/config.json" >"$work/history.txt" 2>&1
 clean "history (table): no raw control" "$work/history.txt"
-has "history (table): a network's error and id, escaped" "$work/history.txt" \
-  'id\x1b[31m  denied \x1b]0;pwned\x07 \x1b[2J\x0dforged\x0a\u{9b} \x7f'
+has "history (table): a network's error, escaped" "$work/history.txt" \
+  '    error: denied \x1b]0;pwned\x07 \x1b[2J\x0dforged\x0a\u{9b} \x7f'
+has "history (table): a network's id, escaped" "$work/history.txt" '  id id\x1b[31m  '
 rows=$(sqlite3 "$work/state/ledger.sqlite" 'SELECT count(*) FROM occurrences')
-if [ "$(wc -l <"$work/history.txt")" -eq $((rows + 1)) ]; then ok "history (table): one line per occurrence"
-else not_ok "history (table): one line per occurrence" "$(cat -v "$work/history.txt")"; fi
+if [ "$(grep -c '^    error: denied' "$work/history.txt")" -eq "$rows" ] && ! grep -q '^forged' "$work/history.txt"
+then ok "history (table): one error line per occurrence, none forged"
+else not_ok "history (table): one error line per occurrence, none forged" "$(cat -v "$work/history.txt")"; fi
 "$jade" history --config "$work/config.json" --format json >"$work/history.json" 2>&1
 clean "history (json): no raw control" "$work/history.json"
 if python3 - "$work/history.json" "$rows" >"$work/py.out" 2>&1 <<'PY'

@@ -72,13 +72,13 @@ assert n["state"] == "sent" and n["attempts"] == 1, n
 b = only("bouge", "09:22")
 assert b["state"] == "sent" and b["attempts"] == 1, b
 old = only("bouge", "09:40")
-assert old["state"] == "cancelled" and old["error"] == "no longer in the plan" and old["attempts"] == 0, old
+assert old["state"] == "cancelled" and old["reason"] == "no longer in the plan" and old["attempts"] == 0, old
 for p, due in (("avant", "09:29"), ("decale", "09:31")):
     x = only(p, due)
     assert x["state"] == "sent" and x["attempts"] == 1, x
 assert not [x for x in rows if x["post"] == "decale" and x["due"] != "2026-12-01T09:31:00Z"], rows
 a = only("annule", "09:24")
-assert a["state"] == "cancelled" and a["error"] == "post removed" and a["attempts"] == 0, a
+assert a["state"] == "cancelled" and a["reason"] == "post removed" and a["attempts"] == 0, a
 PY
 then ok "the new post and the moved one are sent once each, the moved one at its new time; the removed one is not"
 else not_ok "the new post and the moved one are sent once each, the moved one at its new time; the removed one is not" "$(cat "$work/py.out")" "$(tail -n 20 "$work/run.log")"; fi

@@ -153,7 +153,7 @@ post = by_post('appel-a-verifier')
 sent = [r for r in post if r['due'] == '2026-12-01T09:00:00Z']
 assert len(sent) == 6 and all(r['state'] == 'retracted' for r in sent), sent
 later = [r for r in post if r['due'] > '2026-12-01T09:00:00Z']
-assert later and all(r['state'] == 'cancelled' and r['error'] == 'post retracted' for r in later), later"
+assert later and all(r['state'] == 'cancelled' and r['reason'] == 'post retracted' for r in later), later"
 moved=$(ls "$work"/state/outbox/*/retracted/*.json 2>/dev/null | wc -l)
 left=$(grep -l '"appel-a-verifier"' "$work"/state/outbox/*/*.json 2>/dev/null | wc -l)
 if [ "$moved" -eq 6 ] && [ "$left" -eq 0 ]; then ok "the outbox moved each file into retracted/ beside it"

@@ -91,7 +91,7 @@ expect "history: a stray argument is a usage error" 2 "unexpected argument \"ext
 cat >"$work/empty.json" <<JSON
 {"source": {"dir": "$src/campaigns"}, "state_dir": "$work/no-state-here", "plugin_dir": "$work/plugins"}
 JSON
-expect "history: a state folder without a ledger is refused" 2 "holds no ledger" -- "$jade" history --config "$work/empty.json"
+expect "history: a state folder without a ledger is refused" 1 "holds no ledger" -- "$jade" history --config "$work/empty.json"
 if [ -e "$work/no-state-here" ]; then not_ok "history creates nothing in a state folder" "$(ls -la "$work/no-state-here")"
 else ok "history creates nothing in a state folder"; fi
 expect "run: a stray argument is a usage error" 2 "unexpected argument \"extra\"" -- "$jade" run --config "$work/example.json" --once extra
@@ -256,7 +256,7 @@ expect "a retraction where the network cannot remove" 0 "" -- "$jade" run --conf
 check_json "its publications (sent, or uncertain) stay as they are, marked: remove by hand" "$work/worst-history.json" "
 rows = [r for r in json.load(open(sys.argv[1])) if r['post'] == 'p00']
 assert len(rows) == 10 and all(r['state'] in ('sent', 'uncertain') for r in rows), rows
-assert all(r['removal'] == 'by hand' and 'remove it by hand' in r['error'] for r in rows), rows"
+assert all(r['removal'] == 'by hand' and 'remove it by hand' in r['reason'] for r in rows), rows"
 "$jade" history --config "$work/worst.json" >"$work/worst-history.txt"
 if grep -q "remove it by hand" "$work/worst-history.txt"; then ok "history says so"; else not_ok "history says so" "$(head -3 "$work/worst-history.txt")"; fi
 

@@ -259,7 +259,7 @@ history $case
 check "a 429 with Retry-After 7200 and catch_up 60: one request, all ten missed for the rate limit" '
 assert len(log) == 1 and log[0]["status"] == 429, log
 assert states == {"missed": 10}, states
-assert all(r["error"] == "the network'"'"'s rate limit ran past catch_up_minutes" for r in rows), rows
+assert all(r["reason"] == "the network'"'"'s rate limit ran past catch_up_minutes" for r in rows), rows
 first = min(rows, key=lambda r: r["due"])
 assert first["updated"] == first["due"] == "2026-12-02T08:00:00Z", first'
 
@@ -293,7 +293,7 @@ run_sim $case 2026-12-02T09:00:00Z 2026-12-02T12:00:00Z || not_ok "$case: jade r
 history $case
 check "retries that would run past catch_up 60: missed for its retries, not for an outage" '
 assert states == {"missed": 10}, states
-assert all(r["error"] == "retries ran past catch_up_minutes" and r["attempts"] >= 1 for r in rows), rows
+assert all(r["reason"] == "retries ran past catch_up_minutes" and r["attempts"] >= 1 for r in rows), rows
 assert all(e["status"] == 503 for e in log) and len(log) >= 10, len(log)'
 
 # -- concurrency: one request at a time per channel, unless configured ---------
