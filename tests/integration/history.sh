@@ -13,7 +13,7 @@ src=$(realpath "$2")
 outbox=$(realpath "$3")
 faulty=$(realpath "$4")
 work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
 mkdir -p "$work/plugins" && cp "$outbox" "$faulty" "$work/plugins/"
 
@@ -21,7 +21,8 @@ mkdir -p "$work/plugins" && cp "$outbox" "$faulty" "$work/plugins/"
 # gao: out-gao (the outbox), flaky (a 503, then sent), down (503 until
 # max_attempts), refuse (a 400), slow (a 429 asking for 2 hours: past the
 # catch-up), locked (a 401: the channel is suspended); kayes: later (a 429
-# asking for 30 minutes, then its post is removed).
+# asking for 30 minutes, then its post is removed); mopti: patient (a 429
+# asking for 10 minutes, every time).
 repo=$work/repo
 mkdir -p "$repo" && cp -a "$src/tests/bad/base/." "$repo/"
 python3 - "$repo" <<'PY'
@@ -37,10 +38,14 @@ def faulty(cid, answers, region="gao"):
 channels = [{"id": "out-gao", "network": "outbox", "regions": ["gao"], "account": {"folder": "gao"}},
             faulty("flaky", "transient,sent"), faulty("down", "transient"),
             faulty("refuse", "permanent"), faulty("slow", "wait:7200"), faulty("locked", "auth"),
-            faulty("later", "wait:1800", "kayes")]
+            faulty("later", "wait:1800", "kayes"), faulty("patient", "wait:600", "mopti")]
 json.dump({"channels": channels}, open(os.path.join(root, "channels.json"), "w"))
+regions = json.load(open(os.path.join(root, "regions.json")))
+regions["regions"].append({"id": "mopti", "name": "Mopti", "languages": ["fr"],
+                           "ambassadors_target": 20})
+json.dump(regions, open(os.path.join(root, "regions.json"), "w"))
 for pid, region, at in (("p00", "gao", "2026-12-02T08:00"), ("p01", "gao", "2026-12-03T08:00"),
-                        ("p02", "kayes", "2026-12-02T08:00")):
+                        ("p02", "kayes", "2026-12-02T08:00"), ("p03", "mopti", "2026-12-02T08:00")):
     json.dump({"id": pid, "kind": "story", "authors": ["awa"], "regions": [region],
                "schedule": {"at": [at]}}, open(os.path.join(root, "c1/posts/%s.json" % pid), "w"))
     open(os.path.join(root, "c1/posts/%s.fr.txt" % pid), "w").write("Texte %s.\n" % pid)
@@ -83,7 +88,7 @@ check "json: an array of objects with the documented members, in order" '
 names = ["key", "campaign", "post", "channel", "network", "lang", "due", "state", "attempts",
          "sent_at", "next_attempt", "network_id", "url", "commit", "signer", "reason", "error",
          "removal", "updated"]
-assert len(rows) == 13, len(rows)
+assert len(rows) == 14, len(rows)
 assert all(list(r) == names for r in rows), [list(r) for r in rows if list(r) != names][:1]'
 check "a sent row: when it was sent, where, from which commit; no error" "
 r = row('out-gao', 'p00')
@@ -148,7 +153,7 @@ h --format json --to 2026-12-02T08:00:01Z >"$work/f1.json"
 h --format json --to 2026-12-02T08:00:01 >"$work/f2.json"
 check "--to an RFC 3339 time, or as content writes it (UTC): what is due before" "
 assert keys(other) == keys(open('$work/f2.json').read())
-assert keys(other) == [r['key'] for r in rows if r['due'] < '2026-12-03'] and len(keys(other)) == 7" "$work/f1.json"
+assert keys(other) == [r['key'] for r in rows if r['due'] < '2026-12-03'] and len(keys(other)) == 8" "$work/f1.json"
 h --format json --to 2026-12-02T08:00:00Z >"$work/f.json"
 check "--to excludes its own time" 'assert json.loads(other) == []' "$work/f.json"
 h --format json --state planned --channel locked --from 2026-12-02T07:00:00+00:00 --to 2026-12-02T09:00 >"$work/f.json"
@@ -172,9 +177,9 @@ check "table: one line per occurrence, then what there is to say, indented" "
 text = open('$work/all.txt').read()
 lines = text.splitlines()
 assert lines[0].split() == ['due', '(UTC)', 'state', 'try', 'channel', 'lang', 'campaign/post'], lines[0]
-assert lines[-1] == '13 occurrence(s)', lines[-1]
+assert lines[-1] == '14 occurrence(s)', lines[-1]
 main = [l for l in lines[1:-1] if not l.startswith(' ')]
-assert len(main) == 13, main
+assert len(main) == 14, main
 assert max(len(l) for l in main) <= 80, max(main, key=len)
 assert '    error: HTTP 503: busy (attempt 3)' in lines
 assert '    reason: post removed' in lines
@@ -287,4 +292,25 @@ assert json.loads(other) == json.load(open('$work/old-e.json'))
 locked = [r['key'] for r in rows if r['channel'] == 'locked' and r['post'] == 'p00'][0]
 sendings = db.execute(\"SELECT commit_id FROM events WHERE key = ? AND state = 'sending' ORDER BY id\", (locked,)).fetchall()
 assert sendings[:2] == [(None,), (None,)] and sendings[2:] == [('$second',)], sendings" "$work/old-e2.json"
+# -- attempts after a 429 with Retry-After end within the catch-up window ------------------
+# patient's network asks for 10 minutes each time: attempts 10 minutes
+# apart or more (the runs above stopped and started again) from 08:00,
+# more than max_attempts (3: a wait is not a failure), none after 09:00
+# (08:00 + catch_up 60): the one that would come past it is missed.
+expect "the service runs on to 09:30" 0 "" -- "$jade" run --config "$work/config.json" \
+  --clock sim:2026-12-02T08:16:00Z:20000 --until 2026-12-02T09:30:00Z
+patient=$(python3 -c 'import json,sys; print([r["key"] for r in json.load(open(sys.argv[1])) if r["channel"] == "patient"][0])' "$work/all.json")
+h --format json --events "$patient" >"$work/e.json"
+h --format json --channel patient >"$work/f.json"
+check "a 429 with Retry-After, again and again: attempts 10 minutes apart, none past the catch-up, then missed" "
+ev = json.loads(other)
+import datetime
+sendings = [datetime.datetime.fromisoformat(e['at'][:-1]) for e in ev if e['state'] == 'sending']
+assert len(sendings) > 3 and sendings[0].isoformat() == '2026-12-02T08:00:00', sendings
+assert all(b - a >= datetime.timedelta(minutes=10) for a, b in zip(sendings, sendings[1:])), sendings
+assert sendings[-1] <= datetime.datetime(2026, 12, 2, 9, 0), sendings
+assert ev[-1]['state'] == 'missed' and ev[-1]['attempt'] == len(sendings), ev[-1]
+assert ev[-1]['detail'] == \"the network's rate limit ran past catch_up_minutes\", ev[-1]
+r = json.load(open('$work/f.json'))[0]
+assert r['state'] == 'missed' and r['attempts'] == len(sendings) and r['error'] is None, r" "$work/e.json"
 tap_done
