@@ -51,6 +51,18 @@ enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why)
     return JADE_SENDING;
 }
 
+/* How long a network that asked to wait is left alone. "Again at once"
+ * (0, or a date already past) waits our own backoff, a second at least:
+ * else a network that keeps saying so would be asked without pause, and
+ * a simulated clock would never move. */
+static int64_t wait_asked(const struct jade_result *res, int attempt,
+                          const struct jade_retry_policy *retry, uint64_t *rng)
+{
+    int64_t wait = res->retry_after_seconds;
+    if (wait <= 0) wait = jade_backoff(attempt, retry->base_seconds, retry->max_seconds, rng);
+    return wait > 0 ? wait : 1;
+}
+
 void jade_decide_outcome(const struct jade_result *res, bool lookup, int attempt, int64_t now,
                          int64_t deadline, const struct jade_retry_policy *retry, uint64_t *rng,
                          struct jade_decision *d)
@@ -69,7 +81,7 @@ void jade_decide_outcome(const struct jade_result *res, bool lookup, int attempt
     case JADE_OUTCOME_RETRY_AFTER:
         d->state = JADE_RETRYING;
         d->requeue = JADE_REQUEUE_RETRYING;
-        d->next_attempt = d->blocked_until = now + (int64_t)res->retry_after_seconds;
+        d->next_attempt = d->blocked_until = now + wait_asked(res, attempt, retry, rng);
         d->error = msg;
         break;
     case JADE_OUTCOME_TRANSIENT:
@@ -126,7 +138,7 @@ void jade_decide_removal(const struct jade_result *res, int attempt, int64_t now
         break;
     case JADE_OUTCOME_RETRY_AFTER:
         d->again = true;
-        d->next_attempt = d->blocked_until = now + (int64_t)res->retry_after_seconds;
+        d->next_attempt = d->blocked_until = now + wait_asked(res, attempt, retry, rng);
         break;
     case JADE_OUTCOME_AUTH_FAILED:
         d->again = true;

@@ -116,6 +116,20 @@ static void retry_after_blocks_the_channel_exactly(void)
     CHECK_STR_EQ(d.error, "slow down");
 }
 
+/* "Again at once" is not taken at its word: our backoff, a second at least. */
+static void retry_after_zero_waits_a_backoff(void)
+{
+    struct jade_result res = {
+        .struct_size = sizeof res, .outcome = JADE_OUTCOME_RETRY_AFTER, .retry_after_seconds = 0};
+    for (uint64_t seed = 1; seed < 200; seed++) {
+        uint64_t rng = seed;
+        struct jade_decision d;
+        jade_decide_outcome(&res, false, 3, 5000, INT64_MAX, &retry, &rng, &d);
+        CHECK(d.next_attempt >= 5001 && d.blocked_until == d.next_attempt);
+        CHECK(d.next_attempt <= 5000 + (int64_t)retry.base_seconds * 4);
+    }
+}
+
 /* A transient failure waits a jittered backoff, up to max_attempts; then
  * it has failed for good. */
 static void transient_backs_off_then_fails(void)
@@ -228,6 +242,7 @@ int main(void)
     RUN(no_plugin_fails);
     RUN(sent_is_settled);
     RUN(retry_after_blocks_the_channel_exactly);
+    RUN(retry_after_zero_waits_a_backoff);
     RUN(transient_backs_off_then_fails);
     RUN(a_retry_past_the_catch_up_is_missed_with_its_cause);
     RUN(a_failed_lookup_stays_uncertain);
