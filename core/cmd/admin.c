@@ -6,6 +6,7 @@
  * jade halt   [--config FILE] [--campaign C | --channel CH] [--reason TEXT]
  * jade resume [--config FILE] [--campaign C | --channel CH] */
 #include "cmd.h"
+#include "common.h"
 
 #include "../run/config.h"
 #include "../run/host.h"
@@ -239,22 +240,13 @@ static int parse_args(const char *cmd, int which, int argc, char **argv, struct 
     return 0;
 }
 
-static int load(const char *path, struct jade_config *c)
-{
-    struct jade_diags diags = {0};
-    int rc = jade_config_load(path, c, &diags);
-    jade_diags_print_text(stderr, &diags);
-    jade_diags_free(&diags);
-    return rc;
-}
-
 int jade_cmd_status(int argc, char **argv)
 {
     struct args a;
     int rc = parse_args("status", 0, argc, argv, &a);
     if (rc) return rc < 0 ? JADE_EXIT_OK : rc;
     struct jade_config c;
-    if (load(a.config, &c) != 0) return JADE_EXIT_USAGE;
+    if (jade_cmd_load_config(a.config, &c) != 0) return JADE_EXIT_USAGE;
     struct answer ans = {0};
     rc = JADE_EXIT_FAILED;
     if (ask("status", &c, "GET", "/status", NULL, NULL, &ans) == 0) {
@@ -282,7 +274,7 @@ static int halt_or_resume(const char *cmd, int which, int argc, char **argv)
     int rc = parse_args(cmd, which, argc, argv, &a);
     if (rc) return rc < 0 ? JADE_EXIT_OK : rc;
     struct jade_config c;
-    if (load(a.config, &c) != 0) return JADE_EXIT_USAGE;
+    if (jade_cmd_load_config(a.config, &c) != 0) return JADE_EXIT_USAGE;
     char token[4096];
     struct jade_buf err = {0};
     if (jade_secret_read(c.secrets_dir, c.admin_token, token, sizeof token, &err) <= 0) {

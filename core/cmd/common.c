@@ -3,9 +3,11 @@
 
 #include "cmd.h"
 #include "../content/content.h"
+#include "../run/config.h"
 #include "../run/plugins.h"
 #include "../source/source.h"
 #include "../util/buf.h"
+#include "../util/diag.h"
 #include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
@@ -92,4 +94,13 @@ int jade_cmd_parse_time(const char *s, int64_t *out)
     if (jade_time_parse_rfc3339(s, &t) != 0 && jade_time_parse_content(s, &t) != 0) return -1;
     if (!t.has_offset) t.has_offset = true, t.offset_minutes = 0; /* UTC unless said */
     return jade_time_to_unix(&t, NULL, out);
+}
+
+int jade_cmd_load_config(const char *path, struct jade_config *config)
+{
+    struct jade_diags diags = {0};
+    int rc = jade_config_load(path, config, &diags);
+    jade_diags_print_text(stderr, &diags);
+    jade_diags_free(&diags);
+    return rc;
 }

@@ -42,4 +42,9 @@ void jade_cmd_networks_free(struct jade_cmd_networks *n);
  * (YYYY-MM-DDTHH:MM[:SS]); UTC unless it says. 0, or -1 if it is not one. */
 int jade_cmd_parse_time(const char *s, int64_t *out);
 
+struct jade_config;
+/* Reads the service configuration at path, its problems said on stderr
+ * (FILE:LINE:COL); 0, or -1. */
+int jade_cmd_load_config(const char *path, struct jade_config *config);
+
 #endif

@@ -610,11 +610,7 @@ int jade_cmd_history(int argc, char **argv)
         return JADE_EXIT_USAGE;
     }
     struct jade_config config;
-    struct jade_diags diags = {0};
-    int rc = jade_config_load(config_path, &config, &diags);
-    jade_diags_print_text(stderr, &diags);
-    jade_diags_free(&diags);
-    if (rc != 0) return JADE_EXIT_USAGE;
+    if (jade_cmd_load_config(config_path, &config) != 0) return JADE_EXIT_USAGE;
     struct jade_ledger *ledger;
     struct jade_buf err = {0};
     if (jade_ledger_open_readonly(config.state_dir, &ledger, &err) != 0) {

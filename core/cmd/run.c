@@ -68,15 +68,6 @@ static int exit_of_service(enum jade_service_status status)
     }
 }
 
-static int load_config(const char *path, struct jade_config *config)
-{
-    struct jade_diags diags = {0};
-    int rc = jade_config_load(path, config, &diags);
-    jade_diags_print_text(stderr, &diags);
-    jade_diags_free(&diags);
-    return rc;
-}
-
 int jade_cmd_run(int argc, char **argv)
 {
     static const struct option options[] = {{"config", required_argument, NULL, 'c'},
@@ -144,7 +135,7 @@ int jade_cmd_run(int argc, char **argv)
         return JADE_EXIT_USAGE;
     }
     struct jade_config config;
-    if (load_config(config_path, &config) != 0) return JADE_EXIT_USAGE;
+    if (jade_cmd_load_config(config_path, &config) != 0) return JADE_EXIT_USAGE;
     o.config = &config;
     enum jade_service_status st = jade_service_run(&o);
     jade_config_free(&config);
