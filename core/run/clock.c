@@ -51,6 +51,11 @@ int64_t jade_clock_now(const struct jade_clock *c)
     return c->simulated ? c->sim_now : (int64_t)real_now();
 }
 
+double jade_clock_now_exact(const struct jade_clock *c)
+{
+    return c->simulated ? (double)c->sim_now : real_now();
+}
+
 uint64_t jade_clock_delay_ms(const struct jade_clock *c, int64_t t)
 {
     double ahead = (double)t - (c->simulated ? (double)c->sim_now : real_now());

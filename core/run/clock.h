@@ -52,6 +52,9 @@ void jade_clock_init_simulated(struct jade_clock *c, int64_t start, double speed
 
 /* Seconds since the epoch. */
 int64_t jade_clock_now(const struct jade_clock *c);
+/* The same with its fraction of a second (a simulated clock has none):
+ * for measuring how late something went. */
+double jade_clock_now_exact(const struct jade_clock *c);
 
 /* The longest a real clock's service sleeps before it checks the wall
  * clock again. */
