@@ -190,6 +190,8 @@ static void reload_done(void *ctx, bool ok)
     struct reload *r = ctx;
     struct service *s = r->s;
     s->reloading = false;
+    jade_metrics_reloaded(&s->metrics, ok,
+                          (r->gen->load_ms + r->gen->plan_ms + r->ledger_ms) / 1e3);
     if (ok) {
         load_queues(s, r);
         say_adopted(s, r);
@@ -267,6 +269,7 @@ static void sync_done_cb(uv_work_t *w, int status)
     s->sync_in.current = NULL;
     if (status == 0 && !s->closed && !s->stopping) {
         s->last_fetch = service_now(s);
+        jade_metrics_synced(&s->metrics, r->outcome, r->fetch_ms);
         note_fetch(s, r);
         if (r->outcome == JADE_SYNC_REFUSED) note_refusal(s, r);
         if (r->outcome == JADE_SYNC_ADOPT) {

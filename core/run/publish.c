@@ -267,6 +267,7 @@ static void done_cb(void *token, const struct jade_result *answer)
     int64_t deadline = r->due_time + (int64_t)s->gen->catch_up_minutes * 60;
     jade_decide_outcome(res, r->lookup, (int)r->pub.attempt, service_now(s), deadline, &retry,
                         &s->rng, &d);
+    jade_metrics_answered(&s->metrics, ch->net, res->outcome);
     hold_channel(s, ch, d.suspend, d.blocked_until, d.error);
     bool sent = d.state == JADE_SENT;
     struct jade_update u = {.state = d.state, .next_attempt = d.next_attempt, .error = d.error};
@@ -333,10 +334,13 @@ void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
             continue;
         }
         s->inflight++;
-        if (r->removing)
+        if (r->removing) {
             r->ch->net->plugin->remove(r->ch->net->state, &r->pub, r->removal[3], done_cb, r);
-        else
-            r->ch->net->plugin->publish(r->ch->net->state, &r->pub, done_cb, r);
+            continue;
+        }
+        jade_metrics_leaving(&s->metrics, r->pub.attempt,
+                             jade_clock_now_exact(&s->clock) - (double)r->due_time);
+        r->ch->net->plugin->publish(r->ch->net->state, &r->pub, done_cb, r);
     }
     service_arm(s);
 }
@@ -494,6 +498,7 @@ int64_t service_dispatch(struct service *s)
                 struct jade_update u = {.state = next, .error = why};
                 memcpy(u.key, w.key, sizeof u.key);
                 record(s, u);
+                jade_metrics_settled(&s->metrics, ch->net, next);
                 continue;
             }
             /* Sent from the commit its campaign was read from. */

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "host.h"
 #include "ledger.h"
+#include "metrics.h"
 #include "plugins.h"
 #include "queue.h"
 #include "service.h"
@@ -82,6 +83,7 @@ struct service {
     struct jade_network *limits; /* what the plugins declare, for content checks */
     struct jade_networks networks;
     struct jade_admin *admin;     /* the admin listener, or NULL */
+    struct jade_metrics metrics;  /* what GET /metrics shows */
     struct jade_signers *signers; /* signed mode */
     char *mirror;                 /* git sources: <state_dir>/content.git */
     char *git_password;           /* read from the secrets folder for each fetch */

@@ -227,6 +227,7 @@ static void start_plugins(struct service *s)
     for (size_t i = 0; i < s->n_nets; i++)
         s->limits[i] = (struct jade_network){s->nets[i].plugin->name, &s->nets[i].plugin->limits};
     s->networks = (struct jade_networks){s->limits, s->n_nets, s->cfg->bindings};
+    jade_metrics_init(&s->metrics, &s->loop, s->cfg->state_dir, s->nets, s->n_nets);
 }
 
 /* Settings the loaded plugins cannot honour: a network under "networks"
@@ -336,6 +337,7 @@ static enum jade_service_status start(struct service *s)
     struct reload *r = service_reconcile_first(s);
     if (!r) return JADE_SERVICE_FAILED;
     s->writer = jade_writer_new(&s->loop, s->ledger, service_written_cb, s);
+    jade_writer_time_commits(s->writer, &s->metrics.commits);
     uv_timer_init(&s->loop, &s->timer);
     uv_timer_init(&s->loop, &s->poll);
     uv_check_init(&s->loop, &s->flush);
@@ -358,6 +360,7 @@ static enum jade_service_status start(struct service *s)
         uv_run(&s->loop, UV_RUN_DEFAULT);
         return JADE_SERVICE_BAD_CONFIG;
     }
+    if (s->admin) jade_metrics_read_ledger(&s->metrics); /* the first scrape has the counts */
     if (!s->opt->once) {
         uv_signal_start(&s->sighup, service_sighup_cb, SIGHUP);
         /* A folder has no commits to compare: it is read again at SIGHUP. */
@@ -411,6 +414,7 @@ static void free_service(struct service *s)
     free(s->git_password);
     free(s->git_ssh_key);
     free(s->git_known_hosts);
+    jade_metrics_free(&s->metrics);
     jade_ledger_close(s->ledger);
     jade_state_unlock(s->lock_fd);
     free(s);

@@ -1,6 +1,7 @@
 /* writer.c - the ledger's group commit (see writer.h). */
 #include "writer.h"
 
+#include "metrics.h"
 #include "../util/buf.h"
 
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct batch {
     void **requests;
     size_t n_requests, cap_requests;
     int rc;
+    double seconds; /* how long its write took */
 };
 
 struct jade_writer {
@@ -34,6 +36,7 @@ struct jade_writer {
     uint64_t busy_since; /* uv_hrtime() when the batch being written was handed over */
     uv_work_t work;
     uv_idle_t wake; /* active while a batch waits: keeps the loop from blocking */
+    struct jade_histogram *commit_times;
 };
 
 static void batch_clear(struct batch *b)
@@ -174,7 +177,9 @@ static int write_batch(struct jade_ledger *l, const struct batch *b)
 static void write_cb(uv_work_t *work)
 {
     struct jade_writer *w = work->data;
+    uint64_t t0 = uv_hrtime();
     w->writing.rc = write_batch(w->ledger, &w->writing);
+    w->writing.seconds = (double)(uv_hrtime() - t0) / 1e9;
 }
 
 /* On the loop, once the batch is written (or not). */
@@ -184,6 +189,7 @@ static void written_cb(uv_work_t *work, int status)
     struct batch *b = &w->writing;
     w->busy = false;
     bool ok = status == 0 && b->rc == 0;
+    if (w->commit_times && status == 0) jade_histogram_observe(w->commit_times, b->seconds);
     for (size_t i = 0; i < b->n_jobs; i++) b->jobs[i].done(b->jobs[i].ctx, ok);
     w->cb(w->ctx, b->requests, b->n_requests, ok);
     batch_clear(b);
@@ -200,6 +206,11 @@ void jade_writer_submit(struct jade_writer *w)
     w->busy_since = uv_hrtime();
     uv_idle_stop(&w->wake);
     uv_queue_work(w->loop, &w->work, write_cb, written_cb);
+}
+
+void jade_writer_time_commits(struct jade_writer *w, struct jade_histogram *h)
+{
+    w->commit_times = h;
 }
 
 bool jade_writer_pending(const struct jade_writer *w)

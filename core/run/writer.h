@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+struct jade_histogram;
+
 /* Called on the loop once a batch is written (ok) or not: requests are
  * what jade_writer_hold was given for that batch, in order. */
 typedef void (*jade_written_cb)(void *ctx, void **requests, size_t count, bool ok);
@@ -46,6 +48,10 @@ typedef int (*jade_writer_job_fn)(struct jade_ledger *l, void *ctx);
 typedef void (*jade_writer_job_done)(void *ctx, bool ok);
 void jade_writer_job(struct jade_writer *w, jade_writer_job_fn run, jade_writer_job_done done,
                      void *ctx);
+
+/* Each batch's write, from its BEGIN to its COMMIT, is timed into h
+ * (observed on the loop; NULL: not timed). */
+void jade_writer_time_commits(struct jade_writer *w, struct jade_histogram *h);
 
 /* Changes wait to be submitted. */
 bool jade_writer_pending(const struct jade_writer *w);
