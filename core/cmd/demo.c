@@ -185,6 +185,7 @@ int jade_cmd_demo(int argc, char **argv)
         jade_diags_free(&diags);
         goto done;
     }
+    config.listen = NULL; /* a demo serves nobody: no port taken, none to find taken */
     struct jade_service_options o = {
         .config = &config, .simulated = true, .sim_speed = speed, .progress = stderr, .seed = 42};
     struct jade_time t;

@@ -27,8 +27,9 @@ struct jade_config {
     const char *hook_secret; /* the push webhook's secret name, or NULL */
     const char *state_dir;
     char *outbox_dir; /* default <state_dir>/outbox */
-    const char *plugin_dir, *secrets_dir, *listen;
-    bool listen_set; /* the file names a listen address (else the default, unused for now) */
+    const char *plugin_dir, *secrets_dir;
+    const char *listen;      /* the admin listener's address; NULL: none (the demo) */
+    bool listen_set;         /* the file names a listen address (else the default) */
     const char *admin_token; /* the secret's name, "admin_token" by default */
     bool admin_token_set;    /* named in the file: it must be readable at start */
     int horizon_days;

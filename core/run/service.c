@@ -349,8 +349,8 @@ static enum jade_service_status start(struct service *s)
     uv_check_start(&s->flush, flush_cb);
     uv_signal_start(&s->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&s->sigint, signal_cb, SIGINT);
-    /* The admin listener: for now the push hook is all it serves. */
-    if (!s->opt->once && (s->cfg->listen_set || s->cfg->hook_secret) &&
+    /* The admin listener: not for a single pass, nor without an address (the demo). */
+    if (!s->opt->once && s->cfg->listen &&
         jade_admin_start(&s->loop, s->cfg->listen, service_admin_cb, s, &s->admin, &err) != 0) {
         jade_print(stderr, "jade run: %s: listen: %s\n", s->cfg->name, jade_buf_str(&err));
         jade_buf_free(&err);

@@ -100,7 +100,7 @@ python3 tests/bench/gen-tree.py "$work/tree" 10000 >/dev/null
 git -C "$work/tree" init -q -b main && git -C "$work/tree" add -A && git -C "$work/tree" commit -qm tree
 cat >"$work/tree.json" <<JSON
 {"source": {"url": "$work/tree", "poll_seconds": 3600}, "state_dir": "$work/tree-state",
- "plugin_dir": "$work/plugins", "horizon_days": 366}
+ "listen": "$work/tree.sock", "plugin_dir": "$work/plugins", "horizon_days": 366}
 JSON
 first_commit=$(git -C "$work/tree" rev-parse HEAD)
 for round in 1 2 3; do # three starts, each followed by three one-post changes
@@ -148,7 +148,7 @@ for c in d["channels"]:
 json.dump(d, open(sys.argv[1], "w"))
 PY
   cat >"$work/due-$1.json" <<JSON
-{"source": {"dir": "$work/due-$1"}, "state_dir": "$work/due-$1-state", "plugin_dir": "$work/plugins",
+{"source": {"dir": "$work/due-$1"}, "state_dir": "$work/due-$1-state", "listen": "$work/due-$1.sock", "plugin_dir": "$work/plugins",
  "horizon_days": 366}
 JSON
   /usr/bin/time -f "%e %M" -o "$work/time-$1" "$jade" run --config "$work/due-$1.json" --once \

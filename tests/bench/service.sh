@@ -58,7 +58,7 @@ import json, sys
 work, name, tree = sys.argv[1:]
 channels = [c["id"] for c in json.load(open(tree + "/channels.json"))["channels"]]
 json.dump({"source": {"dir": tree}, "state_dir": "%s/%s-state" % (work, name),
-           "plugin_dir": work + "/plugins", "secrets_dir": work + "/secrets", "horizon_days": 30,
+           "listen": "%s/%s.sock" % (work, name), "plugin_dir": work + "/plugins", "secrets_dir": work + "/secrets", "horizon_days": 30,
            "bindings": {"hook": {"channels": channels, "url_prefixes": [
                "http://127.0.0.1:8899/", "http://127.0.0.1:8900/"]}},
            "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}},

@@ -46,7 +46,7 @@ PY
 # config NAME TREE BINDINGS-JSON [OUTBOUND-JSON]
 config() {
   cat >"$work/$1.json" <<JSON
-{"source": {"dir": "$work/$2"}, "state_dir": "$work/$1-state", "plugin_dir": "$work/plugins",
+{"source": {"dir": "$work/$2"}, "state_dir": "$work/$1-state", "listen": "$work/$1-state.sock", "plugin_dir": "$work/plugins",
  "secrets_dir": "$work/secrets", "retry": {"max_attempts": 1},
  "bindings": $3,
  "outbound": ${4:-{\}}}

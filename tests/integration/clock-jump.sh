@@ -60,7 +60,7 @@ PY
 }
 config() { # NAME
   cat >"$work/$1.json" <<JSON
-{"source": {"dir": "$work/$1-tree"}, "state_dir": "$work/$1", "plugin_dir": "$work/plugins",
+{"source": {"dir": "$work/$1-tree"}, "state_dir": "$work/$1", "listen": "$work/$1.sock", "plugin_dir": "$work/plugins",
  "secrets_dir": "$work/secrets", "retry": {"base_seconds": 10, "max_seconds": 60, "max_attempts": 5},
  "bindings": {"hook": {"channels": ["hook-gao"], "url_prefixes": ["http://127.0.0.1:$(cat "$work/port")/"]}},
  "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}}

@@ -43,7 +43,7 @@ daemon() {
 daemon
 cat >"$work/remote.json" <<JSON
 {"source": {"url": "git://127.0.0.1:$port/content.git", "poll_seconds": 3600},
- "state_dir": "$work/remote-state", "plugin_dir": "$work/plugins"}
+ "state_dir": "$work/remote-state", "listen": "$work/remote-state.sock", "plugin_dir": "$work/plugins"}
 JSON
 # 08:59:57: the 09:00 posts go out while the remote is away.
 "$jade" run --config "$work/remote.json" --clock sim:2026-12-01T08:59:50Z:1 >"$work/remote.log" 2>&1 &
@@ -102,7 +102,7 @@ open(sys.argv[1] + "/vivre-ensemble/posts/tick.fr.txt", "w").write("tick\n")
 PY
 git -C "$work/hz" add -A && git -C "$work/hz" commit -qm content
 cat >"$work/hz.json" <<JSON
-{"source": {"url": "$work/hz", "poll_seconds": 3600}, "horizon_days": 2, "state_dir": "$work/hz-state",
+{"source": {"url": "$work/hz", "poll_seconds": 3600}, "horizon_days": 2, "state_dir": "$work/hz-state", "listen": "$work/hz-state.sock",
  "plugin_dir": "$work/plugins"}
 JSON
 "$jade" run --config "$work/hz.json" --once --clock sim:2026-12-01T08:00:00Z:1 >/dev/null 2>&1
@@ -128,7 +128,7 @@ hole=$!
 for _ in $(seq 50); do [ -s "$work/hole.port" ] && break; sleep 0.1; done
 cat >"$work/hole.json" <<JSON
 {"source": {"url": "git://127.0.0.1:$(cat "$work/hole.port")/content.git", "poll_seconds": 3600},
- "state_dir": "$work/remote-state", "plugin_dir": "$work/plugins"}
+ "state_dir": "$work/remote-state", "listen": "$work/remote-state.sock", "plugin_dir": "$work/plugins"}
 JSON
 "$jade" run --config "$work/hole.json" --clock sim:2026-12-01T08:00:00Z:1 >"$work/hole.log" 2>&1 &
 pid=$!
@@ -169,7 +169,7 @@ for p in range(60):
     open(os.path.join(root, "c1/posts/p%02d.fr.txt" % p), "w").write("Texte %d.\n" % p)
 PY
 cat >"$work/full.json" <<JSON
-{"source": {"dir": "$work/many"}, "state_dir": "$work/small/state", "outbox_dir": "$work/full-outbox",
+{"source": {"dir": "$work/many"}, "state_dir": "$work/small/state", "listen": "$work/full.sock", "outbox_dir": "$work/full-outbox",
  "plugin_dir": "$work/plugins"}
 JSON
 # 600 occurrences a minute apart from 08:00, at 60x: ten a second.

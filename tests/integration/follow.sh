@@ -27,7 +27,7 @@ PY
 commit() { git -C "$repo" add -A && git -C "$repo" -c user.name=test -c user.email=test@localhost commit -qm "$1" && git -C "$repo" rev-parse HEAD; }
 first=$(commit content)
 cat >"$work/config.json" <<JSON
-{"source": {"url": "$repo", "branch": "main", "poll_seconds": 5}, "state_dir": "$work/state", "plugin_dir": "$work/plugins"}
+{"source": {"url": "$repo", "branch": "main", "poll_seconds": 5}, "state_dir": "$work/state", "listen": "$work/state.sock", "plugin_dir": "$work/plugins"}
 JSON
 history() { "$jade" history --config "$work/config.json" --format json >"$work/history.json"; }
 check() { # NAME PYTHON (rows: the history; by_post(post): its rows)

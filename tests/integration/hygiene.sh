@@ -131,7 +131,7 @@ else not_ok "plan (json): the reason as written (JSON escapes)" "$(cat "$work/py
 # -- the ledger: what networks answered, shown by history ------------------
 mkdir -p "$work/plugins" && cp "$outbox" "$work/plugins/"
 cat >"$work/config.json" <<JSON
-{"source": {"dir": "$plan"}, "state_dir": "$work/state", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$plan"}, "state_dir": "$work/state", "listen": "$work/state.sock", "plugin_dir": "$work/plugins"}
 JSON
 expect "--once publishes the 12:00 occurrences" 0 "" -- "$jade" run --config "$work/config.json" --once --clock sim:2026-12-02T12:00:30Z:1
 python3 - "$work/state/ledger.sqlite" <<'PY'
@@ -165,7 +165,7 @@ else not_ok "history (json): every row, every field" "$(cat "$work/py.out")"; fi
 
 # -- jade run and jade plugins ---------------------------------------------
 cat >"$work/hostile.json" <<JSON
-{"source": {"dir": "$tree"}, "state_dir": "$work/state-hostile", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$tree"}, "state_dir": "$work/state-hostile", "listen": "$work/state-hostile.sock", "plugin_dir": "$work/plugins"}
 JSON
 "$jade" run --config "$work/hostile.json" --once --clock sim:2026-12-02T12:00:30Z:1 >"$work/run.txt" 2>&1
 clean "run: no raw control in what it says of hostile content" "$work/run.txt"

@@ -30,7 +30,7 @@ post temoin 09:44 # once it is sent, the times above have gone by
 commit() { git -C "$repo" add -A && git -C "$repo" -c user.name=test -c user.email=test@localhost commit -qm "$1" && git -C "$repo" rev-parse HEAD; }
 first=$(commit content)
 cat >"$work/config.json" <<JSON
-{"source": {"url": "$repo", "poll_seconds": 3600}, "state_dir": "$work/state", "plugin_dir": "$work/plugins"}
+{"source": {"url": "$repo", "poll_seconds": 3600}, "state_dir": "$work/state", "listen": "$work/state.sock", "plugin_dir": "$work/plugins"}
 JSON
 wait_log() { # PATTERN SECONDS
   for _ in $(seq 1 $(($2 * 10))); do grep -q "$1" "$work/run.log" 2>/dev/null && return 0; sleep 0.1; done

@@ -20,7 +20,7 @@ mkdir -p "$work/plugins" && cp "$outbox" "$journal" "$paced" "$work/plugins/"
 
 # -- the example content, --once and a simulated day ----------------------
 cat >"$work/example.json" <<JSON
-{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/example", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/example", "listen": "$work/example.sock", "plugin_dir": "$work/plugins"}
 JSON
 expect "--once at 09:00 on 1 December publishes what is due" 0 "" -- "$jade" run --config "$work/example.json" --once --clock sim:2026-12-01T09:00:30Z:1
 count=$(ls "$work/example/outbox"/*/*.json 2>/dev/null | wc -l)
@@ -84,12 +84,12 @@ expect "a bad --clock is a usage error" 2 "sim:START:SPEED" -- "$jade" run --con
 mkdir -p "$work/newer" && python3 -c "
 import sqlite3; c = sqlite3.connect('$work/newer/ledger.sqlite'); c.execute('PRAGMA user_version = 99'); c.commit()"
 cat >"$work/newer.json" <<JSON
-{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/newer", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/newer", "listen": "$work/newer.sock", "plugin_dir": "$work/plugins"}
 JSON
 expect "history: an unknown format is a usage error" 2 "unknown format \"xml\"" -- "$jade" history --config "$work/example.json" --format xml
 expect "history: a stray argument is a usage error" 2 "unexpected argument \"extra\"" -- "$jade" history --config "$work/example.json" extra
 cat >"$work/empty.json" <<JSON
-{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/no-state-here", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$src/campaigns"}, "state_dir": "$work/no-state-here", "listen": "$work/no-state-here.sock", "plugin_dir": "$work/plugins"}
 JSON
 expect "history: a state folder without a ledger is refused" 1 "holds no ledger" -- "$jade" history --config "$work/empty.json"
 if [ -e "$work/no-state-here" ]; then not_ok "history creates nothing in a state folder" "$(ls -la "$work/no-state-here")"
@@ -104,7 +104,7 @@ git init -q -b main "$work/repo" && cp -a "$src/campaigns/." "$work/repo/" &&
   git -C "$work/repo" add -A &&
   git -C "$work/repo" -c user.name=test -c user.email=test@localhost commit -qm content
 cat >"$work/git.json" <<JSON
-{"source": {"url": "$work/repo", "branch": "main"}, "state_dir": "$work/git-state", "plugin_dir": "$work/plugins"}
+{"source": {"url": "$work/repo", "branch": "main"}, "state_dir": "$work/git-state", "listen": "$work/git-state.sock", "plugin_dir": "$work/plugins"}
 JSON
 expect "--once from a git source at 10:00 on 3 December" 0 "" -- "$jade" run --config "$work/git.json" --once --clock sim:2026-12-03T10:00:30Z:1
 f=$(grep -l '"post": *"photo-retouchee"' "$work/git-state/outbox/mopti"/*.json | head -1)
@@ -183,7 +183,7 @@ crash_run() { # NAME NETWORK
   local tree=$work/$1-tree state=$work/$1-state
   make_tree "$tree" "$2"
   cat >"$work/$1.json" <<JSON
-{"source": {"dir": "$tree"}, "state_dir": "$state", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$tree"}, "state_dir": "$state", "listen": "$state.sock", "plugin_dir": "$work/plugins"}
 JSON
   local args=(run --config "$work/$1.json" --clock sim:2026-12-02T07:59:00Z:3000 --until 2026-12-02T17:00:00Z)
   local i=0
@@ -228,7 +228,7 @@ print('#', dict(states))"
 # ledger still says sending.
 make_tree "$work/worst-tree" journal
 cat >"$work/worst.json" <<JSON
-{"source": {"dir": "$work/worst-tree"}, "state_dir": "$work/worst-state", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$work/worst-tree"}, "state_dir": "$work/worst-state", "listen": "$work/worst-state.sock", "plugin_dir": "$work/plugins"}
 JSON
 JOURNAL_CRASH_AFTER=7 "$jade" run --config "$work/worst.json" --clock sim:2026-12-02T07:59:00Z:3000 --until 2026-12-02T17:00:00Z >/dev/null 2>&1
 expect "after the crash, the restart recovers what was being sent" 0 "were being sent when the service stopped" -- "$jade" run --config "$work/worst.json" --clock sim:2026-12-02T07:59:00Z:3000 --until 2026-12-02T17:00:00Z
@@ -269,7 +269,7 @@ if grep -q "remove it by hand" "$work/worst-history.txt"; then ok "history says 
 # on is stopped by the timeout, and fails the test.)
 make_tree "$work/broken-tree" journal
 cat >"$work/broken.json" <<JSON
-{"source": {"dir": "$work/broken-tree"}, "state_dir": "$work/broken-state", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$work/broken-tree"}, "state_dir": "$work/broken-state", "listen": "$work/broken-state.sock", "plugin_dir": "$work/plugins"}
 JSON
 JOURNAL_BREAK_LEDGER_AFTER=3 timeout 60 "$jade" run --config "$work/broken.json" \
   --clock sim:2026-12-02T08:30:00Z:1000000 >"$work/broken.out" 2>&1
@@ -311,7 +311,7 @@ for region, at in ("gao", "2026-12-02T09:00"), ("kayes", "2026-12-02T09:00:15"):
         open(os.path.join(root, "c1/posts/%s.fr.txt" % name), "w").write("Texte %d.\n" % p)
 PY
 cat >"$work/paced.json" <<JSON
-{"source": {"dir": "$work/paced-tree"}, "state_dir": "$work/paced-state", "plugin_dir": "$work/plugins"}
+{"source": {"dir": "$work/paced-tree"}, "state_dir": "$work/paced-state", "listen": "$work/paced-state.sock", "plugin_dir": "$work/plugins"}
 JSON
 expect "a day on a network with a declared rate" 0 "" -- "$jade" run --config "$work/paced.json" \
   --clock sim:2026-12-02T08:59:00Z:1000000 --until 2026-12-02T10:00:00Z

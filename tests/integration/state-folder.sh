@@ -51,7 +51,7 @@ for p in range(4):
 PY
 config() { # NAME: a configuration whose state folder is $work/NAME
   cat >"$work/$1.json" <<JSON
-{"source": {"dir": "$work/tree"}, "state_dir": "$work/$1", "plugin_dir": "$work/plugins",
+{"source": {"dir": "$work/tree"}, "state_dir": "$work/$1", "listen": "$work/$1.sock", "plugin_dir": "$work/plugins",
  "secrets_dir": "$work/secrets", "networks": {"webhook": {"timeout_ms": 60000}},
  "bindings": {"hook": {"channels": ["hook-gao"], "url_prefixes": ["http://127.0.0.1:$port/"]}},
  "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}}

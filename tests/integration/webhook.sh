@@ -87,7 +87,7 @@ for ch in json.load(open("%s/%s-tree/channels.json" % (work, name)))["channels"]
     if prefix not in b["url_prefixes"]:
         b["url_prefixes"].append(prefix)
 json.dump({"source": {"dir": "%s/%s-tree" % (work, name)}, "state_dir": "%s/%s-state" % (work, name),
-           "plugin_dir": work + "/plugins", "secrets_dir": work + "/secrets",
+           "listen": "%s/%s.sock" % (work, name), "plugin_dir": work + "/plugins", "secrets_dir": work + "/secrets",
            "networks": {"webhook": {"timeout_ms": 1500}},
            "retry": {"base_seconds": 10, "max_seconds": 120, "max_attempts": 20},
            "bindings": bindings,
