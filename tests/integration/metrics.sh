@@ -245,6 +245,10 @@ if [ -n "$answered" ] && kill -0 "$default" 2>/dev/null; then
   ok "without listen: /metrics on 127.0.0.1:8077"
   kill -TERM "$default"
   wait "$default" 2>/dev/null
+elif kill -0 "$default" 2>/dev/null; then
+  not_ok "without listen: /metrics on 127.0.0.1:8077" "it runs, and nothing answers there"
+  kill -TERM "$default"
+  wait "$default" 2>/dev/null
 else
   rc=0
   wait "$default" 2>/dev/null || rc=$?
