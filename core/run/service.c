@@ -414,7 +414,7 @@ static void free_service(struct service *s)
     free(s->git_password);
     free(s->git_ssh_key);
     free(s->git_known_hosts);
-    jade_metrics_free(&s->metrics);
+    jade_metrics_free(&s->metrics); /* its reader first: the last to close empties the log */
     jade_ledger_close(s->ledger);
     jade_state_unlock(s->lock_fd);
     free(s);

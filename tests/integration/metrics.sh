@@ -283,5 +283,10 @@ wait "$main" || rc=$?
 if [ "$rc" -eq 0 ]; then ok "the service stops at SIGTERM, exit 0"
 else not_ok "the service stops at SIGTERM, exit 0" "exit $rc" "$(tail -5 "$work/main.log")"; fi
 if [ -e "$sock" ]; then not_ok "its socket is removed"; else ok "its socket is removed"; fi
+# The reader of the ledger's counts is closed before the ledger: the last
+# connection to close empties the write-ahead log.
+wal=$work/main-state/ledger.sqlite-wal
+if [ ! -s "$wal" ]; then ok "a clean stop leaves the ledger's log empty"
+else not_ok "a clean stop leaves the ledger's log empty" "$(stat -c %s "$wal") bytes"; fi
 
 tap_done
