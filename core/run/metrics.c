@@ -312,13 +312,21 @@ void jade_metrics_render(const struct jade_metrics *m, const struct jade_metrics
     header(out, "jade_channels_suspended", "gauge",
            "Channels suspended because their credentials were refused.");
     jade_buf_printf(out, "jade_channels_suspended %zu\n", live->suspended);
+    header(out, "jade_halts", "gauge",
+           "Halts in force (jade halt), by scope: nothing of a halted scope is sent.");
+    size_t by_scope[3] = {0};
+    for (size_t i = 0; live->halts && i < live->halts->count; i++)
+        by_scope[live->halts->items[i].scope]++;
+    for (int scope = 0; scope < 3; scope++)
+        jade_buf_printf(out, "jade_halts{scope=\"%s\"} %zu\n",
+                        jade_halt_scope_name((enum jade_halt_scope)scope), by_scope[scope]);
     header(out, "jade_requests_in_flight", "gauge", "Requests sent and not answered yet.");
     jade_buf_printf(out, "jade_requests_in_flight %zu\n", live->inflight);
 }
 
 void jade_metrics_serve(struct jade_metrics *m, const struct jade_channels *channels,
-                        size_t inflight, const struct jade_admin_request *req,
-                        struct jade_admin_response *res)
+                        size_t inflight, const struct jade_halts *halts,
+                        const struct jade_admin_request *req, struct jade_admin_response *res)
 {
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
         res->status = 405;
@@ -326,7 +334,7 @@ void jade_metrics_serve(struct jade_metrics *m, const struct jade_channels *chan
         jade_buf_puts(&res->body, _("GET or HEAD only\n"));
         return;
     }
-    struct jade_metrics_live live = {.inflight = inflight};
+    struct jade_metrics_live live = {.inflight = inflight, .halts = halts};
     for (size_t i = 0; i < channels->count; i++)
         if (channels->items[i]->suspended && !channels->items[i]->removed) live.suspended++;
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -133,8 +133,9 @@ void jade_metrics_read_ledger(struct jade_metrics *m);
 
 /* What the service knows at the time of a scrape. */
 struct jade_metrics_live {
-    size_t suspended; /* channels suspended */
-    size_t inflight;  /* requests in flight */
+    size_t suspended;               /* channels suspended */
+    size_t inflight;                /* requests in flight */
+    const struct jade_halts *halts; /* what operators halted (halts.h), or NULL */
 };
 
 /* The exposition, appended to out. */
@@ -145,8 +146,8 @@ void jade_metrics_render(const struct jade_metrics *m, const struct jade_metrics
  * channels' suspensions; starts a reading of the ledger when the last one
  * is old. */
 void jade_metrics_serve(struct jade_metrics *m, const struct jade_channels *channels,
-                        size_t inflight, const struct jade_admin_request *req,
-                        struct jade_admin_response *res);
+                        size_t inflight, const struct jade_halts *halts,
+                        const struct jade_admin_request *req, struct jade_admin_response *res);
 
 /* A label value as the format wants it: backslash, double quote and line
  * feed escaped; bytes that are not UTF-8 replaced by U+FFFD. */

@@ -166,6 +166,19 @@ void service_free_operations(struct service *s)
     s->by_hand = NULL;
 }
 
+void service_check_admin_token(struct service *s)
+{
+    char token[4096];
+    struct jade_buf err = {0};
+    if (jade_secret_read(s->cfg->secrets_dir, s->cfg->admin_token, token, sizeof token, &err) <= 0)
+        jade_print(stderr,
+                   _("jade run: halt and resume on %s are refused until the admin token can be "
+                     "read: %s\n"),
+                   jade_admin_address(s->admin), jade_buf_str(&err));
+    explicit_bzero(token, sizeof token);
+    jade_buf_free(&err);
+}
+
 /* ---- GET /healthz --------------------------------------------------------- */
 
 static void healthz(struct service *s, struct jade_admin_response *res)
@@ -512,6 +525,12 @@ static void get_status(struct service *s, const struct jade_admin_request *req,
     status(s, res);
 }
 
+static void get_metrics(struct service *s, const struct jade_admin_request *req,
+                        struct jade_admin_response *res)
+{
+    jade_metrics_serve(&s->metrics, &s->channels, s->inflight, &s->halts, req, res);
+}
+
 static void post_halt(struct service *s, const struct jade_admin_request *req,
                       struct jade_admin_response *res)
 {
@@ -525,9 +544,9 @@ static void post_resume(struct service *s, const struct jade_admin_request *req,
 }
 
 static const struct route routes[] = {
-    {"/healthz", "GET", get_healthz},     {"/status", "GET", get_status},
-    {"/halt", "POST", post_halt},         {"/resume", "POST", post_resume},
-    {"/hooks/git", "POST", service_hook},
+    {"/healthz", "GET", get_healthz}, {"/status", "GET", get_status},
+    {"/halt", "POST", post_halt},     {"/resume", "POST", post_resume},
+    {"/metrics", "GET", get_metrics}, {"/hooks/git", "POST", service_hook},
 };
 
 void service_admin_cb(void *ctx, const struct jade_admin_request *req,

@@ -148,6 +148,8 @@ void service_note_by_hand(struct service *s, const char *key, const char *campai
  * remove by hand. -1 (said) when it cannot be read. */
 int service_load_operations(struct service *s);
 void service_free_operations(struct service *s);
+/* Says at start when halt and resume cannot be used: no admin token. */
+void service_check_admin_token(struct service *s);
 /* The admin listener's routes. */
 void service_admin_cb(void *ctx, const struct jade_admin_request *req,
                       struct jade_admin_response *res);

@@ -361,6 +361,7 @@ static enum jade_service_status start(struct service *s)
         return JADE_SERVICE_BAD_CONFIG;
     }
     if (s->admin) jade_metrics_read_ledger(&s->metrics); /* the first scrape has the counts */
+    if (s->admin) service_check_admin_token(s);
     if (!s->opt->once) {
         uv_signal_start(&s->sighup, service_sighup_cb, SIGHUP);
         /* A folder has no commits to compare: it is read again at SIGHUP. */

@@ -245,7 +245,7 @@ static void test_serve_methods(void)
     for (size_t i = 0; i < 4; i++) {
         struct jade_admin_request req = {.method = methods[i], .path = "/metrics", .query = ""};
         struct jade_admin_response res = {200, "text/plain; charset=utf-8", NULL, {0}};
-        jade_metrics_serve(&m, &channels, 1, &req, &res);
+        jade_metrics_serve(&m, &channels, 1, NULL, &req, &res);
         if (i < 2) {
             CHECK_INT_EQ(res.status, 200);
             CHECK_STR_EQ(res.content_type, "text/plain; version=0.0.4; charset=utf-8");
