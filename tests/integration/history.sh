@@ -53,7 +53,7 @@ PY
 git init -q -b main "$repo" && git -C "$repo" add -A && git -C "$repo" commit -qm first
 first=$(git -C "$repo" rev-parse HEAD)
 cat >"$work/config.json" <<JSON
-{"source": {"url": "$repo", "branch": "main"}, "state_dir": "$work/state",
+{"source": {"url": "$repo", "branch": "main"}, "state_dir": "$work/state", "listen": "$work/state.sock",
  "plugin_dir": "$work/plugins", "retry": {"base_seconds": 30, "max_seconds": 60, "max_attempts": 3}}
 JSON
 expect "a simulated morning runs" 0 "" -- "$jade" run --config "$work/config.json" \
@@ -271,7 +271,7 @@ python3 - "$work/old/ledger.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.executescript("ALTER TABLE events DROP COLUMN commit_id; ALTER TABLE events DROP COLUMN signer;"
-                 "PRAGMA user_version = 7;")
+                 "DROP TABLE halts; PRAGMA user_version = 7;")
 db.commit()
 PY
 sed "s|$work/state|$work/old|" "$work/config.json" >"$work/old.json"
@@ -282,10 +282,10 @@ assert [e['state'] for e in ev] == ['planned', 'sending', 'retrying', 'sending',
 assert all(e['commit'] is None for e in ev), ev" "$work/old-e.json"
 expect "jade run migrates it" 0 "" -- "$jade" run --config "$work/old.json" --once --clock sim:2026-12-02T08:16:00Z:1
 "$jade" history --config "$work/old.json" --format json --events "$flaky" >"$work/old-e2.json"
-check "migrated to schema 8: the events kept, new ones with their commits" "
+check "migrated to the current schema: the events kept, new ones with their commits" "
 import sqlite3
 db = sqlite3.connect('$work/old/ledger.sqlite')
-assert db.execute('PRAGMA user_version').fetchone()[0] == 8
+assert db.execute('PRAGMA user_version').fetchone()[0] == 9
 cols = [c[1] for c in db.execute('PRAGMA table_info(events)')]
 assert cols[-2:] == ['commit_id', 'signer'], cols
 assert json.loads(other) == json.load(open('$work/old-e.json'))

@@ -253,11 +253,11 @@ missed = [r for r in rows if r["state"] == "missed"]
 assert missed, "some were kept past 20 minutes"
 by = collections.Counter()
 for r in missed:
-    e = r.get("error") or ""
+    e = r.get("reason") or ""
     assert "halted by an operator" in e, r
     by[(r["campaign"], r["channel"])] += 1
 assert by[("c2", "out-kayes")] > 0 and by[("c1", "out-gao")] > 0, by
-assert by[("c1", "out-kayes")] == 0 or all("everything" in (r.get("error") or "") for r in missed
+assert by[("c1", "out-kayes")] == 0 or all("everything" in (r.get("reason") or "") for r in missed
     if r["campaign"] == "c1" and r["channel"] == "out-kayes"), by
 sent = [r for r in rows if r["state"] == "sent"]
 assert len(sent) == len(set(r["key"] for r in sent))
