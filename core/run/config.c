@@ -173,6 +173,7 @@ static int fill(json_t *json, const char *name, struct jade_config *c)
     c->admin_token_set = get_str(json, "admin_token") != NULL;
     c->admin_token = c->admin_token_set ? get_str(json, "admin_token") : "admin_token";
     c->horizon_days = get_int(json, "horizon_days", 14);
+    c->stop_timeout_seconds = get_int(json, "stop_timeout_seconds", 20);
     const json_t *retry = json_object_get(json, "retry");
     c->retry_base_seconds = get_int(retry, "base_seconds", 30);
     c->retry_max_seconds = get_int(retry, "max_seconds", 1800);

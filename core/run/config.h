@@ -33,6 +33,7 @@ struct jade_config {
     const char *admin_token; /* the secret's name, "admin_token" by default */
     bool admin_token_set;    /* named in the file: it must be readable at start */
     int horizon_days;
+    int stop_timeout_seconds; /* how long SIGTERM waits for answers in flight */
     int retry_base_seconds, retry_max_seconds, retry_max_attempts;
     const json_t *networks; /* per-network settings, by name (may be NULL) */
     const json_t *bindings; /* secret name -> {channels, url_prefixes}; never NULL */

@@ -196,6 +196,7 @@ static void reload_done(void *ctx, bool ok)
         load_queues(s, r);
         say_adopted(s, r);
     }
+    service_notify_ready(s);
     service_free_reload(r);
     if (ok && s->sync_again) start_sync(s); /* deferred while this was written */
 }
@@ -212,6 +213,7 @@ static void adopt(struct service *s, struct jade_generation *g)
     r->gen = jade_generation_ref(g);
     r->now = service_now(s);
     s->reloading = true;
+    service_notify_reloading(s);
     jade_writer_job(s->writer, reconcile_job, reload_done, r);
 }
 

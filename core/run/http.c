@@ -408,6 +408,26 @@ size_t jade_http_pending(const struct jade_http *h)
     return h ? h->pending : 0;
 }
 
+void jade_http_cancel(struct jade_http *h, const char *why)
+{
+    if (!h) return;
+    h->closing = true; /* a callback starting another request is refused */
+    while (h->transfers) {
+        struct transfer *t = h->transfers;
+        LIST_REMOVE(h->transfers, t);
+        curl_multi_remove_handle(h->multi, t->easy);
+        curl_easy_cleanup(t->easy);
+        h->pending--;
+        struct jade_http_response r = {.struct_size = sizeof r,
+                                       .transport_error = 1,
+                                       .request_sent = 1,
+                                       .body = "",
+                                       .error_message = why};
+        t->cb(t->arg, &r);
+        free_transfer(t);
+    }
+}
+
 static void http_timer_close_cb(uv_handle_t *handle)
 {
     struct jade_http *h = handle->data;

@@ -27,6 +27,10 @@ int jade_http_request(struct jade_http *h, const struct jade_http_request *req, 
                       void *arg);
 /* Requests still running. */
 size_t jade_http_pending(const struct jade_http *h);
+/* Ends what runs now: each callback is called at once with a transport
+ * error saying why (the request may have reached the server), so that
+ * plugins free what they hold for it. Nothing new starts after it. */
+void jade_http_cancel(struct jade_http *h, const char *why);
 /* Cancels what runs (their callbacks are not called), closes the handles;
  * frees h once they are closed (run the loop to let that happen). */
 void jade_http_close(struct jade_http *h);

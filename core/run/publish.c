@@ -255,8 +255,9 @@ static void done_cb(void *token, const struct jade_result *answer)
     struct request *r = token;
     struct service *s = r->s;
     struct jade_channel *ch = r->ch;
-    if (r->removing) {
-        removed_cb(r, res);
+    if (s->overdue || r->removing) {
+        /* stopping past stop_timeout_seconds: it stays as the ledger has it */
+        if (!s->overdue) removed_cb(r, res);
         ch->inflight--;
         s->inflight--;
         free_request(r);
@@ -320,13 +321,14 @@ void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
     for (size_t i = 0; i < count; i++) {
         struct request *r = requests[i];
         /* Halted while its batch was written: it does not leave. */
-        const struct jade_halt *halt =
-            ok && !r->lookup ? jade_halts_stop(&s->halts, r->ch->id, r->pub.campaign) : NULL;
+        const struct jade_halt *halt = ok && !s->overdue && !r->lookup
+                                           ? jade_halts_stop(&s->halts, r->ch->id, r->pub.campaign)
+                                           : NULL;
         if (halt && !r->removing) {
             keep_back(r, halt);
             continue;
         }
-        if (!ok || halt) {
+        if (!ok || s->overdue || halt) { /* overdue: `sending`, recovered at the next start */
             struct jade_removal *m = r->removing ? removal_of(r->ch, r->key) : NULL;
             if (m) m->at = 0;
             r->ch->inflight--;

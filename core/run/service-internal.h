@@ -11,6 +11,7 @@
 #include "host.h"
 #include "ledger.h"
 #include "metrics.h"
+#include "notify.h"
 #include "plugins.h"
 #include "queue.h"
 #include "service.h"
@@ -106,6 +107,10 @@ struct service {
     bool ledger_failed;
     size_t inflight;
     bool stopping;
+    struct jade_notify notify; /* telling systemd (notify.h) */
+    uv_timer_t notify_tick;    /* WATCHDOG=1 and STATUS= while the loop runs */
+    uv_timer_t stop_bound;     /* started by SIGTERM: stop_timeout_seconds */
+    bool overdue;              /* past it: what is still in flight is left `sending` */
     uint64_t rng;
     size_t sent, failed;
     struct jade_halts halts;     /* what operators halted, as the ledger keeps it */
@@ -122,6 +127,10 @@ static inline int64_t service_now(struct service *s)
 
 /* service.c: sends what is ready, then sets the timer for the next event. */
 void service_arm(struct service *s);
+/* Tell systemd a reload starts (RELOADING=1), or that the service is ready
+ * again, with a status line; nothing without NOTIFY_SOCKET. */
+void service_notify_reloading(struct service *s);
+void service_notify_ready(struct service *s);
 
 /* publish.c */
 /* When something a halt keeps on ch passes its catch-up (to be missed),

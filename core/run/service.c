@@ -34,10 +34,11 @@ static void close_cb(uv_handle_t *h)
     (void)h;
 }
 
-/* Nothing in flight, nothing waiting to be written. */
+/* Nothing in flight (or no longer waited for), nothing waiting to be
+ * written. */
 static bool settled(const struct service *s)
 {
-    return s->inflight == 0 && jade_writer_idle(s->writer) && !s->reloading;
+    return (s->inflight == 0 || s->overdue) && jade_writer_idle(s->writer) && !s->reloading;
 }
 
 #define FETCH_GRACE_MS 5000
@@ -66,9 +67,11 @@ static void stop(struct service *s)
         uv_timer_start(&s->grace, grace_cb, FETCH_GRACE_MS, 0);
         uv_unref((uv_handle_t *)&s->grace); /* the fetch keeps the loop; this only waits */
     }
-    uv_handle_t *handles[] = {(uv_handle_t *)&s->timer,  (uv_handle_t *)&s->poll,
-                              (uv_handle_t *)&s->flush,  (uv_handle_t *)&s->sigterm,
-                              (uv_handle_t *)&s->sigint, (uv_handle_t *)&s->sighup};
+    jade_notify_stopping(&s->notify, _("stopping"));
+    uv_handle_t *handles[] = {(uv_handle_t *)&s->timer,       (uv_handle_t *)&s->poll,
+                              (uv_handle_t *)&s->flush,       (uv_handle_t *)&s->sigterm,
+                              (uv_handle_t *)&s->sigint,      (uv_handle_t *)&s->sighup,
+                              (uv_handle_t *)&s->notify_tick, (uv_handle_t *)&s->stop_bound};
     for (size_t i = 0; i < sizeof handles / sizeof *handles; i++) uv_close(handles[i], close_cb);
     jade_admin_close(s->admin);
     s->admin = NULL;
@@ -204,12 +207,103 @@ void service_arm(struct service *s)
     uv_timer_start(&s->timer, timer_cb, ms, 0);
 }
 
+/* ---- systemd, and the stop ------------------------------------------------- */
+
+/* One line for `systemctl status`: what waits, when the next is due, what
+ * is in flight. */
+static void status_line(const struct service *s, char *out, size_t size)
+{
+    if (s->stopping) {
+        snprintf(out, size, _("stopping: %zu request(s) in flight"), s->inflight);
+        return;
+    }
+    size_t waiting = 0, suspended = 0;
+    int64_t next = INT64_MAX;
+    for (size_t c = 0; c < s->channels.count; c++) {
+        const struct jade_channel *ch = s->channels.items[c];
+        if (ch->removed) continue;
+        suspended += ch->suspended;
+        waiting += ch->planned.count + ch->retrying.count;
+        const struct jade_waiting *tops[] = {jade_queue_top(&ch->retrying),
+                                             jade_queue_top(&ch->planned)};
+        for (size_t i = 0; i < 2; i++)
+            if (tops[i] && tops[i]->at < next) next = tops[i]->at;
+    }
+    char due[32] = "-", held[64] = "";
+    if (next != INT64_MAX) jade_format_utc(next, due);
+    if (suspended) snprintf(held, sizeof held, _(", %zu channel(s) suspended"), suspended);
+    snprintf(out, size,
+             _("publishing: %zu waiting, next due %s, %zu in flight%s; %zu sent, %zu failed"),
+             waiting, due, s->inflight, held, s->sent, s->failed);
+}
+
+void service_notify_ready(struct service *s)
+{
+    if (s->stopping || s->closed) return;
+    char status[256];
+    status_line(s, status, sizeof status);
+    jade_notify_ready(&s->notify, status);
+}
+
+void service_notify_reloading(struct service *s)
+{
+    const char *commit = s->gen->view->commit;
+    char status[128];
+    snprintf(status, sizeof status, _("reloading: adopting %s%.12s"),
+             commit ? _("commit ") : _("the folder"), commit ? commit : "");
+    jade_notify_reloading(&s->notify, status);
+}
+
+/* The watchdog's ping proves the loop turns; the status comes with it
+ * (every 10 s without a watchdog), when it changed. */
+static void notify_tick_cb(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    char status[256];
+    status_line(s, status, sizeof status);
+    jade_notify_watchdog(&s->notify, status);
+}
+
+/* Ready: the first plan is reconciled and the recovery done. */
+static void notify_started(struct service *s)
+{
+    service_notify_ready(s);
+    if (!jade_notify_enabled(&s->notify)) return;
+    uint64_t ms = s->notify.watchdog_usec ? s->notify.watchdog_usec / 2000 : 10000;
+    uv_timer_start(&s->notify_tick, notify_tick_cb, 0, ms ? ms : 1);
+}
+
+/* SIGTERM waited stop_timeout_seconds: what is still in flight is left
+ * `sending` in the ledger, which the next start recovers (service_recover);
+ * what was answered is written before the service stops. */
+static void stop_bound_cb(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    if (s->closed || s->inflight == 0) return; /* only the writer is still at work */
+    s->overdue = true;
+    jade_print(stderr,
+               _("jade run: %zu request(s) still unanswered after stop_timeout_seconds (%d s): "
+                 "stopping without their answers; they stay in state sending in the ledger, and "
+                 "the next start recovers them\n"),
+               s->inflight, s->cfg->stop_timeout_seconds);
+    jade_http_cancel(s->env.http, _("the service is stopping"));
+    service_arm(s);
+}
+
 static void signal_cb(uv_signal_t *h, int signum)
 {
     struct service *s = h->data;
     (void)signum;
-    s->stopping = true;
-    jade_print(stderr, _("\njade run: stopping once the requests in flight are answered\n"));
+    s->stopping = true; /* nothing new is dispatched from now on */
+    jade_print(stderr,
+               _("\njade run: stopping once the requests in flight are answered (at most %d s)\n"),
+               s->cfg->stop_timeout_seconds);
+    char status[128];
+    status_line(s, status, sizeof status);
+    jade_notify_stopping(&s->notify, status);
+    if (!uv_is_active((uv_handle_t *)&s->stop_bound))
+        uv_timer_start(&s->stop_bound, stop_bound_cb, (uint64_t)s->cfg->stop_timeout_seconds * 1000,
+                       0);
     service_arm(s);
 }
 
@@ -341,6 +435,9 @@ static enum jade_service_status start(struct service *s)
     uv_timer_init(&s->loop, &s->timer);
     uv_timer_init(&s->loop, &s->poll);
     uv_check_init(&s->loop, &s->flush);
+    uv_timer_init(&s->loop, &s->notify_tick);
+    uv_timer_init(&s->loop, &s->stop_bound);
+    s->notify_tick.data = s->stop_bound.data = s;
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
     uv_signal_init(&s->loop, &s->sighup);
@@ -387,6 +484,7 @@ static enum jade_service_status start(struct service *s)
         return JADE_SERVICE_FAILED;
     }
     service_free_reload(r);
+    notify_started(s);
     /* Start on the loop, so that lookups and outcomes are all handled there. */
     uv_timer_start(&s->timer, timer_cb, 0, 0);
     if (s->sync_again) service_start_sync(s); /* a restart reads the branch now */
@@ -418,6 +516,7 @@ static void free_service(struct service *s)
     jade_metrics_free(&s->metrics); /* its reader first: the last to close empties the log */
     jade_ledger_close(s->ledger);
     jade_state_unlock(s->lock_fd);
+    jade_notify_close(&s->notify);
     free(s);
 }
 
@@ -442,6 +541,10 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
         jade_clock_init_real(&s->clock);
     if (opt->sim_jump_by) jade_clock_schedule_jump(&s->clock, opt->sim_jump_at, opt->sim_jump_by);
     uv_loop_init(&s->loop);
+    struct jade_buf err = {0};
+    if (jade_notify_open(&s->notify, &err) != 0)
+        jade_print(stderr, "jade run: %s\n", jade_buf_str(&err));
+    jade_buf_free(&err);
     s->env = (struct jade_host_env){.http = jade_http_new(&s->loop, &s->cfg->outbound),
                                     .clock = &s->clock,
                                     .secrets_dir = s->cfg->secrets_dir,
