@@ -40,7 +40,10 @@ struct jade_config {
     struct jade_outbound outbound;
 };
 
+/* <sysconfdir>/jade/config.json, as meson was set up (/etc with --prefix=/usr) */
+#ifndef JADE_DEFAULT_CONFIG
 #define JADE_DEFAULT_CONFIG "/etc/jade/config.json"
+#endif
 
 /* Reads and checks path; problems (file:line:col) go to diags. */
 int jade_config_load(const char *path, struct jade_config *out, struct jade_diags *diags);

@@ -195,6 +195,15 @@ char *jade_default_plugin_dir(void)
             struct stat st;
             if (stat(beside, &st) == 0 && S_ISDIR(st.st_mode)) return beside;
             free(beside);
+#ifdef JADE_PLUGIN_DIR_FROM_BIN
+            /* installed: where meson install put them, from the binary's
+             * folder, so that a tree moved whole (a DESTDIR) keeps them */
+            char *installed = jade_xasprintf("%s/%s", exe, JADE_PLUGIN_DIR_FROM_BIN);
+            char *real = realpath(installed, NULL);
+            free(installed);
+            if (real && stat(real, &st) == 0 && S_ISDIR(st.st_mode)) return real;
+            free(real);
+#endif
         }
     }
     return jade_xstrdup(JADE_PLUGIN_INSTALL_DIR);

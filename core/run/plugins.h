@@ -35,7 +35,9 @@ void jade_plugins_free(struct jade_plugins *p);
 
 /* Where plugins are when no configuration says: $JADE_PLUGIN_DIR, else
  * beside the binary in a build tree (../plugins), else the installed
- * folder. Returns a malloc'd path. */
+ * folder as seen from the installed binary (<bindir>/../<libdir>/jade/
+ * plugins: a DESTDIR or a tree moved whole keeps its own), else the
+ * installed folder's absolute path. Returns a malloc'd path. */
 char *jade_default_plugin_dir(void);
 
 #endif
