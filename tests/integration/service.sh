@@ -126,6 +126,11 @@ if [ "$rc" -eq 0 ] && grep -q "NOTIFY_SOCKET=relative/notify is neither an absol
 else not_ok "notify: an unusable NOTIFY_SOCKET is said, and the service runs" "exit $rc" "$(cat "$work/bad-socket.out")"; fi
 
 # -- SIGTERM's bound ----------------------------------------------------------------
+cat >"$work/no-bound.json" <<JSON
+{"source": {"dir": "$work/content"}, "state_dir": "$work/no-bound-state", "stop_timeout_seconds": 0}
+JSON
+expect "stop_timeout_seconds: 0 is a configuration error, with its place" 2 "error: must be at least 1, not 0 [/stop_timeout_seconds]" -- \
+  "$jade" run --config "$work/no-bound.json" --once
 start_fake() { # NAME ARGS...: the fake webhook receiver; sets $port
   local name=$1; shift
   python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/$name.log" \
