@@ -11,6 +11,8 @@ seeded random generator:
   --reset-rate P   close the connection without an answer
   --slow-rate P    answer after --slow-seconds
   --hang-rate P    never answer (the client times out)
+  --hold-until FILE  answer a POST only once FILE exists (a test decides
+                   when: no race with a timer)
   --throttle-first N  answer 429 with Retry-After: --retry-after to the first
                    N requests to each path
   --auth-fail PATH answer 401 to every request to PATH
@@ -53,6 +55,7 @@ ap.add_argument("--reset-rate", type=float, default=0)
 ap.add_argument("--slow-rate", type=float, default=0)
 ap.add_argument("--slow-seconds", type=float, default=0.5)
 ap.add_argument("--hang-rate", type=float, default=0)
+ap.add_argument("--hold-until", default=None)
 ap.add_argument("--throttle-first", type=int, default=0)
 ap.add_argument("--retry-after", type=int, default=120)
 ap.add_argument("--auth-fail", default=None)
@@ -186,6 +189,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if name == "slow":
             time.sleep(args.slow_seconds)
+        while args.hold_until and not os.path.exists(args.hold_until):
+            time.sleep(0.05)
         with lock:
             duplicate = key in published
             if not duplicate:

@@ -6,8 +6,8 @@
 # and READY=1 around the reload SIGHUP brings, STOPPING=1 at SIGTERM and
 # nothing ready after it; and SIGTERM's bound: requests that never answer
 # are left `sending` after stop_timeout_seconds, the service exits 0 and
-# the next start recovers them; a slow answer within the bound is waited
-# for and recorded. No fixed sleeps: every wait polls with a deadline.
+# the next start recovers them; answers within the bound are waited for
+# and recorded, and nothing new leaves after the SIGTERM. No fixed sleeps: every wait polls with a deadline.
 # Prints TAP.
 # usage: service.sh JADE SRCDIR OUTBOX.so WEBHOOK.so
 set -u
@@ -213,14 +213,17 @@ if [ "$rc" -eq 0 ] && grep -qF "2 publication(s) were being sent when the servic
   states_are hang "sent sent sent"; then ok "stop: the next start recovers them: all three sent"
 else not_ok "stop: the next start recovers them: all three sent" "exit $rc, $(states hang)" "$(tail "$work/hang-after.out")"; fi
 
-# A slow answer within the bound: waited for, and recorded.
-start_fake slow --slow-rate 1 --slow-seconds 8
+# Answers that come within the bound: waited for, and recorded. The
+# receiver holds them until the service has taken the SIGTERM.
+start_fake slow --hold-until "$work/answer-now"
 setup slow 60
 "$jade" run --config "$work/slow.json" --clock sim:2026-12-02T08:00:00Z:1 >"$work/slow.out" 2>&1 &
 pid=$!
 if until_true 120 states_are slow "planned sending sending"; then ok "slow: two requests in flight"
 else not_ok "slow: two requests in flight" "$(states slow)" "$(tail "$work/slow.out")"; fi
 kill -TERM "$pid"
+until_true 120 grep -q "stopping once the requests in flight are answered" "$work/slow.out"
+touch "$work/answer-now"
 if until_true 120 exited "$pid" && wait "$pid"; then ok "slow: SIGTERM waits for the answers, then exits 0"
 else not_ok "slow: SIGTERM waits for the answers, then exits 0" "$(tail "$work/slow.out")"; exited "$pid" || kill -9 "$pid"; fi
 if states_are slow "planned sent sent" && [ "$(count "$work/slow.log" '"published": true')" -eq 2 ] &&
