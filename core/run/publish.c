@@ -256,7 +256,8 @@ static void done_cb(void *token, const struct jade_result *answer)
     struct service *s = r->s;
     struct jade_channel *ch = r->ch;
     if (s->overdue || r->removing) {
-        /* stopping past stop_timeout_seconds: it stays as the ledger has it */
+        /* overdue: stopping past stop_timeout_seconds, the answer is no
+         * longer waited for, and the ledger keeps it `sending` */
         if (!s->overdue) removed_cb(r, res);
         ch->inflight--;
         s->inflight--;
