@@ -136,9 +136,12 @@ static void print_table(const char *title, json_t *table)
 int jade_cmd_demo(int argc, char **argv)
 {
     static const struct option options[] = {{"speed", required_argument, NULL, 's'},
+                                            {"log", required_argument, NULL, 'l'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     double speed = DEMO_DAYS * 86400.0 / 15.0; /* a week in about 15 seconds */
+    /* the summary says what went out: the log shows only what went wrong */
+    enum jade_log_level log_level = JADE_LOG_WARNING;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -146,10 +149,19 @@ int jade_cmd_demo(int argc, char **argv)
         case 's':
             speed = strtod(optarg, NULL);
             break;
+        case 'l':
+            if (jade_log_level_parse(optarg, &log_level) != 0) {
+                jade_print(stderr,
+                           _("jade demo: --log takes error, warning, info or debug, not \"%s\"\n"),
+                           optarg);
+                return JADE_EXIT_USAGE;
+            }
+            break;
         case 'h':
-            puts(_("usage: jade demo [--speed FACTOR]\n\nRuns a simulated week of the example "
-                   "campaigns through the outbox plugin,\nfrom a temporary git repository, and "
-                   "prints what went out."));
+            puts(_("usage: jade demo [--speed FACTOR] [--log LEVEL]\n\nRuns a simulated week of "
+                   "the example campaigns through the outbox plugin,\nfrom a temporary git "
+                   "repository, and prints what went out. The service's\nlog shows warnings and "
+                   "errors; --log info or debug shows every event."));
             return JADE_EXIT_OK;
         default:
             return JADE_EXIT_USAGE;
@@ -186,8 +198,13 @@ int jade_cmd_demo(int argc, char **argv)
         goto done;
     }
     config.listen = NULL; /* a demo serves nobody: no port taken, none to find taken */
-    struct jade_service_options o = {
-        .config = &config, .simulated = true, .sim_speed = speed, .progress = stderr, .seed = 42};
+    struct jade_service_options o = {.config = &config,
+                                     .simulated = true,
+                                     .sim_speed = speed,
+                                     /* unless the log's lines would break it */
+                                     .progress = log_level <= JADE_LOG_WARNING ? stderr : NULL,
+                                     .seed = 42,
+                                     .log_level = log_level};
     struct jade_time t;
     jade_time_parse_rfc3339(DEMO_START, &t);
     jade_time_to_unix(&t, NULL, &o.sim_start);

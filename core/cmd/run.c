@@ -1,7 +1,8 @@
 /* run.c - `jade run`: the service (`jade history` reads its ledger:
  * history.c).
  *
- * jade run [--config FILE] [--once] [--clock sim:START:SPEED] [--until T] [--new-ledger] */
+ * jade run [--config FILE] [--once] [--clock sim:START:SPEED] [--until T] [--new-ledger]
+ *          [--log info|debug] */
 #include "cmd.h"
 #include "common.h"
 
@@ -70,15 +71,14 @@ static int exit_of_service(enum jade_service_status status)
 
 int jade_cmd_run(int argc, char **argv)
 {
-    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
-                                            {"once", no_argument, NULL, 'o'},
-                                            {"clock", required_argument, NULL, 'k'},
-                                            {"until", required_argument, NULL, 'u'},
-                                            {"new-ledger", no_argument, NULL, 'n'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
+        {"clock", required_argument, NULL, 'k'},  {"until", required_argument, NULL, 'u'},
+        {"new-ledger", no_argument, NULL, 'n'},   {"log", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *config_path = JADE_DEFAULT_CONFIG;
-    struct jade_service_options o = {.until = INT64_MAX, .progress = NULL};
+    struct jade_service_options o = {
+        .until = INT64_MAX, .progress = NULL, .log_level = JADE_LOG_INFO};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -101,6 +101,14 @@ int jade_cmd_run(int argc, char **argv)
         case 'n':
             o.new_ledger = true;
             break;
+        case 'l':
+            if (jade_log_level_parse(optarg, &o.log_level) != 0) {
+                jade_print(stderr,
+                           _("jade run: --log takes error, warning, info or debug, not \"%s\"\n"),
+                           optarg);
+                return JADE_EXIT_USAGE;
+            }
+            break;
         case 'u':
             if (jade_cmd_parse_time(optarg, &o.until) != 0) {
                 jade_print(stderr, _("jade run: --until \"%s\" is not a time\n"), optarg);
@@ -109,13 +117,14 @@ int jade_cmd_run(int argc, char **argv)
             break;
         case 'h':
             puts(_("usage: jade run [--config FILE] [--once] [--clock sim:START:SPEED] "
-                   "[--until T] [--new-ledger]\n\n"
+                   "[--until T] [--new-ledger] [--log LEVEL]\n\n"
                    "Publishes the plan: --once what is due now, then exits (for cron);\n"
                    "--clock sim:START:SPEED runs a simulated clock from START, SPEED times\n"
                    "faster; --until stops when the clock reaches T (UTC unless it says);\n"
                    "--new-ledger takes the state folder's ledger as it is found, when the\n"
                    "one it held is missing, emptied or another (what the lost one recorded\n"
-                   "as sent may be sent again)."));
+                   "as sent may be sent again); --log info (the default) or debug, or\n"
+                   "warning or error only: the log on stderr, one logfmt line per event."));
             return JADE_EXIT_OK;
         default:
             return JADE_EXIT_USAGE;

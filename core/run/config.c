@@ -297,10 +297,15 @@ int jade_config_check_disk(const struct jade_config *c, struct jade_buf *err)
         }
         char *path = jade_xasprintf("%s/%s", c->secrets_dir, name);
         struct stat st;
-        if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+        if (lstat(path, &st) != 0 || access(path, R_OK) != 0)
             problem(err, c, field, _("cannot read the secret %s: %s"), path, strerror(errno));
+        else if (!S_ISREG(st.st_mode))
+            problem(err, c, field, _("the secret %s is not a regular file"), path);
         else if (st.st_mode & 077)
-            problem(err, c, field, _("the secret %s is readable by others: chmod 600 it"), path);
+            problem(err, c, field,
+                    _("the secret %s has mode %04o, open to others than its owner: "
+                      "chmod 600 it"),
+                    path, (unsigned)(st.st_mode & 07777));
         free(path);
     }
     if (c->verify_signed) {

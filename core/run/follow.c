@@ -159,30 +159,41 @@ static void load_queues(struct service *s, struct reload *r)
     s->n_settled = 0;
 }
 
+/* A reload in the log: what it adopted, what changed in the plan, how long
+ * it took, and the campaigns kept at an older version. */
 static void say_adopted(struct service *s, const struct reload *r)
 {
-    const struct jade_generation *g = r->gen;
-    jade_print(stderr,
-               _("jade run: adopted %s%.12s%s%s: %zu new, %zu moved, %zu back, %zu cancelled\n"),
-               g->view->commit ? _("commit ") : _("the folder"),
-               g->view->commit ? g->view->commit : "", g->parts[0]->signer ? _(", signed by ") : "",
-               g->parts[0]->signer ? g->parts[0]->signer : "", r->stats.inserted, r->stats.moved,
-               r->stats.revived, r->stats.cancelled);
-    if (g->reread > 0 || (g->reread == 0 && g->load_ms > 0))
-        jade_print(stderr, _("jade run: only what changed was read: %ld campaign folder(s)\n"),
-                   g->reread);
-    jade_print(stderr, _("jade run: it took %.1f ms to load, %.1f ms to plan, %.1f ms to record\n"),
-               g->load_ms, g->plan_ms, r->ledger_ms);
-    if (r->marked)
-        jade_print(stderr, _("jade run: %zu publication(s) of retracted posts to remove\n"),
-                   r->marked);
+    const struct jade_generation *g = r->gen, *p = r->previous;
+    /* -1: every file was read */
+    bool partly = g->reread > 0 || (g->reread == 0 && g->load_ms > 0);
+    jade_log(&s->log, JADE_LOG_INFO, "adopted", "commit", g->view->commit, "signer",
+             g->parts[0]->signer, "folder", g->view->commit ? NULL : s->cfg->source_dir, "from",
+             p && p->view->commit ? p->view->commit : NULL, "new", JADE_LOG_INT(r->stats.inserted),
+             "moved", JADE_LOG_INT(r->stats.moved), "back", JADE_LOG_INT(r->stats.revived),
+             "cancelled", JADE_LOG_INT(r->stats.cancelled), "to_remove",
+             r->marked ? JADE_LOG_INT(r->marked) : NULL, "reread",
+             partly ? JADE_LOG_INT(g->reread) : NULL, "load_ms", JADE_LOG_MS(g->load_ms), "plan_ms",
+             JADE_LOG_MS(g->plan_ms), "record_ms", JADE_LOG_MS(r->ledger_ms), NULL);
     for (size_t i = 0; i < g->n_kept; i++) {
         const char *at = strchr(g->kept[i], '@');
-        int dir_len = at ? (int)(at - g->kept[i]) : (int)strlen(g->kept[i]);
-        jade_print(stderr, _("jade run: campaign %.*s is kept at its last good version, %.12s\n"),
-                   dir_len, g->kept[i], at ? at + 1 : "");
+        char *dir = jade_xstrndup(g->kept[i], at ? (size_t)(at - g->kept[i]) : strlen(g->kept[i]));
+        jade_log(&s->log, JADE_LOG_WARNING, "kept", "campaign", dir, "commit", at ? at + 1 : NULL,
+                 "msg", _("the campaign is kept at its last good version"), NULL);
+        free(dir);
     }
-    (void)s;
+}
+
+/* The content's problems, one event each. */
+static void say_diags(struct service *s, const struct jade_diags *d, const char *commit)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        const struct jade_diag *x = &d->items[i];
+        jade_log(&s->log, x->severity == JADE_ERROR ? JADE_LOG_ERROR : JADE_LOG_WARNING,
+                 "diagnostic", "commit", commit && *commit ? commit : NULL, "file", x->file, "line",
+                 x->line ? JADE_LOG_INT(x->line) : NULL, "col",
+                 x->col ? JADE_LOG_INT(x->col) : NULL, "pointer", x->pointer, "msg", x->message,
+                 NULL);
+    }
 }
 
 static void reload_done(void *ctx, bool ok)
@@ -231,8 +242,9 @@ static void note_refusal(struct service *s, const struct jade_sync_result *r)
     if (s->refused_tip && !strcmp(s->refused_tip, r->commit) && s->refused_reason &&
         !strcmp(s->refused_reason, r->reason))
         return;
-    jade_print(stderr, _("jade run: commit %.12s is not adopted: %s\n"), r->commit, r->reason);
-    jade_diags_print_text(stderr, &r->diags);
+    jade_log(&s->log, JADE_LOG_WARNING, "refused", "commit", r->commit, "reason", r->reason, "msg",
+             _("the commit is not adopted: publishing goes on from the last one adopted"), NULL);
+    say_diags(s, &r->diags, r->commit);
     free(s->refused_tip);
     free(s->refused_reason);
     s->refused_tip = jade_xstrdup(r->commit);
@@ -243,8 +255,8 @@ static void note_fetch(struct service *s, const struct jade_sync_result *r)
 {
     if (r->outcome != JADE_SYNC_FAILED) {
         if (s->fetch_error)
-            jade_print(stderr, _("jade run: the branch can be read again (after %u failure(s))\n"),
-                       s->fetch_failures);
+            jade_log(&s->log, JADE_LOG_INFO, "fetch_recovered", "failures",
+                     JADE_LOG_INT(s->fetch_failures), NULL);
         free(s->fetch_error);
         s->fetch_error = NULL;
         s->fetch_failures = 0;
@@ -252,11 +264,24 @@ static void note_fetch(struct service *s, const struct jade_sync_result *r)
     }
     s->fetch_failures++;
     if (s->fetch_error && !strcmp(s->fetch_error, r->reason)) return;
-    jade_print(stderr, _("jade run: cannot read the branch (publishing goes on from %.12s): %s\n"),
-               s->gen->view->commit ? s->gen->view->commit : "", r->reason);
+    jade_log(&s->log, JADE_LOG_WARNING, "fetch_failed", "commit", s->gen->view->commit, "error",
+             r->reason, "msg",
+             _("cannot read the branch: publishing goes on from the commit adopted"), NULL);
     free(s->fetch_error);
     s->fetch_error = jade_xstrdup(r->reason);
     s->fetch_error_since = service_now(s);
+}
+
+/* A fetch that moved the tip, at info; one that found nothing new, at
+ * debug. */
+static void say_fetch(struct service *s, const struct jade_sync_result *r)
+{
+    if (r->outcome == JADE_SYNC_FAILED || s->cfg->source_dir) return;
+    const char *was = s->gen->view->commit;
+    bool moved =
+        r->outcome != JADE_SYNC_UNCHANGED && r->commit[0] && (!was || strcmp(was, r->commit));
+    jade_log(&s->log, moved ? JADE_LOG_INFO : JADE_LOG_DEBUG, "fetched", "from", moved ? was : NULL,
+             "to", r->commit[0] ? r->commit : NULL, "fetch_ms", JADE_LOG_MS(r->fetch_ms), NULL);
 }
 
 static void sync_done_cb(uv_work_t *w, int status)
@@ -272,10 +297,11 @@ static void sync_done_cb(uv_work_t *w, int status)
     if (status == 0 && !s->closed && !s->stopping) {
         s->last_fetch = service_now(s);
         jade_metrics_synced(&s->metrics, r->outcome, r->fetch_ms);
+        say_fetch(s, r);
         note_fetch(s, r);
         if (r->outcome == JADE_SYNC_REFUSED) note_refusal(s, r);
         if (r->outcome == JADE_SYNC_ADOPT) {
-            jade_diags_print_text(stderr, &r->diags);
+            say_diags(s, &r->diags, r->commit);
             free(s->refused_tip);
             s->refused_tip = NULL;
         }
@@ -305,7 +331,12 @@ int service_read_credentials(struct service *s)
         struct jade_buf err = {0};
         int len = jade_secret_read(c->secrets_dir, name, value, sizeof value, &err);
         if (len < 0) {
-            jade_print(stderr, "jade run: %s\n", jade_buf_str(&err));
+            /* at start, the service does not start: a message; later, an event */
+            if (s->writer)
+                jade_log(&s->log, JADE_LOG_ERROR, "fetch_failed", "error", jade_buf_str(&err),
+                         "msg", _("the content repository's credential cannot be read"), NULL);
+            else
+                jade_print(stderr, "jade run: %s\n", jade_buf_str(&err));
             jade_buf_free(&err);
             return -1;
         }
@@ -382,8 +413,9 @@ void service_poll_cb(uv_timer_t *t)
 void service_sighup_cb(uv_signal_t *h, int signum)
 {
     (void)signum;
-    jade_print(stderr, _("jade run: SIGHUP: reading the branch again\n"));
-    start_sync(h->data);
+    struct service *s = h->data;
+    jade_log(&s->log, JADE_LOG_INFO, "sighup", "msg", _("reading the branch again"), NULL);
+    start_sync(s);
 }
 
 /* ---- the admin listener ----------------------------------------------------- */
@@ -399,8 +431,8 @@ void service_hook(struct service *s, const struct jade_admin_request *req,
                                                      secret, sizeof secret, &err)
                                   : -1;
     if (len <= 0) {
-        jade_print(stderr, "jade run: /hooks/git: %s\n",
-                   err.len ? jade_buf_str(&err) : _("no hook_secret is configured"));
+        jade_log(&s->log, JADE_LOG_ERROR, "hook", "status", "503", "error",
+                 err.len ? jade_buf_str(&err) : _("no hook_secret is configured"), NULL);
         jade_buf_free(&err);
         res->status = 503;
         jade_buf_puts(&res->body, _("the hook's secret cannot be read\n"));
@@ -411,12 +443,16 @@ void service_hook(struct service *s, const struct jade_admin_request *req,
     explicit_bzero(secret, sizeof secret);
     if (verdict.verdict != JADE_HOOK_OK) {
         res->status = verdict.verdict == JADE_HOOK_NO_SIGNATURE ? 401 : 403;
+        jade_log(&s->log, JADE_LOG_WARNING, "hook", "status", JADE_LOG_INT(res->status), "reason",
+                 verdict.reason, NULL);
         jade_buf_printf(&res->body, "%s\n", verdict.reason);
     } else {
         char *want = jade_xasprintf("refs/heads/%s", s->cfg->branch);
         bool ours = !verdict.ref || !strcmp(verdict.ref, want);
         free(want);
         res->status = 202;
+        jade_log(&s->log, JADE_LOG_INFO, "hook", "status", "202", "ref", verdict.ref, "msg",
+                 ours ? _("fetching") : _("not the followed branch"), NULL);
         jade_buf_puts(&res->body, ours ? _("fetching\n") : _("not the followed branch\n"));
         if (ours) start_sync(s);
     }
@@ -485,10 +521,8 @@ enum jade_service_status service_first_generation(struct service *s)
          * unreachable (or silent) remote cannot hold the start. */
         s->gen = base;
         s->sync_again = true;
-        jade_print(stderr,
-                   _("jade run: publishing from %.12s, the last commit adopted; reading the "
-                     "branch\n"),
-                   last);
+        jade_log(&s->log, JADE_LOG_INFO, "resumed_from", "commit", last, "msg",
+                 _("publishing from the last commit adopted; reading the branch"), NULL);
         free(last);
         return JADE_SERVICE_OK;
     }
@@ -496,14 +530,15 @@ enum jade_service_status service_first_generation(struct service *s)
     sync_now(s, base, NULL, &r);
     enum jade_service_status rc = JADE_SERVICE_OK;
     if (r.outcome == JADE_SYNC_ADOPT || (r.outcome == JADE_SYNC_UNCHANGED && base)) {
-        jade_diags_print_text(stderr, &r.diags);
+        say_diags(s, &r.diags, r.commit);
         s->gen = r.outcome == JADE_SYNC_ADOPT ? r.generation : jade_generation_ref(base);
         r.generation = NULL;
     } else if (base) {
         if (r.outcome == JADE_SYNC_REFUSED) note_refusal(s, &r);
         s->gen = jade_generation_ref(base);
         note_fetch(s, &r);
-        jade_print(stderr, _("jade run: publishing from %.12s, the last commit adopted\n"), last);
+        jade_log(&s->log, JADE_LOG_WARNING, "resumed_from", "commit", last, "msg",
+                 _("publishing from the last commit adopted"), NULL);
     } else {
         jade_diags_sort(&r.diags);
         jade_diags_print_text(stderr, &r.diags);

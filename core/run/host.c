@@ -7,6 +7,7 @@
 #include "../util/buf.h"
 #include "../util/escape.h"
 #include "../util/i18n.h"
+#include "../util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +27,12 @@ struct jade_cached_secret {
     uint64_t read_ns;
 };
 
+/* A plugin's words, as an event of the service's log. */
 static void host_log(void *ctx, enum jade_log_level level, const char *message)
 {
     struct jade_instance *n = ctx;
-    static const char *const names[] = {"error", "warning", "info", "debug"};
-    if (level <= JADE_LOG_WARNING)
-        jade_print(stderr, "jade run: %s: %s: %s\n", n->plugin->name, names[level], message);
+    if ((unsigned)level > JADE_LOG_DEBUG) level = JADE_LOG_DEBUG;
+    jade_log(n->env->log, level, "plugin", "network", n->plugin->name, "msg", message, NULL);
 }
 
 static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
@@ -54,13 +55,24 @@ int jade_secret_read(const char *dir, const char *name, char *out, size_t out_si
         return -1;
     }
     char *path = jade_xasprintf("%s/%s", dir, name);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO put there must not hold the loop */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     int len = -1;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd < 0 && errno == ENOENT) {
+        jade_buf_printf(err, _("secret %s is missing: write it there, mode 0600"), path);
+    } else if (fd < 0 && errno == ELOOP) {
+        jade_buf_printf(
+            err, _("secret %s refused: it is a symbolic link; put the file itself there"), path);
+    } else if (fd < 0 || fstat(fd, &st) != 0) {
         jade_buf_printf(err, _("cannot read secret %s: %s"), path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        jade_buf_printf(err, _("secret %s refused: it is not a regular file"), path);
     } else if (st.st_mode & 077) {
-        jade_buf_printf(err, _("secret %s refused: its mode must be 0600 or stricter"), path);
+        jade_buf_printf(err,
+                        _("secret %s refused: its mode is %04o; it must be 0600 or stricter "
+                          "(chmod 600 it)"),
+                        path, (unsigned)(st.st_mode & 07777));
     } else {
         ssize_t got = read(fd, out, out_size - 1);
         if (got < 0) {
@@ -101,7 +113,9 @@ static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
         char value[SECRET_MAX];
         struct jade_buf err = {0};
         int len = jade_secret_read(n->env->secrets_dir, name, value, sizeof value, &err);
-        if (len < 0) host_log(n, JADE_LOG_ERROR, jade_buf_str(&err));
+        if (len < 0)
+            jade_log(n->env->log, JADE_LOG_ERROR, "secret", "network", n->plugin->name, "error",
+                     jade_buf_str(&err), NULL);
         jade_buf_free(&err);
         if (!sec) {
             n->secrets = jade_xrealloc(n->secrets, (n->n_secrets + 1) * sizeof *n->secrets);
@@ -172,7 +186,8 @@ void jade_instances_start(const struct jade_plugins *plugins, const json_t *netw
                                      host_setting,
                                      host_outbox_dir};
         if (n->plugin->init(&n->host, &n->state) != 0) {
-            jade_print(stderr, _("jade run: plugin %s failed to start\n"), n->plugin->name);
+            jade_log(env->log, JADE_LOG_ERROR, "plugin_failed", "network", n->plugin->name, "msg",
+                     _("the plugin failed to start: its channels cannot publish"), NULL);
             json_decref(n->setting_text);
             continue;
         }

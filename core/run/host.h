@@ -16,6 +16,7 @@
 struct jade_buf;
 struct jade_clock;
 struct jade_http;
+struct jade_log;
 struct jade_plugins;
 
 /* What every instance shares; owned by the service, which outlives them. */
@@ -24,6 +25,7 @@ struct jade_host_env {
     const struct jade_clock *clock;
     const char *secrets_dir; /* or NULL */
     const char *outbox_dir;
+    const struct jade_log *log;
 };
 
 struct jade_cached_secret;

@@ -27,13 +27,67 @@
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* A state change, stamped with the clock, to the writer's next batch. */
-static void record(struct service *s, struct jade_update u)
+static const char *network_of(const struct jade_channel *ch)
+{
+    return ch->net ? ch->net->plugin->name
+                   : json_string_value(json_object_get(ch->json, "network"));
+}
+
+/* Says a state change in the log: what went out, what waits again, what
+ * failed, was missed or cancelled, and why (the network's words, cleaned:
+ * cleaned()). attempt: the attempt it settles, or 0. */
+static void say(struct service *s, const struct jade_channel *ch, int attempt,
+                const struct jade_update *u)
+{
+    static const struct {
+        const char *event;
+        enum jade_log_level level;
+    } said[JADE_N_STATES] = {
+        [JADE_PLANNED] = {"requeued", JADE_LOG_INFO},
+        [JADE_SENDING] = {"sending", JADE_LOG_DEBUG},
+        [JADE_SENT] = {"published", JADE_LOG_INFO},
+        [JADE_RETRYING] = {"retry", JADE_LOG_WARNING},
+        [JADE_FAILED] = {"failed", JADE_LOG_ERROR},
+        [JADE_UNCERTAIN] = {"uncertain", JADE_LOG_WARNING},
+        [JADE_CANCELLED] = {"cancelled", JADE_LOG_INFO},
+        [JADE_MISSED] = {"missed", JADE_LOG_WARNING},
+        [JADE_RETRACTED] = {"removed", JADE_LOG_INFO},
+    };
+    const char *event = "removal";
+    enum jade_log_level level = JADE_LOG_WARNING;
+    if (u->state < JADE_N_STATES) {
+        event = said[u->state].event;
+        level = said[u->state].level;
+    } else if (u->removal && !strcmp(u->removal, "by hand")) {
+        event = "remove_by_hand";
+    } else if (u->removal && *u->removal) {
+        event = "remove_failed", level = JADE_LOG_ERROR;
+    }
+    if (!jade_log_enabled(&s->log, level)) return;
+    const struct jade_occurrence *o = jade_generation_find(s->gen, u->key);
+    char url[JADE_LOG_URL_MAX];
+    /* the network's words, or the core's reason for not sending */
+    bool core = u->state == JADE_MISSED || u->state == JADE_CANCELLED || u->state == JADE_PLANNED ||
+                u->state == JADE_RETRACTED;
+    jade_log(&s->log, level, event, "key", u->key, "campaign", o ? o->campaign->id : NULL, "post",
+             o ? o->post->id : NULL, "lang", o ? o->lang : NULL, "channel", ch->id, "network",
+             network_of(ch), "due", o ? JADE_LOG_TIME(o->due) : NULL, "attempt",
+             attempt ? JADE_LOG_INT(attempt) : NULL, "network_id", u->network_id, "url",
+             jade_log_url(u->url, url), "next",
+             u->state == JADE_RETRYING ? JADE_LOG_TIME(u->next_attempt) : NULL,
+             core ? "reason" : "error", u->error, NULL);
+}
+
+/* A state change on channel ch, stamped with the clock, to the writer's
+ * next batch, and said in the log. */
+static void record(struct service *s, const struct jade_channel *ch, int attempt,
+                   struct jade_update u)
 {
     u.at = service_now(s);
     jade_writer_update(s->writer, &u);
     if (u.state == JADE_SENT) s->sent++;
     if (u.state == JADE_FAILED) s->failed++;
+    say(s, ch, attempt, &u);
 }
 
 static void free_request(struct request *r)
@@ -216,7 +270,7 @@ static void removed_cb(struct request *r, const struct jade_result *res)
         .removal = d.removed ? "" : d.mark,
         .error = d.removed ? _("removed from the network: the post was retracted") : d.error};
     snprintf(u.key, sizeof u.key, "%s", r->key);
-    if (d.removed || d.mark) record(s, u);
+    if (d.removed || d.mark) record(s, ch, (int)r->pub.attempt, u);
     if (d.mark) /* "failed": the network would not remove it */
         service_note_by_hand(s, r->key, r->removal[0], r->removal[1], ch->id, r->removal[3]);
     if (m && d.again) {
@@ -239,7 +293,7 @@ static void requeue(struct request *r, bool retrying, int64_t at)
     if (r->ch->removed) { /* its channel left the content while it was out */
         struct jade_update u = {.state = JADE_CANCELLED, .error = N_("channel removed")};
         memcpy(u.key, r->key, sizeof u.key);
-        record(s, u);
+        record(s, r->ch, 0, u);
         return;
     }
     struct jade_waiting w = {.at = at, .due = r->due_time, .attempts = (int)r->pub.attempt};
@@ -275,7 +329,7 @@ static void done_cb(void *token, const struct jade_result *answer)
     struct jade_update u = {.state = d.state, .next_attempt = d.next_attempt, .error = d.error};
     snprintf(u.key, sizeof u.key, "%s", r->key);
     if (sent) u.network_id = res->network_id, u.url = res->url;
-    record(s, u);
+    record(s, ch, (int)r->pub.attempt, u);
     if (d.requeue == JADE_REQUEUE_PLANNED) requeue(r, false, r->due_time);
     if (d.requeue == JADE_REQUEUE_RETRYING) requeue(r, true, d.next_attempt);
     ch->inflight--;
@@ -296,7 +350,7 @@ static void keep_back(struct request *r, const struct jade_halt *halt)
                             .next_attempt = retrying ? service_now(s) : 0,
                             .error = error};
     memcpy(u.key, r->key, sizeof u.key);
-    record(s, u);
+    record(s, r->ch, (int)r->pub.attempt, u);
     r->pub.attempt--;
     requeue(r, retrying, retrying ? service_now(s) : r->due_time);
     free(why);
@@ -313,10 +367,11 @@ void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
     if (!ok) {
         /* The ledger still says what was durable: a restart resumes there. */
         if (!s->ledger_failed)
-            jade_print(stderr,
-                       _("jade run: cannot write the ledger in %s: %s: stopping; nothing "
-                         "was sent that it does not record\n"),
-                       s->cfg->state_dir, jade_ledger_failure(s->ledger));
+            jade_log(&s->log, JADE_LOG_ERROR, "ledger_failed", "state_dir", s->cfg->state_dir,
+                     "error", jade_ledger_failure(s->ledger), "msg",
+                     _("cannot write the ledger: stopping; nothing was sent that it does not "
+                       "record"),
+                     NULL);
         s->ledger_failed = s->stopping = true;
     }
     for (size_t i = 0; i < count; i++) {
@@ -393,7 +448,7 @@ static void dispatch_removals(struct service *s, struct jade_channel *ch, int64_
                                     .error = _("the post was retracted, and this network cannot "
                                                "remove it: remove it by hand")};
             memcpy(u.key, m->key, sizeof u.key);
-            record(s, u);
+            record(s, ch, 0, u);
             service_note_by_hand(s, m->key, m->campaign, m->post, ch->id, m->network_id);
             drop_removal(ch, m);
             continue;
@@ -432,7 +487,8 @@ static void expire_halted(struct service *s, struct jade_channel *ch, struct jad
         char *why = jade_halt_describe(halt);
         struct jade_update u = {.state = JADE_MISSED, .error = why};
         memcpy(u.key, top->key, sizeof u.key);
-        record(s, u);
+        record(s, ch, top->attempts, u);
+        jade_metrics_settled(&s->metrics, ch->net, JADE_MISSED);
         free(why);
         struct jade_waiting gone;
         jade_queue_pop(q, &gone);
@@ -500,7 +556,7 @@ int64_t service_dispatch(struct service *s)
             if (next != JADE_SENDING) {
                 struct jade_update u = {.state = next, .error = why};
                 memcpy(u.key, w.key, sizeof u.key);
-                record(s, u);
+                record(s, ch, w.attempts, u);
                 jade_metrics_settled(&s->metrics, ch->net, next);
                 continue;
             }
@@ -510,7 +566,7 @@ int64_t service_dispatch(struct service *s)
                                     .commit = o->campaign->commit,
                                     .signer = o->campaign->signer};
             memcpy(u.key, w.key, sizeof u.key);
-            record(s, u);
+            record(s, ch, w.attempts + 1, u);
             ch->inflight++;
             ch->last_request = now;
             jade_writer_hold(s->writer, new_request(s, ch, o, w.attempts + 1, false));
@@ -599,6 +655,11 @@ enum jade_service_status service_recover(struct service *s)
                    rows.count, s->cfg->state_dir, jade_ledger_failure(s->ledger));
         rc = JADE_SERVICE_FAILED;
     }
+    for (size_t i = 0; i < rows.count && rc == JADE_SERVICE_OK; i++)
+        jade_log(&s->log, updates[i].state == JADE_UNCERTAIN ? JADE_LOG_WARNING : JADE_LOG_INFO,
+                 updates[i].state == JADE_UNCERTAIN ? "uncertain" : "requeued", "key",
+                 updates[i].key, "channel", rows.items[i].channel, "reason", updates[i].error,
+                 NULL);
     for (size_t i = 0; i < n_lookups; i++) {
         struct request *r = lookups[i];
         if (rc != JADE_SERVICE_OK) {
@@ -610,10 +671,10 @@ enum jade_service_status service_recover(struct service *s)
         r->ch->net->plugin->lookup(r->ch->net->state, &r->pub, done_cb, r);
     }
     if (rows.count && rc == JADE_SERVICE_OK)
-        jade_print(stderr,
-                   _("jade run: %zu publication(s) were being sent when the service "
-                     "stopped: recovered\n"),
-                   rows.count);
+        jade_log(&s->log, JADE_LOG_WARNING, "recovered", "count", JADE_LOG_INT(rows.count), "msg",
+                 _("publication(s) were being sent when the service stopped: re-sent with the "
+                   "same key, or uncertain"),
+                 NULL);
     free(updates); /* their strings are static */
     free(lookups);
     free_sending(&rows);

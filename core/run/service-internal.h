@@ -71,6 +71,7 @@ struct service {
     bool closed;
     bool abandoned; /* stopped with a fetch still hanging on the thread pool */
     struct jade_clock clock;
+    struct jade_log log;   /* for operators: every event of the run (util/log.h) */
     int64_t sim_target;    /* simulated: what the clock shows when the timer fires, */
     uint64_t sim_armed_ns; /*   set at this real time */
     struct jade_host_env env;

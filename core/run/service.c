@@ -51,8 +51,9 @@ static void grace_cb(uv_timer_t *t)
     struct service *s = t->data;
     uv_close((uv_handle_t *)t, close_cb);
     if (!s->syncing) return;
-    jade_print(stderr, _("jade run: the content repository does not answer: stopping without "
-                         "waiting for the fetch\n"));
+    jade_log(&s->log, JADE_LOG_WARNING, "fetch_abandoned", "reason",
+             _("the content repository does not answer: stopping without waiting for the fetch"),
+             NULL);
     s->abandoned = true;
     uv_stop(&s->loop);
 }
@@ -103,11 +104,12 @@ static void follow_clock(struct service *s)
     if (!jade_clock_check(&s->clock, &jump)) return;
     char said[192];
     jade_clock_describe_jump(&jump, said, sizeof said);
-    jade_print(stderr, "jade run: %s%s\n", said,
-               jump.by > 0
-                   ? _(": what fell due meanwhile goes now if it is within catch_up_minutes, "
-                       "and is missed otherwise")
-                   : _(": nothing already sent goes again; what waits, waits for its time"));
+    jade_log(&s->log, JADE_LOG_WARNING, "clock_jump", "from", JADE_LOG_TIME(jump.from), "to",
+             JADE_LOG_TIME(jump.to), "by", JADE_LOG_INT(jump.by), "msg", said, "then",
+             jump.by > 0 ? _("what fell due meanwhile goes now if it is within catch_up_minutes, "
+                             "and is missed otherwise")
+                         : _("nothing already sent goes again; what waits, waits for its time"),
+             NULL);
     jade_channels_shift_waits(&s->channels, jump.by);
 }
 
@@ -115,6 +117,7 @@ static void timer_cb(uv_timer_t *t)
 {
     struct service *s = t->data;
     jade_clock_advance(&s->clock, s->sim_target);
+    jade_log(&s->log, JADE_LOG_DEBUG, "wake", "inflight", JADE_LOG_INT(s->inflight), NULL);
     service_arm(s);
 }
 
@@ -281,11 +284,14 @@ static void stop_bound_cb(uv_timer_t *t)
     struct service *s = t->data;
     if (s->closed || s->inflight == 0) return; /* only the writer is still at work */
     s->overdue = true;
-    jade_print(stderr,
-               _("jade run: %zu request(s) still unanswered after stop_timeout_seconds (%d s): "
-                 "stopping without their answers; they stay in state sending in the ledger, and "
-                 "the next start recovers them\n"),
-               s->inflight, s->cfg->stop_timeout_seconds);
+    char said[256];
+    snprintf(said, sizeof said,
+             _("%zu request(s) still unanswered after stop_timeout_seconds (%d s): stopping "
+               "without their answers; they stay in state sending in the ledger, and the next "
+               "start recovers them"),
+             s->inflight, s->cfg->stop_timeout_seconds);
+    jade_log(&s->log, JADE_LOG_WARNING, "stop_overdue", "inflight", JADE_LOG_INT(s->inflight),
+             "msg", said, NULL);
     jade_http_cancel(s->env.http, _("the service is stopping"));
     service_arm(s);
 }
@@ -293,11 +299,14 @@ static void stop_bound_cb(uv_timer_t *t)
 static void signal_cb(uv_signal_t *h, int signum)
 {
     struct service *s = h->data;
-    (void)signum;
     s->stopping = true; /* nothing new is dispatched from now on */
-    jade_print(stderr,
-               _("\njade run: stopping once the requests in flight are answered (at most %d s)\n"),
-               s->cfg->stop_timeout_seconds);
+    if (s->opt->progress) fputc('\n', s->opt->progress);
+    char said[128];
+    snprintf(said, sizeof said,
+             _("stopping once the requests in flight are answered (at most %d s)"),
+             s->cfg->stop_timeout_seconds);
+    jade_log(&s->log, JADE_LOG_INFO, "stopping", "signal", signum == SIGINT ? "SIGINT" : "SIGTERM",
+             "inflight", JADE_LOG_INT(s->inflight), "msg", said, NULL);
     char status[128];
     status_line(s, status, sizeof status);
     jade_notify_stopping(&s->notify, status);
@@ -315,7 +324,8 @@ static void start_plugins(struct service *s)
         s->cfg->plugin_dir ? jade_xstrdup(s->cfg->plugin_dir) : jade_default_plugin_dir();
     jade_plugins_load_dir(s->plugins_dir, &s->plugins);
     for (size_t i = 0; i < s->plugins.n_refused; i++)
-        jade_print(stderr, _("jade run: plugin refused: %s\n"), s->plugins.refused[i]);
+        jade_log(&s->log, JADE_LOG_WARNING, "plugin_refused", "reason", s->plugins.refused[i],
+                 NULL);
     jade_instances_start(&s->plugins, s->cfg->networks, &s->env, &s->nets, &s->n_nets);
     s->limits = jade_xcalloc(s->n_nets + 1, sizeof *s->limits);
     for (size_t i = 0; i < s->n_nets; i++)
@@ -372,11 +382,38 @@ static int open_state(struct service *s)
         return -1;
     }
     if (jade_ledger_replaced(s->ledger))
-        jade_print(stderr,
-                   _("jade run: --new-ledger: the ledger of %s is now %s, in place of %s; what "
-                     "that one recorded is not known to this one\n"),
-                   s->cfg->state_dir, jade_ledger_id(s->ledger), jade_ledger_replaced(s->ledger));
+        jade_log(&s->log, JADE_LOG_WARNING, "new_ledger", "state_dir", s->cfg->state_dir, "ledger",
+                 jade_ledger_id(s->ledger), "replaced", jade_ledger_replaced(s->ledger), "msg",
+                 _("--new-ledger: what the replaced ledger recorded is not known to this one"),
+                 NULL);
     return 0;
+}
+
+/* The earliest time something waits for, or INT64_MAX. */
+static int64_t next_due(const struct service *s)
+{
+    int64_t next = INT64_MAX;
+    for (size_t c = 0; c < s->channels.count; c++) {
+        const struct jade_channel *ch = s->channels.items[c];
+        const struct jade_waiting *tops[] = {jade_queue_top(&ch->retrying),
+                                             jade_queue_top(&ch->planned)};
+        for (size_t i = 0; i < 2; i++)
+            if (tops[i] && tops[i]->at < next) next = tops[i]->at;
+    }
+    return next;
+}
+
+static void say_start(struct service *s)
+{
+    const struct jade_generation *g = s->gen;
+    int64_t next = next_due(s);
+    char speed[32];
+    snprintf(speed, sizeof speed, "sim:%g", s->clock.speed);
+    jade_log(&s->log, JADE_LOG_INFO, "start", "version", JADE_VERSION, "commit", g->view->commit,
+             "signer", g->parts[0]->signer, "folder", g->view->commit ? NULL : s->cfg->source_dir,
+             "plan", JADE_LOG_INT(g->plan.count), "channels", JADE_LOG_INT(s->channels.count),
+             "next_due", next == INT64_MAX ? NULL : JADE_LOG_TIME(next), "clock",
+             s->clock.simulated ? speed : NULL, "once", s->opt->once ? "true" : NULL, NULL);
 }
 
 /* Loads, plans, reconciles and recovers; then the loop runs until stopped.
@@ -485,11 +522,15 @@ static enum jade_service_status start(struct service *s)
     }
     service_free_reload(r);
     notify_started(s);
+    say_start(s);
     /* Start on the loop, so that lookups and outcomes are all handled there. */
     uv_timer_start(&s->timer, timer_cb, 0, 0);
     if (s->sync_again) service_start_sync(s); /* a restart reads the branch now */
     uv_run(&s->loop, UV_RUN_DEFAULT);
     progress(s, true);
+    jade_log(&s->log, s->failed || s->ledger_failed ? JADE_LOG_WARNING : JADE_LOG_INFO, "stop",
+             "sent", JADE_LOG_INT(s->sent), "failed", JADE_LOG_INT(s->failed), "ledger",
+             s->ledger_failed ? "failed" : NULL, NULL);
     return s->ledger_failed || (s->opt->once && s->failed) ? JADE_SERVICE_FAILED : JADE_SERVICE_OK;
 }
 
@@ -526,6 +567,12 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
+/* The simulated time for the log's at= */
+static int64_t clock_now(const void *clock)
+{
+    return jade_clock_now(clock);
+}
+
 enum jade_service_status jade_service_run(const struct jade_service_options *opt)
 {
     if (sodium_init() < 0) return JADE_SERVICE_FAILED; /* the hook's HMAC, signatures */
@@ -540,6 +587,8 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
     else
         jade_clock_init_real(&s->clock);
     if (opt->sim_jump_by) jade_clock_schedule_jump(&s->clock, opt->sim_jump_at, opt->sim_jump_by);
+    jade_log_init(&s->log, stderr, opt->log_level);
+    if (opt->simulated) s->log.sim_now = clock_now, s->log.sim_ctx = &s->clock;
     uv_loop_init(&s->loop);
     struct jade_buf err = {0};
     if (jade_notify_open(&s->notify, &err) != 0)
@@ -548,7 +597,8 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
     s->env = (struct jade_host_env){.http = jade_http_new(&s->loop, &s->cfg->outbound),
                                     .clock = &s->clock,
                                     .secrets_dir = s->cfg->secrets_dir,
-                                    .outbox_dir = s->cfg->outbox_dir};
+                                    .outbox_dir = s->cfg->outbox_dir,
+                                    .log = &s->log};
     /* A first start that fails leaves no state folder behind (a git
      * source's mirror is made in it before the content can be checked). */
     bool state_existed = access(s->cfg->state_dir, F_OK) == 0;

@@ -10,6 +10,8 @@
 #ifndef JADE_SERVICE_H
 #define JADE_SERVICE_H
 
+#include "../util/log.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@ struct jade_service_options {
     FILE *progress;    /* a progress line, or NULL */
     uint64_t seed;     /* for the jitter of retries (0: from the clock) */
     bool new_ledger;   /* the operator takes the state folder's ledger as found (ledger.h) */
+    enum jade_log_level log_level; /* the log's (util/log.h), on stderr */
     /* a test hook (JADE_TEST_CLOCK_JUMP): the simulated wall time steps by
      * sim_jump_by once it reaches sim_jump_at (clock.h) */
     int64_t sim_jump_at, sim_jump_by;

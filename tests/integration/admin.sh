@@ -11,11 +11,11 @@ set -u
 echo_bin=$(realpath "$1")
 client="$(dirname "$(realpath "$0")")/admin-client.py"
 TIMEOUT_MS=1000
-work=$(mktemp -d)
+work=$(tap_workdir)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  rm -rf "$work"
+  tap_rm_work "$work"
 }
 trap cleanup EXIT
 

@@ -8,8 +8,8 @@ set -u
 jade=$(realpath "$1")
 corpus=$(realpath "$2")
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 
 out=$(cd "$corpus/base" && "$jade" validate . 2>&1)
 if [ $? -eq 0 ]; then ok "the base tree is valid"; else not_ok "the base tree is valid" "$out"; fi

@@ -10,18 +10,18 @@ set -u
 . "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 src=$(realpath "$2")
-work=$(mktemp -d)
+work=$(tap_workdir)
 fake=
 cleanup() {
   [ -n "$fake" ] && kill "$fake" 2>/dev/null
-  rm -rf "$work"
+  tap_rm_work "$work"
 }
 trap cleanup EXIT
 mkdir -p "$work/plugins" "$work/secrets" && cp "$3" "$4" "$work/plugins/"
-printf 'a shared secret\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
-printf 'another secret\n' >"$work/secrets/other" && chmod 600 "$work/secrets/other"
+secret=$(tap_secret "$work/secrets/hook")
+tap_secret "$work/secrets/other" >/dev/null
 
-python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/fake.log" \
+python3 "$src/tests/fakes/webhook.py" --secret "$secret" --log "$work/fake.log" \
   --port-file "$work/port" --hostile-body /hostile &
 fake=$!
 for _ in $(seq 200); do [ -f "$work/port" ] && break; sleep 0.05; done

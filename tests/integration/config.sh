@@ -8,8 +8,8 @@ set -u
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 mkdir -p "$work/etc/plugins" "$work/etc/secrets" && cp "$outbox" "$work/etc/plugins/"
 git init -q -b main "$work/repo" && cp -a "$src/campaigns/." "$work/repo/" &&
   git -C "$work/repo" add -A &&
@@ -43,8 +43,8 @@ refused "an allowed_signers file inside the content repository" "is inside the c
   '{"source": {"url": "../repo", "verify": "signed", "allowed_signers": "../repo/allowed_signers"}, "state_dir": "state", "plugin_dir": "plugins"}'
 refused "a credential naming a secret that is not there" "source.credentials.token: cannot read the secret $work/etc/secrets/content-token" \
   '{"source": {"url": "../repo", "credentials": {"token": "content-token"}}, "state_dir": "state", "plugin_dir": "plugins", "secrets_dir": "secrets"}'
-printf 'x\n' >"$work/etc/secrets/loose" && chmod 644 "$work/etc/secrets/loose"
-refused "a credential whose secret others can read" "secrets/loose is readable by others" \
+tap_secret "$work/etc/secrets/loose" 644 >/dev/null
+refused "a credential whose secret others can read" "secrets/loose has mode 0644, open to others than its owner: chmod 600 it" \
   '{"source": {"url": "../repo", "credentials": {"token": "loose"}}, "state_dir": "state", "plugin_dir": "plugins", "secrets_dir": "secrets"}'
 refused "a URL prefix on plain http to a host outbound.allow_http does not list" "plain http to hooks.example.org:80" \
   '{"source": {"url": "../repo"}, "state_dir": "state", "plugin_dir": "plugins", "bindings": {"hook": {"channels": ["hook-gao"], "url_prefixes": ["http://hooks.example.org/jade"]}}}'

@@ -10,13 +10,13 @@ set -u
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
-work=$(mktemp -d)
+work=$(tap_workdir)
 pid= daemon_pid= mounted=
 cleanup() {
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
   [ -n "$mounted" ] && umount "$mounted" 2>/dev/null
-  rm -rf "$work"
+  tap_rm_work "$work"
 }
 trap cleanup EXIT
 export HOME=$work/home GIT_CONFIG_NOSYSTEM=1
@@ -48,13 +48,13 @@ JSON
 # 08:59:57: the 09:00 posts go out while the remote is away.
 "$jade" run --config "$work/remote.json" --clock sim:2026-12-01T08:59:50Z:1 >"$work/remote.log" 2>&1 &
 pid=$!
-seen "$work/remote.log" "adopted commit ${c1:0:12}" 20 || not_ok "the service starts" "$(cat "$work/remote.log")"
+seen "$work/remote.log" "event=adopted commit=${c1:0:12}" 20 || not_ok "the service starts" "$(cat "$work/remote.log")"
 kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; daemon_pid=
 printf 'x\n' >"$work/wc/extra.txt"
 c2=$(push "while the remote is away")
 kill -HUP "$pid"; sleep 1; kill -HUP "$pid"; sleep 1; kill -HUP "$pid"
-if seen "$work/remote.log" "cannot read the branch (publishing goes on from ${c1:0:12})" 10 &&
-  [ "$(grep -c "cannot read the branch" "$work/remote.log")" -eq 1 ]; then
+if seen "$work/remote.log" "event=fetch_failed commit=${c1:0:12}" 10 &&
+  [ "$(grep -c "event=fetch_failed" "$work/remote.log")" -eq 1 ]; then
   ok "the remote away: said once, with the reason, for three tries"
 else not_ok "the remote away: said once, with the reason, for three tries" "$(cat "$work/remote.log")"; fi
 for _ in $(seq 300); do # 09:00 on the simulated clock is 10 s after its start
@@ -65,7 +65,7 @@ done
 if [ "$sent" -eq 6 ]; then ok "publishing went on from the last adopted commit"; else not_ok "publishing went on from the last adopted commit" "$sent files"; fi
 daemon
 kill -HUP "$pid"
-if seen "$work/remote.log" "adopted commit ${c2:0:12}" 10 && grep -q "the branch can be read again (after 3 failure(s))" "$work/remote.log"; then
+if seen "$work/remote.log" "event=adopted commit=${c2:0:12}" 10 && grep -q "event=fetch_recovered failures=3" "$work/remote.log"; then
   ok "the remote back: the new commit is adopted, and that is said"
 else not_ok "the remote back: the new commit is adopted, and that is said" "$(tail -5 "$work/remote.log")"; fi
 
@@ -109,7 +109,7 @@ JSON
 printf '{"channels": [' >"$work/hz/channels.json" && git -C "$work/hz" commit -qam broken
 "$jade" run --config "$work/hz.json" --clock sim:2026-12-01T08:00:00Z:14400 --until 2026-12-05T12:00:00Z >"$work/hz.log" 2>&1
 "$jade" history --config "$work/hz.json" --format json >"$work/hz-history.json"
-if grep -q "is not adopted" "$work/hz.log" && python3 -c "
+if grep -q "event=refused" "$work/hz.log" && python3 -c "
 import json
 rows = [r for r in json.load(open('$work/hz-history.json')) if r['post'] == 'tick']
 sent = sorted(r['due'] for r in rows if r['state'] == 'sent')
@@ -179,8 +179,8 @@ sleep 2
 dd if=/dev/zero of="$work/small/fill" bs=64k 2>/dev/null # until the folder is full
 wait "$pid"; status=$?
 pid=
-if [ "$status" -eq 1 ] && grep -qF "cannot write the ledger in $work/small/state: the disk is full (" "$work/full.log" &&
-  grep -qF "): stopping; nothing was sent that it does not record" "$work/full.log"; then
+if [ "$status" -eq 1 ] && grep -qF "event=ledger_failed state_dir=$work/small/state error=\"the disk is full (" "$work/full.log" &&
+  grep -qF "stopping; nothing was sent that it does not record" "$work/full.log"; then
   ok "the state folder full: the service says why (the disk is full) and stops (exit 1)"
 else not_ok "the state folder full: the service says why (the disk is full) and stops (exit 1)" "exit $status" "$(tail -5 "$work/full.log")"; fi
 rm -f "$work/small/fill"

@@ -9,12 +9,12 @@
 set -u
 . "$(dirname "$0")/tap.sh"
 tool=$(realpath "$1")
-work=$(mktemp -d)
+work=$(tap_workdir)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
-  rm -rf "$work"
+  tap_rm_work "$work"
 }
 trap cleanup EXIT
 export GIT_AUTHOR_NAME=jade GIT_AUTHOR_EMAIL=jade@example.org
@@ -207,8 +207,8 @@ with open(port_file + ".tmp", "w") as f:
 os.rename(port_file + ".tmp", port_file)
 server.serve_forever()
 PY
-printf 'correct horse battery\n' >"$work/password"
-printf 'Tr0ub4dor-wrong\n' >"$work/wrong-password"
+tap_secret "$work/password" >/dev/null
+wrong=$(tap_secret "$work/wrong-password")
 python3 "$work/cgi.py" "$srv" alice "$work/password" "$work/http.port" "$work/http.log" \
   2>"$work/http.err" &
 pids+=("$!")
@@ -224,13 +224,13 @@ if wait_for "the http server" test -s "$work/http.port"; then
   if [ "$tries" -eq 1 ]; then ok "http: the refused password was sent once, not again and again"
   else not_ok "http: the refused password was sent once, not again and again" "$tries tries"; fi
   out=$(fetch "$hurl" main "$work/m-http" --user alice --password-file "$work/wrong-password" 2>&1)
-  if printf '%s' "$out" | grep -q "Tr0ub4dor"; then not_ok "http: the message does not hold the password" "$out"
+  if printf '%s' "$out" | grep -qF "$wrong"; then not_ok "http: the message does not hold the password" "$out"
   else ok "http: the message does not hold the password"; fi
   # Credentials written into the URL: used, and kept out of messages.
-  wurl=http://alice:Tr0ub4dor-wrong@127.0.0.1:$(cat "$work/http.port")/content.git
+  wurl=http://alice:$wrong@127.0.0.1:$(cat "$work/http.port")/content.git
   out=$(fetch "$wurl" main "$work/m-http" 2>&1)
   if printf '%s' "$out" | grep -q "authentication failed at http://\*\*\*@127.0.0.1" &&
-    ! printf '%s' "$out" | grep -q "Tr0ub4dor"; then
+    ! printf '%s' "$out" | grep -qF "$wrong"; then
     ok "http: a password in the URL is refused without showing it"
   else not_ok "http: a password in the URL is refused without showing it" "$out"; fi
   expect "http: no credentials configured: a clear message" 1 \

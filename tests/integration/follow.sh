@@ -10,9 +10,9 @@ set -u
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
-work=$(mktemp -d)
+work=$(tap_workdir)
 pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; tap_rm_work "$work"' EXIT
 mkdir -p "$work/plugins" && cp "$outbox" "$work/plugins/"
 repo=$work/repo
 git init -q -b main "$repo" && cp -a "$src/campaigns/." "$repo/"
@@ -44,8 +44,7 @@ PY
 seen() {
   local short=${1:0:12}
   for _ in $(seq 1 $(($3 * 10))); do
-    grep -q "$2 $short" "$work/run.log" 2>/dev/null && return 0
-    grep -q "$short.*$2\|$2.*$short" "$work/run.log" 2>/dev/null && return 0
+    grep -q "$2=$short" "$work/run.log" 2>/dev/null && return 0
     sleep 0.1
   done
   return 1
@@ -58,7 +57,7 @@ reload() { # COMMIT WORDS: SIGHUP, then wait for the log
 # 08:00 on 1 December, real speed: nothing falls due for an hour.
 "$jade" run --config "$work/config.json" --clock sim:2026-12-01T08:00:00Z:1 >"$work/run.log" 2>&1 &
 pid=$!
-if seen "$first" "adopted commit" 20; then ok "the service starts on the branch's tip"; else not_ok "the service starts on the branch's tip" "$(cat "$work/run.log")"; fi
+if seen "$first" "event=adopted commit" 20; then ok "the service starts on the branch's tip"; else not_ok "the service starts on the branch's tip" "$(cat "$work/run.log")"; fi
 
 # -- a new post -------------------------------------------------------------------
 cat >"$repo/vivre-ensemble/posts/nouvelle.json" <<'JSON'
@@ -67,7 +66,7 @@ cat >"$repo/vivre-ensemble/posts/nouvelle.json" <<'JSON'
 JSON
 printf 'Une nouvelle histoire.\n' >"$repo/vivre-ensemble/posts/nouvelle.fr.txt"
 c=$(commit "a new post")
-if reload "$c" "adopted commit"; then ok "SIGHUP: the new commit is adopted"; else not_ok "SIGHUP: the new commit is adopted" "$(tail "$work/run.log")"; fi
+if reload "$c" "event=adopted commit"; then ok "SIGHUP: the new commit is adopted"; else not_ok "SIGHUP: the new commit is adopted" "$(tail "$work/run.log")"; fi
 if kill -0 "$pid" 2>/dev/null; then ok "SIGHUP does not stop the service"; else not_ok "SIGHUP does not stop the service"; fi
 check "a new post is planned, from the new commit" "
 r = by_post('nouvelle')
@@ -76,7 +75,7 @@ assert len(r) == 1 and r[0]['state'] == 'planned' and r[0]['commit'] == '$c', r"
 # -- a post removed -----------------------------------------------------------------
 git -C "$repo" rm -q vivre-ensemble/posts/marche-partage.json vivre-ensemble/posts/marche-partage.fr.txt vivre-ensemble/posts/marche-partage.bm.txt
 c=$(commit "remove a post")
-reload "$c" "adopted commit" || not_ok "post removed: adopted" "$(tail "$work/run.log")"
+reload "$c" "event=adopted commit" || not_ok "post removed: adopted" "$(tail "$work/run.log")"
 check "a removed post's occurrences are cancelled, saying why" "
 r = by_post('marche-partage')
 assert r and all(x['state'] == 'cancelled' and x['reason'] == 'post removed' for x in r), r"
@@ -84,13 +83,13 @@ assert r and all(x['state'] == 'cancelled' and x['reason'] == 'post removed' for
 # -- a campaign paused, then active again -----------------------------------------------
 sed -i 's/"status": "active"/"status": "paused"/' "$repo/vivre-ensemble/campaign.json"
 c=$(commit "pause")
-reload "$c" "adopted commit" || not_ok "paused: adopted" "$(tail "$work/run.log")"
+reload "$c" "event=adopted commit" || not_ok "paused: adopted" "$(tail "$work/run.log")"
 check "a paused campaign's occurrences are cancelled" "
 r = [x for x in rows if x['campaign'] == 'vivre-ensemble' and x['post'] != 'marche-partage']
 assert r and all(x['state'] == 'cancelled' and x['reason'] == 'campaign paused' for x in r), r"
 sed -i 's/"status": "paused"/"status": "active"/' "$repo/vivre-ensemble/campaign.json"
 c=$(commit "resume")
-reload "$c" "adopted commit" || not_ok "resumed: adopted" "$(tail "$work/run.log")"
+reload "$c" "event=adopted commit" || not_ok "resumed: adopted" "$(tail "$work/run.log")"
 check "active again, the ones still ahead are planned again" "
 r = by_post('nouvelle')
 assert r and all(x['state'] == 'planned' for x in r), r"
@@ -103,7 +102,7 @@ d["channels"] = [c for c in d["channels"] if c["id"] != "outbox-gao-2"]
 json.dump(d, open(sys.argv[1], "w"), indent=2)
 PY
 c=$(commit "remove a channel")
-reload "$c" "adopted commit" || not_ok "channel removed: adopted" "$(tail "$work/run.log")"
+reload "$c" "event=adopted commit" || not_ok "channel removed: adopted" "$(tail "$work/run.log")"
 check "a removed channel's occurrences are cancelled" "
 r = [x for x in rows if x['channel'] == 'outbox-gao-2']
 assert r and all(x['state'] == 'cancelled' and x['reason'] == 'channel removed' for x in r), r"
@@ -117,8 +116,8 @@ cat >"$repo/verifier-avant-de-partager/posts/autre.json" <<'JSON'
 JSON
 printf 'Autre chose.\n' >"$repo/verifier-avant-de-partager/posts/autre.fr.txt"
 c=$(commit "break one campaign, add to another")
-reload "$c" "adopted commit" || not_ok "one campaign broken: adopted" "$(tail "$work/run.log")"
-if grep -q "campaign vivre-ensemble is kept at its last good version, ${before:0:12}" "$work/run.log"; then ok "the broken campaign is kept at its last good version, and said so"
+reload "$c" "event=adopted commit" || not_ok "one campaign broken: adopted" "$(tail "$work/run.log")"
+if grep -q "event=kept campaign=vivre-ensemble commit=${before:0:12}" "$work/run.log"; then ok "the broken campaign is kept at its last good version, and said so"
 else not_ok "the broken campaign is kept at its last good version, and said so" "$(tail "$work/run.log")"; fi
 if grep -q "vivre-ensemble/campaign.json:.*error" "$work/run.log"; then ok "the broken campaign's errors are logged with their file"
 else not_ok "the broken campaign's errors are logged with their file" "$(tail "$work/run.log")"; fi
@@ -130,7 +129,7 @@ assert all(x['state'] == 'planned' for x in by_post('nouvelle')), by_post('nouve
 git -C "$repo" checkout -q "$before" -- vivre-ensemble/campaign.json
 printf '{"channels": [' >"$repo/channels.json"
 c=$(commit "break channels.json")
-if reload "$c" "is not adopted"; then ok "a broken channels.json: the commit is not adopted"; else not_ok "a broken channels.json: the commit is not adopted" "$(tail "$work/run.log")"; fi
+if reload "$c" "event=refused commit"; then ok "a broken channels.json: the commit is not adopted"; else not_ok "a broken channels.json: the commit is not adopted" "$(tail "$work/run.log")"; fi
 check "nothing changed in the ledger" "
 assert all(x['state'] == 'planned' for x in by_post('autre')), by_post('autre')"
 
@@ -139,13 +138,13 @@ kill -TERM "$pid"; wait "$pid"; status=$?
 if [ "$status" -eq 0 ]; then ok "SIGTERM stops it cleanly"; else not_ok "SIGTERM stops it cleanly" "exit $status"; fi
 "$jade" run --config "$work/config.json" --clock sim:2026-12-01T08:00:00Z:1 >"$work/run.log" 2>&1 &
 pid=$!
-if seen "$c" "is not adopted" 20 && grep -q "publishing from" "$work/run.log" && kill -0 "$pid" 2>/dev/null; then
+if seen "$c" "event=refused commit" 20 && grep -q "publishing from" "$work/run.log" && kill -0 "$pid" 2>/dev/null; then
   ok "restarted on an invalid tip, it publishes from the last commit adopted"
 else not_ok "restarted on an invalid tip, it publishes from the last commit adopted" "$(cat "$work/run.log")"; fi
 
 # -- a force-push, seen by polling ---------------------------------------------------------------
 git -C "$repo" reset -q --hard "$first"
-if seen "$first" "adopted commit" 8; then ok "a force-push back to the first commit is followed, within poll_seconds"
+if seen "$first" "event=adopted commit" 8; then ok "a force-push back to the first commit is followed, within poll_seconds"
 else not_ok "a force-push back to the first commit is followed, within poll_seconds" "$(tail "$work/run.log")"; fi
 check "what the rewritten history dropped is cancelled; what it restored is planned" "
 assert all(x['state'] == 'cancelled' and x['reason'] == 'post removed' for x in by_post('nouvelle')), by_post('nouvelle')

@@ -10,8 +10,8 @@ set -u
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
 
 # clean NAME FILE [ALSO]: FILE is UTF-8 with no control character but \n,

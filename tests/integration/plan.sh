@@ -9,8 +9,8 @@ set -u
 . "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
 src=$(realpath "$2")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@localhost GIT_COMMITTER_NAME=test
 export GIT_COMMITTER_EMAIL=test@localhost GIT_CONFIG_NOSYSTEM=1 HOME=$work
 range=(--from 2026-12-01 --to 2027-01-01)

@@ -10,8 +10,8 @@ src=$(realpath "$2")
 outbox=$3
 tiny=$4
 shift 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 
 mkdir -p "$work/good/outbox" && cp "$outbox" "$work/good/outbox/"
 expect "a good plugin loads and is listed" 0 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$work/good"

@@ -11,9 +11,9 @@ set -u
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
-work=$(mktemp -d)
+work=$(tap_workdir)
 pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; tap_rm_work "$work"' EXIT
 mkdir -p "$work/plugins" && cp "$outbox" "$work/plugins/"
 repo=$work/repo
 git init -q -b main "$repo" && cp -a "$src/campaigns/." "$repo/"
@@ -40,7 +40,7 @@ wait_log() { # PATTERN SECONDS
 # first of these times that matters (the moved post's old one, 09:40).
 "$jade" run --config "$work/config.json" --clock sim:2026-12-01T09:00:00Z:60 >"$work/run.log" 2>&1 &
 pid=$!
-if wait_log "adopted commit ${first:0:12}" 20; then ok "the service starts"; else not_ok "the service starts" "$(cat "$work/run.log")"; fi
+if wait_log "event=adopted commit=${first:0:12}" 20; then ok "the service starts"; else not_ok "the service starts" "$(cat "$work/run.log")"; fi
 post nouveau 09:20
 post bouge 09:22
 post avant 09:29 # decale, at 09:30, moves to 09:31
@@ -48,7 +48,7 @@ git -C "$repo" rm -q "vivre-ensemble/posts/annule.json" "vivre-ensemble/posts/an
 c=$(commit "add, move, remove")
 kill -HUP "$pid"
 # (a post at another time has another key: the old one is cancelled)
-if wait_log "adopted commit ${c:0:12}: 3 new, 1 moved, 0 back, 2 cancelled" 30; then ok "one reload: 3 new, 1 moved, 2 cancelled"
+if wait_log "event=adopted commit=${c:0:12}.* new=3 moved=1 back=0 cancelled=2 " 30; then ok "one reload: 3 new, 1 moved, 2 cancelled"
 else not_ok "one reload: 3 new, 1 moved, 2 cancelled" "$(cat "$work/run.log")"; fi
 for _ in $(seq 1 300); do # until the witness is sent (a minute each second: 44 s)
   "$jade" history --config "$work/config.json" --format json >"$work/history.json" 2>/dev/null &&

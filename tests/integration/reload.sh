@@ -9,8 +9,8 @@ set -u
 . "$(dirname "$0")/tap.sh"
 tool=$(realpath "$1")
 src=$(realpath "$2")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 repo=$work/repo
 now=2026-12-01T08:00:00Z
 export GIT_CONFIG_NOSYSTEM=1 HOME=$work

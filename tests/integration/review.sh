@@ -11,9 +11,9 @@ set -u
 jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
-work=$(mktemp -d)
+work=$(tap_workdir)
 pid= daemon_pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null; tap_rm_work "$work"' EXIT
 export HOME=$work/home GIT_CONFIG_NOSYSTEM=1 TZ=UTC
 export GIT_AUTHOR_NAME=coach GIT_AUTHOR_EMAIL=coach@example.org
 export GIT_COMMITTER_NAME=coach GIT_COMMITTER_EMAIL=coach@example.org
@@ -26,7 +26,7 @@ ssh-keygen -q -t rsa -b 2048 -N '' -C rsa -f "$work/keys/rsa"
   echo "expired@example.org valid-before=\"20200101Z\" $(cat "$work/keys/expired.pub")"
   echo "files@example.org namespaces=\"file\" $(cat "$work/keys/files.pub")"
 } >"$work/allowed_signers"
-printf 'a hook secret\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
+hook_secret=$(tap_secret "$work/secrets/hook")
 
 # the content repository: a bare one served by git daemon, a clone that pushes
 git init -q --bare -b main "$work/srv/content.git"
@@ -66,9 +66,13 @@ seen() { # FRAGMENT SECONDS: the service's log holds FRAGMENT
   for _ in $(seq 1 $(($2 * 20))); do grep -qF -- "$1" "$work/run.log" && return 0; sleep 0.05; done
   return 1
 }
+seen_re() { # PATTERN SECONDS: a line of the service's log matches PATTERN
+  for _ in $(seq 1 $(($2 * 20))); do grep -q -- "$1" "$work/run.log" && return 0; sleep 0.05; done
+  return 1
+}
 # hook HEADER-KIND [SECRET]: a push notification for main, signed with SECRET
 hook() {
-  local body='{"ref": "refs/heads/main"}' secret=${2:-a hook secret} header
+  local body='{"ref": "refs/heads/main"}' secret=${2:-$hook_secret} header
   local mac
   mac=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/.* //')
   case $1 in
@@ -83,7 +87,7 @@ hook() {
 # 08:59:58: the 09:00 posts go out two seconds after the start.
 "$jade" run --config "$work/config.json" --clock sim:2026-12-01T08:59:58Z:1 >"$work/run.log" 2>&1 &
 pid=$!
-if seen "adopted commit ${c1:0:12}, signed by coach@example.org" 20; then ok "a signed tip is adopted, naming its signer"
+if seen_re "event=adopted commit=${c1:0:12}[0-9a-f]* signer=coach@example.org" 20; then ok "a signed tip is adopted, naming its signer"
 else not_ok "a signed tip is adopted, naming its signer" "$(cat "$work/run.log")"; fi
 for _ in $(seq 100); do [ -S "$work/admin.sock" ] && break; sleep 0.1; done
 sleep 3
@@ -107,7 +111,7 @@ if grep -q "${c2:0:12}" "$work/run.log"; then not_ok "nothing was fetched for th
 # -- the hook: adopted within a second ---------------------------------------------------
 start=$(date +%s%N)
 code=$(hook github)
-if [ "$code" = 202 ] && seen "adopted commit ${c2:0:12}" 5; then
+if [ "$code" = 202 ] && seen "event=adopted commit=${c2:0:12}" 5; then
   ok "GitHub's notification: 202, and the signed commit adopted ($(( ($(date +%s%N) - start) / 1000000 )) ms)"
 else not_ok "GitHub's notification: 202, and the signed commit adopted" "HTTP $code" "$(tail -5 "$work/run.log")"; fi
 
@@ -117,7 +121,7 @@ wait_case() { # NAME KEY FRAGMENT HOOK-KIND
   local c
   c=$(push "$2" "$1")
   code=$(hook "$4")
-  if [ "$code" = 202 ] && seen "commit ${c:0:12} is not adopted: " 5 && grep "${c:0:12} is not adopted" "$work/run.log" | grep -qF -- "$3"; then
+  if [ "$code" = 202 ] && seen "event=refused commit=${c:0:12}" 5 && grep "event=refused commit=${c:0:12}" "$work/run.log" | grep -qF -- "$3"; then
     ok "$1: not adopted, saying why"
   else not_ok "$1: not adopted, saying why" "HTTP $code" "$(tail -5 "$work/run.log")"; fi
 }
@@ -133,7 +137,7 @@ assert all(r['commit'] in ('$c1', '$c2') for r in rows if r['commit']), set(r['c
 printf 'y\n' >"$work/wc/extra.txt"
 c3=$(push coach "reviewed")
 code=$(hook github)
-if [ "$code" = 202 ] && seen "adopted commit ${c3:0:12}, signed by coach@example.org" 5; then ok "a signed commit on top is adopted"
+if [ "$code" = 202 ] && seen_re "event=adopted commit=${c3:0:12}[0-9a-f]* signer=coach@example.org" 5; then ok "a signed commit on top is adopted"
 else not_ok "a signed commit on top is adopted" "HTTP $code" "$(tail -5 "$work/run.log")"; fi
 
 # -- a retraction, after the post was sent ------------------------------------------------------
@@ -145,7 +149,7 @@ json.dump(d, open(sys.argv[1], "w"), ensure_ascii=False, indent=2)
 PY
 c4=$(push coach "retract appel-a-verifier")
 code=$(hook github)
-seen "adopted commit ${c4:0:12}" 5 || not_ok "the retraction is adopted" "HTTP $code" "$(tail -5 "$work/run.log")"
+seen "event=adopted commit=${c4:0:12}" 5 || not_ok "the retraction is adopted" "HTTP $code" "$(tail -5 "$work/run.log")"
 for _ in $(seq 50); do [ "$(ls "$work"/state/outbox/*/retracted/*.json 2>/dev/null | wc -l)" -eq 6 ] && break; sleep 0.1; done
 sleep 0.5
 check "retracted: the six sent are removed (retracted, with the time), the ones to come cancelled" "

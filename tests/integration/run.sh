@@ -14,8 +14,8 @@ outbox=$(realpath "$3")
 journal=$(realpath "$4")
 paced=$(realpath "$5")
 kills=${6:-20}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 mkdir -p "$work/plugins" && cp "$outbox" "$journal" "$paced" "$work/plugins/"
 
 # -- the example content, --once and a simulated day ----------------------
@@ -274,7 +274,7 @@ JSON
 JOURNAL_BREAK_LEDGER_AFTER=3 timeout 60 "$jade" run --config "$work/broken.json" \
   --clock sim:2026-12-02T08:30:00Z:1000000 >"$work/broken.out" 2>&1
 status=$?
-if [ "$status" -eq 1 ] && grep -F "jade run: cannot write the ledger in $work/broken-state" "$work/broken.out" | grep -qF "stopping"; then
+if [ "$status" -eq 1 ] && grep -F "event=ledger_failed state_dir=$work/broken-state " "$work/broken.out" | grep -qF "stopping"; then
   ok "a commit failing during a run: the service stops at once (exit 1) and says why"
 else not_ok "a commit failing during a run: the service stops at once (exit 1) and says why" "exit $status" "$(tail -5 "$work/broken.out")"; fi
 "$jade" history --config "$work/broken.json" --format json >"$work/broken-history.json"

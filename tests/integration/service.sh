@@ -209,7 +209,7 @@ PY
 sed -i "s|127.0.0.1:[0-9]*/gao|127.0.0.1:$port/gao|" "$work/hang-tree/channels.json"
 "$jade" run --config "$work/hang.json" --once --clock sim:2026-12-02T08:01:00Z:1 >"$work/hang-after.out" 2>&1
 rc=$?
-if [ "$rc" -eq 0 ] && grep -qF "2 publication(s) were being sent when the service stopped: recovered" "$work/hang-after.out" &&
+if [ "$rc" -eq 0 ] && grep -q "event=recovered count=2 " "$work/hang-after.out" &&
   states_are hang "sent sent sent"; then ok "stop: the next start recovers them: all three sent"
 else not_ok "stop: the next start recovers them: all three sent" "exit $rc, $(states hang)" "$(tail "$work/hang-after.out")"; fi
 

@@ -6,8 +6,8 @@ set -u
 . "$(dirname "$0")/tap.sh"
 verify=$1
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=$(tap_workdir)
+trap 'tap_rm_work "$tmp"' EXIT
 # valid-after/valid-before without Z: jade reads UTC, ssh-keygen local time
 export TZ=UTC HOME=$tmp GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=Test GIT_AUTHOR_EMAIL=test@example.org

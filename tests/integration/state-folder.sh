@@ -12,18 +12,18 @@ set -u
 jade=$(realpath "$1")
 src=$(realpath "$2")
 webhook=$(realpath "$3")
-work=$(mktemp -d)
+work=$(tap_workdir)
 fake= hang=
 cleanup() {
   [ -n "$fake" ] && kill "$fake" 2>/dev/null
   [ -n "$hang" ] && kill "$hang" 2>/dev/null
-  rm -rf "$work"
+  tap_rm_work "$work"
 }
 trap cleanup EXIT
 mkdir -p "$work/plugins" "$work/secrets" && cp "$webhook" "$work/plugins/"
-printf 'a shared secret\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
+secret=$(tap_secret "$work/secrets/hook")
 # A receiver that answers at once, logging every request.
-python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/hook.log" \
+python3 "$src/tests/fakes/webhook.py" --secret "$secret" --log "$work/hook.log" \
   --port-file "$work/port" &
 fake=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
@@ -93,7 +93,7 @@ else not_ok "the refusal says what to do, and leaves the ledger as it was" "$(ca
 before=$(requests)
 restart empty --new-ledger
 new=$(ledger_id "$work/empty")
-if grep -qF -- "--new-ledger: the ledger of $work/empty is now $new, in place of $id; what that one recorded is not known to this one" "$work/empty.out" &&
+if grep -qF -- "level=warning event=new_ledger state_dir=$work/empty ledger=$new replaced=$id msg=\"--new-ledger: what the replaced ledger recorded is not known to this one\"" "$work/empty.out" &&
   [ "$(cat "$work/empty/ledger.id")" = "$new" ] && [ "$new" != "$id" ]; then
   ok "--new-ledger starts a new ledger, says so, and the marker names it"
 else not_ok "--new-ledger starts a new ledger, says so, and the marker names it" "$(cat "$work/empty.out")"; fi
@@ -135,7 +135,7 @@ refused corrupt "a corrupt ledger is refused, saying so" "the ledger is corrupt 
 # Killed while sending: the receiver never answers (within the minute the
 # service waits).
 copy_state recover
-python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/hang.log" \
+python3 "$src/tests/fakes/webhook.py" --secret "$secret" --log "$work/hang.log" \
   --port-file "$work/hang.port" --hang-rate 1 &
 hang=$!
 for _ in $(seq 100); do [ -s "$work/hang.port" ] && break; sleep 0.05; done
@@ -165,7 +165,7 @@ if [ "$rc" -eq 1 ] && grep -qF "1 publication(s) were being sent when the servic
   ok "a recovery that cannot be written says so, with the cause, and sends nothing"
 else not_ok "a recovery that cannot be written says so, with the cause, and sends nothing" "exit $rc" "$(cat "$work/recover.out")"; fi
 python3 -c "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute('DROP TRIGGER hold'); db.commit()" "$work/recover/ledger.sqlite"
-if restart recover && grep -qF "1 publication(s) were being sent when the service stopped: recovered" "$work/recover.out"; then
+if restart recover && grep -qF "event=recovered count=1 " "$work/recover.out"; then
   ok "written again, the next start recovers it"
 else not_ok "written again, the next start recovers it" "$(cat "$work/recover.out")"; fi
 

@@ -22,3 +22,25 @@ tap_done() {
   echo "1..$n"
   [ "$failed" -eq 0 ]
 }
+
+# The secrets sweep (sweep.sh) runs every script again with JADE_SWEEP_DIR
+# set, then searches everything jade wrote for the test secrets. Scripts
+# make their work folder with tap_workdir, remove it with tap_rm_work (kept
+# for the sweep), and write every secret with tap_secret.
+tap_workdir() {
+  local dir
+  dir=$(mktemp -d) || return 1
+  [ -n "${JADE_SWEEP_DIR:-}" ] && printf '%s\n' "$dir" >>"$JADE_SWEEP_DIR/workdirs"
+  printf '%s' "$dir"
+}
+tap_rm_work() { [ -n "${JADE_SWEEP_DIR:-}" ] || rm -rf "$1"; }
+# tap_secret FILE [MODE]: writes a new secret into FILE (mode 0600 unless
+# MODE) and prints it. Each holds "jade-test-secret-", which the sweep
+# looks for, and random hex, so that no two are alike.
+tap_secret() {
+  local value
+  value="jade-test-secret-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+  printf '%s\n' "$value" >"$1" && chmod "${2:-600}" "$1" || return 1
+  [ -n "${JADE_SWEEP_DIR:-}" ] && realpath "$1" >>"$JADE_SWEEP_DIR/secret-files"
+  printf '%s' "$value"
+}

@@ -69,7 +69,10 @@ static void refused_with_the_file_and_the_cause(void)
         {"nul-end", "abcd\0\n", 6, 0600, "refused: it holds a NUL byte"},
         {"empty", "", 0, 0600, "refused: it is empty"},
         {"only-a-line-end", "\r\n", 2, 0600, "refused: it is empty"},
-        {"loose", "abc\n", 4, 0640, "refused: its mode must be 0600 or stricter"},
+        {"loose", "abc\n", 4, 0640,
+         "refused: its mode is 0640; it must be 0600 or stricter (chmod 600 it)"},
+        {"open", "abc\n", 4, 0604,
+         "refused: its mode is 0604; it must be 0600 or stricter (chmod 600 it)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         put(cases[i].name, cases[i].bytes, cases[i].n, cases[i].mode);
@@ -85,14 +88,32 @@ static void refused_with_the_file_and_the_cause(void)
     CHECK_INT_EQ(read_secret("big", out, &err), -1);
     CHECK_CONTAINS(jade_buf_str(&err), "/big is too long");
     CHECK_INT_EQ(read_secret("missing", out, &err), -1);
-    expect = jade_xasprintf("cannot read secret %s/missing: No such file or directory", dir);
+    expect = jade_xasprintf("secret %s/missing is missing: write it there, mode 0600", dir);
     CHECK_STR_EQ(jade_buf_str(&err), expect);
     free(expect);
     char *target = jade_xasprintf("%s/lf", dir), *link_path = jade_xasprintf("%s/link", dir);
     CHECK_INT_EQ(symlink(target, link_path), 0);
     CHECK_INT_EQ(read_secret("link", out, &err), -1); /* a link is not followed */
+    expect = jade_xasprintf("secret %s/link refused: it is a symbolic link; put the file itself "
+                            "there",
+                            dir);
+    CHECK_STR_EQ(jade_buf_str(&err), expect);
+    free(expect);
     free(target);
     free(link_path);
+    /* a folder, and a FIFO (which must not hold the reader until a writer comes) */
+    char *sub = jade_xasprintf("%s/folder", dir), *fifo = jade_xasprintf("%s/fifo", dir);
+    CHECK_INT_EQ(mkdir(sub, 0700), 0);
+    CHECK_INT_EQ(mkfifo(fifo, 0600), 0);
+    const char *odd[] = {"folder", "fifo"};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_INT_EQ(read_secret(odd[i], out, &err), -1);
+        expect = jade_xasprintf("secret %s/%s refused: it is not a regular file", dir, odd[i]);
+        CHECK_STR_EQ(jade_buf_str(&err), expect);
+        free(expect);
+    }
+    free(sub);
+    free(fifo);
     CHECK_INT_EQ(read_secret("../lf", out, &err), -1);
     CHECK_STR_EQ(jade_buf_str(&err), "\"../lf\" is not a secret's name");
     jade_buf_free(&err);
