@@ -67,6 +67,8 @@ JSON
 printf 'Une nouvelle histoire.\n' >"$repo/vivre-ensemble/posts/nouvelle.fr.txt"
 c=$(commit "a new post")
 if reload "$c" "event=adopted commit"; then ok "SIGHUP: the new commit is adopted"; else not_ok "SIGHUP: the new commit is adopted" "$(tail "$work/run.log")"; fi
+if grep -q "level=info .*event=fetched from=$first to=$c " "$work/run.log"; then ok "the fetch that moved the tip is logged: from, to"
+else not_ok "the fetch that moved the tip is logged: from, to" "$(tail "$work/run.log")"; fi
 if kill -0 "$pid" 2>/dev/null; then ok "SIGHUP does not stop the service"; else not_ok "SIGHUP does not stop the service"; fi
 check "a new post is planned, from the new commit" "
 r = by_post('nouvelle')
@@ -119,7 +121,7 @@ c=$(commit "break one campaign, add to another")
 reload "$c" "event=adopted commit" || not_ok "one campaign broken: adopted" "$(tail "$work/run.log")"
 if grep -q "event=kept campaign=vivre-ensemble commit=${before:0:12}" "$work/run.log"; then ok "the broken campaign is kept at its last good version, and said so"
 else not_ok "the broken campaign is kept at its last good version, and said so" "$(tail "$work/run.log")"; fi
-if grep -q "vivre-ensemble/campaign.json:.*error" "$work/run.log"; then ok "the broken campaign's errors are logged with their file"
+if grep -q "level=error .*event=diagnostic commit=$c file=vivre-ensemble/campaign.json line=" "$work/run.log"; then ok "the broken campaign's errors are logged with their file"
 else not_ok "the broken campaign's errors are logged with their file" "$(tail "$work/run.log")"; fi
 check "the other campaign's new post is planned; the broken one's stay planned" "
 assert [x['state'] for x in by_post('autre')] == ['planned'], by_post('autre')

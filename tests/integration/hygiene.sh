@@ -169,7 +169,8 @@ cat >"$work/hostile.json" <<JSON
 JSON
 "$jade" run --config "$work/hostile.json" --once --clock sim:2026-12-02T12:00:30Z:1 >"$work/run.txt" 2>&1
 clean "run: no raw control in what it says of hostile content" "$work/run.txt"
-has "run: the hostile name, escaped" "$work/run.txt" 'c1/posts/\x1b]0;pwned\x07.json'
+# a log value: escaped, then quoted for logfmt (its backslashes doubled)
+has "run: the hostile name, escaped" "$work/run.txt" 'c1/posts/\\x1b]0;pwned\\x07.json'
 mkdir -p "$work/plugdir${ESC}]0;x${BEL}" && chmod 755 "$work/plugdir${ESC}]0;x${BEL}"
 printf 'not a plugin' >"$work/plugdir${ESC}]0;x${BEL}/evil${ESC}[2J.so"
 "$jade" plugins --plugin-dir "$work/plugdir${ESC}]0;x${BEL}" >"$work/plugins.txt" 2>&1

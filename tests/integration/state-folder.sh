@@ -93,7 +93,7 @@ else not_ok "the refusal says what to do, and leaves the ledger as it was" "$(ca
 before=$(requests)
 restart empty --new-ledger
 new=$(ledger_id "$work/empty")
-if grep -qF -- "level=warning event=new_ledger state_dir=$work/empty ledger=$new replaced=$id msg=\"--new-ledger: what the replaced ledger recorded is not known to this one\"" "$work/empty.out" &&
+if grep -qF -- "event=new_ledger state_dir=$work/empty ledger=$new replaced=$id msg=\"--new-ledger: what the replaced ledger recorded is not known to this one\"" "$work/empty.out" &&
   [ "$(cat "$work/empty/ledger.id")" = "$new" ] && [ "$new" != "$id" ]; then
   ok "--new-ledger starts a new ledger, says so, and the marker names it"
 else not_ok "--new-ledger starts a new ledger, says so, and the marker names it" "$(cat "$work/empty.out")"; fi
