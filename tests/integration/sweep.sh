@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# sweep.sh - secrets never show: runs every integration script again (as
+# meson lists them), with jade standing behind sweep-jade.sh and each
+# script's work folder kept (tap.sh: JADE_SWEEP_DIR), then searches what
+# jade wrote for the test secrets, which tap_secret marks
+# "jade-test-secret-": its output (the log, messages, history), every file
+# the scripts kept (logs, state folders with ledger.sqlite, outboxes,
+# copies) but the secrets themselves, and `jade history --format json` of
+# every state folder. Prints TAP: one line per script (it still passes),
+# one per place a secret was found.
+# usage: sweep.sh BUILD_ROOT JADE [TEST-NAME...]
+# JADE_SWEEP_JOBS: scripts run at a time (4); JADE_SWEEP_KEEP=1 keeps all.
+set -u
+. "$(dirname "$0")/tap.sh"
+build=$(realpath "$1")
+jade_arg=$2
+shift 2
+here=$(realpath "$(dirname "$0")")
+jade=$(cd "$build" && realpath "$jade_arg")
+marker=jade-test-secret-
+jobs=${JADE_SWEEP_JOBS:-4}
+sweep=$(mktemp -d)
+cleanup() {
+  [ -n "${JADE_SWEEP_KEEP:-}" ] && { echo "# kept: $sweep"; return; }
+  cat "$sweep"/*/workdirs 2>/dev/null | while IFS= read -r d; do [ -n "$d" ] && rm -rf "$d"; done
+  rm -rf "$sweep"
+}
+trap cleanup EXIT
+
+# The scripts and their arguments, as meson runs them: jade's path given
+# as the wrapper's.
+python3 - "$build/meson-info/intro-tests.json" "$jade_arg" "$here/sweep-jade.sh" "$@" \
+  >"$sweep/tests" <<'PY' || { not_ok "meson's list of tests is read" ; tap_done; exit; }
+import json, shlex, sys
+tests = json.load(open(sys.argv[1]))
+jade, wrapper, only = sys.argv[2], sys.argv[3], set(sys.argv[4:])
+for t in tests:
+    if not any(s.endswith(":integration") for s in t["suite"]) or (only and t["name"] not in only):
+        continue
+    cmd = [wrapper if a == jade else a for a in t["cmd"]]
+    env = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in sorted(t["env"].items()))
+    print(t["name"], t["timeout"] or 600, env or "-", shlex.join(cmd), sep="\t")
+PY
+
+run_one() { # NAME TIMEOUT ENV COMMAND
+  local dir="$sweep/$1" env=$3
+  mkdir -p "$dir"
+  [ "$env" = - ] && env=
+  # three times meson's timeout: every script runs beside another
+  (cd "$build" && eval "JADE_SWEEP_DIR=\"\$dir\" JADE_SWEEP_REAL=\"\$jade\" $env timeout $(($2 * 3)) $4") \
+    >"$dir/tap" 2>&1
+  echo $? >"$dir/rc"
+}
+start=$(date +%s)
+while IFS=$'\t' read -r name timeout env cmd; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+  run_one "$name" "$timeout" "$env" "$cmd" &
+done <"$sweep/tests"
+wait
+echo "# the scripts ran in $(($(date +%s) - start)) s, $jobs at a time"
+
+secrets=0
+while IFS=$'\t' read -r name _; do
+  dir="$sweep/$name"
+  if [ "$(cat "$dir/rc")" = 0 ] && ! grep -q '^not ok' "$dir/tap"; then ok "$name passes with marked secrets"
+  else not_ok "$name passes with marked secrets" "exit $(cat "$dir/rc")" "$(grep -A3 '^not ok' "$dir/tap" | head -20)"; fi
+  touch "$dir/workdirs" "$dir/outputs" "$dir/secret-files"
+  secrets=$((secrets + $(sort -u "$dir/secret-files" | wc -l)))
+  # The history of every state folder the script left.
+  k=0 # (n is tap.sh's)
+  while IFS= read -r ledger; do
+    k=$((k + 1))
+    printf '{"source": {"dir": "%s"}, "state_dir": "%s"}\n' "$(dirname "$ledger")" "$(dirname "$ledger")" \
+      >"$dir/history-$k.json"
+    "$jade" history --format json --config "$dir/history-$k.json" >"$dir/history-$k.out" 2>&1
+  done < <(xargs -d '\n' -I{} find {} -name ledger.sqlite -type f <"$dir/workdirs" 2>/dev/null)
+  # Everything kept, but the secret files themselves.
+  {
+    xargs -d '\n' -I{} find {} -type f <"$dir/workdirs" 2>/dev/null
+    sort -u "$dir/outputs"
+    find "$dir" -maxdepth 1 -type f \( -name 'jade.*' -o -name 'history-*.out' \)
+  } | sort -u | grep -vxFf <(sort -u "$dir/secret-files"; echo "$dir/secret-files") >"$dir/searched"
+  found=$(xargs -d '\n' grep -a -l -F -- "$marker" <"$dir/searched" 2>/dev/null)
+  if [ -z "$found" ]; then ok "$name: no secret in what jade wrote ($(wc -l <"$dir/searched") files)"
+  else
+    while IFS= read -r f; do
+      not_ok "$name: a secret in $f" "$(grep -a -n -F -- "$marker" "$f" | head -5 | cut -c1-300)"
+    done <<<"$found"
+  fi
+done <"$sweep/tests"
+# A sweep whose secrets the search cannot see would find none: it would
+# prove nothing.
+unmarked=$(cat "$sweep"/*/secret-files | sort -u | xargs -r -d '\n' grep -a -L -F -- "$marker" 2>/dev/null | grep -v '/empty$')
+if [ "$secrets" -ge 5 ] && [ -z "$unmarked" ]; then ok "the scripts wrote $secrets secrets, each marked for the search"
+else not_ok "the scripts wrote $secrets secrets, each marked for the search (at least 5)" "$unmarked"; fi
+tap_done
