@@ -27,22 +27,25 @@
  * URL goes through jade_log_url (scheme://host/path, no user information,
  * no query), a secret is named by its file, a channel by its id.
  *
- * Events and their keys, for those who add some (keep to these words):
- *   start       version commit signer folder plan channels next_due clock
- *   published   key campaign post lang channel network attempt network_id url
- *   retry       key channel network attempt next error      (warning)
- *   failed      key channel network attempt error           (error)
- *   uncertain   key channel network error                   (warning)
- *   missed      key channel due reason                      (warning)
- *   cancelled   key channel reason                          (info)
- *   removed, remove_failed, remove_by_hand   key channel network ...
- *   suspended   channel network reason (error); suspension_lifted channel reason
- *   fetched     from to (info: the tip moved); debug: nothing new
- *   fetch_failed, fetch_recovered, refused (review), adopted (a reload),
- *   kept, diagnostic, plugin, clock_jump, ledger_failed, recovered,
- *   halted / resumed   scope campaign channel reason
- *   stopping, stop (sent failed)
- *   wake        (debug) now next inflight
+ * The events of jade run, and their keys (keep to these words when adding
+ * one; a new event gets a name of its own):
+ *   start      version commit|folder signer plan channels next_due clock once
+ *   adopted    commit|folder signer from new moved back cancelled to_remove
+ *              reread load_ms plan_ms record_ms      (a reload; at start too)
+ *   kept, diagnostic (file line col pointer msg), refused (commit reason)
+ *   fetched    from to fetch_ms (info: the tip moved; debug: nothing new)
+ *   fetch_failed, fetch_recovered (failures), fetch_abandoned, sighup, hook
+ *   sending (debug), published, requeued, retry (next error), failed,
+ *   uncertain (error), missed, cancelled (reason), removed,
+ *   remove_failed, remove_by_hand: key campaign post lang channel network
+ *              due attempt network_id url
+ *   suspended  channel network reason; lifting one: suspension_lifted
+ *   halted, resumed: scope campaign channel reason (for the halts to use)
+ *   secret     network error (a secret that cannot be read: its file, why)
+ *   plugin     network msg; plugin_refused, plugin_failed
+ *   clock_jump from to by msg then; new_ledger; ledger_failed; recovered
+ *   stopping   signal inflight; stop sent failed (a warning if any failed)
+ *   wake       inflight (debug: each timer wake)
  */
 #ifndef JADE_LOG_H
 #define JADE_LOG_H
