@@ -91,6 +91,7 @@ done <"$sweep/tests"
 # A sweep whose secrets the search cannot see would find none: it would
 # prove nothing.
 unmarked=$(cat "$sweep"/*/secret-files | sort -u | xargs -r -d '\n' grep -a -L -F -- "$marker" 2>/dev/null | grep -v '/empty$')
-if [ "$secrets" -ge 5 ] && [ -z "$unmarked" ]; then ok "the scripts wrote $secrets secrets, each marked for the search"
-else not_ok "the scripts wrote $secrets secrets, each marked for the search (at least 5)" "$unmarked"; fi
+least=$(( $# ? 1 : 5 )) # the whole suite writes a dozen
+if [ "$secrets" -ge "$least" ] && [ -z "$unmarked" ]; then ok "the scripts wrote $secrets secrets, each marked for the search"
+else not_ok "the scripts wrote $secrets secrets, each marked for the search (at least $least)" "$unmarked"; fi
 tap_done
