@@ -69,6 +69,22 @@ static json_t *utc_or_null(int64_t t)
 
 /* ---- suspensions --------------------------------------------------------- */
 
+static const char *network_of(const struct jade_channel *ch)
+{
+    return ch->net    ? ch->net->plugin->name
+           : ch->json ? json_string_value(json_object_get(ch->json, "network"))
+                      : NULL;
+}
+
+/* A halt said in the log: halted, still halted (at start), resumed. */
+static void log_halt(struct service *s, const char *event, const struct jade_halt *h)
+{
+    jade_log(&s->log, JADE_LOG_WARNING, event, "scope", jade_halt_scope_name(h->scope), "campaign",
+             h->scope == JADE_HALT_CAMPAIGN ? h->target : NULL, "channel",
+             h->scope == JADE_HALT_CHANNEL ? h->target : NULL, "since", JADE_LOG_TIME(h->since),
+             "reason", *h->reason ? h->reason : NULL, NULL);
+}
+
 static const char *secret_of(const struct jade_channel *ch)
 {
     return ch->json ? json_string_value(json_object_get(ch->json, "secret")) : NULL;
@@ -92,8 +108,11 @@ static bool secret_print(const struct service *s, const struct jade_channel *ch,
 
 void service_suspend(struct service *s, struct jade_channel *ch, const char *why)
 {
-    jade_print(stderr, _("jade run: channel %s suspended: its credentials were refused: %s\n"),
-               ch->id, why ? why : "");
+    jade_log(&s->log, JADE_LOG_ERROR, "suspended", "channel", ch->id, "network", network_of(ch),
+             "reason", why, "msg",
+             _("its credentials were refused: nothing goes to it until its secret changes or an "
+               "operator resumes it"),
+             NULL);
     ch->suspended = true;
     ch->suspended_since = service_now(s);
     free(ch->suspended_reason);
@@ -103,12 +122,12 @@ void service_suspend(struct service *s, struct jade_channel *ch, const char *why
 
 static void lift(struct service *s, struct jade_channel *ch, const char *why)
 {
-    jade_print(stderr, _("jade run: channel %s resumed: %s\n"), ch->id, why);
+    jade_log(&s->log, JADE_LOG_WARNING, "suspension_lifted", "channel", ch->id, "network",
+             network_of(ch), "reason", why, NULL);
     ch->suspended = false;
     free(ch->suspended_reason);
     ch->suspended_reason = NULL;
     ch->blocked_until = 0;
-    (void)s;
 }
 
 void service_check_secrets(struct service *s)
@@ -151,11 +170,7 @@ int service_load_operations(struct service *s)
                    jade_ledger_failure(s->ledger));
         return -1;
     }
-    for (size_t i = 0; i < s->halts.count; i++) {
-        char *what = jade_halt_describe(&s->halts.items[i]);
-        jade_print(stderr, _("jade run: still %s (jade resume lifts it)\n"), what);
-        free(what);
-    }
+    for (size_t i = 0; i < s->halts.count; i++) log_halt(s, "still_halted", &s->halts.items[i]);
     return 0;
 }
 
@@ -171,10 +186,8 @@ void service_check_admin_token(struct service *s)
     char token[4096];
     struct jade_buf err = {0};
     if (jade_secret_read(s->cfg->secrets_dir, s->cfg->admin_token, token, sizeof token, &err) <= 0)
-        jade_print(stderr,
-                   _("jade run: halt and resume on %s are refused until the admin token can be "
-                     "read: %s\n"),
-                   jade_admin_address(s->admin), jade_buf_str(&err));
+        jade_log(&s->log, JADE_LOG_WARNING, "secret", "error", jade_buf_str(&err), "msg",
+                 _("halt and resume are refused until the admin token can be read"), NULL);
     explicit_bzero(token, sizeof token);
     jade_buf_free(&err);
 }
@@ -295,7 +308,8 @@ static int authorize(struct service *s, const struct jade_admin_request *req,
     struct jade_buf err = {0};
     int len = jade_secret_read(s->cfg->secrets_dir, s->cfg->admin_token, token, sizeof token, &err);
     if (len <= 0) {
-        jade_print(stderr, "jade run: %s %s: %s\n", req->method, req->path, jade_buf_str(&err));
+        jade_log(&s->log, JADE_LOG_ERROR, "secret", "error", jade_buf_str(&err), "msg",
+                 _("the admin token cannot be read: halt and resume are refused"), NULL);
         jade_buf_free(&err);
         say(res, 503, _("the admin token cannot be read: see the service's log"));
         return -1;
@@ -477,19 +491,19 @@ static void halt_or_resume(struct service *s, const struct jade_admin_request *r
         j->halt.since = h->since; /* a halt said again keeps its start */
         free(what);
         what = jade_halt_describe(h);
-        jade_print(stderr, "jade run: %s\n", what);
+        log_halt(s, "halted", h);
         jade_buf_printf(&j->said, _("%s: nothing of it leaves until it is resumed\n"), what);
     } else {
         const struct jade_halt *h = jade_halts_find(&s->halts, sc.scope, sc.target);
         if (h) {
             free(what);
             what = jade_halt_describe(h);
+            log_halt(s, "resumed", h);
         }
         bool was = jade_halts_remove(&s->halts, sc.scope, sc.target);
         bool lifted = ch && ch->suspended;
         if (lifted) lift(s, ch, _("an operator resumed it"));
         if (was && sc.scope == JADE_HALT_CAMPAIGN) release_held(s, sc.target);
-        if (was) jade_print(stderr, _("jade run: resumed: %s\n"), what);
         jade_buf_printf(&j->said, "%s\n",
                         was      ? _("resumed")
                         : lifted ? _("the channel's suspension is lifted")

@@ -39,8 +39,8 @@
  *   uncertain (error), missed, cancelled (reason), removed,
  *   remove_failed, remove_by_hand: key campaign post lang channel network
  *              due attempt network_id url
- *   suspended  channel network reason; lifting one: suspension_lifted
- *   halted, resumed: scope campaign channel reason (for the halts to use)
+ *   suspended  channel network reason; lifting one: suspension_lifted (reason)
+ *   halted, resumed, still_halted (at start): scope campaign channel since reason
  *   secret     network error (a secret that cannot be read: its file, why)
  *   plugin     network msg; plugin_refused, plugin_failed
  *   clock_jump from to by msg then; new_ledger; ledger_failed; recovered

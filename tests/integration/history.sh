@@ -12,8 +12,8 @@ jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
 faulty=$(realpath "$4")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
 mkdir -p "$work/plugins" && cp "$outbox" "$faulty" "$work/plugins/"
 

@@ -13,8 +13,8 @@ set -u
 . "$(dirname "$0")/tap.sh"
 build=$(realpath "$1")
 src=$(realpath "$2")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(tap_workdir)
+trap 'tap_rm_work "$work"' EXIT
 dest=$work/dest
 unset JADE_PLUGIN_DIR
 

@@ -15,11 +15,11 @@ jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
 scripted=$(realpath "$4")
-work=$(mktemp -d)
+work=$(tap_workdir)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  rm -rf "$work"
+  tap_rm_work "$work"
 }
 trap cleanup EXIT
 mkdir -p "$work/plugins" && cp "$outbox" "$scripted" "$work/plugins/"

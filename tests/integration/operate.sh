@@ -13,19 +13,17 @@ jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
 webhook=$(realpath "$4")
-work=$(mktemp -d)
+work=$(tap_workdir)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
+  tap_rm_work "$work"
 }
-trap cleanup EXIT; echo "# work $work"
+trap cleanup EXIT
 mkdir -p "$work/plugins" "$work/secrets"
 cp "$outbox" "$webhook" "$work/plugins/"
-token=op-token-$RANDOM$RANDOM
-printf '%s\n' "$token" >"$work/secrets/admin_token"
-printf 'webhook-secret' >"$work/secrets/hook"
-chmod 600 "$work/secrets"/*
+token=$(tap_secret "$work/secrets/admin_token")
+tap_secret "$work/secrets/hook" >/dev/null
 sock=$work/admin.sock
 
 # Two campaigns on two outbox channels: a post every 5 minutes of each,
@@ -208,7 +206,7 @@ expect "jade status shows the halts" 0 "HALTED: campaign c2" -- "$jade" status -
 last=$(now)
 stop_service && ok "SIGTERM: exit 0" || not_ok "SIGTERM: exit 0" "$(tail "$work/service.out")"
 if start "$(date -u -d "${last%Z} UTC + 5 minutes" +%Y-%m-%dT%H:%M:%SZ)"; then ok "restarted"; else not_ok "restarted" "$(tail "$work/service.out")"; fi
-grep -q "still halted by an operator (campaign c2)" "$work/service.out" &&
+grep -q "event=still_halted scope=campaign campaign=c2 " "$work/service.out" &&
   ok "the restart says the halts still in force" || not_ok "the restart says the halts still in force"
 check_json "/status after the restart: both halts" <(api http://jade/status) '
 s = json.load(open(sys.argv[1]))
@@ -314,10 +312,10 @@ if start 2026-12-02T07:58:00Z && wait_requests 1; then
   wait_requests 2 && ok "after the resume, the channel is tried again" ||
     not_ok "after the resume, the channel is tried again" "$(requests) requests"
   sleep 1
-  printf 'a new webhook secret' >"$work/secrets/hook"
+  tap_secret "$work/secrets/hook" >/dev/null
   wait_requests 3 && ok "a new secret on disk lifts the suspension by itself" ||
     not_ok "a new secret on disk lifts the suspension by itself" "$(requests) requests"
-  grep -q "channel hook-gao resumed: its secret changed on disk" "$work/service.out" &&
+  grep -q 'event=suspension_lifted channel=hook-gao network=webhook reason="its secret changed on disk"' "$work/service.out" &&
     ok "the lift is said, with its cause" || not_ok "the lift is said, with its cause"
   sleep 1
   [ "$(requests)" = 3 ] && ok "the same secret again: still suspended" ||

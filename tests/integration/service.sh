@@ -16,15 +16,15 @@ jade=$(realpath "$1")
 src=$(realpath "$2")
 outbox=$(realpath "$3")
 webhook=$(realpath "$4")
-work=$(mktemp -d)
+work=$(tap_workdir)
 helpers=()
 cleanup() {
   for pid in "${helpers[@]}"; do kill "$pid" 2>/dev/null; done
-  rm -rf "$work"
+  tap_rm_work "$work"
 }
 trap cleanup EXIT
 mkdir -p "$work/plugins" "$work/secrets" && cp "$outbox" "$webhook" "$work/plugins/"
-printf 'a shared secret\n' >"$work/secrets/hook" && chmod 600 "$work/secrets/hook"
+hook_secret=$(tap_secret "$work/secrets/hook")
 
 # until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds, or
 # SECONDS pass (status 1).
@@ -133,7 +133,7 @@ expect "stop_timeout_seconds: 0 is a configuration error, with its place" 2 "err
   "$jade" run --config "$work/no-bound.json" --once
 start_fake() { # NAME ARGS...: the fake webhook receiver; sets $port
   local name=$1; shift
-  python3 "$src/tests/fakes/webhook.py" --secret "a shared secret" --log "$work/$name.log" \
+  python3 "$src/tests/fakes/webhook.py" --secret "$hook_secret" --log "$work/$name.log" \
     --port-file "$work/$name.port" "$@" &
   helpers+=($!)
   until_true 30 test -s "$work/$name.port"
