@@ -500,6 +500,7 @@ static void halt_or_resume(struct service *s, const struct jade_admin_request *r
             what = jade_halt_describe(h);
             log_halt(s, "resumed", h);
         }
+        if (h) service_expire_halted(s); /* what the halt made late says so */
         bool was = jade_halts_remove(&s->halts, sc.scope, sc.target);
         bool lifted = ch && ch->suspended;
         if (lifted) lift(s, ch, _("an operator resumed it"));

@@ -495,6 +495,23 @@ static void expire_halted(struct service *s, struct jade_channel *ch, struct jad
     }
 }
 
+/* What halts keep on ch and passed its catch-up is missed; true when a
+ * halt stops the whole channel. */
+static bool expire_channel(struct service *s, struct jade_channel *ch, int64_t now)
+{
+    expire_halted(s, ch, &ch->held, now);
+    if (!jade_halts_channel(&s->halts, ch->id)) return false;
+    expire_halted(s, ch, &ch->planned, now);
+    expire_halted(s, ch, &ch->retrying, now);
+    return true;
+}
+
+void service_expire_halted(struct service *s)
+{
+    for (size_t c = 0; c < s->channels.count; c++)
+        expire_channel(s, s->channels.items[c], service_now(s));
+}
+
 int64_t service_halt_wake(const struct service *s, const struct jade_channel *ch)
 {
     int64_t next = INT64_MAX, catch_up = (int64_t)s->gen->catch_up_minutes * 60;
@@ -520,12 +537,7 @@ int64_t service_dispatch(struct service *s)
         struct jade_channel *ch = s->channels.items[c];
         unsigned limit = ch->net ? ch->net->concurrency : 1;
         dispatch_removals(s, ch, now, limit);
-        expire_halted(s, ch, &ch->held, now);
-        bool halted = jade_halts_channel(&s->halts, ch->id) != NULL;
-        if (halted) {
-            expire_halted(s, ch, &ch->planned, now);
-            expire_halted(s, ch, &ch->retrying, now);
-        }
+        bool halted = expire_channel(s, ch, now);
         while (!halted && !ch->suspended && !ch->removed && ch->inflight < limit) {
             int64_t t = free_at(ch);
             if (t > now) {

@@ -137,6 +137,9 @@ void service_notify_ready(struct service *s);
 /* When something a halt keeps on ch passes its catch-up (to be missed),
  * or INT64_MAX. */
 int64_t service_halt_wake(const struct service *s, const struct jade_channel *ch);
+/* What halts keep and passed its catch-up is missed, with the halt as
+ * its reason (before a resume lets dispatch see it). */
+void service_expire_halted(struct service *s);
 /* Fills each channel with what is ready; the earliest time a held channel
  * frees up, or INT64_MAX. */
 int64_t service_dispatch(struct service *s);

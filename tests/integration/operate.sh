@@ -328,7 +328,7 @@ fi
 # -- an unreadable admin token ----------------------------------------------------------
 chmod 644 "$work/secrets/admin_token"
 expect "jade halt with a token readable by others: refused, the file and cause named" 1 \
-  "admin_token refused: its mode must be 0600" -- "$jade" halt --config "$work/config.json"
+  "admin_token refused: its mode is 0644; it must be 0600 or stricter" -- "$jade" halt --config "$work/config.json"
 chmod 600 "$work/secrets/admin_token"
 sed -i 's|"listen"|"admin_token": "missing", "listen"|' "$work/config.json"
 expect "an admin_token named in the configuration but missing: refused at start" 2 "missing" \
