@@ -17,6 +17,7 @@ int64_t jade_backoff(int attempt, int base_seconds, int max_seconds, uint64_t *r
 static const char *const down = N_("the service was down past catch_up_minutes");
 static const char *const rate_limited = N_("the network's rate limit ran past catch_up_minutes");
 static const char *const retried = N_("retries ran past catch_up_minutes");
+static const char *const halted = N_("halted by an operator past catch_up_minutes");
 
 /* Why an occurrence is past the catch-up: an outage, unless it would
  * have been in time but for a forward jump of the wall clock. */
@@ -44,7 +45,7 @@ enum jade_state jade_decide_ready(const struct jade_ready *r, const char **why)
      * found past it was kept, like a first attempt, by an outage (or a jump
      * of the wall clock) or by the network's wait on its channel. */
     if (r->now - r->due > r->catch_up_seconds) {
-        *why = r->held ? _(rate_limited) : late_reason(r);
+        *why = r->held ? _(rate_limited) : r->halted ? _(halted) : late_reason(r);
         return JADE_MISSED;
     }
     *why = NULL;

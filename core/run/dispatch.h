@@ -31,6 +31,7 @@ struct jade_ready {
     bool before_plan; /* its due time is before the range the plan covers */
     bool has_plugin;  /* its network's plugin is loaded */
     bool held;        /* the network made its channel wait (Retry-After) past its due time */
+    bool halted;      /* an operator's halt kept it (lifted since) */
     int attempts;     /* made so far: 0 for a first attempt */
     int64_t due, now;
     int catch_up_seconds;

@@ -434,6 +434,16 @@ static void halt_job_done(void *ctx, bool ok)
     free(j);
 }
 
+/* What waits on ch and is due already was kept by the halt being lifted:
+ * if it turns out past its catch-up, the halt is the reason. */
+static void mark_halted(struct jade_channel *ch, int64_t now)
+{
+    struct jade_queue *queues[] = {&ch->planned, &ch->retrying};
+    for (size_t q = 0; q < 2; q++)
+        for (size_t i = 0; i < queues[q]->count; i++)
+            if (queues[q]->items[i].due <= now) queues[q]->items[i].halted = true;
+}
+
 /* What a campaign's halt held on each channel goes back to its queue. */
 static void release_held(struct service *s, const char *campaign)
 {
@@ -446,8 +456,10 @@ static void release_held(struct service *s, const char *campaign)
             if (o && strcmp(o->campaign->id, campaign) != 0 &&
                 jade_halts_find(&s->halts, JADE_HALT_CAMPAIGN, o->campaign->id))
                 jade_queue_push(&keep, &w);
-            else
+            else {
+                w.halted = true; /* late past its catch-up: the halt's doing */
                 jade_queue_push(w.attempts > 0 ? &ch->retrying : &ch->planned, &w);
+            }
         }
         jade_queue_free(&ch->held);
         ch->held = keep;
@@ -505,6 +517,9 @@ static void halt_or_resume(struct service *s, const struct jade_admin_request *r
         bool lifted = ch && ch->suspended;
         if (lifted) lift(s, ch, _("an operator resumed it"));
         if (was && sc.scope == JADE_HALT_CAMPAIGN) release_held(s, sc.target);
+        for (size_t i = 0; was && sc.scope != JADE_HALT_CAMPAIGN && i < s->channels.count; i++)
+            if (sc.scope == JADE_HALT_ALL || !strcmp(s->channels.items[i]->id, sc.target))
+                mark_halted(s->channels.items[i], service_now(s));
         jade_buf_printf(&j->said, "%s\n",
                         was      ? _("resumed")
                         : lifted ? _("the channel's suspension is lifted")

@@ -557,6 +557,7 @@ int64_t service_dispatch(struct service *s)
                                        .before_plan = w.due < s->gen->plan_from,
                                        .has_plugin = ch->net != NULL,
                                        .held = (ch->blocked_until > w.due),
+                                       .halted = w.halted,
                                        .attempts = w.attempts,
                                        .due = w.due,
                                        .now = now,

@@ -6,6 +6,7 @@
 #ifndef JADE_QUEUE_H
 #define JADE_QUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,7 @@ struct jade_waiting {
     int64_t at;  /* when it may go: the due time, or the next attempt's */
     int64_t due; /* the planned time, for the catch-up rule */
     int attempts;
+    bool halted; /* due already when an operator's halt that kept it was lifted */
     char key[33];
 };
 

@@ -66,6 +66,19 @@ static void what_left_the_plan_is_missed_or_cancelled(void)
     CHECK_CONTAINS(why, "no longer in the content");
 }
 
+/* Kept by an operator's halt, since lifted: the halt is the reason. */
+static void a_halt_is_the_reason(void)
+{
+    const char *why;
+    struct jade_ready r = ready_at(0, 1000, 1000);
+    r.now = r.due + r.catch_up_seconds + 1;
+    r.halted = true;
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_MISSED);
+    CHECK_CONTAINS(why, "halted by an operator");
+    r.now = r.due + r.catch_up_seconds;
+    CHECK_INT_EQ(jade_decide_ready(&r, &why), JADE_SENDING);
+}
+
 static void no_plugin_fails(void)
 {
     const char *why;
@@ -243,6 +256,7 @@ int main(void)
     RUN(sent_is_settled);
     RUN(retry_after_blocks_the_channel_exactly);
     RUN(retry_after_zero_waits_a_backoff);
+    RUN(a_halt_is_the_reason);
     RUN(transient_backs_off_then_fails);
     RUN(a_retry_past_the_catch_up_is_missed_with_its_cause);
     RUN(a_failed_lookup_stays_uncertain);
