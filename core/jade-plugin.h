@@ -7,13 +7,24 @@
  * whose struct is smaller than the core needs.
  *
  * Rules of the road:
- * - Structs start with abi_version and struct_size; new members are only
- *   ever appended, and optional function pointers may be NULL.
+ * - Structs start with struct_size (the plugin's and the host table's with
+ *   abi_version first); new members are only ever appended, and each side
+ *   reads a member the other may lack only after JADE_HAS_MEMBER says it is
+ *   there. Optional function pointers may be NULL. Integers in structs have
+ *   fixed widths: enums name the values only.
+ * - The core refuses a plugin of another major version, or of a newer minor
+ *   version than its own (it could not honour what the plugin expects), and
+ *   says both versions. 1.1 moved the limits behind a pointer: a 1.0 plugin
+ *   must be rebuilt.
  * - A plugin does I/O only through the host table: asynchronous HTTP on the
- *   core's event loop, secrets, log, clock. No threads, no blocking calls
- *   (the outbox plugin's small local file writes are the one exception).
+ *   core's event loop (multipart uploads streamed from files), secrets,
+ *   log, clock, and blocking work (file writes, fsync) on a worker thread
+ *   through work(). No threads of its own, no blocking calls on the loop.
  * - A plugin reports an outcome from a closed set (enum jade_outcome); the
  *   core alone decides what follows (retry, suspend, mark uncertain).
+ * - Each call has a deadline (deadline_seconds): past it the core records
+ *   UNKNOWN for a publish (the request may have left) and ignores the late
+ *   answer.
  * - Ownership is written beside each member. "Call" means: valid only
  *   during the call; copy what you keep. */
 #ifndef JADE_PLUGIN_H
@@ -23,16 +34,26 @@
 #include <stdint.h>
 
 #define JADE_PLUGIN_ABI_MAJOR 1
-#define JADE_PLUGIN_ABI_MINOR 0
+#define JADE_PLUGIN_ABI_MINOR 1
 #define JADE_PLUGIN_ABI_VERSION ((uint32_t)(JADE_PLUGIN_ABI_MAJOR << 16 | JADE_PLUGIN_ABI_MINOR))
 #define JADE_PLUGIN_ENTRY "jade_plugin_entry"
 
-/* How a network counts a text's length against limits.text_max. */
+/* True when the struct at ptr, of the given type, is big enough to hold
+ * member: each side checks the other's struct_size this way before
+ * reading a member that a later minor version appended. */
+#define JADE_HAS_MEMBER(ptr, type, member)                                                         \
+    ((ptr) != NULL &&                                                                              \
+     (ptr)->struct_size >= offsetof(type, member) + sizeof(((const type *)0)->member))
+
+/* How a network counts a text's length against limits->text_max (the
+ * values of jade_plugin_limits.counting). The core does the counting, for
+ * `jade validate`, with a Unicode library. */
 enum jade_text_count {
-    JADE_COUNT_CODEPOINTS, /* Unicode code points */
-    JADE_COUNT_UTF16,      /* UTF-16 code units (Telegram, Facebook) */
-    JADE_COUNT_BYTES,      /* UTF-8 bytes */
-    JADE_COUNT_X_WEIGHTED, /* X's weighted count: URLs 23, most non-Latin 2 */
+    JADE_COUNT_CODEPOINTS = 0, /* Unicode code points (Telegram) */
+    JADE_COUNT_UTF16 = 1,      /* UTF-16 code units (Facebook) */
+    JADE_COUNT_BYTES = 2,      /* UTF-8 bytes */
+    JADE_COUNT_X_WEIGHTED = 3, /* X: NFC, weight 1 or 2 per code point, an emoji 2, a URL 23 */
+    JADE_COUNT_GRAPHEMES = 4,  /* Mastodon: grapheme clusters, a URL 23, @user@domain as @user */
 };
 
 /* What a network can do, as bits of jade_plugin.capabilities. */
@@ -44,16 +65,24 @@ enum {
     JADE_CAP_GEO_TARGETING = 1u << 4,   /* region targeting on the post itself */
 };
 
+/* Static, owned by the plugin. */
 struct jade_plugin_limits {
-    uint32_t text_max;              /* 0: no limit */
-    enum jade_text_count counting;  /* how text_max counts */
+    uint32_t struct_size; /* sizeof(struct jade_plugin_limits) */
+    uint32_t text_max;    /* 0: no limit */
+    uint32_t counting;    /* enum jade_text_count */
+    /* A text published with media (a caption); 0: text_max applies. */
+    uint32_t caption_max;
     uint32_t media_max;             /* attachments per post */
     uint64_t media_bytes_max;       /* per attachment; 0: no limit */
-    const char *const *media_types; /* NULL-terminated MIME types; static */
+    const char *const *media_types; /* NULL-terminated MIME types, or NULL: any */
+    /* A member of the channel's account that sets text_max for that
+     * channel (Mastodon's instance limit), or NULL. */
+    const char *text_max_member;
 };
 
 /* One publication: a post on a channel in a language. All strings belong
- * to the core and stay valid until the plugin calls done. */
+ * to the core and stay valid until the plugin calls done (or the call's
+ * deadline passes: see jade_plugin.deadline_seconds). */
 struct jade_publication {
     uint32_t struct_size;
     const char *key; /* the occurrence key: the idempotency key */
@@ -68,29 +97,48 @@ struct jade_publication {
     uint32_t attempt; /* 1 for the first */
 };
 
-/* The closed set of outcomes. */
+/* The closed set of outcomes (the values of jade_result.outcome). */
 enum jade_outcome {
-    JADE_OUTCOME_SENT,        /* published: network_id (and url) are set */
-    JADE_OUTCOME_RETRY_AFTER, /* the network said when: retry_after_seconds */
-    JADE_OUTCOME_TRANSIENT,   /* failed before anything was published; may retry */
-    JADE_OUTCOME_PERMANENT,   /* refused; message says why (the network's words) */
-    JADE_OUTCOME_AUTH_FAILED, /* credentials refused: the channel is suspended */
-    JADE_OUTCOME_UNKNOWN,     /* the request left, no answer came: may be published */
-    JADE_OUTCOME_NOT_FOUND,   /* lookup only: the network does not have it */
+    JADE_OUTCOME_SENT = 0,        /* published: network_id (and url) are set */
+    JADE_OUTCOME_RETRY_AFTER = 1, /* the network said when: retry_after_seconds */
+    JADE_OUTCOME_TRANSIENT = 2,   /* failed before anything was published; may retry */
+    JADE_OUTCOME_PERMANENT = 3,   /* refused; message says why (the network's words) */
+    JADE_OUTCOME_AUTH_FAILED = 4, /* credentials refused: the channel is suspended */
+    JADE_OUTCOME_UNKNOWN = 5,     /* the request left, no answer came: may be published */
+    JADE_OUTCOME_NOT_FOUND = 6,   /* lookup only: the network does not have it */
 };
 
-/* Strings belong to the plugin, valid during the done call only. */
+/* Strings belong to the plugin, valid during the done call only. The core
+ * reads only the members that struct_size covers; an outcome it does not
+ * know, or a struct too small to hold one, counts as UNKNOWN. */
 struct jade_result {
-    uint32_t struct_size;
-    enum jade_outcome outcome;
+    uint32_t struct_size;         /* sizeof(struct jade_result) */
+    uint32_t outcome;             /* enum jade_outcome */
     const char *network_id;       /* SENT (or lookup found it) */
     const char *url;              /* SENT, optional */
     uint32_t retry_after_seconds; /* RETRY_AFTER */
     const char *message;          /* what the network said, for people */
 };
 
-/* Called exactly once per publish (or lookup), from the event loop. */
+/* Called exactly once per publish, lookup or remove, from the event loop;
+ * calling it from inside publish (or lookup, remove) is allowed. A second
+ * call with the same token, or a call after the deadline, is logged and
+ * ignored: the token stays safe to pass, it is never a pointer the core
+ * frees. */
 typedef void (*jade_done_cb)(void *token, const struct jade_result *result);
+
+/* One reading of a publication's reactions (issue of follow-up): name as
+ * the network calls it ("favourites", "post_media_view"), its value. */
+struct jade_metric {
+    const char *name;
+    int64_t value;
+};
+
+/* The answer to a metrics call: result->outcome SENT with the readings,
+ * or a failure as for publish (RETRY_AFTER, TRANSIENT, AUTH_FAILED, ...).
+ * Everything belongs to the plugin, valid during the call only. */
+typedef void (*jade_metrics_cb)(void *token, const struct jade_result *result,
+                                const struct jade_metric *metrics, size_t n_metrics);
 
 /* ---- what the core offers: the host table ----------------------------- */
 
@@ -98,16 +146,31 @@ struct jade_http_header {
     const char *name, *value;
 };
 
+/* One part of a multipart/form-data body: a value held in memory, or a
+ * file the core streams from disk (uploads). */
+struct jade_http_part {
+    const char *name;  /* the form field */
+    const char *value; /* in memory (value_len bytes), or NULL */
+    size_t value_len;
+    const char *file;         /* or a file's absolute path, streamed */
+    const char *filename;     /* sent as the part's filename, or NULL */
+    const char *content_type; /* or NULL */
+};
+
 /* Strings belong to the plugin, and may be freed once http() returns. */
 struct jade_http_request {
     uint32_t struct_size;
     const char *method; /* "POST", "GET", "DELETE" */
-    const char *url;    /* secrets in it are redacted in logs */
+    const char *url;    /* logged as scheme://host/path only: a token in it stays secret */
     const struct jade_http_header *headers;
     size_t n_headers;
     const char *body;
     size_t body_len;
     uint32_t timeout_ms; /* 0: the core's default */
+    /* 1.1: a multipart/form-data body, instead of body (which must then be
+     * NULL); the core sets the Content-Type and its boundary. */
+    const struct jade_http_part *parts;
+    size_t n_parts;
 };
 
 /* Belongs to the core, valid during the callback only. */
@@ -125,26 +188,39 @@ struct jade_http_response {
 
 typedef void (*jade_http_cb)(void *arg, const struct jade_http_response *response);
 
+/* Runs off the loop, on a worker thread: blocking work (file writes,
+ * fsync) and nothing that touches the host table. */
+typedef void (*jade_work_fn)(void *arg);
+/* Runs on the loop once the work is over. */
+typedef void (*jade_after_work_fn)(void *arg);
+
 enum jade_log_level { JADE_LOG_ERROR, JADE_LOG_WARNING, JADE_LOG_INFO, JADE_LOG_DEBUG };
 
 struct jade_host {
-    uint32_t abi_version;
-    uint32_t struct_size;
-    void *ctx; /* pass back as the first argument of every call */
+    uint32_t abi_version; /* the core's JADE_PLUGIN_ABI_VERSION */
+    uint32_t struct_size; /* sizeof(struct jade_host): check JADE_HAS_MEMBER */
+    void *ctx;            /* pass back as the first argument of every call */
     /* Starts a request on the core's loop; cb runs later, exactly once.
      * Returns 0, or -1 when the request could not be started. */
     int (*http)(void *ctx, const struct jade_http_request *request, jade_http_cb cb, void *arg);
     /* Copies the secret named name into out (NUL-terminated); returns its
      * length, or -1 when there is none or it does not fit. */
     int (*secret)(void *ctx, const char *name, char *out, size_t out_size);
-    void (*log)(void *ctx, enum jade_log_level level, const char *message);
+    /* level is an enum jade_log_level */
+    void (*log)(void *ctx, int level, const char *message);
     /* Seconds since the epoch, on the core's clock (possibly simulated). */
     int64_t (*now)(void *ctx);
     /* A setting of this network's "networks" entry (e.g. "api_base"), or
-     * NULL. The string stays valid while the plugin is loaded. */
+     * NULL. The string stays valid while the plugin is loaded. The outbox
+     * network's "dir" defaults to the service's outbox_dir. */
     const char *(*setting)(void *ctx, const char *name);
-    /* The service's outbox folder (for the outbox plugin). */
-    const char *(*outbox_dir)(void *ctx);
+    /* 1.1: runs work on a worker thread, then after on the loop. Returns
+     * 0, or -1 when it could not be queued (after is then not called). */
+    int (*work)(void *ctx, jade_work_fn work, jade_after_work_fn after, void *arg);
+    /* 1.1: a folder this plugin alone writes, kept across restarts
+     * (<state_dir>/plugins/<name>, mode 0700), for what it must remember
+     * durably; NULL when there is none. Valid while the plugin is loaded. */
+    const char *(*data_dir)(void *ctx);
 };
 
 /* ---- what a plugin offers --------------------------------------------- */
@@ -154,13 +230,21 @@ struct jade_plugin {
     uint32_t struct_size; /* sizeof(struct jade_plugin) */
     const char *name;     /* the network's name, as channels.json says it */
     const char *description;
-    struct jade_plugin_limits limits;
-    uint32_t capabilities;    /* JADE_CAP_* */
+    const struct jade_plugin_limits *limits; /* static; NULL: no limits */
+    uint32_t capabilities;                   /* JADE_CAP_* */
     uint32_t rate_per_minute; /* requests per account the network allows; 0: no limit */
+    /* A JSON Schema (draft-07) for a channel's "account" object on this
+     * network, as JSON text; `jade validate` applies it to channels.json.
+     * NULL: any object. Static. */
+    const char *account_schema;
+    /* Seconds a publish, lookup or remove may take, uploads and polling
+     * included: past it the core records UNKNOWN and ignores a late done.
+     * 0: the core's default (300 s). */
+    uint32_t deadline_seconds;
 
     /* Creates an instance for the host; returns 0, or -1 with a log. */
     int (*init)(const struct jade_host *host, void **instance);
-    /* Publishes; calls done exactly once, from the loop (may be later). */
+    /* Publishes; calls done exactly once (see jade_done_cb). */
     void (*publish)(void *instance, const struct jade_publication *pub, jade_done_cb done,
                     void *token);
     /* Optional (JADE_CAP_LOOKUP): finds a publication whose outcome was
@@ -170,6 +254,10 @@ struct jade_plugin {
     /* Optional (JADE_CAP_DELETE). */
     void (*remove)(void *instance, const struct jade_publication *pub, const char *network_id,
                    jade_done_cb done, void *token);
+    /* Optional (JADE_CAP_METRICS): reads the reactions to a sent
+     * publication; calls done exactly once, as publish does. */
+    void (*metrics)(void *instance, const struct jade_publication *pub, const char *network_id,
+                    jade_metrics_cb done, void *token);
     void (*fini)(void *instance);
 };
 

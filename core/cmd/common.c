@@ -70,7 +70,8 @@ struct jade_cmd_networks *jade_cmd_networks_load(const char *dir, const char *cm
     n->items = jade_xcalloc(n->plugins.count + 1, sizeof *n->items);
     for (size_t i = 0; i < n->plugins.count; i++)
         n->items[i] = (struct jade_network){n->plugins.items[i].plugin->name,
-                                            &n->plugins.items[i].plugin->limits};
+                                            n->plugins.items[i].plugin->limits,
+                                            n->plugins.items[i].plugin->account_schema};
     n->networks = (struct jade_networks){n->items, n->plugins.count};
     return n;
 }

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *counting_name(enum jade_text_count c)
+static const char *counting_name(uint32_t c)
 {
     switch (c) {
+    case JADE_COUNT_GRAPHEMES:
+        return "graphemes";
     case JADE_COUNT_UTF16:
         return "UTF-16 units";
     case JADE_COUNT_BYTES:
@@ -58,15 +60,15 @@ int jade_cmd_plugins(int argc, char **argv)
         jade_print(stdout, "\n%s  (ABI %u.%u)  %s\n  %s\n", p->name, p->abi_version >> 16,
                    p->abi_version & 0xFFFF, plugins.items[i].path,
                    p->description ? p->description : "");
-        if (p->limits.text_max)
-            jade_print(stdout, _("  text: at most %u %s\n"), p->limits.text_max,
-                       counting_name(p->limits.counting));
+        if (p->limits->text_max)
+            jade_print(stdout, _("  text: at most %u %s\n"), p->limits->text_max,
+                       counting_name(p->limits->counting));
         else
             jade_print(stdout, _("  text: no limit\n"));
-        jade_print(stdout, _("  media: at most %u per post"), p->limits.media_max);
-        if (p->limits.media_bytes_max)
+        jade_print(stdout, _("  media: at most %u per post"), p->limits->media_max);
+        if (p->limits->media_bytes_max)
             jade_print(stdout, _(", %llu MiB each"),
-                       (unsigned long long)(p->limits.media_bytes_max >> 20));
+                       (unsigned long long)(p->limits->media_bytes_max >> 20));
         jade_print(stdout, "\n");
         static const char *const caps[] = {"idempotency-key", "delete", "metrics", "lookup",
                                            "geo-targeting"};

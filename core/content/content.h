@@ -98,6 +98,7 @@ struct jade_content {
 struct jade_network {
     const char *name;
     const struct jade_plugin_limits *limits;
+    const char *account_schema; /* JSON text, or NULL: any object */
 };
 
 struct jade_networks {

@@ -685,7 +685,7 @@ static void check_limits(struct rules *r, const struct jade_post *post, const js
                          size_t n_channels)
 {
     static const char *const units[] = {"characters", "UTF-16 units", "bytes",
-                                        "weighted characters"};
+                                        "weighted characters", "graphemes"};
     size_t n_media = json_array_size(json_object_get(post->file->json, "media"));
     bool media_reported = false;
     for (size_t k = 0; k < n_channels; k++) {

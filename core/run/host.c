@@ -28,11 +28,12 @@ struct jade_cached_secret {
 };
 
 /* A plugin's words, as an event of the service's log. */
-static void host_log(void *ctx, enum jade_log_level level, const char *message)
+static void host_log(void *ctx, int level, const char *message)
 {
     struct jade_instance *n = ctx;
-    if ((unsigned)level > JADE_LOG_DEBUG) level = JADE_LOG_DEBUG;
-    jade_log(n->env->log, level, "plugin", "network", n->plugin->name, "msg", message, NULL);
+    if (level < JADE_LOG_ERROR || level > JADE_LOG_DEBUG) level = JADE_LOG_DEBUG;
+    jade_log(n->env->log, (enum jade_log_level)level, "plugin", "network", n->plugin->name, "msg",
+             message, NULL);
 }
 
 static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
@@ -144,6 +145,8 @@ static const char *host_setting(void *ctx, const char *name)
 {
     struct jade_instance *n = ctx;
     const json_t *v = json_object_get(n->settings, name);
+    if (!v && name && !strcmp(name, "dir") && !strcmp(n->plugin->name, "outbox"))
+        return n->env->outbox_dir;
     if (!v || json_is_string(v)) return json_string_value(v);
     /* Numbers and booleans as text, kept so the pointer stays valid. */
     json_t *text = json_object_get(n->setting_text, name);
@@ -155,10 +158,66 @@ static const char *host_setting(void *ctx, const char *name)
     return json_string_value(text);
 }
 
-static const char *host_outbox_dir(void *ctx)
+/* Blocking work on libuv's thread pool, then its end on the loop. */
+struct work {
+    uv_work_t req;
+    jade_work_fn run;
+    jade_after_work_fn after;
+    void *arg;
+};
+
+static void work_run_cb(uv_work_t *req)
+{
+    struct work *w = req->data;
+    w->run(w->arg);
+}
+
+static void work_after_cb(uv_work_t *req, int status)
+{
+    (void)status; /* never cancelled: the service lets queued work finish */
+    struct work *w = req->data;
+    if (w->after) w->after(w->arg);
+    free(w);
+}
+
+static int host_work(void *ctx, jade_work_fn run, jade_after_work_fn after, void *arg)
 {
     struct jade_instance *n = ctx;
-    return n->env->outbox_dir;
+    if (!run || !n->env->loop) return -1;
+    struct work *w = jade_xcalloc(1, sizeof *w);
+    *w = (struct work){.run = run, .after = after, .arg = arg};
+    w->req.data = w;
+    if (uv_queue_work(n->env->loop, &w->req, work_run_cb, work_after_cb) != 0) {
+        free(w);
+        return -1;
+    }
+    return 0;
+}
+
+/* <state_dir>/plugins/<name>, made 0700 (state folder included) when the
+ * plugin first asks; NULL (and a log) when it cannot be. */
+static const char *host_data_dir(void *ctx)
+{
+    struct jade_instance *n = ctx;
+    const struct jade_host_env *env = n->env;
+    if (n->data_dir || !env->state_dir) return n->data_dir;
+    char *parent = jade_xasprintf("%s/plugins", env->state_dir);
+    char *dir = jade_xasprintf("%s/%s", parent, n->plugin->name);
+    struct stat st;
+    if ((mkdir(env->state_dir, 0700) == 0 || errno == EEXIST) &&
+        (mkdir(parent, 0700) == 0 || errno == EEXIST) &&
+        (mkdir(dir, 0700) == 0 || errno == EEXIST) && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        n->data_dir = dir;
+    } else {
+        char *why = jade_xasprintf(_("cannot make the plugin's folder %s: %s"), dir,
+                                   strerror(errno ? errno : ENOTDIR));
+        jade_log(env->log, JADE_LOG_ERROR, "plugin_dir", "network", n->plugin->name, "error", why,
+                 NULL);
+        free(why);
+        free(dir);
+    }
+    free(parent);
+    return n->data_dir;
 }
 
 void jade_instances_start(const struct jade_plugins *plugins, const json_t *networks,
@@ -176,19 +235,21 @@ void jade_instances_start(const struct jade_plugins *plugins, const json_t *netw
         const json_t *conc = json_object_get(n->settings, "concurrency");
         n->concurrency = json_is_integer(conc) ? (unsigned)json_integer_value(conc) : 1;
         if (n->concurrency < 1 || n->concurrency > JADE_MAX_CONCURRENCY) n->concurrency = 1;
-        n->host = (struct jade_host){JADE_PLUGIN_ABI_VERSION,
-                                     sizeof n->host,
-                                     n,
-                                     host_http,
-                                     host_secret,
-                                     host_log,
-                                     host_now,
-                                     host_setting,
-                                     host_outbox_dir};
+        n->host = (struct jade_host){.abi_version = JADE_PLUGIN_ABI_VERSION,
+                                     .struct_size = sizeof n->host,
+                                     .ctx = n,
+                                     .http = host_http,
+                                     .secret = host_secret,
+                                     .log = host_log,
+                                     .now = host_now,
+                                     .setting = host_setting,
+                                     .work = host_work,
+                                     .data_dir = host_data_dir};
         if (n->plugin->init(&n->host, &n->state) != 0) {
             jade_log(env->log, JADE_LOG_ERROR, "plugin_failed", "network", n->plugin->name, "msg",
                      _("the plugin failed to start: its channels cannot publish"), NULL);
             json_decref(n->setting_text);
+            free(n->data_dir);
             continue;
         }
         n_items++;
@@ -203,6 +264,7 @@ void jade_instances_stop(struct jade_instance *items, size_t count)
         struct jade_instance *n = &items[i];
         n->plugin->fini(n->state);
         json_decref(n->setting_text);
+        free(n->data_dir);
         for (size_t j = 0; j < n->n_secrets; j++) {
             free(n->secrets[j].name);
             if (n->secrets[j].value) explicit_bzero(n->secrets[j].value, (size_t)n->secrets[j].len);

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <uv.h>
 
 struct jade_buf;
 struct jade_clock;
@@ -23,8 +24,10 @@ struct jade_plugins;
 struct jade_host_env {
     struct jade_http *http; /* NULL once the service has closed it */
     const struct jade_clock *clock;
+    uv_loop_t *loop;         /* for work() */
+    const char *state_dir;   /* plugins' data folders are made in it; or NULL */
     const char *secrets_dir; /* or NULL */
-    const char *outbox_dir;
+    const char *outbox_dir;  /* the outbox network's "dir" by default */
     const struct jade_log *log;
 };
 
@@ -38,6 +41,7 @@ struct jade_instance {
     const json_t *settings; /* networks.<name> of the configuration, or NULL */
     json_t *setting_text;   /* settings that are not strings, as text */
     unsigned concurrency;   /* requests in flight per channel */
+    char *data_dir;         /* <state_dir>/plugins/<name>, or NULL */
     struct jade_cached_secret *secrets;
     size_t n_secrets;
 };

@@ -17,8 +17,18 @@
 #define JADE_PLUGIN_INSTALL_DIR "/usr/local/lib/jade/plugins"
 #endif
 
-/* The struct as ABI 1.0 defines it: a plugin must be at least this big. */
+/* The oldest layout this core reads: 1.1 (1.0 held the limits by value). */
+#define MIN_ABI_MINOR 1
 #define MIN_PLUGIN_SIZE (offsetof(struct jade_plugin, fini) + sizeof(void (*)(void *)))
+
+/* A zero-filled copy of size bytes of which the first given bytes come
+ * from src: what a smaller (older) struct lacks reads as zero. */
+static void *copy_struct(const void *src, size_t given, size_t size)
+{
+    void *copy = jade_xcalloc(1, size);
+    if (src) memcpy(copy, src, given < size ? given : size);
+    return copy;
+}
 
 int jade_plugin_load(const char *path, struct jade_loaded_plugin *out, struct jade_buf *err)
 {
@@ -33,15 +43,22 @@ int jade_plugin_load(const char *path, struct jade_loaded_plugin *out, struct ja
     *(void **)&entry = dlsym(handle, JADE_PLUGIN_ENTRY);
     const struct jade_plugin *p = entry ? entry() : NULL;
     const char *why = NULL;
-    char detail[160] = "";
+    char detail[200] = "";
+    unsigned major = p ? p->abi_version >> 16 : 0, minor = p ? p->abi_version & 0xFFFF : 0;
     if (!entry) {
         why = _("no jade_plugin_entry symbol: not a jade plugin");
     } else if (!p) {
         why = _("jade_plugin_entry returned nothing");
-    } else if (p->abi_version >> 16 != JADE_PLUGIN_ABI_MAJOR) {
+    } else if (major != JADE_PLUGIN_ABI_MAJOR || minor < MIN_ABI_MINOR) {
         snprintf(detail, sizeof detail,
-                 _("built for plugin ABI %u.%u, but this jade speaks %u.%u: rebuild it"),
-                 p->abi_version >> 16, p->abi_version & 0xFFFF, JADE_PLUGIN_ABI_MAJOR,
+                 _("built for plugin ABI %u.%u, but this jade speaks %u.%u: rebuild it"), major,
+                 minor, JADE_PLUGIN_ABI_MAJOR, JADE_PLUGIN_ABI_MINOR);
+        why = detail;
+    } else if (minor > JADE_PLUGIN_ABI_MINOR) {
+        snprintf(detail, sizeof detail,
+                 _("built for plugin ABI %u.%u, newer than this jade's %u.%u: it may need what "
+                   "this jade lacks; upgrade jade or build the plugin for %u.%u"),
+                 major, minor, JADE_PLUGIN_ABI_MAJOR, JADE_PLUGIN_ABI_MINOR, JADE_PLUGIN_ABI_MAJOR,
                  JADE_PLUGIN_ABI_MINOR);
         why = detail;
     } else if (p->struct_size < MIN_PLUGIN_SIZE) {
@@ -51,6 +68,13 @@ int jade_plugin_load(const char *path, struct jade_loaded_plugin *out, struct ja
         why = detail;
     } else if (!p->name || !*p->name || !p->init || !p->publish || !p->fini) {
         why = _("incomplete: a plugin needs a name, init, publish and fini");
+    } else if (p->limits &&
+               p->limits->struct_size < offsetof(struct jade_plugin_limits, text_max)) {
+        why = _("its limits have no struct_size: rebuild it");
+    } else if (p->limits && p->limits->counting > JADE_COUNT_GRAPHEMES) {
+        snprintf(detail, sizeof detail, _("its limits count text in a way jade does not know (%u)"),
+                 p->limits->counting);
+        why = detail;
     }
     if (why) {
         jade_buf_printf(err, "%s: %s", path, why);
@@ -59,8 +83,22 @@ int jade_plugin_load(const char *path, struct jade_loaded_plugin *out, struct ja
     }
     out->path = jade_xstrdup(path);
     out->handle = handle;
-    out->plugin = p;
+    out->descriptor = copy_struct(p, p->struct_size, sizeof *out->descriptor);
+    out->limits =
+        copy_struct(p->limits, p->limits ? p->limits->struct_size : 0, sizeof *out->limits);
+    out->limits->struct_size = sizeof *out->limits;
+    out->descriptor->struct_size = sizeof *out->descriptor;
+    out->descriptor->limits = out->limits;
+    out->plugin = out->descriptor;
     return 0;
+}
+
+static void unload(struct jade_loaded_plugin *lp)
+{
+    dlclose(lp->handle);
+    free(lp->path);
+    free(lp->descriptor);
+    free(lp->limits);
 }
 
 static bool is_plugin_file(const char *name)
@@ -90,8 +128,7 @@ static void load_one(const char *path, struct jade_plugins *out)
                         lp.plugin->name, same->path);
         refuse(out, jade_buf_str(&err));
         jade_buf_free(&err);
-        dlclose(lp.handle);
-        free(lp.path);
+        unload(&lp);
         return;
     }
     out->items = jade_xrealloc(out->items, (out->count + 1) * sizeof *out->items);
@@ -170,10 +207,7 @@ const struct jade_loaded_plugin *jade_plugins_find(const struct jade_plugins *p,
 void jade_plugins_free(struct jade_plugins *p)
 {
     if (!p) return;
-    for (size_t i = 0; i < p->count; i++) {
-        dlclose(p->items[i].handle);
-        free(p->items[i].path);
-    }
+    for (size_t i = 0; i < p->count; i++) unload(&p->items[i]);
     for (size_t i = 0; i < p->n_refused; i++) free(p->refused[i]);
     free(p->items);
     free(p->refused);

@@ -12,10 +12,15 @@
 
 struct jade_buf;
 
+/* The core reads a plugin through copies of its descriptor and limits,
+ * made at load: members the plugin's struct_size does not cover are zero
+ * (NULL, "none"), so nothing past a plugin's struct is ever read. */
 struct jade_loaded_plugin {
     char *path;
-    void *handle; /* dlopen's */
-    const struct jade_plugin *plugin;
+    void *handle;                      /* dlopen's */
+    const struct jade_plugin *plugin;  /* the copy below */
+    struct jade_plugin *descriptor;    /* owned; its limits point at limits */
+    struct jade_plugin_limits *limits; /* owned */
 };
 
 struct jade_plugins {

@@ -329,7 +329,8 @@ static void start_plugins(struct service *s)
     jade_instances_start(&s->plugins, s->cfg->networks, &s->env, &s->nets, &s->n_nets);
     s->limits = jade_xcalloc(s->n_nets + 1, sizeof *s->limits);
     for (size_t i = 0; i < s->n_nets; i++)
-        s->limits[i] = (struct jade_network){s->nets[i].plugin->name, &s->nets[i].plugin->limits};
+        s->limits[i] = (struct jade_network){s->nets[i].plugin->name, s->nets[i].plugin->limits,
+                                             s->nets[i].plugin->account_schema};
     s->networks = (struct jade_networks){s->limits, s->n_nets, s->cfg->bindings};
     jade_metrics_init(&s->metrics, &s->loop, s->cfg->state_dir, s->nets, s->n_nets);
 }
@@ -596,6 +597,8 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
     jade_buf_free(&err);
     s->env = (struct jade_host_env){.http = jade_http_new(&s->loop, &s->cfg->outbound),
                                     .clock = &s->clock,
+                                    .loop = &s->loop,
+                                    .state_dir = s->cfg->state_dir,
                                     .secrets_dir = s->cfg->secrets_dir,
                                     .outbox_dir = s->cfg->outbox_dir,
                                     .log = &s->log};

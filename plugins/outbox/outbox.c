@@ -1,17 +1,18 @@
 /* outbox.c - the outbox network: each publication becomes a JSON file.
  *
- * <outbox_dir>/<account.folder>/<key>.json, written atomically (a temporary
- * file, fsync, rename, fsync of the folder), so a reader never sees half a
- * file and a crash never leaves one. Named by the occurrence key, it is
- * idempotent by construction: publishing the same key again finds the file
- * and reports it sent. For demos, dry runs, and networks without an API
- * (WhatsApp Channels, groups), where ambassadors share by hand.
- * A retraction moves the file into a retracted/ folder beside it. */
+ * <dir>/<account.folder>/<key>.json (dir: the network's "dir" setting, by
+ * default the service's outbox_dir), written atomically (a temporary file,
+ * fsync, rename, fsync of the folder) on a worker thread, so a reader never
+ * sees half a file, a crash never leaves one, and the loop never waits. Named by the occurrence
+ * key, it is idempotent by construction: publishing the same key again finds the file and reports
+ * it sent. For demos, dry runs, and networks without an API (WhatsApp Channels, groups), where
+ * ambassadors share by hand. A retraction moves the file into a retracted/ folder beside it. */
 #include "jade-plugin.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,7 @@ static char *body_of(const struct jade_publication *pub)
 static int channel_dir(struct outbox *o, const struct jade_publication *pub, char *dir, size_t size,
                        jade_done_cb done, void *token)
 {
-    const char *root = o->host->outbox_dir(o->host->ctx);
+    const char *root = o->host->setting(o->host->ctx, "dir");
     json_t *account;
     const char *folder = folder_of(pub->account_json, &account);
     if (root && folder) snprintf(dir, size, "%s/%s", root, folder);
@@ -103,42 +104,148 @@ static int channel_dir(struct outbox *o, const struct jade_publication *pub, cha
     return -1;
 }
 
-static void outbox_publish(void *instance, const struct jade_publication *pub, jade_done_cb done,
-                           void *token)
+/* One write or move, done on a worker thread (host->work): the file
+ * system may block, the loop must not. */
+struct job {
+    jade_done_cb done;
+    void *token;
+    char *key, *dir, *path, *moved, *body; /* body: publish; moved: remove */
+    int outcome;
+    char message[8800];
+};
+
+static void job_free(struct job *j)
 {
-    struct outbox *o = instance;
-    const char *root = o->host->outbox_dir(o->host->ctx);
-    char dir[4096], path[4200], tmp[4300], url[4300], message[8600];
-    if (channel_dir(o, pub, dir, sizeof dir, done, token) != 0) return;
-    snprintf(path, sizeof path, "%s/%s.json", dir, pub->key);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    snprintf(url, sizeof url, "file://%s", path);
-    if (access(path, F_OK) == 0) { /* published before: the same key, the same file */
-        finish(done, token, JADE_OUTCOME_SENT, pub->key, url, NULL);
+    free(j->key);
+    free(j->dir);
+    free(j->path);
+    free(j->moved);
+    free(j->body);
+    free(j);
+}
+
+static void write_file(struct job *j)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", j->path);
+    if (access(j->path, F_OK) == 0) { /* published before: the same key, the same file */
+        j->outcome = JADE_OUTCOME_SENT;
         return;
     }
-    mkdir(root, 0755);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(message, sizeof message, "cannot create %s: %s", dir, strerror(errno));
-        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, message);
+    char *slash = strrchr(j->dir, '/');
+    if (slash) { /* the outbox itself, then the channel's folder */
+        *slash = '\0';
+        mkdir(j->dir, 0755);
+        *slash = '/';
+    }
+    if (mkdir(j->dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(j->message, sizeof j->message, "cannot create %s: %s", j->dir, strerror(errno));
+        j->outcome = JADE_OUTCOME_TRANSIENT;
         return;
     }
-    char *body = body_of(pub);
-    int fd = body ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-    int rc = fd < 0 ? -1 : write_all(fd, body, strlen(body));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = fd < 0 ? -1 : write_all(fd, j->body, strlen(j->body));
     if (rc == 0) rc = write_all(fd, "\n", 1);
     if (rc == 0) rc = fsync(fd);
     if (fd >= 0) close(fd);
-    if (rc == 0) rc = rename(tmp, path);
-    if (rc == 0) rc = fsync_dir(dir);
-    free(body);
+    if (rc == 0) rc = rename(tmp, j->path);
+    if (rc == 0) rc = fsync_dir(j->dir);
     if (rc != 0) {
-        snprintf(message, sizeof message, "cannot write %s: %s", path, strerror(errno));
+        snprintf(j->message, sizeof j->message, "cannot write %s: %s", j->path, strerror(errno));
         unlink(tmp);
-        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, message);
+        j->outcome = JADE_OUTCOME_TRANSIENT;
         return;
     }
-    finish(done, token, JADE_OUTCOME_SENT, pub->key, url, NULL);
+    j->outcome = JADE_OUTCOME_SENT;
+}
+
+/* A retraction: the file moves into <folder>/retracted/, so whoever shares
+ * by hand sees it is withdrawn; done again, it finds it moved already. */
+static void move_file(struct job *j)
+{
+    j->outcome = JADE_OUTCOME_SENT;
+    if (access(j->path, F_OK) != 0) { /* moved before, or never there: nothing left */
+        free(j->moved);
+        j->moved = NULL;
+        return;
+    }
+    char gone[4200];
+    snprintf(gone, sizeof gone, "%s/retracted", j->dir);
+    int rc = mkdir(gone, 0755) == 0 || errno == EEXIST ? 0 : -1;
+    if (rc == 0) rc = rename(j->path, j->moved);
+    if (rc == 0) rc = fsync_dir(gone);
+    if (rc == 0) rc = fsync_dir(j->dir);
+    if (rc != 0) {
+        snprintf(j->message, sizeof j->message, "cannot move %s into %s: %s", j->path, gone,
+                 strerror(errno));
+        j->outcome = JADE_OUTCOME_TRANSIENT;
+    }
+}
+
+static void job_run(void *arg)
+{
+    struct job *j = arg;
+    if (j->body)
+        write_file(j);
+    else
+        move_file(j);
+}
+
+static void job_after(void *arg)
+{
+    struct job *j = arg;
+    char url[4300];
+    const char *shown = j->body ? j->path : j->moved;
+    if (shown) snprintf(url, sizeof url, "file://%s", shown);
+    bool sent = j->outcome == JADE_OUTCOME_SENT;
+    finish(j->done, j->token, (enum jade_outcome)j->outcome, sent ? j->key : NULL,
+           sent && shown ? url : NULL, sent ? NULL : j->message);
+    job_free(j);
+}
+
+/* Off the loop when the core offers work(), else here. */
+static void start(struct outbox *o, struct job *j)
+{
+    const struct jade_host *h = o->host;
+    if (JADE_HAS_MEMBER(h, struct jade_host, work) && h->work &&
+        h->work(h->ctx, job_run, job_after, j) == 0)
+        return;
+    job_run(j);
+    job_after(j);
+}
+
+static struct job *job_new(struct outbox *o, const struct jade_publication *pub, jade_done_cb done,
+                           void *token)
+{
+    char dir[4096];
+    if (channel_dir(o, pub, dir, sizeof dir, done, token) != 0) return NULL;
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) {
+        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, "out of memory");
+        return NULL;
+    }
+    j->done = done;
+    j->token = token;
+    j->key = strdup(pub->key);
+    j->dir = strdup(dir);
+    size_t n = strlen(dir) + strlen(pub->key) + 32;
+    j->path = malloc(n);
+    if (j->path) snprintf(j->path, n, "%s/%s.json", dir, pub->key);
+    return j;
+}
+
+static void outbox_publish(void *instance, const struct jade_publication *pub, jade_done_cb done,
+                           void *token)
+{
+    struct job *j = job_new(instance, pub, done, token);
+    if (!j) return;
+    j->body = body_of(pub);
+    if (!j->key || !j->dir || !j->path || !j->body) {
+        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, "out of memory");
+        job_free(j);
+        return;
+    }
+    start(instance, j);
 }
 
 /* After a crash the file says whether it was written. */
@@ -149,7 +256,7 @@ static void outbox_lookup(void *instance, const struct jade_publication *pub, ja
     json_t *account;
     const char *folder = folder_of(pub->account_json, &account);
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s/%s.json", o->host->outbox_dir(o->host->ctx),
+    snprintf(path, sizeof path, "%s/%s/%s.json", o->host->setting(o->host->ctx, "dir"),
              folder ? folder : "", pub->key);
     json_decref(account);
     if (folder && access(path, F_OK) == 0)
@@ -158,52 +265,44 @@ static void outbox_lookup(void *instance, const struct jade_publication *pub, ja
         finish(done, token, JADE_OUTCOME_NOT_FOUND, NULL, NULL, NULL);
 }
 
-/* A retraction: the file moves into <folder>/retracted/, so whoever shares
- * by hand sees it is withdrawn; done again, it finds it moved already. */
 static void outbox_remove(void *instance, const struct jade_publication *pub,
                           const char *network_id, jade_done_cb done, void *token)
 {
     (void)network_id;
-    char dir[4096], gone[4200], path[4200], moved[4400], message[8800];
-    if (channel_dir(instance, pub, dir, sizeof dir, done, token) != 0) return;
-    snprintf(gone, sizeof gone, "%s/retracted", dir);
-    snprintf(path, sizeof path, "%s/%s.json", dir, pub->key);
-    snprintf(moved, sizeof moved, "%s/%s.json", gone, pub->key);
-    if (access(path, F_OK) != 0) { /* moved before, or never there: nothing left */
-        finish(done, token, JADE_OUTCOME_SENT, pub->key, NULL, NULL);
+    struct job *j = job_new(instance, pub, done, token);
+    if (!j) return;
+    size_t n = strlen(j->dir ? j->dir : "") + strlen(pub->key) + 32;
+    j->moved = malloc(n);
+    if (!j->key || !j->dir || !j->path || !j->moved) {
+        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, "out of memory");
+        job_free(j);
         return;
     }
-    int rc = mkdir(gone, 0755) == 0 || errno == EEXIST ? 0 : -1;
-    if (rc == 0) rc = rename(path, moved);
-    if (rc == 0) rc = fsync_dir(gone);
-    if (rc == 0) rc = fsync_dir(dir);
-    if (rc != 0) {
-        snprintf(message, sizeof message, "cannot move %s into %s: %s", path, gone,
-                 strerror(errno));
-        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, message);
-        return;
-    }
-    char url[4500];
-    snprintf(url, sizeof url, "file://%s", moved);
-    finish(done, token, JADE_OUTCOME_SENT, pub->key, url, NULL);
+    snprintf(j->moved, n, "%s/retracted/%s.json", j->dir, pub->key);
+    start(instance, j);
 }
 
 static const char *const media_types[] = {"image/jpeg", "image/png", "image/gif",
                                           "image/webp", "video/mp4", "video/quicktime",
                                           "video/webm", NULL};
 
+static const struct jade_plugin_limits outbox_limits = {
+    .struct_size = sizeof(struct jade_plugin_limits),
+    .counting = JADE_COUNT_CODEPOINTS,
+    .media_max = 10,
+    .media_types = media_types,
+};
+
 static const struct jade_plugin outbox_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "outbox",
     .description = "writes each publication as a JSON file in the outbox folder",
-    .limits = {.text_max = 0,
-               .counting = JADE_COUNT_CODEPOINTS,
-               .media_max = 10,
-               .media_bytes_max = 0,
-               .media_types = media_types},
+    .limits = &outbox_limits,
     .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_LOOKUP | JADE_CAP_DELETE,
-    .rate_per_minute = 0,
+    .account_schema = "{\"type\": \"object\", \"required\": [\"folder\"],"
+                      " \"properties\": {\"folder\": {\"type\": \"string\","
+                      " \"pattern\": \"^[^./][^/]*$\"}}}",
     .init = outbox_init,
     .publish = outbox_publish,
     .lookup = outbox_lookup,

@@ -204,13 +204,22 @@ static void webhook_remove(void *instance, const struct jade_publication *pub,
     free(body);
 }
 
+static const struct jade_plugin_limits webhook_limits = {.struct_size =
+                                                             sizeof(struct jade_plugin_limits),
+                                                         .text_max = 0,
+                                                         .counting = JADE_COUNT_CODEPOINTS,
+                                                         .media_max = 10};
+
 static const struct jade_plugin webhook_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "webhook",
     .description = "POSTs each publication as signed JSON to the channel's url",
-    .limits = {.text_max = 0, .counting = JADE_COUNT_CODEPOINTS, .media_max = 10},
+    .limits = &webhook_limits,
     .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_DELETE,
+    .account_schema = "{\"type\": \"object\", \"required\": [\"url\"],"
+                      " \"properties\": {\"url\": {\"type\": \"string\","
+                      " \"pattern\": \"^https?://[^/?#@]+\"}}}",
     .init = webhook_init,
     .publish = webhook_publish,
     .remove = webhook_remove,

@@ -14,16 +14,16 @@ work=$(tap_workdir)
 trap 'tap_rm_work "$work"' EXIT
 
 mkdir -p "$work/good/outbox" && cp "$outbox" "$work/good/outbox/"
-expect "a good plugin loads and is listed" 0 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$work/good"
+expect "a good plugin loads and is listed" 0 "outbox  (ABI 1.1)" -- "$jade" plugins --plugin-dir "$work/good"
 expect "its capabilities are listed" 0 "capabilities: idempotency-key delete lookup" -- "$jade" plugins --plugin-dir "$work/good"
 
 check_refused() { # FILE FRAGMENT
   local dir=$work/$(basename "$1" .so)
   mkdir -p "$dir" && cp "$outbox" "$1" "$dir/"
   expect "$(basename "$1"): refused, naming the file" 1 "refused $dir/$(basename "$1"): $2" -- "$jade" plugins --plugin-dir "$dir"
-  expect "$(basename "$1"): the good plugin beside it still loads" 1 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$dir"
+  expect "$(basename "$1"): the good plugin beside it still loads" 1 "outbox  (ABI 1.1)" -- "$jade" plugins --plugin-dir "$dir"
 }
-check_refused "$3" "built for plugin ABI 2.0, but this jade speaks 1.0"
+check_refused "$3" "built for plugin ABI 2.0, but this jade speaks 1.1"
 check_refused "$4" "its struct jade_plugin is 16 bytes"
 check_refused "$5" "no jade_plugin_entry symbol"
 check_refused "$6" "cannot load: "
@@ -60,7 +60,7 @@ expect "sticky does not make it trusted" 1 "plugin folder $work/open refused: wr
 not_loaded "a sticky world-writable folder"
 mkdir -p "$work/group/sub" && cp "$constructor" "$work/group/sub/" && cp "$outbox" "$work/group/" && chmod 775 "$work/group/sub"
 expect "a group-writable sub-folder is refused; the plugin beside it loads" 1 "plugin folder $work/group/sub refused: writable by its group (mode 0775)" -- "$jade" plugins --plugin-dir "$work/group"
-expect "... the plugin beside it still loads" 1 "outbox  (ABI 1.0)" -- "$jade" plugins --plugin-dir "$work/group"
+expect "... the plugin beside it still loads" 1 "outbox  (ABI 1.1)" -- "$jade" plugins --plugin-dir "$work/group"
 not_loaded "a plugin in a group-writable sub-folder"
 mkdir -p "$work/loose" && cp "$constructor" "$work/loose/" && chmod 666 "$work/loose/broken-constructor.so"
 expect "a world-writable plugin file is refused" 1 "plugin $work/loose/broken-constructor.so refused: writable by others (mode 0666)" -- "$jade" plugins --plugin-dir "$work/loose"

@@ -214,7 +214,7 @@ crash_run journal journal
 check_json "journal (no idempotency), $kills kills: nothing published twice, nothing lost, the unsure left uncertain" "$work/journal-history.json" "
 import collections
 rows = json.load(open(sys.argv[1]))
-journal = open('$work/journal-state/outbox/journal.log').read().split()
+journal = open('$work/journal-state/plugins/journal/journal.log').read().split()
 twice = [k for k, c in collections.Counter(journal).items() if c > 1]
 assert not twice, ('published twice', twice)
 states = collections.Counter(r['state'] for r in rows)
@@ -236,7 +236,7 @@ expect "after the crash, the restart recovers what was being sent" 0 "were being
 check_json "the post the network got before the crash is uncertain, in the journal once, not re-sent" "$work/worst-history.json" "
 import collections
 rows = json.load(open(sys.argv[1]))
-journal = open('$work/worst-state/outbox/journal.log').read().split()
+journal = open('$work/worst-state/plugins/journal/journal.log').read().split()
 assert len(journal) == len(set(journal)) == 500, (len(journal), len(set(journal)))
 uncertain = [r for r in rows if r['state'] == 'uncertain']
 assert len(uncertain) == 1 and uncertain[0]['key'] == journal[6], uncertain
@@ -281,7 +281,7 @@ else not_ok "a commit failing during a run: the service stops at once (exit 1) a
 check_json "nothing reached the network that the ledger does not record" "$work/broken-history.json" "
 import collections
 rows = {r['key']: r for r in json.load(open(sys.argv[1]))}
-journal = open('$work/broken-state/outbox/journal.log').read().split()
+journal = open('$work/broken-state/plugins/journal/journal.log').read().split()
 assert len(journal) == 3, journal
 assert all(rows[k]['state'] in ('sending', 'sent') for k in journal), [rows[k] for k in journal]
 print('#', dict(collections.Counter(r['state'] for r in rows.values())))"
@@ -315,7 +315,7 @@ cat >"$work/paced.json" <<JSON
 JSON
 expect "a day on a network with a declared rate" 0 "" -- "$jade" run --config "$work/paced.json" \
   --clock sim:2026-12-02T08:59:00Z:1000000 --until 2026-12-02T10:00:00Z
-check_json "2 a minute: 30 s apart on each channel, one channel not held up by the other's rate" "$work/paced-state/outbox/paced.log" "
+check_json "2 a minute: 30 s apart on each channel, one channel not held up by the other's rate" "$work/paced-state/plugins/paced/paced.log" "
 import collections, datetime
 nine = int(datetime.datetime(2026, 12, 2, 9, 0, tzinfo=datetime.timezone.utc).timestamp())
 times = collections.defaultdict(list)

@@ -77,12 +77,18 @@ static void fini(void *instance)
     (void)instance;
 }
 
+static const struct jade_plugin_limits faulty_limits = {.struct_size =
+                                                            sizeof(struct jade_plugin_limits),
+                                                        .text_max = 5000,
+                                                        .counting = JADE_COUNT_CODEPOINTS,
+                                                        .media_max = 4};
+
 static const struct jade_plugin plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "faulty",
     .description = "a test network that fails as its channel's account says",
-    .limits = {.text_max = 5000, .counting = JADE_COUNT_CODEPOINTS, .media_max = 4},
+    .limits = &faulty_limits,
     .init = init,
     .publish = publish,
     .fini = fini,

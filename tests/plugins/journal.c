@@ -1,7 +1,7 @@
 /* journal.c - a test network without idempotency keys or look-up: each
- * publication appends its key to <outbox_dir>/journal.log (then fsync), as
- * a real network would record a post. A key there twice is a post
- * published twice; the crash tests look for exactly that.
+ * publication appends its key to <state_dir>/plugins/<name>/journal.log (its data_dir) (then
+ * fsync), as a real network would record a post. A key there twice is a post published twice; the
+ * crash tests look for exactly that.
  *
  * With JOURNAL_CRASH_AFTER=N in the environment, the process kills itself
  * (SIGKILL) right after the N-th key reached the journal: the network has
@@ -57,8 +57,7 @@ static void publish(void *instance, const struct jade_publication *pub, jade_don
 {
     (void)instance;
     char path[4096], line[64];
-    mkdir(host->outbox_dir(host->ctx), 0755);
-    snprintf(path, sizeof path, "%s/journal.log", host->outbox_dir(host->ctx));
+    snprintf(path, sizeof path, "%s/journal.log", host->data_dir(host->ctx));
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     int n = snprintf(line, sizeof line, "%s\n", pub->key);
     int ok = fd >= 0 && write(fd, line, (size_t)n) == n && fsync(fd) == 0;

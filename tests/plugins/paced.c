@@ -1,8 +1,8 @@
 /* paced.c - a test network that allows 2 requests a minute per account
  * (rate_per_minute): each publication appends "<clock time> <channel>
- * <key>" to <outbox_dir>/paced.log, the time as the service's clock (the
- * simulated one in tests) shows it, so that a test can check the spacing
- * the core keeps without depending on the machine's speed. */
+ * <key>" to <state_dir>/plugins/<name>/paced.log (its data_dir), the time as the service's clock
+ * (the simulated one in tests) shows it, so that a test can check the spacing the core keeps
+ * without depending on the machine's speed. */
 #include "jade-plugin.h"
 
 #include <stdio.h>
@@ -22,8 +22,7 @@ static void publish(void *instance, const struct jade_publication *pub, jade_don
 {
     (void)instance;
     char path[4096];
-    mkdir(host->outbox_dir(host->ctx), 0755);
-    snprintf(path, sizeof path, "%s/paced.log", host->outbox_dir(host->ctx));
+    snprintf(path, sizeof path, "%s/paced.log", host->data_dir(host->ctx));
     FILE *f = fopen(path, "a");
     int ok = f && fprintf(f, "%lld %s %s\n", (long long)host->now(host->ctx), pub->channel,
                           pub->key) > 0;

@@ -45,12 +45,18 @@ static void fini(void *instance)
     (void)instance;
 }
 
+static const struct jade_plugin_limits scripted_limits = {.struct_size =
+                                                              sizeof(struct jade_plugin_limits),
+                                                          .text_max = 1000,
+                                                          .counting = JADE_COUNT_CODEPOINTS,
+                                                          .media_max = 4};
+
 static const struct jade_plugin plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "scripted \"net\" \\ two\nlines",
     .description = "a test network whose answers the posts' ids choose",
-    .limits = {.text_max = 1000, .counting = JADE_COUNT_CODEPOINTS, .media_max = 4},
+    .limits = &scripted_limits,
     .init = init,
     .publish = publish,
     .fini = fini,

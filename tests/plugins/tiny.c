@@ -24,12 +24,18 @@ static void fini(void *instance)
     (void)instance;
 }
 
+static const struct jade_plugin_limits tiny_limits = {.struct_size =
+                                                          sizeof(struct jade_plugin_limits),
+                                                      .text_max = 40,
+                                                      .counting = JADE_COUNT_UTF16,
+                                                      .media_max = 0};
+
 static const struct jade_plugin plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "tiny",
     .description = "a test network that takes 40 UTF-16 units and no media",
-    .limits = {.text_max = 40, .counting = JADE_COUNT_UTF16, .media_max = 0},
+    .limits = &tiny_limits,
     .init = init,
     .publish = publish,
     .fini = fini,
