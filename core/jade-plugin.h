@@ -221,6 +221,11 @@ struct jade_host {
      * (<state_dir>/plugins/<name>, mode 0700), for what it must remember
      * durably; NULL when there is none. Valid while the plugin is loaded. */
     const char *(*data_dir)(void *ctx);
+    /* 1.1: calls cb(arg) on the loop once delay_ms real milliseconds have
+     * passed (polling a network that is still processing an upload).
+     * Returns 0, or -1. A plugin's pending calls are dropped, uncalled,
+     * when it is stopped (before fini). */
+    int (*later)(void *ctx, uint32_t delay_ms, jade_after_work_fn cb, void *arg);
 };
 
 /* ---- what a plugin offers --------------------------------------------- */

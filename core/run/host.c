@@ -194,6 +194,62 @@ static int host_work(void *ctx, jade_work_fn run, jade_after_work_fn after, void
     return 0;
 }
 
+/* A plugin's call for later: one timer each, in its instance's list until
+ * it fires or the instance is quieted. */
+struct jade_later {
+    uv_timer_t timer;
+    jade_after_work_fn cb;
+    void *arg;
+    struct jade_instance *owner;
+    struct jade_later *prev, *next;
+};
+
+static void later_closed_cb(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void later_unlink(struct jade_later *l)
+{
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        l->owner->pending = l->next;
+    if (l->next) l->next->prev = l->prev;
+    uv_close((uv_handle_t *)&l->timer, later_closed_cb);
+}
+
+static void later_cb(uv_timer_t *t)
+{
+    struct jade_later *l = t->data;
+    jade_after_work_fn cb = l->cb;
+    void *arg = l->arg;
+    later_unlink(l);
+    cb(arg);
+}
+
+static int host_later(void *ctx, uint32_t delay_ms, jade_after_work_fn cb, void *arg)
+{
+    struct jade_instance *n = ctx;
+    if (!cb || !n->env->loop || n->quiet) return -1;
+    struct jade_later *l = jade_xcalloc(1, sizeof *l);
+    *l = (struct jade_later){.cb = cb, .arg = arg, .owner = n, .next = n->pending};
+    uv_timer_init(n->env->loop, &l->timer);
+    l->timer.data = l;
+    if (n->pending) n->pending->prev = l;
+    n->pending = l;
+    uv_timer_start(&l->timer, later_cb, delay_ms, 0);
+    return 0;
+}
+
+void jade_instances_quiet(struct jade_instance *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        items[i].quiet = true;
+        while (items[i].pending) later_unlink(items[i].pending);
+    }
+}
+
 /* <state_dir>/plugins/<name>, made 0700 (state folder included) when the
  * plugin first asks; NULL (and a log) when it cannot be. */
 static const char *host_data_dir(void *ctx)
@@ -244,7 +300,8 @@ void jade_instances_start(const struct jade_plugins *plugins, const json_t *netw
                                      .now = host_now,
                                      .setting = host_setting,
                                      .work = host_work,
-                                     .data_dir = host_data_dir};
+                                     .data_dir = host_data_dir,
+                                     .later = host_later};
         if (n->plugin->init(&n->host, &n->state) != 0) {
             jade_log(env->log, JADE_LOG_ERROR, "plugin_failed", "network", n->plugin->name, "msg",
                      _("the plugin failed to start: its channels cannot publish"), NULL);
@@ -260,6 +317,7 @@ void jade_instances_start(const struct jade_plugins *plugins, const json_t *netw
 
 void jade_instances_stop(struct jade_instance *items, size_t count)
 {
+    jade_instances_quiet(items, count);
     for (size_t i = 0; i < count; i++) {
         struct jade_instance *n = &items[i];
         n->plugin->fini(n->state);

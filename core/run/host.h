@@ -11,6 +11,7 @@
 #include "../jade-plugin.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -32,16 +33,19 @@ struct jade_host_env {
 };
 
 struct jade_cached_secret;
+struct jade_later;
 
 struct jade_instance {
     const struct jade_plugin *plugin; /* borrowed from the loaded plugins */
     void *state;                      /* what the plugin's init made */
     struct jade_host host;            /* its ctx is this instance */
     const struct jade_host_env *env;
-    const json_t *settings; /* networks.<name> of the configuration, or NULL */
-    json_t *setting_text;   /* settings that are not strings, as text */
-    unsigned concurrency;   /* requests in flight per channel */
-    char *data_dir;         /* <state_dir>/plugins/<name>, or NULL */
+    const json_t *settings;     /* networks.<name> of the configuration, or NULL */
+    json_t *setting_text;       /* settings that are not strings, as text */
+    unsigned concurrency;       /* requests in flight per channel */
+    char *data_dir;             /* <state_dir>/plugins/<name>, or NULL */
+    struct jade_later *pending; /* the plugin's calls for later, not yet due */
+    bool quiet;                 /* the service stops: no more calls for later */
     struct jade_cached_secret *secrets;
     size_t n_secrets;
 };
@@ -57,6 +61,9 @@ void jade_instances_start(const struct jade_plugins *plugins, const json_t *netw
                           size_t *count);
 /* Stops them (the plugins' fini), wipes their secrets, frees items. */
 void jade_instances_stop(struct jade_instance *items, size_t count);
+/* Drops the plugins' pending calls for later, and refuses new ones: the
+ * loop can end (the service stops). */
+void jade_instances_quiet(struct jade_instance *items, size_t count);
 /* The instance for a network name, or NULL. */
 struct jade_instance *jade_instance_find(struct jade_instance *items, size_t count,
                                          const char *network);

@@ -80,6 +80,7 @@ static void stop(struct service *s)
     s->writer = NULL;
     jade_http_close(s->env.http); /* nothing is in flight by now */
     s->env.http = NULL;
+    jade_instances_quiet(s->nets, s->n_nets);
 }
 
 static void progress(struct service *s, bool last)

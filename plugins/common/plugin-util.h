@@ -1,0 +1,97 @@
+/* plugin-util.h - what several network plugins need alike, on their side
+ * of the ABI: answering the core, reading an answer's headers, the
+ * channel's account, the network's base URL, and what a transport failure
+ * means. Header-only (static functions), so each plugin stays one shared
+ * object that includes only jade-plugin.h and this. */
+#ifndef JADE_PLUGIN_UTIL_H
+#define JADE_PLUGIN_UTIL_H
+
+#include "jade-plugin.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Answers the core (strings only need to live during the call). */
+static inline void pu_finish(jade_done_cb done, void *token, enum jade_outcome outcome,
+                             const char *network_id, const char *url, uint32_t retry_after,
+                             const char *message)
+{
+    struct jade_result r = {.struct_size = sizeof r,
+                            .outcome = (uint32_t)outcome,
+                            .network_id = network_id,
+                            .url = url,
+                            .retry_after_seconds = retry_after,
+                            .message = message};
+    done(token, &r);
+}
+
+/* A response header's value (names compared without case), or NULL. */
+static inline const char *pu_header(const struct jade_http_response *r, const char *name)
+{
+    for (size_t i = 0; r && i < r->n_headers; i++)
+        if (r->headers[i].name && strcasecmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+/* Seconds to wait from a Retry-After value (seconds, or an HTTP date),
+ * or fallback when there is none or it does not parse. */
+static inline uint32_t pu_retry_after(const char *value, int64_t now, uint32_t fallback)
+{
+    if (!value) return fallback;
+    char *end;
+    long secs = strtol(value, &end, 10);
+    if (end != value && *end == '\0' && secs >= 0) return (uint32_t)secs;
+    struct tm tm = {0};
+    if (strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+        int64_t at = (int64_t)timegm(&tm);
+        return at > now ? (uint32_t)(at - now) : 0;
+    }
+    return fallback;
+}
+
+/* The channel's account object (a new reference; an empty object when
+ * there is none or it does not parse). */
+static inline json_t *pu_account(const struct jade_publication *pub)
+{
+    json_t *a = json_loads(pub->account_json ? pub->account_json : "{}", 0, NULL);
+    if (!json_is_object(a)) {
+        json_decref(a);
+        a = json_object();
+    }
+    return a;
+}
+
+/* The network's base URL: its "api_base" setting (tests, self-hosted
+ * instances), else the public one. */
+static inline const char *pu_api_base(const struct jade_host *host, const char *public_base)
+{
+    const char *v = host->setting(host->ctx, "api_base");
+    return v && *v ? v : public_base;
+}
+
+/* What a transport failure means for a request that creates something on
+ * a network without idempotency: nothing left (TRANSIENT: safe to send
+ * again), or the request left and no answer came (UNKNOWN: it may be
+ * published, the core must not send it blindly again). */
+static inline enum jade_outcome pu_transport_outcome(const struct jade_http_response *r)
+{
+    return r->request_sent ? JADE_OUTCOME_UNKNOWN : JADE_OUTCOME_TRANSIENT;
+}
+
+/* "HTTP <status>: <what the network said>" into out. */
+static inline void pu_http_message(const struct jade_http_response *r, const char *said, char *out,
+                                   size_t size)
+{
+    if (said && *said)
+        snprintf(out, size, "HTTP %ld: %s", r->status, said);
+    else
+        snprintf(out, size, "HTTP %ld: %.200s", r->status, r->body ? r->body : "");
+}
+
+#endif
