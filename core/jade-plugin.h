@@ -95,6 +95,9 @@ struct jade_publication {
     const char *const *media; /* n_media absolute file paths */
     size_t n_media;
     uint32_t attempt; /* 1 for the first */
+    /* 1.1: each medium's description in the publication's language (alt
+     * text), n_media entries, each NULL when the post gives none. */
+    const char *const *media_alt;
 };
 
 /* The closed set of outcomes (the values of jade_result.outcome). */
@@ -161,7 +164,7 @@ struct jade_http_part {
 struct jade_http_request {
     uint32_t struct_size;
     const char *method; /* "POST", "GET", "DELETE" */
-    const char *url;    /* logged as scheme://host/path only: a token in it stays secret */
+    const char *url;    /* logged as scheme://host only: a token in its path stays secret */
     const struct jade_http_header *headers;
     size_t n_headers;
     const char *body;

@@ -94,6 +94,7 @@ static void free_request(struct request *r)
 {
     for (size_t i = 0; i < r->n_media; i++) free(r->media[i]);
     free(r->media);
+    free(r->media_alt);
     for (size_t i = 0; i < 4; i++) free(r->removal[i]);
     jade_generation_unref(r->gen);
     free(r);
@@ -161,9 +162,12 @@ static struct request *new_request(struct service *s, struct jade_channel *ch,
     const json_t *media = json_object_get(pj, "media");
     r->n_media = json_array_size(media);
     r->media = jade_xcalloc(r->n_media + 1, sizeof *r->media);
-    for (size_t i = 0; i < r->n_media; i++)
-        r->media[i] = media_path(
-            s, o->campaign, json_string_value(json_object_get(json_array_get(media, i), "file")));
+    r->media_alt = jade_xcalloc(r->n_media + 1, sizeof *r->media_alt);
+    for (size_t i = 0; i < r->n_media; i++) {
+        const json_t *item = json_array_get(media, i);
+        r->media[i] = media_path(s, o->campaign, json_string_value(json_object_get(item, "file")));
+        r->media_alt[i] = json_string_value(json_object_get(json_object_get(item, "alt"), o->lang));
+    }
     r->pub = (struct jade_publication){
         .struct_size = sizeof r->pub,
         .key = r->key,
@@ -179,6 +183,7 @@ static struct request *new_request(struct service *s, struct jade_channel *ch,
         .media = (const char *const *)r->media,
         .n_media = r->n_media,
         .attempt = (uint32_t)attempt,
+        .media_alt = r->media_alt,
     };
     return r;
 }

@@ -38,6 +38,7 @@ struct request {
     struct jade_publication pub;
     char due[32];
     char **media;
+    const char **media_alt; /* borrowed from the generation's post, as media */
     size_t n_media;
 };
 
