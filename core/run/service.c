@@ -81,6 +81,7 @@ static void stop(struct service *s)
     jade_http_close(s->env.http); /* nothing is in flight by now */
     s->env.http = NULL;
     jade_instances_quiet(s->nets, s->n_nets);
+    service_drop_calls(s, false); /* overdue: what is unanswered stays `sending` */
 }
 
 static void progress(struct service *s, bool last)
@@ -539,6 +540,7 @@ static enum jade_service_status start(struct service *s)
 static void free_service(struct service *s)
 {
     jade_instances_stop(s->nets, s->n_nets);
+    service_drop_calls(s, true);
     jade_plugins_free(&s->plugins);
     free(s->plugins_dir);
     free(s->limits);
