@@ -129,6 +129,10 @@ expect "each network's schema applies to its own channels" 1 "channel md-kayes (
 channels "$tg" "$md"
 expect "accounts that fit their schemas are valid" 0 "0 error(s)" -- validate
 
+expect "jade plugins shows a caption's limit" 0 "text: at most 60 characters; with media, at most 20 characters" -- "$jade" plugins --plugin-dir "$plugins"
+expect "... and the account's member that sets a channel's" 0 "text: at most 60 graphemes, or the channel's account's \"max_characters\"" -- "$jade" plugins --plugin-dir "$plugins"
+expect "... and the unit of X's count" 0 "text: at most 40 weighted characters" -- "$jade" plugins --plugin-dir "$plugins"
+
 # A plugin whose account schema jade cannot apply is refused at load.
 for bad in "$7" "$8"; do mkdir -p "$work/bad" && cp "$bad" "$work/bad/"; done
 expect "an account schema that is not JSON refuses the plugin" 1 "counted-bad-json.so: its account schema is not JSON (line 1, column" -- "$jade" plugins --plugin-dir "$work/bad"
