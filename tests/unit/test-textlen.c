@@ -37,9 +37,10 @@ static void plain_text(void)
     LENGTHS("", 0, 0, 0, 0, 0);
     LENGTHS("Bonjour", 7, 7, 7, 7, 7);
     LENGTHS("a\r\nb", 4, 4, 4, 4, 3); /* CR LF is one grapheme cluster */
+    /* an invalid byte counts as one character (U+FFFD: 2 on X) */
     LENGTHS("a\xff"
             "b",
-            3, 3, 3, -1, 3); /* an invalid byte counts as one character */
+            3, 3, 3, 4, 3);
     CHECK_INT_EQ(jade_text_length(NULL, CP), 0);
 }
 
@@ -81,12 +82,15 @@ static void emoji(void)
     LENGTHS("\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466", 7, 11, 25, 2, 1);
     LENGTHS("\U0001F1F2\U0001F1F1", 2, 4, 8, 2, 1);                      /* Mali's flag */
     LENGTHS("\U0001F1F2\U0001F1F1\U0001F1F8\U0001F1F3", 4, 8, 16, 4, 2); /* two flags */
-    LENGTHS("\U0001F44B\U0001F3FE", 2, 4, 8, 2, 1);                      /* a skin tone */
-    LENGTHS("\U0001F9D1\U0001F3FF\u200d\U0001F33E", 4, 7, 15, 2, 1);     /* farmer, dark */
-    LENGTHS("1\ufe0f\u20e3", 3, 3, 7, 2, 1);                             /* keycap */
-    LENGTHS("\u2764\ufe0f", 2, 2, 6, 2, 1);                              /* red heart */
-    LENGTHS("\u00a9", 1, 1, 2, 1, 1);       /* a sign, text by default */
-    LENGTHS("\u00a9\ufe0f", 2, 2, 5, 2, 1); /* ... made an emoji */
+    /* England: a black flag and tag characters, one emoji */
+    LENGTHS("\U0001F3F4\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F", 7, 14, 28, 2,
+            1);
+    LENGTHS("\U0001F44B\U0001F3FE", 2, 4, 8, 2, 1);                  /* a skin tone */
+    LENGTHS("\U0001F9D1\U0001F3FF\u200d\U0001F33E", 4, 7, 15, 2, 1); /* farmer, dark */
+    LENGTHS("1\ufe0f\u20e3", 3, 3, 7, 2, 1);                         /* keycap */
+    LENGTHS("\u2764\ufe0f", 2, 2, 6, 2, 1);                          /* red heart */
+    LENGTHS("\u00a9", 1, 1, 2, 1, 1);                                /* a sign, text by default */
+    LENGTHS("\u00a9\ufe0f", 2, 2, 5, 2, 1);                          /* ... made an emoji */
     LENGTHS("I\u00a0\u2764\ufe0f Bamako \U0001F1F2\U0001F1F1!", 15, 17, 26, 15, 13);
 }
 
