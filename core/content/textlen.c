@@ -144,14 +144,13 @@ static bool ends_url(int32_t c)
  * from. */
 static size_t url_end(const int32_t *cp, size_t n, size_t start, size_t from)
 {
-    size_t end = from;
+    size_t end = from, open = 0, close = 0;
     while (end < n && in_url(cp[end])) end++;
+    for (size_t k = start; k < end; k++) open += cp[k] == '(', close += cp[k] == ')';
     while (end > from && !ends_url(cp[end - 1])) {
-        if (cp[end - 1] == ')') { /* kept when it closes a "(" of the URL */
-            size_t open = 0, close = 0;
-            for (size_t k = start; k < end; k++) open += cp[k] == '(', close += cp[k] == ')';
-            if (open >= close) break;
-        }
+        if (cp[end - 1] == ')' && open >= close) break; /* it closes a "(" of the URL */
+        open -= cp[end - 1] == '(';
+        close -= cp[end - 1] == ')';
         end--;
     }
     return end;

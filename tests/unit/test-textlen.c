@@ -100,6 +100,8 @@ static void urls(void)
     LENGTHS("https://example.com, et https://exemple.org/x!", -1, -1, -1, 52, 52);
     LENGTHS("(https://fr.wikipedia.org/wiki/Mali_(pays))", -1, -1, -1, 25, 25);
     LENGTHS("(voir https://example.com)", -1, -1, -1, 30, 30);
+    LENGTHS("https://example.com/a)))", -1, -1, -1, 26, 26);
+    LENGTHS("https://example.com/(a)(", -1, -1, -1, 24, 24);
     LENGTHS("\u00abhttps://example.com\u00bb", -1, -1, -1, 25, 25);
     LENGTHS("\u00ab\u00a0https://example.com\u00a0\u00bb", -1, -1, -1, 27, 27);
     LENGTHS("Lien : https://jade.example.org/x\n", -1, -1, -1, 31, 31);
