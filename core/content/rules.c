@@ -480,8 +480,10 @@ static void check_account(struct rules *r, const struct jade_file *f, size_t i, 
         jade_buf_printf(&at, "%s", base);
         jade_json_pointer_push(&at, member);
         jade_content_report(r->d, f, JADE_ERROR, jade_buf_str(&at), false,
-                            _("\"%s\" sets the channel's text limit on %s: a whole number above 0"),
-                            member, net->name);
+                            _("channel %s (%s): \"%s\" sets the channel's text limit, a whole "
+                              "number above 0"),
+                            jade_json_str(ch, "id") ? jade_json_str(ch, "id") : "?", net->name,
+                            member);
         jade_buf_free(&at);
     }
     free(base);

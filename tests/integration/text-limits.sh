@@ -94,7 +94,9 @@ absent "... and raises it" "md-kayes"
 channels "$tg" "$md"
 expect "without it, the network's limit" 1 "the text is 70 graphemes long; channel md-kayes (mastodon-like) takes at most 60" -- validate
 channels "$tg" '{"instance": "https://mastodon.example", "max_characters": "500"}'
-expect "a max_characters that is not a whole number above 0 is an error" 1 "\"max_characters\" sets the channel's text limit on mastodon-like: a whole number above 0" -- validate
+expect "a max_characters that is not a whole number above 0 is an error" 1 "channel md-kayes (mastodon-like): \"max_characters\" sets the channel's text limit, a whole number above 0" -- validate
+channels "$tg" '{"instance": "https://mastodon.example", "max_characters": 0}'
+expect "... and so is 0, which leaves the network's limit" 1 "channel md-kayes (mastodon-like) takes at most 60" -- validate
 text 'Court.'
 
 # Account schemas: errors at the account's line, with its pointer.
