@@ -3,6 +3,7 @@
  * jade plugins [--plugin-dir DIR] */
 #include "cmd.h"
 
+#include "../content/textlen.h"
 #include "../run/plugins.h"
 #include "../util/escape.h"
 #include "../util/i18n.h"
@@ -11,22 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *counting_name(uint32_t c)
-{
-    switch (c) {
-    case JADE_COUNT_GRAPHEMES:
-        return "graphemes";
-    case JADE_COUNT_UTF16:
-        return "UTF-16 units";
-    case JADE_COUNT_BYTES:
-        return "bytes";
-    case JADE_COUNT_X_WEIGHTED:
-        return "X weighted";
-    default:
-        return "characters";
-    }
-}
 
 int jade_cmd_plugins(int argc, char **argv)
 {
@@ -60,11 +45,17 @@ int jade_cmd_plugins(int argc, char **argv)
         jade_print(stdout, "\n%s  (ABI %u.%u)  %s\n  %s\n", p->name, p->abi_version >> 16,
                    p->abi_version & 0xFFFF, plugins.items[i].path,
                    p->description ? p->description : "");
+        const char *unit = jade_text_count_unit(p->limits->counting);
         if (p->limits->text_max)
-            jade_print(stdout, _("  text: at most %u %s\n"), p->limits->text_max,
-                       counting_name(p->limits->counting));
+            jade_print(stdout, _("  text: at most %u %s"), p->limits->text_max, unit);
         else
-            jade_print(stdout, _("  text: no limit\n"));
+            jade_print(stdout, _("  text: no limit"));
+        if (p->limits->text_max_member)
+            jade_print(stdout, _(", or the channel's account's \"%s\""),
+                       p->limits->text_max_member);
+        if (p->limits->caption_max)
+            jade_print(stdout, _("; with media, at most %u %s"), p->limits->caption_max, unit);
+        jade_print(stdout, "\n");
         jade_print(stdout, _("  media: at most %u per post"), p->limits->media_max);
         if (p->limits->media_bytes_max)
             jade_print(stdout, _(", %llu MiB each"),

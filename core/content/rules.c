@@ -4,6 +4,8 @@
  * its schema is not trusted for anything: references into it are not
  * checked (its own errors already say what to fix). */
 #include "content.h"
+#include "schema.h"
+#include "textlen.h"
 
 #include "../schedule/schedule.h"
 
@@ -17,6 +19,7 @@
 #include "../util/utf8.h"
 
 #include <libical/ical.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -74,6 +77,10 @@ struct rules {
     struct jade_diags *d;
     struct jade_policy policy;            /* policy.timezone is NULL when unusable */
     const struct jade_networks *networks; /* what plugins declare, or NULL */
+    /* Each network's account schema, compiled when first needed (tried
+     * tells which were), parallel to networks->items. */
+    struct jade_schema **account_schemas;
+    bool *tried;
 };
 
 static const struct jade_network *network_of(const struct rules *r, const char *name)
@@ -416,6 +423,72 @@ static void check_binding(struct rules *r, const struct jade_file *f, size_t i, 
     jade_buf_free(&pointer);
 }
 
+/* The network's account schema, compiled (NULL: none, or broken: the
+ * loader refuses a plugin whose schema does not compile, so only a caller
+ * that bypassed it sees the error). */
+static const struct jade_schema *account_schema(struct rules *r, const struct jade_network *net)
+{
+    size_t i = (size_t)(net - r->networks->items);
+    if (!net->account_schema || r->tried[i]) return r->account_schemas[i];
+    r->tried[i] = true;
+    json_error_t jerr;
+    json_t *doc = json_loads(net->account_schema, 0, &jerr);
+    struct jade_buf err = {0};
+    r->account_schemas[i] = doc ? jade_schema_compile(doc, net->name, &err) : NULL;
+    if (!r->account_schemas[i])
+        jade_diags_add(r->d, JADE_ERROR, r->c->channels->display, 0, 0, NULL,
+                       _("the %s plugin's account schema is broken: %s"), net->name,
+                       doc ? jade_buf_str(&err) : jerr.text);
+    json_decref(doc);
+    jade_buf_free(&err);
+    return r->account_schemas[i];
+}
+
+struct account_error_ctx {
+    struct rules *r;
+    const struct jade_file *f;
+    const char *base; /* the account's pointer */
+    const char *channel, *network;
+};
+
+static void account_error_cb(void *ctx, const char *pointer, bool at_key, const char *message)
+{
+    struct account_error_ctx *e = ctx;
+    char *at = jade_xasprintf("%s%s", e->base, pointer);
+    jade_content_report(e->r->d, e->f, JADE_ERROR, at, at_key, _("channel %s (%s): %s"),
+                        e->channel ? e->channel : "?", e->network, message);
+    free(at);
+}
+
+/* A channel's account as its network's plugin declares it (its schema),
+ * and the member that sets the channel's text limit, when it has one. */
+static void check_account(struct rules *r, const struct jade_file *f, size_t i, const json_t *ch)
+{
+    const struct jade_network *net = network_of(r, jade_json_str(ch, "network"));
+    const json_t *account = json_object_get(ch, "account");
+    if (!net || !account) return;
+    char *base = jade_xasprintf("/channels/%zu/account", i);
+    const struct jade_schema *schema = account_schema(r, net);
+    if (schema) {
+        struct account_error_ctx ctx = {r, f, base, jade_json_str(ch, "id"), net->name};
+        jade_schema_validate(schema, account, account_error_cb, &ctx);
+    }
+    const char *member = net->limits ? net->limits->text_max_member : NULL;
+    const json_t *v = member ? json_object_get(account, member) : NULL;
+    if (v && !(json_is_integer(v) && json_integer_value(v) > 0)) {
+        struct jade_buf at = {0};
+        jade_buf_printf(&at, "%s", base);
+        jade_json_pointer_push(&at, member);
+        jade_content_report(r->d, f, JADE_ERROR, jade_buf_str(&at), false,
+                            _("channel %s (%s): \"%s\" sets the channel's text limit, a whole "
+                              "number above 0"),
+                            jade_json_str(ch, "id") ? jade_json_str(ch, "id") : "?", net->name,
+                            member);
+        jade_buf_free(&at);
+    }
+    free(base);
+}
+
 static void check_channels(struct rules *r)
 {
     const struct jade_file *f = r->c->channels;
@@ -444,6 +517,7 @@ static void check_channels(struct rules *r)
         check_timezone(r, f, p, jade_json_str(ch, "timezone"));
         free(p);
         if (r->networks && r->networks->bindings) check_binding(r, f, i, ch);
+        check_account(r, f, i, ch);
     }
 }
 
@@ -680,12 +754,30 @@ static void check_schedule(struct rules *r, struct jade_post *post, const int64_
         check_at(r, f, json_object_get(sched, "at"), window, channels, n_channels);
 }
 
+/* The most a text on this channel may hold, and why: a caption's limit
+ * when the post has media, else the channel's account's own limit (its
+ * network's text_max_member: Mastodon's instance), else the network's. */
+static uint64_t text_limit(const struct jade_plugin_limits *lim, const json_t *channel,
+                           bool with_media, char *why, size_t why_size)
+{
+    why[0] = '\0';
+    if (with_media && lim->caption_max) {
+        snprintf(why, why_size, "%s", _(" with media (a caption)"));
+        return lim->caption_max;
+    }
+    const char *member = lim->text_max_member;
+    const json_t *v = member ? json_object_get(json_object_get(channel, "account"), member) : NULL;
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        snprintf(why, why_size, _(" (its account's \"%s\")"), member);
+        return (uint64_t)json_integer_value(v);
+    }
+    return lim->text_max;
+}
+
 /* Each text fits every channel that will publish it; the media count too. */
 static void check_limits(struct rules *r, const struct jade_post *post, const json_t **channels,
                          size_t n_channels)
 {
-    static const char *const units[] = {"characters", "UTF-16 units", "bytes",
-                                        "weighted characters", "graphemes"};
     size_t n_media = json_array_size(json_object_get(post->file->json, "media"));
     bool media_reported = false;
     for (size_t k = 0; k < n_channels; k++) {
@@ -693,14 +785,17 @@ static void check_limits(struct rules *r, const struct jade_post *post, const js
         const struct jade_network *net = network_of(r, network);
         if (!net || !net->limits) continue;
         const struct jade_plugin_limits *lim = net->limits;
-        for (size_t t = 0; lim->text_max && t < post->n_texts; t++) {
+        char why[160];
+        uint64_t max = text_limit(lim, channels[k], n_media > 0, why, sizeof why);
+        for (size_t t = 0; max && t < post->n_texts; t++) {
             if (jade_channel_language_rank(r->c, channels[k], post->texts[t].lang) < 0) continue;
             size_t len = jade_text_length(post->texts[t].file->text, lim->counting);
-            if (len > lim->text_max)
+            if (len > max)
                 jade_diags_add(r->d, JADE_ERROR, post->texts[t].file->display, 0, 0, NULL,
-                               _("the text is %zu %s long; channel %s (%s) takes at most %u"), len,
-                               units[lim->counting], jade_json_str(channels[k], "id"), network,
-                               lim->text_max);
+                               _("the text is %zu %s long; channel %s (%s) takes at most %llu%s"),
+                               len, jade_text_count_unit(lim->counting),
+                               jade_json_str(channels[k], "id"), network, (unsigned long long)max,
+                               why);
         }
         if (n_media > lim->media_max && !media_reported) {
             jade_content_report(r->d, post->file, JADE_ERROR, "/media", false,
@@ -830,7 +925,10 @@ static void attach_texts(struct rules *r)
 void jade_content_check_rules(struct jade_content *c, const struct jade_networks *networks,
                               struct jade_diags *d)
 {
-    struct rules r = {c, d, {0}, networks};
+    struct rules r = {c, d, {0}, networks, NULL, NULL};
+    size_t n_networks = networks ? networks->count : 0;
+    r.account_schemas = jade_xcalloc(n_networks + 1, sizeof *r.account_schemas);
+    r.tried = jade_xcalloc(n_networks + 1, sizeof *r.tried);
     jade_policy_read(c, &r.policy);
     check_programme(&r);
     check_regions(&r);
@@ -853,4 +951,7 @@ void jade_content_check_rules(struct jade_content *c, const struct jade_networks
     json_decref(campaign_ids);
     json_decref(files_by_path);
     jade_policy_free(&r.policy);
+    for (size_t i = 0; i < n_networks; i++) jade_schema_free(r.account_schemas[i]);
+    free(r.account_schemas);
+    free(r.tried);
 }

@@ -1,6 +1,7 @@
 /* plugins.c - the plugin loader (see plugins.h and jade-plugin.h). */
 #include "plugins.h"
 
+#include "../content/schema.h"
 #include "../util/buf.h"
 #include "../util/i18n.h"
 
@@ -20,6 +21,27 @@
 /* The oldest layout this core reads: 1.1 (1.0 held the limits by value). */
 #define MIN_ABI_MINOR 1
 #define MIN_PLUGIN_SIZE (offsetof(struct jade_plugin, fini) + sizeof(void (*)(void *)))
+
+/* Whether a plugin's account schema is JSON and a schema jade can apply
+ * (every keyword known); when not, why in detail. */
+static bool account_schema_ok(const char *text, char *detail, size_t size)
+{
+    json_error_t jerr;
+    json_t *doc = json_loads(text, 0, &jerr);
+    struct jade_buf err = {0};
+    struct jade_schema *schema = doc ? jade_schema_compile(doc, "account_schema", &err) : NULL;
+    bool ok = schema != NULL;
+    if (!doc)
+        snprintf(detail, size, _("its account schema is not JSON (line %d, column %d: %s)"),
+                 jerr.line, jerr.column, jerr.text);
+    else if (!schema)
+        snprintf(detail, size, _("its account schema is not one jade can apply: %s"),
+                 jade_buf_str(&err));
+    jade_schema_free(schema);
+    json_decref(doc);
+    jade_buf_free(&err);
+    return ok;
+}
 
 /* A zero-filled copy of size bytes of which the first given bytes come
  * from src: what a smaller (older) struct lacks reads as zero. */
@@ -43,7 +65,7 @@ int jade_plugin_load(const char *path, struct jade_loaded_plugin *out, struct ja
     *(void **)&entry = dlsym(handle, JADE_PLUGIN_ENTRY);
     const struct jade_plugin *p = entry ? entry() : NULL;
     const char *why = NULL;
-    char detail[200] = "";
+    char detail[400] = "";
     unsigned major = p ? p->abi_version >> 16 : 0, minor = p ? p->abi_version & 0xFFFF : 0;
     if (!entry) {
         why = _("no jade_plugin_entry symbol: not a jade plugin");
@@ -74,6 +96,8 @@ int jade_plugin_load(const char *path, struct jade_loaded_plugin *out, struct ja
     } else if (p->limits && p->limits->counting > JADE_COUNT_GRAPHEMES) {
         snprintf(detail, sizeof detail, _("its limits count text in a way jade does not know (%u)"),
                  p->limits->counting);
+        why = detail;
+    } else if (p->account_schema && !account_schema_ok(p->account_schema, detail, sizeof detail)) {
         why = detail;
     }
     if (why) {

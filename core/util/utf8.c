@@ -67,49 +67,6 @@ void jade_utf8_line_col(const char *s, size_t n, size_t off, int *line, int *col
     *col = c;
 }
 
-/* The code point starting at s (valid UTF-8, as content texts are). */
-static unsigned decode(const unsigned char *s)
-{
-    if (s[0] < 0x80) return s[0];
-    if ((s[0] & 0xE0) == 0xC0) return (unsigned)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
-    if ((s[0] & 0xF0) == 0xE0)
-        return (unsigned)(s[0] & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-    return (unsigned)(s[0] & 0x07) << 18 | (unsigned)(s[1] & 0x3F) << 12 |
-           (unsigned)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
-}
-
-size_t jade_text_length(const char *text, enum jade_text_count counting)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    size_t n = 0;
-    for (size_t i = 0; s[i]; i++) {
-        if (counting == JADE_COUNT_BYTES) {
-            n++;
-            continue;
-        }
-        if ((s[i] & 0xC0) == 0x80) continue; /* continuation byte */
-        if (counting == JADE_COUNT_UTF16) {
-            n += (s[i] & 0xF8) == 0xF0 ? 2 : 1; /* outside the BMP: a surrogate pair */
-        } else if (counting == JADE_COUNT_X_WEIGHTED) {
-            /* X: weight 1 up to U+10FF (and some punctuation), 2 otherwise;
-             * URLs count 23 whatever their length (NETWORKS.md). */
-            if (!strncmp((const char *)s + i, "http://", 7) ||
-                !strncmp((const char *)s + i, "https://", 8)) {
-                while (s[i + 1] && s[i + 1] != ' ' && s[i + 1] != '\n') i++;
-                n += 23;
-                continue;
-            }
-            unsigned cp = decode(s + i);
-            bool light = cp <= 0x10FF || (cp >= 0x2000 && cp <= 0x200D) ||
-                         (cp >= 0x2010 && cp <= 0x201F) || (cp >= 0x2032 && cp <= 0x2037);
-            n += light ? 1 : 2;
-        } else {
-            n++;
-        }
-    }
-    return n;
-}
-
 /* Bytes of the well-formed, printable character at s (n bytes left), or 0
  * for a control character or an invalid sequence. */
 static size_t printable_char(const unsigned char *s, size_t n)

@@ -2,8 +2,6 @@
 #ifndef JADE_UTF8_H
 #define JADE_UTF8_H
 
-#include "../jade-plugin.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,9 +25,6 @@ size_t jade_utf8_length(const char *s, size_t n);
 
 /* 1-based line and column (in code points) of byte offset off in s. */
 void jade_utf8_line_col(const char *s, size_t n, size_t off, int *line, int *col);
-
-/* Length of a valid UTF-8 text as a network counts it (jade-plugin.h). */
-size_t jade_text_length(const char *text, enum jade_text_count counting);
 
 /* A short, single-line excerpt of text from outside (a receiver's error
  * body) fit to store and show: control characters and invalid bytes
