@@ -99,15 +99,18 @@ cat >"$work/config.json" <<EOF
  "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}}
 EOF
 history() { "$jade" history --config "$work/config.json" --format json >"$work/history.json"; }
-# `run --once` until what it waits for holds (the retry after the 503
-# comes a second or two later), within a generous deadline
+# `run --once` until what it waits for holds, or nothing is left to retry
+# (a retry after the 503 may fall after a run's end), within a generous
+# deadline
 publish() { # PYTHON-CONDITION (on rows: the history)
-  local deadline=$((SECONDS + 120))
+  local deadline=$((SECONDS + 120)) rc
   while :; do
     "$jade" run --config "$work/config.json" --once >>"$work/jade.out" 2>&1
     history
-    python3 -c "import json, sys; rows = json.load(open('$work/history.json')); sys.exit(not ($1))" && return 0
-    [ "$SECONDS" -lt "$deadline" ] || return 1
+    python3 -c "import json, sys; rows = json.load(open('$work/history.json'))
+sys.exit(0 if ($1) else 2 if any(r['state'] in ('retrying', 'sending') for r in rows) else 1)"
+    rc=$?
+    [ "$rc" -eq 2 ] && [ "$SECONDS" -lt "$deadline" ] || return "$rc"
     sleep 0.5
   done
 }
