@@ -1,17 +1,29 @@
 /* webhook.c - the webhook network: each publication POSTed as JSON to the
- * channel's account.url, signed.
+ * channel's account.url, signed twice.
  *
- * Headers: Idempotency-Key: <occurrence key>, and
+ * Headers: Idempotency-Key: <occurrence key>;
  * Jade-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
- * (Stripe's shape; receivers should refuse a t more than 300 s off). The
- * secret is the channel's "secret", read from the service's secrets.
+ * (Stripe's shape, keyed with the secret exactly as written; receivers
+ * should refuse a t more than 300 s off); and Standard Webhooks' three,
+ * which receivers check with that specification's libraries:
+ * webhook-id: <occurrence key> (the same on every retry), webhook-timestamp:
+ * <t>, webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<t>.<body>")>,
+ * key being what the secret's base64 after "whsec_" decodes to. The secret
+ * is the channel's "secret", read from the service's secrets. One without
+ * the whsec_ prefix (as written before jade signed the standard way) keys
+ * both signatures with its own bytes: libraries take it as a "raw" key. A
+ * whsec_ secret whose rest is not base64 sends nothing and suspends the
+ * channel, saying so. (sign.c holds the signing.)
  * Outcomes: 2xx sent; 429 waits for Retry-After; 408 and 5xx, and no answer,
  * are transient (the key makes a repeat safe); 401/403 suspend the channel;
  * other 4xx are refused for good.
  * A retraction is a DELETE to the same url, with the same headers and a
- * signed body {key, campaign, post, channel, lang, network_id}; 2xx, 404
- * and 410 mean it is gone. */
+ * signed body {key, campaign, post, channel, lang, network_id}, whose
+ * webhook-id is "<key>-retraction" (another message than the publication,
+ * which a receiver dropping repeated ids must not drop); 2xx, 404 and 410
+ * mean it is gone. */
 #include "jade-plugin.h"
+#include "sign.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -53,20 +65,6 @@ static void finish(jade_done_cb done, void *token, enum jade_outcome outcome, co
 {
     struct jade_result r = {sizeof r, outcome, id, NULL, retry_after, message};
     done(token, &r);
-}
-
-/* hex(HMAC-SHA256(secret, "<t>.<body>")) into out (65 bytes). */
-static void sign(const char *secret, long long t, const char *body, size_t body_len, char out[65])
-{
-    crypto_auth_hmacsha256_state st;
-    unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    char prefix[32];
-    int n = snprintf(prefix, sizeof prefix, "%lld.", t);
-    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)prefix, (unsigned long long)n);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, body_len);
-    crypto_auth_hmacsha256_final(&st, mac);
-    sodium_bin2hex(out, 65, mac, sizeof mac);
 }
 
 static const char *header(const struct jade_http_response *r, const char *name)
@@ -158,19 +156,45 @@ static void send_signed(struct webhook *w, const char *method, const struct jade
         json_decref(account);
         return;
     }
+    /* the Standard Webhooks key: decoded from whsec_ base64, else the
+     * secret's own bytes */
+    unsigned char key[sizeof secret];
+    int key_len = webhook_standard_key(secret, key, sizeof key);
+    if (key_len < 0) {
+        sodium_memzero(secret, sizeof secret);
+        finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, 0,
+               "the channel's secret starts with whsec_ but what follows is not base64 (standard "
+               "alphabet, = padding included) of at least one byte: write the secret as the "
+               "receiver's platform gave it");
+        json_decref(account);
+        return;
+    }
     long long t = (long long)host->now(host->ctx);
-    char mac[65], signature[128];
-    sign(secret, t, body, strlen(body), mac);
+    char mac[65], signature[128], timestamp[32], standard[WEBHOOK_STANDARD_SIGNATURE_SIZE];
+    char id[128];
+    webhook_sign_jade(secret, t, body, strlen(body), mac);
     sodium_memzero(secret, sizeof secret);
     snprintf(signature, sizeof signature, "t=%lld,v1=%s", t, mac);
-    struct jade_http_header headers[] = {{"Content-Type", "application/json"},
-                                         {"Idempotency-Key", pub->key},
-                                         {"Jade-Signature", signature}};
+    /* A retraction is another message than the publication: a receiver
+     * that drops a webhook-id it has seen must not drop it. */
+    snprintf(id, sizeof id, "%s%s", pub->key, removing ? "-retraction" : "");
+    snprintf(timestamp, sizeof timestamp, "%lld", t);
+    webhook_sign_standard(key, (size_t)key_len, id, t, body, strlen(body), standard);
+    sodium_memzero(key, sizeof key);
+    struct jade_http_header headers[] = {
+        {"Content-Type", "application/json"}, {"Idempotency-Key", pub->key},
+        {"Jade-Signature", signature},        {"webhook-id", id},
+        {"webhook-timestamp", timestamp},     {"webhook-signature", standard}};
     /* networks.webhook.timeout_ms in the configuration, else the core's */
     const char *timeout = host->setting(host->ctx, "timeout_ms");
-    struct jade_http_request req = {
-        sizeof req, method, url,          headers,
-        3,          body,   strlen(body), timeout ? (uint32_t)atoi(timeout) : 0};
+    struct jade_http_request req = {sizeof req,
+                                    method,
+                                    url,
+                                    headers,
+                                    sizeof headers / sizeof headers[0],
+                                    body,
+                                    strlen(body),
+                                    timeout ? (uint32_t)atoi(timeout) : 0};
     struct pending *p = calloc(1, sizeof *p);
     p->done = done;
     p->token = token;
