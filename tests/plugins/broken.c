@@ -59,7 +59,7 @@ __attribute__((unused)) static const struct jade_plugin plugin = {
     .abi_version = (uint32_t)((JADE_PLUGIN_ABI_MAJOR + 1) << 16),
 #elif BROKEN_NEWER_MINOR /* expects what this core may not have */
     .abi_version = JADE_PLUGIN_ABI_VERSION + 1,
-#elif BROKEN_OLD_MINOR /* 1.0 held its limits by value */
+#elif BROKEN_OLD_MINOR   /* 1.0 held its limits by value */
     .abi_version = (uint32_t)(JADE_PLUGIN_ABI_MAJOR << 16),
 #else
     .abi_version = JADE_PLUGIN_ABI_VERSION,
