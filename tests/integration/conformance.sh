@@ -251,7 +251,11 @@ fi
 
 # -- 3. the rate limit, to the second ----------------------------------------------------
 if only rate; then
-wait_s=3
+# longer than the plugin's own pacing (rate_per_minute), else that alone
+# would keep the retry late enough
+rate=$(awk -v net="$network" '/^[^ ]/ {in_net = ($1 == net)} in_net && /rate:/ {print $2}' "$work/plugins.out")
+wait_s=5
+[ -n "$rate" ] && [ "$rate" -gt 0 ] && [ $((60 / rate + 3)) -gt $wait_s ] && wait_s=$((60 / rate + 3))
 make_case rate r1:0
 faults "[{\"fault\": \"rate_limit\", \"op\": \"create\", \"seconds\": $wait_s}]"
 start rate 1
