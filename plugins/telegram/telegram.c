@@ -262,6 +262,14 @@ static void send_text(struct pending *p, const char *url, const char *chat,
                       const struct jade_publication *pub, const char *text)
 {
     json_t *o = json_pack("{s:s, s:s}", "chat_id", chat, "text", text);
+    if (!o) { /* jansson takes only UTF-8 */
+        jade_done_cb done = p->done;
+        void *token = p->token;
+        free_pending(p);
+        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
+                  "the text is not valid UTF-8");
+        return;
+    }
     if (pub->link && *pub->link)
         json_object_set_new(o, "link_preview_options", json_pack("{s:s}", "url", pub->link));
     char *body = json_dumps(o, JSON_COMPACT);
