@@ -776,6 +776,7 @@ static const struct jade_plugin mastodon_plugin = {
         "{\"type\": \"object\", \"required\": [\"instance\"], \"additionalProperties\": false,"
         " \"properties\": {"
         "\"instance\": {\"type\": \"string\", \"pattern\": \"^https?://[^/?#@\\\\s\\\\\\\\]+/?$\"},"
+        " \"handle\": {\"type\": \"string\"},"
         " \"max_characters\": {\"type\": \"integer\", \"minimum\": 1}}}",
     .deadline_seconds = DEADLINE_SECONDS,
     .init = mastodon_init,
