@@ -11,9 +11,12 @@
  * description), polled until the instance has processed them, then the
  * status is posted (POST /api/v1/statuses) with the occurrence key as its
  * Idempotency-Key: a 5xx or no answer is sent again safely. The instance
- * keeps a key one hour only: a re-send that may come later than that
- * (a new attempt more than KEY_SAFE_SECONDS after the occurrence was due)
- * is not sent but answered UNKNOWN, so that a person checks.
+ * keeps a key one hour only: a re-send more than KEY_SAFE_SECONDS after a
+ * request that may have posted it is not sent but answered UNKNOWN, so
+ * that a person checks. Such requests are remembered while the plugin
+ * runs; for what came before it started, the due time stands for the
+ * earliest request (none goes out before it). A re-send after answers that
+ * posted nothing (a 429, a 422, the plugin's own waits) goes however late.
  *
  * Rate limits: a 429 stops every request to the account until its
  * X-RateLimit-Reset; an answer saying X-RateLimit-Remaining: 0 stops that
@@ -51,8 +54,18 @@ struct account {
 
 struct publish_job;
 
+/* A status request that may have posted, with no answer saying so (a 5xx,
+ * no answer): when it left. */
+struct maybe_posted {
+    char *key;
+    int64_t at;
+    struct maybe_posted *next;
+};
+
 struct mastodon {
     const struct jade_host *host;
+    int64_t started; /* host->now at init */
+    struct maybe_posted *maybe_posted;
     struct account *accounts;
     struct publish_job *jobs; /* publishes in progress, freed by fini if stopped */
 };
@@ -69,7 +82,8 @@ struct publish_job {
     char *polling; /* the medium being polled */
     uint32_t poll_ms;
     int64_t give_up_at;
-    int waiting; /* a later() call is pending */
+    int64_t posted_at; /* when the status request left */
+    int waiting;       /* a later() call is pending */
     struct publish_job *prev, *next;
 };
 
@@ -220,6 +234,58 @@ static void transport_failure(const struct jade_http_response *r, jade_done_cb d
     pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
 }
 
+/* ---- the key's hour -------------------------------------------------------- */
+
+static struct maybe_posted **maybe_posted_find(struct mastodon *m, const char *key)
+{
+    struct maybe_posted **p = &m->maybe_posted;
+    while (*p && strcmp((*p)->key, key)) p = &(*p)->next;
+    return p;
+}
+
+/* A status request for key left at `at` and may have posted. */
+static void note_maybe_posted(struct mastodon *m, const char *key, int64_t at)
+{
+    struct maybe_posted **p = maybe_posted_find(m, key);
+    if (*p) return; /* the earliest counts */
+    struct maybe_posted *e = calloc(1, sizeof *e);
+    if (e) e->key = strdup(key);
+    if (!e || !e->key) {
+        free(e);
+        return; /* then the due time stands for it, as after a restart */
+    }
+    e->at = at;
+    e->next = m->maybe_posted;
+    m->maybe_posted = e;
+}
+
+static void forget_maybe_posted(struct mastodon *m, const char *key)
+{
+    struct maybe_posted **p = maybe_posted_find(m, key);
+    struct maybe_posted *e = *p;
+    if (!e) return;
+    *p = e->next;
+    free(e->key);
+    free(e);
+}
+
+/* Whether attempt `attempt` of key may go with the same Idempotency-Key:
+ * no earlier request that may have posted it is more than
+ * KEY_SAFE_SECONDS old. */
+static int resend_safe(struct mastodon *m, const char *key, uint32_t attempt, int64_t due,
+                       int64_t now)
+{
+    if (attempt <= 1) return 1;
+    int64_t earliest = -1;
+    /* Attempts before the plugin started are unknown: the first went out
+     * at the due time at the earliest. */
+    if (due < 0) return 0;
+    if (m->started > due) earliest = due;
+    struct maybe_posted *e = *maybe_posted_find(m, key);
+    if (e && (earliest < 0 || e->at < earliest)) earliest = e->at;
+    return earliest < 0 || now - earliest <= KEY_SAFE_SECONDS;
+}
+
 /* ---- publishing ---------------------------------------------------------- */
 
 static void job_free(struct publish_job *j)
@@ -289,6 +355,9 @@ static void poll_media(void *arg);
 static void status_cb(void *arg, const struct jade_http_response *r)
 {
     struct publish_job *j = arg;
+    if ((r->transport_error && r->request_sent) ||
+        (!r->transport_error && (r->status == 408 || r->status >= 500)))
+        note_maybe_posted(j->m, j->key, j->posted_at);
     if (r->transport_error) {
         jade_done_cb done = j->done;
         void *token = j->token;
@@ -308,6 +377,7 @@ static void status_cb(void *arg, const struct jade_http_response *r)
         return;
     }
     note_limits(j->account, FAMILY_STATUSES, r, j->m->host->now(j->m->host->ctx));
+    forget_maybe_posted(j->m, j->key);
     json_t *body = json_loads(r->body ? r->body : "", 0, NULL);
     json_t *id = json_object_get(body, "id");
     char number[32];
@@ -336,6 +406,7 @@ static void post_status(struct publish_job *j)
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, "the status could not be written");
         return;
     }
+    j->posted_at = j->m->host->now(j->m->host->ctx);
     int rc = start(j, "POST", "/api/v1/statuses", body, NULL, 0, status_cb);
     free(body);
     if (rc != 0)
@@ -550,7 +621,7 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
     }
     int64_t now = host->now(host->ctx);
     int64_t due = parse_due(pub->due);
-    if (pub->attempt > 1 && (due < 0 || now - due > KEY_SAFE_SECONDS)) {
+    if (!resend_safe(m, pub->key ? pub->key : "", pub->attempt, due, now)) {
         /* An earlier attempt may have posted it more than an hour ago: the
          * instance has forgotten its key, and a re-send could post it twice. */
         memset(secret, 0, sizeof secret);
@@ -732,6 +803,7 @@ static int mastodon_init(const struct jade_host *host, void **instance)
     struct mastodon *m = calloc(1, sizeof *m);
     if (!m) return -1;
     m->host = host;
+    m->started = host->now(host->ctx);
     *instance = m;
     return 0;
 }
@@ -741,6 +813,7 @@ static void mastodon_fini(void *instance)
     struct mastodon *m = instance;
     /* The core dropped the polls still waiting: their jobs end here. */
     while (m->jobs) job_free(m->jobs);
+    while (m->maybe_posted) forget_maybe_posted(m, m->maybe_posted->key);
     while (m->accounts) {
         struct account *a = m->accounts;
         m->accounts = a->next;

@@ -474,6 +474,68 @@ static void test_key_window(void)
     CHECK_INT_EQ(n_requests, 1);
 }
 
+/* Requests that may have posted (a 5xx, no answer after the request
+ * left) are remembered from when they left: a re-send within 50 minutes
+ * goes, later it is UNKNOWN. Answers that posted nothing (a 429, no
+ * answer before the request left) let a re-send go however late, when
+ * every attempt was the plugin's own (it started before the due time). */
+static void test_key_hour_remembered(void)
+{
+    reset();
+    struct jade_publication p = pub(account);
+    p.due = "2026-11-30T01:00:00Z";
+    clock_now = 1796000400;
+    publish(&p);
+    respond(503, "<html>503</html>", NULL);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
+    clock_now += 49 * 60;
+    p.attempt = 2;
+    publish(&p);
+    CHECK_INT_EQ(n_requests, 2);
+    CHECK_STR_EQ(requests[1].key, p.key);
+    respond_nothing(1);
+    clock_now += 2 * 60;
+    p.attempt = 3;
+    publish(&p);
+    CHECK_INT_EQ(n_requests, 2);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_UNKNOWN);
+
+    /* no answer, the request having left: remembered too */
+    reset();
+    p.attempt = 1;
+    clock_now = 1796000400;
+    publish(&p);
+    respond_nothing(1);
+    clock_now += 51 * 60;
+    p.attempt = 2;
+    publish(&p);
+    CHECK_INT_EQ(n_requests, 1);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_UNKNOWN);
+}
+
+static void test_key_hour_nothing_posted(void)
+{
+    reset();
+    struct jade_publication p = pub(account);
+    p.due = "2026-11-30T01:00:00Z";
+    clock_now = 1796000400;
+    publish(&p);
+    respond(429, "{\"error\": \"Too many requests\"}", "X-RateLimit-Reset",
+            "2026-11-30T03:00:00.000000Z", NULL);
+    clock_now += 2 * 3600;
+    p.attempt = 2;
+    publish(&p);
+    CHECK_INT_EQ(n_requests, 2);
+    respond_nothing(0);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
+    clock_now += 3600;
+    p.attempt = 3;
+    publish(&p);
+    CHECK_INT_EQ(n_requests, 3);
+    respond(200, status_ok, NULL);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+}
+
 static void test_media(void)
 {
     reset();
@@ -662,6 +724,8 @@ int main(int argc, char **argv)
     RUN(test_rate_limited);
     RUN(test_budget_spent);
     RUN(test_key_window);
+    RUN(test_key_hour_remembered);
+    RUN(test_key_hour_nothing_posted);
     RUN(test_media);
     RUN(test_stopped_while_polling);
     RUN(test_remove);
