@@ -4,8 +4,9 @@
  * The channel's account names its instance ({"instance": "https://…"}); the
  * token is the channel's secret, sent as a Bearer token to that instance
  * only (the operator's bindings say which instances a secret may reach:
- * the instance is a URL the core judges against them). A network setting
- * "api_base" replaces every channel's instance (tests).
+ * the instance is a URL the core judges against them). There is no
+ * api_base setting: the instance judged is the one the token goes to (in
+ * tests, the fake's address is the instance).
  *
  * Media are uploaded first (POST /api/v2/media, the alt text as their
  * description), polled until the instance has processed them, then the
@@ -22,7 +23,9 @@
  * X-RateLimit-Reset; an answer saying X-RateLimit-Remaining: 0 stops that
  * family of requests (statuses: the 300 per 3 hours; media; deletions) until
  * then. A publish that would need a stopped family answers RETRY_AFTER
- * without sending anything. */
+ * without sending anything. Waits are counted from the answer's Date, the
+ * instance's own clock, so that a clock apart from it (or a simulated one)
+ * still waits as long as the instance means. */
 #include "jade-plugin.h"
 #include "../common/plugin-util.h"
 
@@ -129,6 +132,23 @@ static int64_t iso8601_ceil(const char *value)
     return at + fraction;
 }
 
+/* An HTTP date ("Tue, 01 Dec 2026 03:05:33 GMT") as seconds since the
+ * epoch, read without the locale; -1 when it does not parse. */
+static int64_t http_date(const char *value)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char month[4] = "";
+    struct tm tm = {0};
+    if (!value || sscanf(value, "%*3s, %d %3s %d %d:%d:%d GMT", &tm.tm_mday, month, &tm.tm_year,
+                         &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return -1;
+    const char *at = strlen(month) == 3 ? strstr(months, month) : NULL;
+    if (!at || (at - months) % 3) return -1;
+    tm.tm_mon = (int)((at - months) / 3);
+    tm.tm_year -= 1900;
+    return (int64_t)timegm(&tm);
+}
+
 /* ---- accounts and their limits ---------------------------------------- */
 
 static struct account *account_for(struct mastodon *m, const char *base, const char *secret_name)
@@ -162,22 +182,27 @@ static int64_t wait_for(const struct account *a, enum family f, int64_t now)
 
 /* Reads the rate headers of an answer to a request of family f: a 429 stops
  * the whole account until the reset; a last request allowed stops its
- * family. Returns the seconds to wait from now (0: none). */
+ * family. Returns the seconds to wait from now (0: none). The wait runs
+ * from the answer's Date (whole seconds: never later than the instance's
+ * clock), a second more for our own whole-second clock. */
 static int64_t note_limits(struct account *a, enum family f, const struct jade_http_response *r,
                            int64_t now)
 {
+    int64_t answered = http_date(pu_header(r, "Date"));
+    if (answered < 0) answered = now;
     int64_t reset = iso8601_ceil(pu_header(r, "X-RateLimit-Reset"));
+    int64_t wait = reset >= 0 ? reset - answered + 1 : -1;
     if (r->status == 429) {
-        if (reset < 0) reset = now + pu_retry_after(pu_header(r, "Retry-After"), now, 60);
-        if (reset <= now) reset = now + 1;
-        if (reset > a->until[FAMILY_ALL]) a->until[FAMILY_ALL] = reset;
-        return reset - now;
+        if (wait < 0) wait = pu_retry_after(pu_header(r, "Retry-After"), answered, 60);
+        if (wait < 1) wait = 1;
+        if (now + wait > a->until[FAMILY_ALL]) a->until[FAMILY_ALL] = now + wait;
+        return wait;
     }
     const char *remaining = pu_header(r, "X-RateLimit-Remaining");
     if (remaining && atol(remaining) <= 0 && remaining[0] >= '0' && remaining[0] <= '9' &&
-        reset > now) {
-        if (reset > a->until[f]) a->until[f] = reset;
-        return reset - now;
+        wait > 0) {
+        if (now + wait > a->until[f]) a->until[f] = now + wait;
+        return wait;
     }
     return 0;
 }
@@ -536,15 +561,12 @@ static void upload_next(struct publish_job *j)
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "the request could not be started");
 }
 
-/* The instance's base URL: the api_base setting, else the account's
- * instance, which must be an origin (scheme, host, port) and nothing more,
- * so that the core judges it against the secret's binding. NULL (and why)
- * when there is none. */
-static char *base_of(const struct jade_host *host, json_t *account, const char **why)
+/* The instance's base URL: the account's instance, which must be an origin (scheme, host, port) and
+ * nothing more, so that the core judges it against the secret's binding. NULL (and why) when there
+ * is none. */
+static char *base_of(json_t *account, const char **why)
 {
-    const char *setting = host->setting(host->ctx, "api_base");
-    const char *base =
-        setting && *setting ? setting : json_string_value(json_object_get(account, "instance"));
+    const char *base = json_string_value(json_object_get(account, "instance"));
     *why = NULL;
     if (!base) {
         *why = "the channel's account names no instance (\"instance\": \"https://…\")";
@@ -595,7 +617,7 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
     const struct jade_host *host = m->host;
     json_t *account_json = pu_account(pub);
     const char *why;
-    char *base = base_of(host, account_json, &why);
+    char *base = base_of(account_json, &why);
     json_decref(account_json);
     if (!base) {
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, why);
@@ -735,7 +757,7 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
     const struct jade_host *host = m->host;
     json_t *account_json = pu_account(pub);
     const char *why;
-    char *base = base_of(host, account_json, &why);
+    char *base = base_of(account_json, &why);
     json_decref(account_json);
     if (!base) {
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, why);

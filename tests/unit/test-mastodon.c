@@ -253,6 +253,8 @@ static void test_text_status(void)
     CHECK_STR_EQ(got.url, "https://masto.example/@jade/1094");
 }
 
+/* The token goes to the account's instance, the one the core judged
+ * against the secret's binding: no api_base setting replaces it. */
 static void test_settings_and_base(void)
 {
     reset();
@@ -261,7 +263,7 @@ static void test_settings_and_base(void)
     struct jade_publication p = pub(account);
     p.link = NULL;
     publish(&p);
-    CHECK_STR_EQ(requests[0].url, "http://127.0.0.1:8080/api/v1/statuses");
+    CHECK_STR_EQ(requests[0].url, "https://masto.example/api/v1/statuses");
     json_t *body = json_loads(requests[0].body, 0, NULL);
     CHECK_STR_EQ(json_string_value(json_object_get(body, "visibility")), "unlisted");
     CHECK_STR_EQ(json_string_value(json_object_get(body, "status")), "Bonjour Gao\n");
@@ -380,15 +382,16 @@ static void test_rate_limited(void)
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", "X-RateLimit-Limit", "300",
             "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "2026-11-30T00:55:10.250000Z", NULL);
-    /* 1796000000 is 2026-11-30T00:53:20Z */
+    /* 1796000000 is 2026-11-30T00:53:20Z: 110.25 s, a second more for
+     * the whole-second clock */
     CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(got.retry_after, 111);
+    CHECK_INT_EQ(got.retry_after, 112);
     CHECK_CONTAINS(got.message, "Too many requests");
     clock_now += 100;
     publish(&p);
     CHECK_INT_EQ(n_requests, 1);
     CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(got.retry_after, 11);
+    CHECK_INT_EQ(got.retry_after, 12);
     /* a removal too waits */
     plugin->remove(instance, &p, "1094", done_cb, NULL);
     CHECK_INT_EQ(n_requests, 1);
@@ -399,6 +402,10 @@ static void test_rate_limited(void)
     CHECK_INT_EQ(n_requests, 2);
     respond(200, status_ok, NULL);
     clock_now += 11;
+    publish(&p);
+    CHECK_INT_EQ(n_requests, 2);
+    CHECK_INT_EQ(got.retry_after, 1);
+    clock_now += 1;
     publish(&p);
     CHECK_INT_EQ(n_requests, 3);
     respond(200, status_ok, NULL);
@@ -413,6 +420,30 @@ static void test_rate_limited(void)
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", NULL);
     CHECK_INT_EQ(got.retry_after, 60);
+
+    /* Waits run from the answer's Date, the instance's clock: ours (here
+     * a day and more behind, as a simulated clock may be) does not matter. */
+    reset();
+    publish(&p);
+    respond(429, "{\"error\": \"Too many requests\"}", "Date", "Tue, 01 Dec 2026 03:05:33 GMT",
+            "X-RateLimit-Reset", "2026-12-01T03:05:38.500000Z", NULL);
+    CHECK_INT_EQ(got.retry_after, 7);
+    clock_now += 6;
+    publish(&p);
+    CHECK_INT_EQ(n_requests, 1);
+    clock_now += 1;
+    publish(&p);
+    CHECK_INT_EQ(n_requests, 2);
+    respond(200, status_ok, "Date", "Tue, 01 Dec 2026 03:06:00 GMT", "X-RateLimit-Remaining", "0",
+            "X-RateLimit-Reset", "2026-12-01T03:36:00.000000Z", NULL);
+    publish(&p);
+    CHECK_INT_EQ(got.retry_after, 1801);
+    /* a Date that does not parse: our clock */
+    reset();
+    publish(&p);
+    respond(429, "{\"error\": \"Too many requests\"}", "Date", "yesterday", "X-RateLimit-Reset",
+            "2026-11-30T00:53:30.000000Z", NULL);
+    CHECK_INT_EQ(got.retry_after, 11);
 }
 
 /* A success saying Remaining 0 (the 300 statuses per 3 hours spent): the
@@ -429,12 +460,12 @@ static void test_budget_spent(void)
     publish(&p);
     CHECK_INT_EQ(n_requests, 1);
     CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(got.retry_after, 2800);
+    CHECK_INT_EQ(got.retry_after, 2801);
     plugin->remove(instance, &p, "1094", done_cb, NULL);
     CHECK_INT_EQ(n_requests, 2);
     CHECK_STR_EQ(requests[1].method, "DELETE");
     respond(200, "{\"id\": \"1094\"}", NULL);
-    clock_now += 2800;
+    clock_now += 2801;
     publish(&p);
     CHECK_INT_EQ(n_requests, 3);
 
@@ -522,7 +553,7 @@ static void test_key_hour_nothing_posted(void)
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", "X-RateLimit-Reset",
             "2026-11-30T03:00:00.000000Z", NULL);
-    clock_now += 2 * 3600;
+    clock_now += 2 * 3600 + 1;
     p.attempt = 2;
     publish(&p);
     CHECK_INT_EQ(n_requests, 2);
@@ -622,7 +653,7 @@ static void test_media(void)
     respond(429, "{\"error\": \"Too many requests\"}", "X-RateLimit-Reset",
             "2026-11-30T00:54:20.000000Z", NULL);
     CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(got.retry_after, 60);
+    CHECK_INT_EQ(got.retry_after, 61);
 
     /* media spent (30 per 30 minutes): a post with media waits, a text goes */
     reset();
