@@ -92,8 +92,14 @@ jade = json.load(open(os.path.join(root, "jade.json")))
 jade["policy"] = {"quiet_hours": ["22:00", "07:00"], "min_gap_minutes": 0, "catch_up_minutes": 10080}
 json.dump(jade, open(os.path.join(root, "jade.json"), "w"))
 channel = "%s-gao" % d["network"]
+# An account that names its server (Mastodon's instance) names the fake:
+# "{api_base}" in it is the fake's address, and the secret's binding allows it.
+account = json.loads(json.dumps(d["account"]).replace("{api_base}", api))
+binding = {"channels": [channel]}
+if account != d["account"]:
+    binding["url_prefixes"] = [api + "/"]
 json.dump({"channels": [{"id": channel, "network": d["network"], "regions": ["gao"],
-                         "languages": ["fr"], "secret": d["network"], "account": d["account"]}]},
+                         "languages": ["fr"], "secret": d["network"], "account": account}]},
           open(os.path.join(root, "channels.json"), "w"))
 for spec in specs:
     pid, media = spec.split(":")
@@ -113,7 +119,7 @@ json.dump({"source": {"dir": root}, "state_dir": "%s/%s-state" % (work, name),
            "listen": "%s/%s.sock" % (work, name), "plugin_dir": work + "/plugins",
            "secrets_dir": work + "/secrets", "networks": {d["network"]: settings},
            "retry": {"base_seconds": 2, "max_seconds": 10, "max_attempts": 8},
-           "bindings": {d["network"]: {"channels": [channel]}},
+           "bindings": {d["network"]: binding},
            "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}},
           open("%s/%s.json" % (work, name), "w"), indent=1)
 PY
@@ -288,8 +294,12 @@ fi
 
 # -- 5. a 5xx, or no answer, after the post exists ----------------------------------------
 if only after; then
+# a post each: one post is one occurrence key, which an idempotent network
+# keeps (a second case with the same key would get the first one's post)
+n_after=0
 for fault in error_after drop_after; do
-  make_case "$fault" a1:0
+  n_after=$((n_after + 1))
+  make_case "$fault" "a$n_after:0"
   faults "[{\"fault\": \"$fault\", \"op\": \"create\"}]"
   start "$fault" 20
   until_ok "$fault" 60 "$settled" "$final" 1
