@@ -235,6 +235,7 @@ static const char *content_type(const char *path)
 
 struct verdict {
     enum jade_outcome outcome;
+    long code, sub; /* Facebook's error code and subcode, or 0 */
     uint32_t wait;
     char message[600];
 };
@@ -317,6 +318,8 @@ static void classify(const struct jade_http_response *r, const char *secret, str
     else
         pu_http_message(r, NULL, words, sizeof words);
     v->wait = 0;
+    v->code = code;
+    v->sub = sub;
     if (code == 190 || code == 102) {
         v->outcome = JADE_OUTCOME_AUTH_FAILED;
         if (sub == 1404078 || sub == 4854002)
@@ -681,7 +684,8 @@ static void response_cb(void *arg, const struct jade_http_response *r)
     } else if (v.outcome == JADE_OUTCOME_UNKNOWN) {
         /* an unpublished photo or a delete: nothing shows, repeat it */
         finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, v.message);
-    } else if (j->step == STEP_DELETE && strstr(r->body ? r->body : "", "does not exist")) {
+    } else if (j->step == STEP_DELETE && (r->status == 404 || (v.code == 100 && v.sub == 33))) {
+        /* "Object with ID ... does not exist": gone already */
         finish(j, JADE_OUTCOME_NOT_FOUND, NULL, NULL, 0, v.message);
     } else {
         finish(j, v.outcome, NULL, NULL, v.wait, v.message);
