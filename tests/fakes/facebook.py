@@ -215,18 +215,18 @@ class Handler(BaseHTTPRequestHandler):
     def created(self, f, body, headers=()):
         """Answers for what was just created, as the fault (if any) says."""
         kind = f["fault"] if f else None
+        # an unpublished photo is no post: the record names posts only
+        made = {"media": self.media} if self.op == "upload" else {
+            "id": body.get("post_id", body.get("id")), "text": self.text, "media": self.media}
         if kind == "error_after":
-            self.record(500, self.op, id=body.get("post_id", body.get("id")), text=self.text,
-                        media=self.media)
+            self.record(500, self.op, **made)
             return self.answer(500, graph_error(
                 "An unexpected error has occurred. Please retry your request later.", 2,
                 is_transient=True))
         if kind == "drop_after":
-            self.record(0, self.op, id=body.get("post_id", body.get("id")), text=self.text,
-                        media=self.media)
+            self.record(0, self.op, **made)
             return self.drop()
-        self.record(200, self.op, id=body.get("post_id", body.get("id")), text=self.text,
-                    media=self.media)
+        self.record(200, self.op, **made)
         self.answer(200, body, headers)
 
     # -- routes -------------------------------------------------------------
