@@ -43,6 +43,7 @@
 #define WAIT_THROTTLED 600       /* throttled, no usage header that says more */
 #define WAIT_APP_WINDOW 3600     /* X-App-Usage over 100%: its window is one hour */
 #define WAIT_MIN 60
+#define WAIT_LONGEST (7 * 86400)
 /* A post is looked for from this long before it could have been made
  * (clocks differ). */
 #define LOOKUP_SKEW 300
@@ -55,9 +56,6 @@ struct job;
 
 struct facebook {
     const struct jade_host *host;
-    /* Facebook's clock less ours, from its answers' Date headers: a post's
-     * created_time is on its clock. */
-    int64_t clock_offset;
     struct job *settling; /* jobs waiting to read the feed again */
 };
 
@@ -84,7 +82,7 @@ struct job {
     bool standalone_lookup; /* the core's lookup, not one after a create */
     char *why_unsure;       /* what the create got: 5xx, no answer */
     int64_t sent_at;        /* on our clock: when the create left */
-    int64_t since;          /* on Facebook's clock: the post is not older */
+    int64_t made_after;     /* on our clock: the post is not older */
     int pages_read;
     bool settled;     /* the feed was read again after LOOKUP_SETTLE_MS */
     struct job *next; /* in facebook.settling */
@@ -240,13 +238,14 @@ struct verdict {
     char message[600];
 };
 
-/* The highest estimated_time_to_regain_access (minutes) in an
- * X-Business-Use-Case-Usage header: {"<id>": [{...}, ...]} (or one object
- * per id), or -1 when there is none. */
-static long buc_minutes(const char *header)
+/* The longest estimated_time_to_regain_access in an
+ * X-Business-Use-Case-Usage header ({"<id>": [{...}, ...]}, or one object
+ * per id), in seconds (Facebook gives minutes; a fraction is rounded up to
+ * the second), or -1 when there is none. */
+static long buc_wait(const char *header)
 {
     json_t *usage = header ? json_loads(header, 0, NULL) : NULL;
-    long best = -1;
+    double best = -1;
     const char *id;
     json_t *per_id;
     json_object_foreach (usage, id, per_id) {
@@ -254,12 +253,14 @@ static long buc_minutes(const char *header)
         for (size_t i = 0; i < n; i++) {
             json_t *e = json_is_array(per_id) ? json_array_get(per_id, i) : per_id;
             json_t *m = json_object_get(e, "estimated_time_to_regain_access");
-            if (json_is_number(m) && (long)json_number_value(m) > best)
-                best = (long)json_number_value(m);
+            if (json_is_number(m) && json_number_value(m) > best) best = json_number_value(m);
         }
     }
     json_decref(usage);
-    return best;
+    if (best < 0) return -1;
+    if (best * 60 > WAIT_LONGEST) return WAIT_LONGEST;
+    long seconds = (long)(best * 60);
+    return seconds < best * 60 ? seconds + 1 : seconds;
 }
 
 /* The highest share (percent) in an X-App-Usage header, or -1. */
@@ -279,9 +280,9 @@ static double app_usage(const char *header)
  * the answer has one, else what X-App-Usage says, else a safe default. */
 static uint32_t throttle_wait(const struct jade_http_response *r)
 {
-    long minutes = buc_minutes(pu_header(r, "X-Business-Use-Case-Usage"));
-    if (minutes > 0) return (uint32_t)minutes * 60;
-    if (minutes == 0) return WAIT_MIN;
+    long wait = buc_wait(pu_header(r, "X-Business-Use-Case-Usage"));
+    if (wait > 0) return (uint32_t)wait;
+    if (wait == 0) return WAIT_MIN;
     double share = app_usage(pu_header(r, "X-App-Usage"));
     return share >= 100 ? WAIT_APP_WINDOW : WAIT_THROTTLED;
 }
@@ -482,7 +483,7 @@ static void post_photo(struct job *j, bool published)
     free(url);
 }
 
-/* Reads the Page's feed from since (or follows next), for the post. */
+/* Reads the Page's feed, newest first (or follows next), for the post. */
 static void read_feed(struct job *j, const char *next)
 {
     char *url;
@@ -491,8 +492,7 @@ static void read_feed(struct job *j, const char *next)
     } else {
         char path[192];
         snprintf(path, sizeof path,
-                 "%s/feed?fields=id,message,created_time,permalink_url&limit=100&since=%lld",
-                 j->page_id, (long long)j->since);
+                 "%s/feed?fields=id,message,created_time,permalink_url&limit=100", j->page_id);
         url = graph_url(j->fb->host, path);
     }
     j->step = STEP_LOOKUP;
@@ -510,15 +510,23 @@ static int64_t answer_date(const struct jade_http_response *r)
     return (int64_t)timegm(&tm);
 }
 
-/* A create whose answer did not come, or said 5xx (r, or NULL): the
- * Page's feed says whether it was published, from a little before the
- * request left, on Facebook's clock. */
-static void unsure(struct job *j, const char *why, const struct jade_http_response *r)
+/* The oldest created_time, on Facebook's clock, that the post can have:
+ * as long before the answer's Date as made_after is before now on ours
+ * (so that neither clock needs to be right), less LOOKUP_SKEW. */
+static int64_t oldest_possible(const struct job *j, const struct jade_http_response *r)
+{
+    const struct jade_host *host = j->fb->host;
+    int64_t date = answer_date(r), ago = host->now(host->ctx) - j->made_after;
+    return (date >= 0 ? date - (ago > 0 ? ago : 0) : j->made_after) - LOOKUP_SKEW;
+}
+
+/* A create whose answer did not come, or said 5xx: the Page's feed says
+ * whether it was published. */
+static void unsure(struct job *j, const char *why)
 {
     free(j->why_unsure);
     j->why_unsure = strdup(why);
-    int64_t date = r ? answer_date(r) : -1;
-    j->since = (date >= 0 ? date : j->sent_at + j->fb->clock_offset) - LOOKUP_SKEW;
+    j->made_after = j->sent_at;
     read_feed(j, NULL);
 }
 
@@ -549,7 +557,7 @@ static void created(struct job *j, const struct jade_http_response *r)
         char message[200];
         snprintf(message, sizeof message, "HTTP %ld without a post id: %.120s", r->status,
                  r->body ? r->body : "");
-        unsure(j, message, r);
+        unsure(j, message);
         return;
     }
     char fallback[160];
@@ -576,18 +584,22 @@ static void uploaded(struct job *j, const struct jade_http_response *r)
         post_feed(j);
 }
 
-/* The feed's page: the post if it is there (its text, at or after the
- * due time), else the next page, else not found. */
+/* The feed's page: the post if it is there (its text, made since it
+ * could have been), else the next page while it holds posts that recent,
+ * else not found. */
 static void looked(struct job *j, const struct jade_http_response *r)
 {
     json_t *body = json_loads(r->body ? r->body : "", 0, NULL);
     json_t *data = json_object_get(body, "data");
     json_t *post;
     size_t i;
+    int64_t oldest = oldest_possible(j, r);
+    bool older_seen = false;
     json_array_foreach (data, i, post) {
         int64_t at = parse_time(json_string_value(json_object_get(post, "created_time")));
         const char *id = json_string_value(json_object_get(post, "id"));
-        if (id && at >= j->since &&
+        if (at < oldest) older_seen = true;
+        if (id && at >= oldest &&
             same_text(json_string_value(json_object_get(post, "message")), j->message)) {
             const char *url = json_string_value(json_object_get(post, "permalink_url"));
             char fallback[160];
@@ -600,7 +612,8 @@ static void looked(struct job *j, const struct jade_http_response *r)
     /* Only pages of this Graph API: a link elsewhere is not followed. */
     const char *next = json_string_value(json_object_get(json_object_get(body, "paging"), "next"));
     const char *base = pu_api_base(j->fb->host, PUBLIC_BASE);
-    if (next && j->pages_read < LOOKUP_PAGES && strncmp(next, base, strlen(base)) == 0 &&
+    if (next && !older_seen && j->pages_read < LOOKUP_PAGES &&
+        strncmp(next, base, strlen(base)) == 0 &&
         (next[strlen(base)] == '/' || base[strlen(base) - 1] == '/')) {
         char *copy = strdup(next);
         json_decref(body);
@@ -644,15 +657,13 @@ static void response_cb(void *arg, const struct jade_http_response *r)
 {
     struct job *j = arg;
     char message[700];
-    int64_t date = r->transport_error ? -1 : answer_date(r);
-    if (date >= 0) j->fb->clock_offset = date - j->fb->host->now(j->fb->host->ctx);
     if (r->transport_error) {
         snprintf(message, sizeof message, "%s", r->error_message ? r->error_message : "no answer");
         if (j->step == STEP_LOOKUP)
             lookup_failed(j, message);
         else if ((j->step == STEP_FEED || j->step == STEP_PHOTO) &&
                  pu_transport_outcome(r) == JADE_OUTCOME_UNKNOWN)
-            unsure(j, message, NULL);
+            unsure(j, message);
         else /* nothing left, or an unpublished photo, or a delete: safe again */
             finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
         return;
@@ -680,7 +691,7 @@ static void response_cb(void *arg, const struct jade_http_response *r)
         lookup_failed(j, v.message);
     } else if (v.outcome == JADE_OUTCOME_UNKNOWN &&
                (j->step == STEP_FEED || j->step == STEP_PHOTO)) {
-        unsure(j, v.message, r);
+        unsure(j, v.message);
     } else if (v.outcome == JADE_OUTCOME_UNKNOWN) {
         /* an unpublished photo or a delete: nothing shows, repeat it */
         finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, v.message);
@@ -702,7 +713,7 @@ static struct job *job_new(struct facebook *fb, const struct jade_publication *p
     const struct jade_host *host = fb->host;
     json_t *account = pu_account(pub);
     const char *page_id = json_string_value(json_object_get(account, "page_id"));
-    if (!all_digits(page_id, false)) {
+    if (!all_digits(page_id, false) || strlen(page_id) > 40) {
         json_decref(account);
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
                   "the channel's account has no \"page_id\" (the Page's numeric id)");
@@ -785,7 +796,7 @@ static void facebook_lookup(void *instance, const struct jade_publication *pub, 
     struct job *j = job_new(instance, pub, done, token);
     if (!j) return;
     j->standalone_lookup = true;
-    j->since = j->due + j->fb->clock_offset - LOOKUP_SKEW;
+    j->made_after = j->due;
     if (!*j->message) {
         /* Nothing to recognise it by: it stays unknown, for a person. */
         finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,

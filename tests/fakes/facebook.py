@@ -19,9 +19,12 @@ as "Authorization: Bearer" or an access_token parameter.
 Errors {"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}.
 Faults beyond the README's table, each entry's optional members:
   rate_limit   "code": 80001 (default: X-Business-Use-Case-Usage, with
-               estimated_time_to_regain_access in minutes, seconds rounded
-               up) or 4, 17, 32, 613 (X-App-Usage, shares over 100)
+               estimated_time_to_regain_access in minutes: "seconds" / 60,
+               a fraction when they are not whole minutes, so that a test
+               need not wait a minute) or 4, 17, 32, 613 (X-App-Usage with
+               a share over 100%: the fake then waits a whole hour)
   auth         "subcode": 463 (default, expired), 460, 1404078, 4854002...
+  auth_identity, auth_reauthorise: auth with subcode 1404078, 4854002
   back_off     code 368 "already posted"; "subcode": 1390008 or 1366051
                (posting too fast). The fake then waits "seconds" (default
                60) before it takes another post from this Page.
@@ -159,9 +162,10 @@ class Handler(BaseHTTPRequestHandler):
         kind = f["fault"]
         if kind == "rate_limit":
             code = f.get("code", 80001)
-            minutes = max(1, math.ceil(f.get("seconds", 60) / 60))
+            seconds = f.get("seconds", 60)
+            minutes = seconds // 60 if seconds % 60 == 0 else seconds / 60
             with lock:
-                blocked_until[page] = time.time() + minutes * 60
+                blocked_until[page] = time.time() + (seconds if code == 80001 else 3600)
             if code == 80001:
                 usage = {page: [{"type": "pages", "call_count": 100, "total_cputime": 12,
                                  "total_time": 30, "estimated_time_to_regain_access": minutes}]}
@@ -180,8 +184,8 @@ class Handler(BaseHTTPRequestHandler):
             self.record(500, self.op)
             self.answer(500, graph_error("An unknown error has occurred.", 1, is_transient=True))
             return True
-        if kind == "auth":
-            sub = f.get("subcode", 463)
+        if kind in ("auth", "auth_identity", "auth_reauthorise"):
+            sub = {"auth_identity": 1404078, "auth_reauthorise": 4854002}.get(kind, f.get("subcode", 463))
             words = {460: "The session has been invalidated because the user changed their "
                           "password or Facebook has changed the session for security reasons.",
                      463: "Session has expired on Friday, 27-Nov-26 10:00:00 PST. The current "
