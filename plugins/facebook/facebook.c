@@ -294,8 +294,8 @@ static bool is_throttle(long code)
 
 /* What a refused or failed answer (not 2xx) means; secret names the
  * channel's secret, for what a person must do. A 5xx (or Facebook's own
- * "unknown"/"unexpected" errors) is UNKNOWN: the caller knows whether
- * anything could have been published. */
+ * "unknown"/"unexpected" errors, or a duplicate) is UNKNOWN: the caller
+ * knows whether anything could have been published. */
 static void classify(const struct jade_http_response *r, const char *secret, struct verdict *v)
 {
     json_t *body = json_loads(r->body ? r->body : "", 0, NULL);
@@ -357,7 +357,9 @@ static void classify(const struct jade_http_response *r, const char *secret, str
         v->outcome = JADE_OUTCOME_RETRY_AFTER;
         v->wait = pu_retry_after(pu_header(r, "Retry-After"), 0, WAIT_THROTTLED);
         snprintf(v->message, sizeof v->message, "%s", words);
-    } else if (r->status >= 500 || transient || code == 1 || code == 2) {
+    } else if (r->status >= 500 || transient || code == 1 || code == 2 || code == 506) {
+        /* 506, "Duplicate status message": the Page has this text already,
+         * perhaps from this very publication */
         v->outcome = JADE_OUTCOME_UNKNOWN;
         snprintf(v->message, sizeof v->message, "%s", words);
     } else {

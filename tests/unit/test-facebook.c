@@ -458,6 +458,17 @@ static void clocks_need_not_agree(void)
     host_now = real;
 }
 
+static void a_duplicate_is_looked_up(void)
+{
+    publish(0, NULL);
+    answer(0, 400, "{\"error\": {\"message\": \"Duplicate status message\", \"code\": 506}}", NULL,
+           NULL);
+    CHECK_INT_EQ(n_requests, 2);
+    answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:01+0000"), NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_42");
+}
+
 static void a_dropped_answer_is_looked_up_too(void)
 {
     publish(0, NULL);
@@ -633,6 +644,7 @@ int main(int argc, char **argv)
     RUN(already_posted_and_too_fast_back_off);
     RUN(other_refusals_fail_with_the_networks_words);
     RUN(a_500_that_published_is_found_in_the_feed);
+    RUN(a_duplicate_is_looked_up);
     RUN(a_dropped_answer_is_looked_up_too);
     RUN(clocks_need_not_agree);
     RUN(a_500_that_did_not_publish_is_read_twice_then_sent_again);
