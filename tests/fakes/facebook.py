@@ -77,6 +77,12 @@ def take_fault(op):
     return None
 
 
+def played(handler, f):
+    """Notes the fault a request plays, for the record; returns it."""
+    handler.played = f["fault"] if f else None
+    return f
+
+
 def graph_error(message, code, subcode=None, kind="OAuthException", **extra):
     err = {"message": message, "type": kind, "code": code,
            "fbtrace_id": "A" + secrets.token_hex(10)}
@@ -104,9 +110,11 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def record(self, status, op, **extra):
-        entry = {"t": time.time(), "method": self.command,
+        entry = {"arrived": self.arrived, "t": time.time(), "method": self.command,
                  "path": urllib.parse.urlsplit(self.path).path, "op": op,
                  "status": status, "early": self.early}
+        if self.played:
+            entry["fault"] = self.played
         entry.update(extra)
         with lock:
             record_file.write(json.dumps(entry) + "\n")
@@ -240,6 +248,8 @@ class Handler(BaseHTTPRequestHandler):
         return (m.group(1), m.group(2)) if m else (None, None)
 
     def start(self):
+        self.arrived = time.time()
+        self.played = None
         self.early = False
         self.op = "other"
         self.text = None
@@ -262,7 +272,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self.token_ok(params):
             self.record(400, "lookup")
             return self.answer(400, graph_error("Invalid OAuth access token - Cannot parse access token", 190))
-        f = take_fault("lookup")
+        f = played(self, take_fault("lookup"))
         if f and self.fault_answer(f, node):
             return
         if f and f["fault"] in ("error_after", "drop_after"):
@@ -309,7 +319,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(400, graph_error(
                 "(#100) Unsupported post request. Object with ID '%s' does not exist" % node, 100, 33,
                 kind="GraphMethodException"))
-        f = take_fault(self.op)
+        f = played(self, take_fault(self.op))
         if f and self.fault_answer(f, node):
             return
         if edge == "photos":
@@ -391,7 +401,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self.token_ok(params):
             self.record(400, "delete")
             return self.answer(400, graph_error("Invalid OAuth access token - Cannot parse access token", 190))
-        f = take_fault("delete")
+        f = played(self, take_fault("delete"))
         if f and self.fault_answer(f, page):
             return
         with lock:
