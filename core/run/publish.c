@@ -768,6 +768,10 @@ enum jade_service_status service_recover(struct service *s)
             ch->inflight < net->concurrency) {
             ch->inflight++;
             lookups[n_lookups++] = new_request(s, ch, o, row->attempts, true);
+            /* Still sending until the look-up answers: stopped before it
+             * does, the next start looks again (uncertain, it never would). */
+            u->state = JADE_SENDING;
+            u->error = _("the service stopped while sending: looking for it on the network");
         }
     }
     enum jade_service_status rc = JADE_SERVICE_OK;
@@ -782,10 +786,9 @@ enum jade_service_status service_recover(struct service *s)
         rc = JADE_SERVICE_FAILED;
     }
     for (size_t i = 0; i < rows.count && rc == JADE_SERVICE_OK; i++)
-        jade_log(&s->log, updates[i].state == JADE_UNCERTAIN ? JADE_LOG_WARNING : JADE_LOG_INFO,
-                 updates[i].state == JADE_UNCERTAIN ? "uncertain" : "requeued", "key",
-                 updates[i].key, "channel", rows.items[i].channel, "reason", updates[i].error,
-                 NULL);
+        jade_log(&s->log, updates[i].state != JADE_PLANNED ? JADE_LOG_WARNING : JADE_LOG_INFO,
+                 updates[i].state != JADE_PLANNED ? "uncertain" : "requeued", "key", updates[i].key,
+                 "channel", rows.items[i].channel, "reason", updates[i].error, NULL);
     for (size_t i = 0; i < n_lookups; i++) {
         struct request *r = lookups[i];
         if (rc != JADE_SERVICE_OK) {

@@ -271,10 +271,11 @@ check "a rate limit of $wait_s s: sent, nothing asked early, the retry no sooner
 assert states == {'sent': 1}, (states, rows)
 assert not any(e['early'] for e in record), [e for e in record if e['early']]
 first, then = creates[0], creates[1]
-assert first['status'] == 429 and then['status'] == 200 and len(creates) == 2, creates
+assert first.get('fault') == 'rate_limit' and 400 <= first['status'] < 500, creates
+assert then['status'] == 200 and len(creates) == 2, creates
 gap = then['arrived'] - first['t']
 assert gap >= $wait_s, gap
-print('# the retry came %.3f s after the 429' % gap)"
+print('# the retry came %.3f s after the %d' % (gap, first['status']))"
 fi
 
 # -- 4. a 5xx before the post exists -----------------------------------------------------
@@ -326,7 +327,7 @@ for fault in $(python3 -c "import json,sys; print(' '.join(json.load(open(sys.ar
   stop
   check "$fault: the channel is suspended, nothing more asked of the network" "auth-$fault" '
 assert states == {"planned": 2}, states
-assert len(record) == 1 and record[0]["status"] in (401, 403), record
+assert len(record) == 1 and 400 <= record[0]["status"] < 500, record
 assert "event=suspended channel=" in log, log[-500:]'
 done
 fi

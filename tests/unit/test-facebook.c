@@ -1,0 +1,658 @@
+/* test-facebook.c - the facebook plugin (the built shared object) against
+ * a host table that answers each request as the test says: what each of
+ * Facebook's answers leads to, request by request.
+ *
+ * usage: test-facebook PLUGIN.so */
+#include "jade-plugin.h"
+#include "test.h"
+
+#include <dlfcn.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct jade_plugin *plugin;
+static void *instance;
+
+/* ---- the host --------------------------------------------------------- */
+
+#define MAX_REQUESTS 32
+struct seen {
+    char method[8];
+    char url[512];
+    char auth[128];
+    char body[4096];
+    char parts[2048]; /* name=value or name=@file, one a line */
+    jade_http_cb cb;
+    void *arg;
+    int answered;
+};
+static struct seen requests[MAX_REQUESTS];
+static int n_requests;
+static jade_after_work_fn later_cb;
+static void *later_arg;
+static int64_t host_now = 1796121600; /* 2026-12-01T10:40:00Z */
+static const char *graph_version;
+
+static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
+{
+    (void)ctx;
+    struct seen *s = &requests[n_requests++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->method, sizeof s->method, "%s", req->method);
+    snprintf(s->url, sizeof s->url, "%s", req->url);
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!strcmp(req->headers[i].name, "Authorization"))
+            snprintf(s->auth, sizeof s->auth, "%s", req->headers[i].value);
+    if (req->body) snprintf(s->body, sizeof s->body, "%.*s", (int)req->body_len, req->body);
+    for (size_t i = 0; i < req->n_parts; i++) {
+        size_t len = strlen(s->parts);
+        const struct jade_http_part *p = &req->parts[i];
+        if (p->file)
+            snprintf(s->parts + len, sizeof s->parts - len, "%s=@%s;%s\n", p->name, p->file,
+                     p->content_type ? p->content_type : "");
+        else
+            snprintf(s->parts + len, sizeof s->parts - len, "%s=%.*s\n", p->name, (int)p->value_len,
+                     p->value);
+    }
+    s->cb = cb;
+    s->arg = arg;
+    return 0;
+}
+
+static int host_secret(void *ctx, const char *name, char *out, size_t size)
+{
+    (void)ctx;
+    if (strcmp(name, "fb") != 0) return -1;
+    return snprintf(out, size, "EAAPageToken123");
+}
+
+static void host_log(void *ctx, int level, const char *message)
+{
+    (void)ctx, (void)level, (void)message;
+}
+
+static int64_t now_cb(void *ctx)
+{
+    (void)ctx;
+    return host_now;
+}
+
+static const char *host_setting(void *ctx, const char *name)
+{
+    (void)ctx;
+    if (!strcmp(name, "api_base")) return "http://graph.test/";
+    if (!strcmp(name, "graph_version")) return graph_version;
+    return NULL;
+}
+
+static int host_later(void *ctx, uint32_t ms, jade_after_work_fn cb, void *arg)
+{
+    (void)ctx, (void)ms;
+    later_cb = cb;
+    later_arg = arg;
+    return 0;
+}
+
+static struct jade_host host = {.abi_version = JADE_PLUGIN_ABI_VERSION,
+                                .struct_size = sizeof host,
+                                .http = host_http,
+                                .secret = host_secret,
+                                .log = host_log,
+                                .now = now_cb,
+                                .setting = host_setting,
+                                .later = host_later};
+
+/* Answers request i: status, body, and one header (or NULL). */
+static void answer(int i, long status, const char *body, const char *header, const char *value)
+{
+    struct jade_http_header h[2] = {{"Date", "Tue, 01 Dec 2026 10:40:05 GMT"}, {header, value}};
+    struct jade_http_response r = {.struct_size = sizeof r,
+                                   .request_sent = 1,
+                                   .status = status,
+                                   .headers = h,
+                                   .n_headers = header ? 2 : 1,
+                                   .body = body,
+                                   .body_len = strlen(body)};
+    requests[i].answered = 1;
+    requests[i].cb(requests[i].arg, &r);
+}
+
+/* No answer to request i: the connection failed, after the request left
+ * in full or before. */
+static void no_answer(int i, int sent)
+{
+    struct jade_http_response r = {.struct_size = sizeof r,
+                                   .transport_error = 1,
+                                   .request_sent = sent,
+                                   .error_message = "Connection reset by peer"};
+    requests[i].answered = 1;
+    requests[i].cb(requests[i].arg, &r);
+}
+
+/* ---- the outcome ------------------------------------------------------ */
+
+static int n_done;
+static uint32_t outcome, wait;
+static char id[128], url[256], message[1024];
+
+static void done_cb(void *token, const struct jade_result *r)
+{
+    (void)token;
+    n_done++;
+    outcome = r->outcome;
+    wait = r->retry_after_seconds;
+    snprintf(id, sizeof id, "%s", r->network_id ? r->network_id : "");
+    snprintf(url, sizeof url, "%s", r->url ? r->url : "");
+    snprintf(message, sizeof message, "%s", r->message ? r->message : "");
+}
+
+static const char *account = "{\"page_id\": \"1234\", \"targeting\": {\"geo_locations\": "
+                             "{\"regions\": [{\"key\": \"2484\"}]}}, \"feed_targeting\": "
+                             "{\"geo_locations\": {\"countries\": [\"ML\"]}}}";
+static const char *photos[] = {"/m/a.jpg", "/m/b.png", "/m/c.jpg"};
+static const char *alts[] = {"Une carte", NULL, "Un puits"};
+
+static struct jade_publication publication(size_t n_media, const char *link)
+{
+    return (struct jade_publication){.struct_size = sizeof(struct jade_publication),
+                                     .key = "k1",
+                                     .campaign = "c1",
+                                     .post = "p1",
+                                     .channel = "fb-gao",
+                                     .lang = "fr",
+                                     .text = "Se laver les mains.",
+                                     .link = link,
+                                     .due = "2026-12-01T10:40:00Z",
+                                     .account_json = account,
+                                     .secret_name = "fb",
+                                     .media = photos,
+                                     .n_media = n_media,
+                                     .attempt = 1,
+                                     .media_alt = alts};
+}
+
+static void reset(void)
+{
+    n_requests = 0;
+    n_done = 0;
+    outcome = 99;
+    wait = 0;
+    later_cb = NULL;
+    id[0] = url[0] = message[0] = '\0';
+    graph_version = NULL;
+}
+
+static void publish(size_t n_media, const char *link)
+{
+    reset();
+    struct jade_publication pub = publication(n_media, link);
+    plugin->publish(instance, &pub, done_cb, NULL);
+}
+
+/* A form body's value for name, decoded, or "" */
+static const char *form_value(const char *body, const char *name)
+{
+    static char out[2048];
+    out[0] = '\0';
+    size_t n = strlen(name);
+    for (const char *p = body; p && *p;) {
+        if (!strncmp(p, name, n) && p[n] == '=') {
+            size_t k = 0;
+            for (p += n + 1; *p && *p != '&' && k + 1 < sizeof out; p++) {
+                if (*p == '%' && p[1] && p[2]) {
+                    char hex[3] = {p[1], p[2], 0};
+                    out[k++] = (char)strtol(hex, NULL, 16);
+                    p += 2;
+                } else {
+                    out[k++] = *p == '+' ? ' ' : *p;
+                }
+            }
+            out[k] = '\0';
+            return out;
+        }
+        p = strchr(p, '&');
+        if (p) p++;
+    }
+    return out;
+}
+
+static const char *feed_with(const char *message_text, const char *created)
+{
+    static char body[512];
+    snprintf(body, sizeof body,
+             "{\"data\": [{\"id\": \"1234_77\", \"message\": \"Old news\", \"created_time\": "
+             "\"2026-12-01T10:39:59+0000\"}, {\"id\": \"1234_42\", \"message\": \"%s\", "
+             "\"created_time\": \"%s\"}]}",
+             message_text, created);
+    return body;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void text_and_link_go_to_the_feed_with_targeting_unchanged(void)
+{
+    publish(0, "https://example.org/a");
+    CHECK_INT_EQ(n_requests, 1);
+    CHECK_STR_EQ(requests[0].method, "POST");
+    CHECK_STR_EQ(requests[0].url, "http://graph.test/v24.0/1234/feed?fields=id,permalink_url");
+    CHECK_STR_EQ(requests[0].auth, "Bearer EAAPageToken123");
+    CHECK(!strstr(requests[0].url, "EAAPageToken123") && !strstr(requests[0].body, "EAAPage"));
+    CHECK_STR_EQ(form_value(requests[0].body, "message"), "Se laver les mains.");
+    CHECK_STR_EQ(form_value(requests[0].body, "link"), "https://example.org/a");
+    CHECK_STR_EQ(form_value(requests[0].body, "targeting"),
+                 "{\"geo_locations\":{\"regions\":[{\"key\":\"2484\"}]}}");
+    CHECK_STR_EQ(form_value(requests[0].body, "feed_targeting"),
+                 "{\"geo_locations\":{\"countries\":[\"ML\"]}}");
+    answer(0, 200, "{\"id\": \"1234_99\", \"permalink_url\": \"https://fb.test/1234/posts/99\"}",
+           NULL, NULL);
+    CHECK_INT_EQ(n_done, 1);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_99");
+    CHECK_STR_EQ(url, "https://fb.test/1234/posts/99");
+}
+
+static void the_graph_version_is_a_setting(void)
+{
+    reset();
+    graph_version = "v99.0";
+    struct jade_publication pub = publication(0, NULL);
+    plugin->publish(instance, &pub, done_cb, NULL);
+    CHECK_STR_EQ(requests[0].url, "http://graph.test/v99.0/1234/feed?fields=id,permalink_url");
+    CHECK_STR_EQ(form_value(requests[0].body, "link"), "");
+    answer(0, 200, "{\"id\": \"1234_1\"}", NULL, NULL);
+    CHECK_STR_EQ(url, "https://www.facebook.com/1234_1");
+}
+
+static void one_photo_is_a_photos_post_with_its_caption(void)
+{
+    publish(1, "https://example.org/a");
+    CHECK_INT_EQ(n_requests, 1);
+    CHECK_STR_EQ(requests[0].url, "http://graph.test/v24.0/1234/photos");
+    CHECK_STR_EQ(requests[0].body, "");
+    CHECK_CONTAINS(requests[0].parts, "source=@/m/a.jpg;image/jpeg\n");
+    CHECK_CONTAINS(requests[0].parts, "published=true\n");
+    CHECK_CONTAINS(requests[0].parts, "alt_text_custom=Une carte\n");
+    CHECK_CONTAINS(requests[0].parts, "caption=Se laver les mains.\n\nhttps://example.org/a\n");
+    CHECK_CONTAINS(requests[0].parts, "targeting={\"geo_locations\":{\"regions\"");
+    answer(0, 200, "{\"id\": \"555\", \"post_id\": \"1234_555\"}", NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_555");
+}
+
+static void several_photos_are_uploaded_unpublished_then_attached(void)
+{
+    publish(3, NULL);
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT_EQ(n_requests, i + 1);
+        CHECK_STR_EQ(requests[i].url, "http://graph.test/v24.0/1234/photos");
+        CHECK_CONTAINS(requests[i].parts, "published=false\n");
+        CHECK(!strstr(requests[i].parts, "caption="));
+        char body[64];
+        snprintf(body, sizeof body, "{\"id\": \"90%d\"}", i);
+        answer(i, 200, body, NULL, NULL);
+    }
+    CHECK_CONTAINS(requests[1].parts, "source=@/m/b.png;image/png\n");
+    CHECK(!strstr(requests[1].parts, "alt_text_custom"));
+    CHECK_INT_EQ(n_requests, 4);
+    CHECK_STR_EQ(requests[3].url, "http://graph.test/v24.0/1234/feed?fields=id,permalink_url");
+    CHECK_STR_EQ(form_value(requests[3].body, "attached_media"),
+                 "[{\"media_fbid\":\"900\"},{\"media_fbid\":\"901\"},{\"media_fbid\":\"902\"}]");
+    CHECK_STR_EQ(form_value(requests[3].body, "message"), "Se laver les mains.");
+    CHECK_INT_EQ(n_done, 0);
+    answer(3, 200, "{\"id\": \"1234_8\"}", NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_8");
+}
+
+static void an_unpublished_upload_that_fails_is_sent_again(void)
+{
+    publish(2, NULL);
+    answer(0, 500, "{\"error\": {\"message\": \"An unknown error has occurred.\", \"code\": 1}}",
+           NULL, NULL);
+    CHECK_INT_EQ(n_requests, 1); /* no look-up: nothing shows */
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+}
+
+static void expired_token_suspends_with_what_to_do(void)
+{
+    publish(0, NULL);
+    answer(0, 400,
+           "{\"error\": {\"message\": \"Error validating access token: Session has expired\", "
+           "\"type\": \"OAuthException\", \"code\": 190, \"error_subcode\": 463, \"fbtrace_id\": "
+           "\"Axyz\"}}",
+           NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_AUTH_FAILED);
+    CHECK_CONTAINS(message, "Session has expired");
+    CHECK_CONTAINS(message, "(#190/463)");
+    CHECK_CONTAINS(message, "new long-lived Page token in secret \"fb\"");
+    CHECK(strlen(message) <= 300);
+}
+
+static void identity_check_subcodes_say_a_person_must_log_in(void)
+{
+    long subcodes[] = {1404078, 4854002};
+    for (int i = 0; i < 2; i++) {
+        publish(0, NULL);
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"error\": {\"message\": \"Error validating access token\", \"code\": 190, "
+                 "\"error_subcode\": %ld}}",
+                 subcodes[i]);
+        answer(0, 400, body, NULL, NULL);
+        CHECK_INT_EQ(outcome, JADE_OUTCOME_AUTH_FAILED);
+        CHECK_CONTAINS(message, "identity check or re-authorise the app");
+    }
+}
+
+static void business_throttling_waits_what_the_header_says(void)
+{
+    publish(0, NULL);
+    answer(0, 400,
+           "{\"error\": {\"message\": \"(#80001) There have been too many calls to this Page\", "
+           "\"code\": 80001}}",
+           "X-Business-Use-Case-Usage",
+           "{\"1234\": [{\"type\": \"pages\", \"call_count\": 100, \"total_cputime\": 10, "
+           "\"total_time\": 20, \"estimated_time_to_regain_access\": 3}, {\"type\": \"pages\", "
+           "\"call_count\": 10, \"total_cputime\": 1, \"total_time\": 1, "
+           "\"estimated_time_to_regain_access\": 7}]}");
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(wait, 7 * 60);
+    /* a fraction of a minute, to the second above */
+    publish(0, NULL);
+    answer(0, 400, "{\"error\": {\"message\": \"(#80001) Too many calls\", \"code\": 80001}}",
+           "X-Business-Use-Case-Usage",
+           "{\"1234\": [{\"type\": \"pages\", \"estimated_time_to_regain_access\": 0.0501}]}");
+    CHECK_INT_EQ(wait, 4);
+    /* no header: a safe default */
+    publish(0, NULL);
+    answer(0, 400, "{\"error\": {\"message\": \"(#80001) Too many calls\", \"code\": 80001}}", NULL,
+           NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(wait, 600);
+}
+
+static void app_throttling_waits_from_x_app_usage(void)
+{
+    long codes[] = {4, 17, 32, 613};
+    for (int i = 0; i < 4; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"error\": {\"message\": \"limit\", \"code\": %ld}}",
+                 codes[i]);
+        publish(0, NULL);
+        answer(0, 400, body, "X-App-Usage",
+               "{\"call_count\": 104, \"total_cputime\": 20, \"total_time\": 9}");
+        CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
+        CHECK_INT_EQ(wait, 3600);
+        publish(0, NULL);
+        answer(0, 400, body, "X-App-Usage",
+               "{\"call_count\": 60, \"total_cputime\": 20, \"total_time\": 9}");
+        CHECK_INT_EQ(wait, 600);
+    }
+}
+
+static void already_posted_and_too_fast_back_off(void)
+{
+    publish(0, NULL);
+    answer(0, 400, "{\"error\": {\"message\": \"(#368) deemed abusive\", \"code\": 368}}", NULL,
+           NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(wait, 1800);
+    long subcodes[] = {1390008, 1366051};
+    for (int i = 0; i < 2; i++) {
+        char body[160];
+        snprintf(body, sizeof body,
+                 "{\"error\": {\"message\": \"too fast\", \"code\": 368, \"error_subcode\": %ld}}",
+                 subcodes[i]);
+        publish(0, NULL);
+        answer(0, 400, body, NULL, NULL);
+        CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
+        CHECK_INT_EQ(wait, 300);
+    }
+}
+
+static void other_refusals_fail_with_the_networks_words(void)
+{
+    publish(0, NULL);
+    answer(0, 400,
+           "{\"error\": {\"message\": \"(#100) Invalid parameter\", \"code\": 100, "
+           "\"error_user_msg\": \"This post goes against our Community Standards\"}}",
+           NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_PERMANENT);
+    CHECK_CONTAINS(message, "(#100) Invalid parameter: This post goes against our Community");
+    CHECK_INT_EQ(n_requests, 1);
+}
+
+static void a_500_that_published_is_found_in_the_feed(void)
+{
+    publish(0, NULL);
+    answer(0, 500, "{\"error\": {\"message\": \"An unexpected error\", \"code\": 2}}", NULL, NULL);
+    CHECK_INT_EQ(n_done, 0);
+    CHECK_INT_EQ(n_requests, 2);
+    CHECK_STR_EQ(requests[1].method, "GET");
+    CHECK_CONTAINS(requests[1].url, "http://graph.test/v24.0/1234/feed?");
+    answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:03+0000"), NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_42");
+}
+
+/* Our clock a day ahead of Facebook's (a simulated clock, or a wrong
+ * one): the post is judged by how long ago it could have been made, on
+ * Facebook's clock (its answer's Date). */
+static void clocks_need_not_agree(void)
+{
+    int64_t real = host_now;
+    host_now = real + 86400;
+    publish(0, NULL);
+    answer(0, 500, "{\"error\": {\"message\": \"An unexpected error\", \"code\": 2}}", NULL, NULL);
+    host_now += 60; /* a minute later, on our clock */
+    answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:39:30+0000"), NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_42");
+    /* made more than LOOKUP_SKEW before the request could have left */
+    publish(0, NULL);
+    answer(0, 500, "{\"error\": {\"message\": \"An unexpected error\", \"code\": 2}}", NULL, NULL);
+    host_now += 60;
+    answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:33:30+0000"), NULL, NULL);
+    CHECK_INT_EQ(n_done, 0);
+    host_now = real;
+}
+
+static void a_duplicate_is_looked_up(void)
+{
+    publish(0, NULL);
+    answer(0, 400, "{\"error\": {\"message\": \"Duplicate status message\", \"code\": 506}}", NULL,
+           NULL);
+    CHECK_INT_EQ(n_requests, 2);
+    answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:01+0000"), NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_42");
+}
+
+static void a_dropped_answer_is_looked_up_too(void)
+{
+    publish(0, NULL);
+    no_answer(0, 1);
+    CHECK_INT_EQ(n_requests, 2);
+    CHECK_STR_EQ(requests[1].method, "GET");
+    answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:01+0000"), NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_42");
+    /* nothing left: safe to send again, no look-up */
+    publish(0, NULL);
+    no_answer(0, 0);
+    CHECK_INT_EQ(n_requests, 1);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+}
+
+static void a_500_that_did_not_publish_is_read_twice_then_sent_again(void)
+{
+    publish(0, NULL);
+    answer(0, 503, "<html>Service Unavailable</html>", NULL, NULL);
+    CHECK_INT_EQ(n_requests, 2);
+    answer(1, 200, feed_with("Autre chose", "2026-12-01T10:40:03+0000"), NULL, NULL);
+    CHECK_INT_EQ(n_done, 0);
+    CHECK(later_cb != NULL);
+    later_cb(later_arg);
+    CHECK_INT_EQ(n_requests, 3);
+    CHECK_STR_EQ(requests[2].method, "GET");
+    answer(2, 200, "{\"data\": []}", NULL, NULL);
+    CHECK_INT_EQ(n_done, 1);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+    CHECK_CONTAINS(message, "HTTP 503");
+    CHECK_CONTAINS(message, "does not show the post");
+}
+
+static void a_failed_look_up_leaves_it_unknown(void)
+{
+    publish(0, NULL);
+    answer(0, 500, "{\"error\": {\"message\": \"An unknown error\", \"code\": 1}}", NULL, NULL);
+    answer(1, 400, "{\"error\": {\"message\": \"(#80001) Too many calls\", \"code\": 80001}}", NULL,
+           NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_UNKNOWN);
+    CHECK_INT_EQ(n_requests, 2);
+}
+
+static void lookup(const char *feed)
+{
+    reset();
+    struct jade_publication pub = publication(0, NULL);
+    plugin->lookup(instance, &pub, done_cb, NULL);
+    CHECK_INT_EQ(n_requests, 1);
+    CHECK_STR_EQ(requests[0].method, "GET");
+    if (feed) answer(0, 200, feed, NULL, NULL);
+}
+
+static void the_core_s_look_up(void)
+{
+    /* at or after the due time: found */
+    lookup(feed_with("  Se laver les mains.\\n", "2026-12-01T10:41:00+0000"));
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(id, "1234_42");
+    /* the same text long before its due time: an earlier occurrence */
+    lookup(feed_with("Se laver les mains.", "2026-11-24T10:40:00+0000"));
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    lookup("{\"data\": []}");
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    CHECK(later_cb == NULL);
+    /* a later page of the same Graph API is read; another host's is not */
+    lookup("{\"data\": [], \"paging\": {\"next\": \"http://graph.test/v24.0/1234/feed?until=5\"}}");
+    CHECK_INT_EQ(n_requests, 2);
+    CHECK_STR_EQ(requests[1].url, "http://graph.test/v24.0/1234/feed?until=5");
+    answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:00+0000"), NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    lookup("{\"data\": [], \"paging\": {\"next\": \"http://evil.test/v24.0/1234/feed?until=5\"}}");
+    CHECK_INT_EQ(n_requests, 1);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    /* a page that reaches posts older than the due time is the last */
+    lookup("{\"data\": [{\"id\": \"1234_5\", \"message\": \"x\", \"created_time\": "
+           "\"2026-11-30T10:00:00+0000\"}], \"paging\": {\"next\": "
+           "\"http://graph.test/v24.0/1234/feed?until=5\"}}");
+    CHECK_INT_EQ(n_requests, 1);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    /* a refusal or a throttle leaves it uncertain: never a re-send */
+    lookup(NULL);
+    answer(0, 400, "{\"error\": {\"message\": \"expired\", \"code\": 190}}", NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+    lookup(NULL);
+    answer(0, 400, "{\"error\": {\"message\": \"calls\", \"code\": 80001}}", NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+}
+
+static void remove_deletes_the_post(void)
+{
+    reset();
+    struct jade_publication pub = publication(0, NULL);
+    plugin->remove(instance, &pub, "1234_42", done_cb, NULL);
+    CHECK_STR_EQ(requests[0].method, "DELETE");
+    CHECK_STR_EQ(requests[0].url, "http://graph.test/v24.0/1234_42");
+    CHECK_STR_EQ(requests[0].auth, "Bearer EAAPageToken123");
+    answer(0, 200, "{\"success\": true}", NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    reset();
+    plugin->remove(instance, &pub, "1234_42", done_cb, NULL);
+    answer(0, 400,
+           "{\"error\": {\"message\": \"(#100) Unsupported delete request. Object with ID "
+           "'1234_42' does not exist\", \"code\": 100, \"error_subcode\": 33}}",
+           NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    reset();
+    plugin->remove(instance, &pub, "1234_42", done_cb, NULL);
+    answer(0, 502, "Bad gateway", NULL, NULL);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+    reset();
+    plugin->remove(instance, &pub, "../me", done_cb, NULL);
+    CHECK_INT_EQ(n_requests, 0);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_PERMANENT);
+}
+
+static void no_token_or_no_page(void)
+{
+    reset();
+    struct jade_publication pub = publication(0, NULL);
+    pub.secret_name = "other";
+    plugin->publish(instance, &pub, done_cb, NULL);
+    CHECK_INT_EQ(n_requests, 0);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_AUTH_FAILED);
+    reset();
+    pub = publication(0, NULL);
+    pub.account_json = "{\"page_id\": \"12/../me\"}";
+    plugin->publish(instance, &pub, done_cb, NULL);
+    CHECK_INT_EQ(n_requests, 0);
+    CHECK_INT_EQ(outcome, JADE_OUTCOME_PERMANENT);
+}
+
+static void declares_its_limits_and_capabilities(void)
+{
+    CHECK_STR_EQ(plugin->name, "facebook");
+    CHECK_INT_EQ(plugin->limits->text_max, 63206);
+    CHECK_INT_EQ(plugin->limits->counting, JADE_COUNT_UTF16);
+    CHECK_INT_EQ(plugin->limits->media_max, 10);
+    CHECK(plugin->capabilities & JADE_CAP_LOOKUP);
+    CHECK(plugin->capabilities & JADE_CAP_DELETE);
+    CHECK(plugin->capabilities & JADE_CAP_GEO_TARGETING);
+    CHECK(!(plugin->capabilities & JADE_CAP_IDEMPOTENCY_KEY));
+    CHECK(plugin->metrics == NULL);
+    json_t *schema = json_loads(plugin->account_schema, 0, NULL);
+    CHECK(json_is_object(json_object_get(json_object_get(schema, "properties"), "feed_targeting")));
+    json_decref(schema);
+}
+
+int main(int argc, char **argv)
+{
+    void *so = argc > 1 ? dlopen(argv[1], RTLD_NOW | RTLD_LOCAL) : NULL;
+    jade_plugin_entry_fn entry = so ? (jade_plugin_entry_fn)dlsym(so, JADE_PLUGIN_ENTRY) : NULL;
+    if (!entry) {
+        printf("Bail out! cannot load %s: %s\n", argc > 1 ? argv[1] : "(none)", dlerror());
+        return 1;
+    }
+    plugin = entry();
+    if (plugin->init(&host, &instance) != 0) {
+        printf("Bail out! init failed\n");
+        return 1;
+    }
+    RUN(declares_its_limits_and_capabilities);
+    RUN(text_and_link_go_to_the_feed_with_targeting_unchanged);
+    RUN(the_graph_version_is_a_setting);
+    RUN(one_photo_is_a_photos_post_with_its_caption);
+    RUN(several_photos_are_uploaded_unpublished_then_attached);
+    RUN(an_unpublished_upload_that_fails_is_sent_again);
+    RUN(expired_token_suspends_with_what_to_do);
+    RUN(identity_check_subcodes_say_a_person_must_log_in);
+    RUN(business_throttling_waits_what_the_header_says);
+    RUN(app_throttling_waits_from_x_app_usage);
+    RUN(already_posted_and_too_fast_back_off);
+    RUN(other_refusals_fail_with_the_networks_words);
+    RUN(a_500_that_published_is_found_in_the_feed);
+    RUN(a_duplicate_is_looked_up);
+    RUN(a_dropped_answer_is_looked_up_too);
+    RUN(clocks_need_not_agree);
+    RUN(a_500_that_did_not_publish_is_read_twice_then_sent_again);
+    RUN(a_failed_look_up_leaves_it_unknown);
+    RUN(the_core_s_look_up);
+    RUN(remove_deletes_the_post);
+    RUN(no_token_or_no_page);
+    plugin->fini(instance);
+    dlclose(so);
+    return test_done();
+}
