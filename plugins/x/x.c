@@ -1033,7 +1033,8 @@ static const struct jade_plugin x_plugin = {
     .rate_per_minute = 6, /* 100 posts per 15 minutes per user */
     .account_schema = "{\"type\": \"object\", \"required\": [\"user_id\"],"
                       " \"properties\": {\"user_id\": {\"type\": \"string\","
-                      " \"pattern\": \"^[0-9]{1,20}$\"}}}",
+                      " \"pattern\": \"^[0-9]{1,20}$\"},"
+                      " \"handle\": {\"type\": \"string\"}}}",
     .deadline_seconds = X_DEADLINE_SECONDS,
     .init = x_init,
     .publish = x_publish,
