@@ -33,7 +33,8 @@ Faults (POST /_fake/faults), besides the contract's: rate_limit takes
 "user_24h" (429, the user's 24-hour limit exhausted until `seconds` from
 now while the 15-minute window resets in 1 s), "usage_capped" (429 with
 the usage-capped type); processing takes "failed": true (the medium fails
-after its `count` polls)."""
+after its `count` polls). A STATUS poll sooner than check_after_secs after
+the last answer is "early" too."""
 import argparse
 import base64
 import hashlib
@@ -203,12 +204,12 @@ def parse_iso(s):
         float(m.group(2) or 0)
 
 
-def take_fault(op):
+def take_fault(op, path):
     with lock:
         for f in faults:
             if f.get("op", "any") in (op, "any") and f.get("count", 1) > 0:
                 if f["fault"] == "processing":
-                    if op != "upload":
+                    if not path.endswith("/finalize"):
                         continue
                     faults.remove(f)  # its count is the polls it stays processing
                     return f
@@ -329,6 +330,7 @@ def upload(req, fault):
         m["failed"] = bool(fault and fault.get("failed"))
         if polls or m["category"] != "tweet_image":
             m["state"], m["polls"] = "pending", max(polls, 1)
+            m["check_at"] = time.time() + 1  # check_after_secs
         else:
             m["state"] = "succeeded"
         data = {"id": mid, "media_key": "3_" + mid, "size": got, "expires_after_secs": 86400}
@@ -344,7 +346,10 @@ def poll(req):
     if q.get("command") != "STATUS" or not m:
         return problem(400, "Invalid Request", "Invalid media id.", PROBLEMS + "invalid-request")
     with lock:
+        # asked again before check_after_secs: told to wait, it did not
+        req["early"] = time.time() < m.get("check_at", 0)
         if m["state"] in ("pending", "in_progress"):
+            m["check_at"] = time.time() + 1
             m["polls"] -= 1
             m["state"] = "in_progress"
             if m["polls"] < 0:
@@ -448,7 +453,7 @@ class Handler(BaseHTTPRequestHandler):
             status, answer, headers, post = throttled(op, arrived, until)
         else:
             over = count_request(op, arrived)
-            fault = take_fault(op)
+            fault = take_fault(op, req["path"])
             kind = fault["fault"] if fault else None
             if over:
                 status, answer, headers, post = throttled(op, arrived, over)
@@ -485,6 +490,7 @@ class Handler(BaseHTTPRequestHandler):
                 entry["fault"] = kind
             if not any(k == "x-rate-limit-limit" for k, _ in headers) and op != "other":
                 headers = headers + limit_headers(op, arrived)
+        entry["early"] = entry["early"] or req.get("early", False)
         entry["status"] = 0 if drop else status
         if post:
             entry["id"] = post["id"]
