@@ -37,6 +37,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define X_API "https://api.x.com"
 #define X_DEADLINE_SECONDS 600
@@ -217,7 +218,8 @@ static int64_t throttled_until(struct job *j, enum family f, const struct jade_h
     }
     int64_t reset;
     if (!until && header_int(r, "x-rate-limit-reset", &reset)) until = reset;
-    if (until <= now) until = now + X_WAIT_FALLBACK;
+    if (!until) until = now + X_WAIT_FALLBACK; /* no reset given: X's window */
+    if (until <= now) until = now + 1;         /* the reset has come: a second */
     struct account *a = account_of(j->x, j->user_id);
     if (a) a->until[f] = max64(a->until[f], until);
     return until;
@@ -230,6 +232,31 @@ static int64_t held_until(struct job *j, enum family f)
     int64_t until = a ? a->until[f] : 0;
     if (f == F_CREATE) until = max64(until, j->x->app_until);
     return until;
+}
+
+/* A Unix time as RFC 3339, UTC, into out (32 bytes). */
+static const char *utc(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, 32, "%lld", (long long)t);
+    return out;
+}
+
+/* Ends the job unsent when the account's limit for family holds until
+ * a later time than now; returns whether it did. */
+static bool finish_if_held(struct job *j, enum family f)
+{
+    int64_t now = j->x->host->now(j->x->host->ctx);
+    int64_t until = held_until(j, f);
+    if (now >= until) return false;
+    char message[256], at[32];
+    snprintf(message, sizeof message,
+             "X's limit on %s for this account is used up until %s: not sent yet", family_words[f],
+             utc(until, at));
+    job_finish(j, JADE_OUTCOME_RETRY_AFTER, NULL, (uint32_t)(until - now), message);
+    return true;
 }
 
 /* X's words: detail, title, and each errors[].message, into out. */
@@ -280,8 +307,8 @@ static bool common_failure(struct job *j, enum family f, const struct jade_http_
     int64_t now = x->host->now(x->host->ctx);
     if (r->status == 429) {
         int64_t until = throttled_until(j, f, r, now);
-        snprintf(message, sizeof message, "%s: X asks to wait until %lld (%s)", words,
-                 (long long)until,
+        char at[32];
+        snprintf(message, sizeof message, "%s: X asks to wait until %s (%s)", words, utc(until, at),
                  body_type_has(r, "usage-capped") ? "the app's usage cap" : family_words[f]);
         job_finish(j, JADE_OUTCOME_RETRY_AFTER, NULL, (uint32_t)(until - now), message);
         return true;
@@ -463,16 +490,7 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
 /* GET /2/users/:id/tweets from the due time on, a page of 100. */
 static void lookup_page(struct job *j, const char *pagination_token)
 {
-    int64_t now = j->x->host->now(j->x->host->ctx);
-    int64_t until = held_until(j, F_LOOKUP);
-    if (now < until) {
-        char message[256];
-        snprintf(message, sizeof message,
-                 "X's limit on reading posts is used up until %lld: not looked up yet",
-                 (long long)until);
-        job_finish(j, JADE_OUTCOME_RETRY_AFTER, NULL, (uint32_t)(until - now), message);
-        return;
-    }
+    if (finish_if_held(j, F_LOOKUP)) return;
     char *start = oauth1_encode(j->due, strlen(j->due));
     char *token =
         pagination_token ? oauth1_encode(pagination_token, strlen(pagination_token)) : NULL;
@@ -543,16 +561,7 @@ static void create_cb(void *arg, const struct jade_http_response *r)
 
 static void create_post(struct job *j)
 {
-    int64_t now = j->x->host->now(j->x->host->ctx);
-    int64_t until = held_until(j, F_CREATE);
-    if (now < until) {
-        char message[256];
-        snprintf(message, sizeof message,
-                 "X's posting limit for this account is used up until %lld: not sent",
-                 (long long)until);
-        job_finish(j, JADE_OUTCOME_RETRY_AFTER, NULL, (uint32_t)(until - now), message);
-        return;
-    }
+    if (finish_if_held(j, F_CREATE)) return;
     json_t *body = json_pack("{s:s}", "text", j->text);
     if (j->n_media) {
         json_t *ids = json_array();
@@ -751,16 +760,7 @@ static void upload_next(struct job *j)
         create_post(j);
         return;
     }
-    int64_t now = j->x->host->now(j->x->host->ctx);
-    int64_t until = held_until(j, F_MEDIA);
-    if (now < until) {
-        char message[256];
-        snprintf(message, sizeof message,
-                 "X's media upload limit for this account is used up until %lld: not sent",
-                 (long long)until);
-        job_finish(j, JADE_OUTCOME_RETRY_AFTER, NULL, (uint32_t)(until - now), message);
-        return;
-    }
+    if (finish_if_held(j, F_MEDIA)) return;
     struct medium *m = &j->media[j->current];
     char *body = json_text(json_pack("{s:s, s:I, s:s}", "media_type", m->type, "total_bytes",
                                      (json_int_t)m->size, "media_category", m->category));
@@ -969,20 +969,10 @@ static void x_remove(void *instance, const struct jade_publication *pub, const c
         return;
     }
     j->network_id = strdup(network_id);
-    int64_t now = j->x->host->now(j->x->host->ctx);
-    int64_t until = held_until(j, F_DELETE);
+    if (finish_if_held(j, F_DELETE)) return;
     char *id = j->network_id ? oauth1_encode(network_id, strlen(network_id)) : NULL;
     char *url = id ? url_of(j, "/2/tweets/%s", id) : NULL;
     free(id);
-    if (now < until) {
-        char message[256];
-        snprintf(message, sizeof message,
-                 "X's delete limit for this account is used up until %lld: not deleted yet",
-                 (long long)until);
-        free(url);
-        job_finish(j, JADE_OUTCOME_RETRY_AFTER, NULL, (uint32_t)(until - now), message);
-        return;
-    }
     if (!url)
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
     else

@@ -302,6 +302,14 @@ static void daily_limit_waits_for_its_reset(void)
     CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
     CHECK_INT_EQ(got.wait, 900);
     CHECK_CONTAINS(got.message, "usage cap");
+    /* a reset that has come already: a second */
+    start();
+    snprintf(reset_at, sizeof reset_at, "%lld", (long long)now);
+    struct jade_http_header past[] = {{"x-rate-limit-remaining", "0"},
+                                      {"x-rate-limit-reset", reset_at}};
+    publish("un", 1);
+    answer(429, "{\"title\":\"Too Many Requests\",\"status\":429}", past, 2);
+    CHECK_INT_EQ(got.wait, 1);
 }
 
 /* A success that leaves 0: the next one waits for the reset unsent. */
@@ -318,7 +326,8 @@ static void remaining_zero_holds_the_next(void)
     CHECK_INT_EQ(n_pending, 0);
     CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
     CHECK_INT_EQ(got.wait, 300);
-    CHECK_CONTAINS(got.message, "not sent");
+    CHECK_CONTAINS(got.message, "X's limit on posting for this account is used up until 20");
+    CHECK_CONTAINS(got.message, "Z: not sent yet");
     /* another account of the same app is not held */
     memset(&got, 0, sizeof got);
     struct jade_publication p = pub_of("trois", NULL, 1, NULL, 0);
