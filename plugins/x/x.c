@@ -36,7 +36,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #define X_API "https://api.x.com"
@@ -46,6 +49,10 @@
 #define X_WAIT_FALLBACK 900 /* a 429 that names no reset: X's 15-minute window */
 #define X_LOOKUP_PAGES 5    /* 100 posts a page */
 #define X_CREDENTIALS_MAX 2048
+/* A medium larger than this is appended in segments of this size (X takes
+ * segments of up to 5 MB), each read into memory off the loop; a smaller
+ * one is streamed from its file by the core. */
+#define X_SEGMENT_BYTES (4u * 1024 * 1024)
 
 /* Kinds of request X limits apart. */
 enum family { F_CREATE, F_DELETE, F_LOOKUP, F_MEDIA, N_FAMILIES };
@@ -90,9 +97,14 @@ struct job {
     size_t n_media, current; /* the medium being uploaded */
     uint32_t attempt;
     uint32_t waited_ms; /* spent waiting for media processing */
-    int pages;          /* of the timeline read so far */
-    bool timer;         /* waiting for host->later() */
-    bool duplicate;     /* a lookup after X called the text a duplicate */
+    /* A segment of a large medium, read on a worker thread. */
+    uint32_t segment_index;
+    char *segment;
+    size_t segment_len;
+    int segment_errno;
+    int pages;      /* of the timeline read so far */
+    bool timer;     /* waiting for host->later() */
+    bool duplicate; /* a lookup after X called the text a duplicate */
 };
 
 /* ---- jobs ------------------------------------------------------------------ */
@@ -133,6 +145,7 @@ static void job_free(struct job *j)
         free(j->media[i].id);
     }
     free(j->media);
+    free(j->segment);
     free(j);
 }
 
@@ -706,6 +719,21 @@ static void finalize_cb(void *arg, const struct jade_http_response *r)
     processing_answer(j, r);
 }
 
+static void finalize(struct job *j)
+{
+    char *id = oauth1_encode(j->media[j->current].id, strlen(j->media[j->current].id));
+    char *url = id ? url_of(j, "/2/media/upload/%s/finalize", id) : NULL;
+    free(id);
+    if (!url) {
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        return;
+    }
+    x_send(j, "POST", url, NULL, NULL, 0, finalize_cb);
+    free(url);
+}
+
+static void append_next(struct job *j);
+
 static void append_cb(void *arg, const struct jade_http_response *r)
 {
     struct job *j = arg;
@@ -714,13 +742,94 @@ static void append_cb(void *arg, const struct jade_http_response *r)
         upload_failed(j, r, "append");
         return;
     }
-    char *url = url_of(j, "/2/media/upload/%s/finalize", j->media[j->current].id);
+    j->segment_index++;
+    if ((uint64_t)j->segment_index * X_SEGMENT_BYTES < j->media[j->current].size)
+        append_next(j);
+    else
+        finalize(j);
+}
+
+/* Sends segment j->segment_index: the file itself when it is the only one
+ * (streamed by the core), else bytes read from it. */
+static void send_segment(struct job *j, const char *bytes, size_t len)
+{
+    struct medium *m = &j->media[j->current];
+    char *id = oauth1_encode(m->id, strlen(m->id));
+    char *url = id ? url_of(j, "/2/media/upload/%s/append", id) : NULL;
+    free(id);
     if (!url) {
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
         return;
     }
-    x_send(j, "POST", url, NULL, NULL, 0, finalize_cb);
+    char index[16];
+    snprintf(index, sizeof index, "%u", j->segment_index);
+    const char *slash = strrchr(m->path, '/');
+    struct jade_http_part parts[] = {
+        {.name = "segment_index", .value = index, .value_len = strlen(index)},
+        {.name = "media",
+         .value = bytes,
+         .value_len = len,
+         .file = bytes ? NULL : m->path,
+         .filename = slash ? slash + 1 : m->path,
+         .content_type = m->type},
+    };
+    x_send(j, "POST", url, NULL, parts, 2, append_cb);
     free(url);
+}
+
+/* On a worker thread: reads the segment (the loop leaves j alone). */
+static void read_segment(void *arg)
+{
+    struct job *j = arg;
+    struct medium *m = &j->media[j->current];
+    off_t offset = (off_t)j->segment_index * X_SEGMENT_BYTES;
+    j->segment = malloc(X_SEGMENT_BYTES);
+    j->segment_len = 0;
+    j->segment_errno = 0;
+    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    if (!j->segment || fd < 0) {
+        j->segment_errno = fd < 0 ? errno : ENOMEM;
+    } else {
+        while (j->segment_len < X_SEGMENT_BYTES) {
+            ssize_t got = pread(fd, j->segment + j->segment_len, X_SEGMENT_BYTES - j->segment_len,
+                                offset + (off_t)j->segment_len);
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) j->segment_errno = errno;
+            if (got <= 0) break;
+            j->segment_len += (size_t)got;
+        }
+    }
+    if (fd >= 0) close(fd);
+}
+
+/* Back on the loop with the segment. */
+static void segment_read(void *arg)
+{
+    struct job *j = arg;
+    if (j->segment_errno || j->segment_len == 0) {
+        char message[512];
+        snprintf(message, sizeof message, "cannot read %s: %s", j->media[j->current].path,
+                 j->segment_errno ? strerror(j->segment_errno) : "it is shorter than it was");
+        job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0, message);
+        return;
+    }
+    char *bytes = j->segment;
+    j->segment = NULL;
+    send_segment(j, bytes, j->segment_len);
+    free(bytes); /* the request holds its own copy once http() returned */
+}
+
+static void append_next(struct job *j)
+{
+    const struct jade_host *host = j->x->host;
+    if (j->media[j->current].size <= X_SEGMENT_BYTES) {
+        send_segment(j, NULL, 0);
+        return;
+    }
+    if (!JADE_HAS_MEMBER(host, struct jade_host, work) ||
+        host->work(host->ctx, read_segment, segment_read, j) != 0) {
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "could not read the medium off the loop");
+    }
 }
 
 static void initialize_cb(void *arg, const struct jade_http_response *r)
@@ -733,25 +842,13 @@ static void initialize_cb(void *arg, const struct jade_http_response *r)
     }
     struct medium *m = &j->media[j->current];
     m->id = data_id(r);
-    char *id = m->id ? oauth1_encode(m->id, strlen(m->id)) : NULL;
-    char *url = id ? url_of(j, "/2/media/upload/%s/append", id) : NULL;
-    free(id);
-    if (!url) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0,
-                   m->id ? "out of memory" : "X's answer to the upload holds no media id");
+    if (!m->id) {
+        job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0,
+                   "X's answer to the upload holds no media id");
         return;
     }
-    /* One segment, streamed from the file by the core. */
-    const char *slash = strrchr(m->path, '/');
-    struct jade_http_part parts[] = {
-        {.name = "segment_index", .value = "0", .value_len = 1},
-        {.name = "media",
-         .file = m->path,
-         .filename = slash ? slash + 1 : m->path,
-         .content_type = m->type},
-    };
-    x_send(j, "POST", url, NULL, parts, 2, append_cb);
-    free(url);
+    j->segment_index = 0;
+    append_next(j);
 }
 
 static void upload_next(struct job *j)
@@ -778,12 +875,17 @@ static void upload_next(struct job *j)
 /* The media's types and sizes; a message when X would not take them. */
 static bool media_of(struct job *j, const struct jade_publication *pub, char *message, size_t size)
 {
+    enum { MB = 1000 * 1000 };
     static const struct {
         const char *ext, *type, *category;
-    } kinds[] = {{".jpg", "image/jpeg", "tweet_image"},     {".jpeg", "image/jpeg", "tweet_image"},
-                 {".png", "image/png", "tweet_image"},      {".webp", "image/webp", "tweet_image"},
-                 {".gif", "image/gif", "tweet_gif"},        {".mp4", "video/mp4", "tweet_video"},
-                 {".mov", "video/quicktime", "tweet_video"}};
+        uint64_t max_bytes;
+    } kinds[] = {{".jpg", "image/jpeg", "tweet_image", 5 * MB},
+                 {".jpeg", "image/jpeg", "tweet_image", 5 * MB},
+                 {".png", "image/png", "tweet_image", 5 * MB},
+                 {".webp", "image/webp", "tweet_image", 5 * MB},
+                 {".gif", "image/gif", "tweet_gif", 15 * MB},
+                 {".mp4", "video/mp4", "tweet_video", 512ull * MB},
+                 {".mov", "video/quicktime", "tweet_video", 512ull * MB}};
     j->media = calloc(pub->n_media + 1, sizeof *j->media);
     if (!j->media) return false;
     size_t images = 0, others = 0;
@@ -807,6 +909,12 @@ static bool media_of(struct job *j, const struct jade_publication *pub, char *me
             return false;
         }
         m->size = (uint64_t)st.st_size;
+        if (m->size > kinds[k].max_bytes) {
+            snprintf(message, size, "%s is %llu bytes: X takes at most %llu of %s", path,
+                     (unsigned long long)m->size, (unsigned long long)kinds[k].max_bytes,
+                     kinds[k].type);
+            return false;
+        }
         if (!strcmp(m->category, "tweet_image"))
             images++;
         else
@@ -1008,8 +1116,8 @@ static const struct jade_plugin_limits x_limits = {
     .text_max = 280,
     .counting = JADE_COUNT_X_WEIGHTED,
     .media_max = 4,
-    /* one append segment per medium (X takes photos up to 5 MB) */
-    .media_bytes_max = 5u * 1024 * 1024,
+    /* a video's; photos 5 MB, GIFs 15 MB (refused by publish) */
+    .media_bytes_max = 512ull * 1000 * 1000,
     .media_types = x_media_types,
 };
 

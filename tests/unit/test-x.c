@@ -29,6 +29,7 @@ struct sent {
     char method[8], url[512], auth[512], body[2048];
     size_t n_parts;
     char part_names[2][32], part_file[256], part_value[32];
+    size_t media_len; /* the media part's bytes in memory */
     jade_http_cb cb;
     void *arg;
 };
@@ -59,9 +60,10 @@ static int host_http(void *ctx, const struct jade_http_request *req, jade_http_c
         snprintf(pending.part_names[i], sizeof pending.part_names[i], "%s", req->parts[i].name);
         if (req->parts[i].file)
             snprintf(pending.part_file, sizeof pending.part_file, "%s", req->parts[i].file);
-        if (req->parts[i].value)
+        if (req->parts[i].value && i == 0)
             snprintf(pending.part_value, sizeof pending.part_value, "%.*s",
                      (int)req->parts[i].value_len, req->parts[i].value);
+        if (req->parts[i].value && i == 1) pending.media_len = req->parts[i].value_len;
     }
     pending.cb = cb;
     pending.arg = arg;
@@ -103,6 +105,32 @@ static int host_later(void *ctx, uint32_t ms, jade_after_work_fn cb, void *arg)
     return 0;
 }
 
+struct work {
+    jade_work_fn fn;
+    jade_after_work_fn after;
+    void *arg;
+};
+static struct work work;
+static int n_works;
+
+static int host_work(void *ctx, jade_work_fn fn, jade_after_work_fn after, void *arg)
+{
+    (void)ctx;
+    work = (struct work){fn, after, arg};
+    n_works++;
+    return 0;
+}
+
+/* Runs the queued work, then its after, as the core's worker and loop do. */
+static void run_work(void)
+{
+    CHECK_INT_EQ(n_works, 1);
+    if (n_works != 1) return;
+    n_works = 0;
+    work.fn(work.arg);
+    work.after(work.arg);
+}
+
 static const struct jade_host host = {.abi_version = JADE_PLUGIN_ABI_VERSION,
                                       .struct_size = sizeof(struct jade_host),
                                       .http = host_http,
@@ -110,6 +138,7 @@ static const struct jade_host host = {.abi_version = JADE_PLUGIN_ABI_VERSION,
                                       .log = host_log,
                                       .now = host_now,
                                       .setting = host_setting,
+                                      .work = host_work,
                                       .later = host_later};
 
 /* ---- answers ------------------------------------------------------------------ */
@@ -596,6 +625,52 @@ static void media_uploaded_and_polled(void)
     CHECK_INT_EQ(n_timers, 1);
 }
 
+/* A video over one segment: appended in 4 MiB segments read off the loop,
+ * numbered from 0, then finalized. */
+static void large_video_in_segments(void)
+{
+    start();
+    char big[64];
+    snprintf(big, sizeof big, "/tmp/test-x-%d-big.mp4", (int)getpid());
+    FILE *f = fopen(big, "w");
+    CHECK(f && ftruncate(fileno(f), 9 * 1024 * 1024) == 0);
+    fclose(f);
+    const char *one[] = {big};
+    struct jade_publication p = pub_of("Grande", NULL, 1, one, 1);
+    plugin->publish(instance, &p, done, NULL);
+    CHECK_CONTAINS(pending.body, "\"total_bytes\":9437184");
+    answer(200, "{\"data\":{\"id\":\"950\"}}", NULL, 0);
+    CHECK_INT_EQ(n_pending, 0); /* reading first */
+    size_t sizes[] = {4194304, 4194304, 1048576};
+    for (int i = 0; i < 3; i++) {
+        run_work();
+        char index[4];
+        snprintf(index, sizeof index, "%d", i);
+        CHECK_STR_EQ(pending.url, "http://127.0.0.1:9/2/media/upload/950/append");
+        CHECK_STR_EQ(pending.part_value, index);
+        CHECK_INT_EQ(pending.media_len, sizes[i]);
+        CHECK_STR_EQ(pending.part_file, "");
+        answer(200, "{}", NULL, 0);
+    }
+    CHECK_STR_EQ(pending.url, "http://127.0.0.1:9/2/media/upload/950/finalize");
+    answer(200, "{\"data\":{\"id\":\"950\"}}", NULL, 0);
+    answer(201, "{\"data\":{\"id\":\"13\"}}", NULL, 0);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    /* a photo over X's 5 MB: refused before any request */
+    snprintf(big, sizeof big, "/tmp/test-x-%d-big.png", (int)getpid());
+    f = fopen(big, "w");
+    CHECK(f && ftruncate(fileno(f), 5000001) == 0);
+    fclose(f);
+    n_requests = 0;
+    plugin->publish(instance, &p, done, NULL);
+    CHECK_INT_EQ(n_requests, 0);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_PERMANENT);
+    CHECK_CONTAINS(got.message, "at most 5000000 of image/png");
+    unlink(big);
+    snprintf(big, sizeof big, "/tmp/test-x-%d-big.mp4", (int)getpid());
+    unlink(big);
+}
+
 /* At most 4 photos, or one video or GIF alone: refused before any request. */
 static void media_counts(void)
 {
@@ -648,6 +723,7 @@ int main(void)
     RUN(lookup_finds_or_not);
     RUN(removal);
     RUN(media_uploaded_and_polled);
+    RUN(large_video_in_segments);
     RUN(media_counts);
     plugin->fini(instance);
     unlink(photo);
