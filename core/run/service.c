@@ -344,6 +344,14 @@ static bool networks_known(struct service *s)
     const char *name;
     const json_t *v;
     json_object_foreach ((json_t *)s->cfg->networks, name, v) {
+        if (json_is_true(json_object_get(v, "dry_run")) &&
+            !jade_instance_find(s->nets, s->n_nets, "outbox")) {
+            jade_print(stderr,
+                       _("jade run: %s: networks.%s.dry_run: the outbox plugin, which writes a dry "
+                         "run's publications, is not loaded from %s\n"),
+                       s->cfg->name, name, s->plugins_dir);
+            ok = false;
+        }
         if (jade_instance_find(s->nets, s->n_nets, name)) continue;
         jade_print(stderr,
                    _("jade run: %s: networks.%s: no plugin for this network is loaded from %s\n"),
