@@ -46,8 +46,9 @@
 #define X_DEADLINE_SECONDS 600
 /* Polling stops this long before the deadline: the post still has to go. */
 #define X_POLL_MARGIN_SECONDS 60
-#define X_WAIT_FALLBACK 900 /* a 429 that names no reset: X's 15-minute window */
-#define X_LOOKUP_PAGES 5    /* 100 posts a page */
+#define X_WAIT_FALLBACK 900   /* a 429 that names no reset: X's 15-minute window */
+#define X_LOOKUP_PAGES 5      /* 100 posts a page */
+#define X_CHECK_DELAY_MS 2000 /* before looking up a post whose request went unanswered */
 #define X_CREDENTIALS_MAX 2048
 /* A medium larger than this is appended in segments of this size (X takes
  * segments of up to 5 MB), each read into memory off the loop; a smaller
@@ -102,9 +103,11 @@ struct job {
     char *segment;
     size_t segment_len;
     int segment_errno;
-    int pages;      /* of the timeline read so far */
-    bool timer;     /* waiting for host->later() */
-    bool duplicate; /* a lookup after X called the text a duplicate */
+    int pages;        /* of the timeline read so far */
+    bool timer;       /* waiting for host->later() */
+    bool duplicate;   /* a lookup after X called the text a duplicate */
+    bool checking;    /* a lookup after the post request went unanswered */
+    char *unanswered; /* what happened to it */
 };
 
 /* ---- jobs ------------------------------------------------------------------ */
@@ -139,6 +142,7 @@ static void job_free(struct job *j)
     free(j->text);
     free(j->due);
     free(j->network_id);
+    free(j->unanswered);
     for (size_t i = 0; i < j->n_media; i++) {
         free(j->media[i].path);
         free(j->media[i].type);
@@ -202,6 +206,26 @@ static int64_t exhausted_until(const struct jade_http_response *r, const char *p
     return header_int(r, name, &reset) ? reset : 0;
 }
 
+/* How far X's clock is ahead of ours (seconds), from the answer's Date
+ * header: resets and creation times are X's, our clock may differ (or be
+ * simulated). 0 when the answer has no Date. */
+static int64_t x_ahead(const struct jade_host *host, const struct jade_http_response *r)
+{
+    const char *date = pu_header(r, "Date");
+    struct tm tm = {0};
+    if (!date || !strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm)) return 0;
+    return (int64_t)timegm(&tm) - host->now(host->ctx);
+}
+
+/* An X time (a reset) on our clock. The Date header is whole seconds, and
+ * our clock's too: a second more, so as never to come before X's reset. */
+static int64_t on_our_clock(const struct jade_host *host, const struct jade_http_response *r,
+                            int64_t x_time)
+{
+    if (!x_time || !pu_header(r, "Date")) return x_time;
+    return x_time - x_ahead(host, r) + 1;
+}
+
 static int64_t max64(int64_t a, int64_t b)
 {
     return a > b ? a : b;
@@ -213,10 +237,13 @@ static void note_limits(struct job *j, enum family f, const struct jade_http_res
 {
     struct account *a = account_of(j->x, j->user_id);
     if (!a) return;
-    a->until[f] = max64(a->until[f], exhausted_until(r, "x-rate-limit"));
+    const struct jade_host *host = j->x->host;
+    a->until[f] = max64(a->until[f], on_our_clock(host, r, exhausted_until(r, "x-rate-limit")));
     if (f == F_CREATE) {
-        a->until[f] = max64(a->until[f], exhausted_until(r, "x-user-limit-24hour"));
-        j->x->app_until = max64(j->x->app_until, exhausted_until(r, "x-app-limit-24hour"));
+        a->until[f] =
+            max64(a->until[f], on_our_clock(host, r, exhausted_until(r, "x-user-limit-24hour")));
+        j->x->app_until =
+            max64(j->x->app_until, on_our_clock(host, r, exhausted_until(r, "x-app-limit-24hour")));
     }
 }
 
@@ -231,6 +258,7 @@ static int64_t throttled_until(struct job *j, enum family f, const struct jade_h
     }
     int64_t reset;
     if (!until && header_int(r, "x-rate-limit-reset", &reset)) until = reset;
+    until = on_our_clock(j->x->host, r, until);
     if (!until) until = now + X_WAIT_FALLBACK; /* no reset given: X's window */
     if (until <= now) until = now + 1;         /* the reset has come: a second */
     struct account *a = account_of(j->x, j->user_id);
@@ -447,6 +475,24 @@ static char *comparable(const char *s)
 
 static void lookup_page(struct job *j, const char *pagination_token);
 
+/* An RFC 3339 UTC time (X's created_at, our due) as a Unix time, or -1. */
+static int64_t parse_utc(const char *s)
+{
+    struct tm tm = {0};
+    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
+    return (int64_t)timegm(&tm);
+}
+
+/* The look-up after a post request that went unanswered could not tell:
+ * it stays unknown. */
+static void check_failed(struct job *j, const char *why)
+{
+    char message[1024];
+    snprintf(message, sizeof message, "%.600s; looking it up on the timeline failed too: %.300s",
+             j->unanswered ? j->unanswered : "no answer", why);
+    job_finish(j, JADE_OUTCOME_UNKNOWN, NULL, 0, message);
+}
+
 static void lookup_cb(void *arg, const struct jade_http_response *r)
 {
     struct job *j = arg;
@@ -454,25 +500,42 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
     if (r->transport_error) {
         snprintf(message, sizeof message, "looking the post up: %s",
                  r->error_message ? r->error_message : "no answer");
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
+        if (j->checking)
+            check_failed(j, message);
+        else
+            job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
         return;
     }
     note_limits(j, F_LOOKUP, r);
     if (r->status < 200 || r->status >= 300) {
-        if (common_failure(j, F_LOOKUP, r)) return;
         x_words(r, message, sizeof message);
+        if (j->checking) {
+            check_failed(j, message);
+            return;
+        }
+        if (common_failure(j, F_LOOKUP, r)) return;
         job_finish(j, r->status >= 500 ? JADE_OUTCOME_TRANSIENT : JADE_OUTCOME_PERMANENT, NULL, 0,
                    message);
         return;
     }
+    /* Posted at or after the due time, on X's clock (a little slack for
+     * the Date header's whole seconds). */
+    int64_t due = parse_utc(j->due);
+    int64_t since = due < 0 ? -1 : due + x_ahead(j->x->host, r) - 2;
     json_t *body = json_loads(r->body ? r->body : "", 0, NULL);
     json_t *data = json_object_get(body, "data");
     char *want = comparable(j->text);
     char *found = NULL;
+    bool older = false; /* the page reached posts from before the due time */
     for (size_t i = 0; want && i < json_array_size(data) && !found; i++) {
         json_t *post = json_array_get(data, i);
         const char *text = json_string_value(json_object_get(post, "text"));
         const char *id = json_string_value(json_object_get(post, "id"));
+        int64_t created = parse_utc(json_string_value(json_object_get(post, "created_at")));
+        if (since >= 0 && created >= 0 && created < since) {
+            older = true;
+            continue;
+        }
         char *have = text && id ? comparable(text) : NULL;
         if (have && !strcmp(have, want)) found = strdup(id);
         free(have);
@@ -482,10 +545,11 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
         json_string_value(json_object_get(json_object_get(body, "meta"), "next_token"));
     if (found) {
         job_finish(j, JADE_OUTCOME_SENT, found, 0,
-                   j->duplicate ? "X called it a duplicate: found on the account's timeline"
-                                : NULL);
+                   j->duplicate  ? "X called it a duplicate: found on the account's timeline"
+                   : j->checking ? "no answer to the post request: found on the account's timeline"
+                                 : NULL);
         free(found);
-    } else if (next && j->pages < X_LOOKUP_PAGES) {
+    } else if (next && !older && j->pages < X_LOOKUP_PAGES) {
         char *token = strdup(next);
         lookup_page(j, token);
         free(token);
@@ -493,6 +557,13 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0,
                    "X refuses it as duplicate content, and the account's timeline has no such "
                    "post since it was due: the same text was posted before");
+    } else if (j->checking) {
+        /* Not there: safe to send again (and X would call a repeat a
+         * duplicate, which is looked up in turn). */
+        snprintf(message, sizeof message,
+                 "%.900s; not on the account's timeline: nothing was published",
+                 j->unanswered ? j->unanswered : "no answer");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
     } else {
         job_finish(j, JADE_OUTCOME_NOT_FOUND, NULL, 0,
                    "not on the account's timeline since it was due");
@@ -500,20 +571,22 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
     json_decref(body);
 }
 
-/* GET /2/users/:id/tweets from the due time on, a page of 100. */
+/* GET /2/users/:id/tweets, newest first, a page of 100: the due time is
+ * ours and X's clock may differ, so the answer's created_at are compared
+ * with it here rather than sent as start_time. */
 static void lookup_page(struct job *j, const char *pagination_token)
 {
+    if (j->checking && held_until(j, F_LOOKUP) > j->x->host->now(j->x->host->ctx)) {
+        check_failed(j, "X's limit on reading posts is used up");
+        return;
+    }
     if (finish_if_held(j, F_LOOKUP)) return;
-    char *start = oauth1_encode(j->due, strlen(j->due));
     char *token =
         pagination_token ? oauth1_encode(pagination_token, strlen(pagination_token)) : NULL;
     char *user = oauth1_encode(j->user_id, strlen(j->user_id));
     char query[1024];
-    snprintf(query, sizeof query,
-             "/2/users/%s/tweets?max_results=100&start_time=%s&tweet.fields=created_at%s%s",
-             user ? user : "", start ? start : "", token ? "&pagination_token=" : "",
-             token ? token : "");
-    free(start);
+    snprintf(query, sizeof query, "/2/users/%s/tweets?max_results=100&tweet.fields=created_at%s%s",
+             user ? user : "", token ? "&pagination_token=" : "", token ? token : "");
     free(token);
     free(user);
     char *url = url_of(j, "%s", query);
@@ -526,6 +599,29 @@ static void lookup_page(struct job *j, const char *pagination_token)
     free(url);
 }
 
+/* After a wait (X's timeline may lag the post by a moment). */
+static void check_timeline(void *arg)
+{
+    struct job *j = arg;
+    j->timer = false;
+    lookup_page(j, NULL);
+}
+
+/* The post request left and no answer (or a 5xx) came: X may have
+ * published it. Looked up before the core hears anything. */
+static void check_unanswered(struct job *j, const char *what)
+{
+    const struct jade_host *host = j->x->host;
+    j->checking = true;
+    j->unanswered = strdup(what);
+    j->timer = true;
+    if (!JADE_HAS_MEMBER(host, struct jade_host, later) ||
+        host->later(host->ctx, X_CHECK_DELAY_MS, check_timeline, j) != 0) {
+        j->timer = false;
+        job_finish(j, JADE_OUTCOME_UNKNOWN, NULL, 0, what);
+    }
+}
+
 /* ---- creating the post ------------------------------------------------------ */
 
 static void create_cb(void *arg, const struct jade_http_response *r)
@@ -536,7 +632,10 @@ static void create_cb(void *arg, const struct jade_http_response *r)
         enum jade_outcome o = pu_transport_outcome(r);
         snprintf(message, sizeof message, "%s%s", r->error_message ? r->error_message : "no answer",
                  o == JADE_OUTCOME_UNKNOWN ? " (the post request left: it may be published)" : "");
-        job_finish(j, o, NULL, 0, message);
+        if (o == JADE_OUTCOME_UNKNOWN)
+            check_unanswered(j, message);
+        else
+            job_finish(j, o, NULL, 0, message);
         return;
     }
     note_limits(j, F_CREATE, r);
@@ -566,7 +665,7 @@ static void create_cb(void *arg, const struct jade_http_response *r)
     if (r->status >= 500) {
         size_t len = strlen(message);
         snprintf(message + len, sizeof message - len, " (it may be published all the same)");
-        job_finish(j, JADE_OUTCOME_UNKNOWN, NULL, 0, message);
+        check_unanswered(j, message);
     } else {
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0, message);
     }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const struct jade_plugin *jade_plugin_entry(void);
@@ -430,8 +431,8 @@ static void duplicate_is_looked_up_after_an_uncertain_attempt(void)
     answer(403, duplicate, NULL, 0);
     CHECK_INT_EQ(got.calls, 0);
     CHECK_STR_EQ(pending.method, "GET");
-    CHECK_STR_EQ(pending.url, "http://127.0.0.1:9/2/users/42/tweets?max_results=100&"
-                              "start_time=2027-01-15T08%3A00%3A00Z&tweet.fields=created_at");
+    CHECK_STR_EQ(pending.url,
+                 "http://127.0.0.1:9/2/users/42/tweets?max_results=100&tweet.fields=created_at");
     answer(200,
            "{\"data\":[{\"id\":\"5\",\"text\":\"Autre chose\"},{\"id\":\"4\",\"text\":"
            "\"Bonjour &amp; salut https://t.co/abcdefghij\"}],\"meta\":{\"result_count\":2}}",
@@ -446,16 +447,46 @@ static void duplicate_is_looked_up_after_an_uncertain_attempt(void)
     CHECK_CONTAINS(got.message, "posted before");
 }
 
-/* The post request left and no answer, or a 5xx: maybe published. */
+/* The post request left and no answer, or a 5xx: maybe published. It is
+ * looked up on the timeline after a moment: there, sent; not there, safe
+ * to send again; the look-up failing too, unknown. */
 static void uncertain_answers(void)
 {
+    static const char timeline[] =
+        "{\"data\":[{\"id\":\"31\",\"text\":\"un\",\"created_at\":\"2027-01-15T08:00:01.000Z\"}]}";
     start();
     publish("un", 1);
     answer(503, "{\"title\":\"Service Unavailable\",\"status\":503}", NULL, 0);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_UNKNOWN);
+    CHECK_INT_EQ(got.calls, 0);
+    CHECK_INT_EQ(n_pending, 0);
+    CHECK_INT_EQ(timer.ms, 2000);
+    fire_timer();
+    CHECK_STR_EQ(pending.method, "GET");
+    answer(200, "{\"meta\":{\"result_count\":0}}", NULL, 0);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
     CHECK_CONTAINS(got.message, "HTTP 503: Service Unavailable");
+    CHECK_CONTAINS(got.message, "nothing was published");
+    publish("un", 1);
+    answer(500, "{\"title\":\"Internal Server Error\",\"status\":500}", NULL, 0);
+    fire_timer();
+    answer(200, timeline, NULL, 0);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(got.id, "31");
     publish("un", 1);
     answer_transport(1);
+    fire_timer();
+    answer(200, timeline, NULL, 0);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    publish("un", 1);
+    answer_transport(1);
+    fire_timer();
+    answer_transport(1);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_UNKNOWN);
+    CHECK_CONTAINS(got.message, "failed too");
+    publish("un", 1);
+    answer(502, "{\"title\":\"Bad Gateway\",\"status\":502}", NULL, 0);
+    fire_timer();
+    answer(429, "{\"title\":\"Too Many Requests\",\"status\":429}", NULL, 0);
     CHECK_INT_EQ(got.outcome, JADE_OUTCOME_UNKNOWN);
     publish("un", 1);
     answer_transport(0);
@@ -476,7 +507,8 @@ static void lookup_finds_or_not(void)
     start();
     struct jade_publication p = pub_of("Bonjour <b>", "https://example.org/a", 2, NULL, 0);
     plugin->lookup(instance, &p, done, NULL);
-    CHECK_CONTAINS(pending.url, "/2/users/42/tweets?max_results=100&start_time=2027-01-15T08%3A00");
+    CHECK_STR_EQ(pending.url,
+                 "http://127.0.0.1:9/2/users/42/tweets?max_results=100&tweet.fields=created_at");
     answer(200,
            "{\"data\":[{\"id\":\"5\",\"text\":\"Autre\"}],\"meta\":{\"result_count\":1,"
            "\"next_token\":\"abc=\"}}",
@@ -495,6 +527,62 @@ static void lookup_finds_or_not(void)
     plugin->lookup(instance, &p, done, NULL);
     answer(500, "{\"title\":\"Internal Server Error\",\"status\":500}", NULL, 0);
     CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
+
+    /* X's clock a day ahead of ours (the Date header says so): the same
+     * text posted before the due time on X's clock is not ours. */
+    int64_t ahead = 86400, due;
+    struct tm tm = {0};
+    strptime("2027-01-15T08:00:00", "%Y-%m-%dT%H:%M:%S", &tm);
+    due = (int64_t)timegm(&tm);
+    char date[64], before[32], after[32], body[512];
+    time_t t = (time_t)(now + ahead);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&t));
+    t = (time_t)(due + ahead - 10);
+    strftime(before, sizeof before, "%Y-%m-%dT%H:%M:%S.000Z", gmtime(&t));
+    t = (time_t)(due + ahead + 5);
+    strftime(after, sizeof after, "%Y-%m-%dT%H:%M:%S.000Z", gmtime(&t));
+    struct jade_http_header h[] = {{"Date", date}};
+    snprintf(body, sizeof body,
+             "{\"data\":[{\"id\":\"8\",\"text\":\"Bonjour &lt;b&gt; https://t.co/a\","
+             "\"created_at\":\"%s\"}],\"meta\":{\"next_token\":\"n\"}}",
+             before);
+    plugin->lookup(instance, &p, done, NULL);
+    answer(200, body, h, 1);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_NOT_FOUND); /* and no further page */
+    CHECK_INT_EQ(n_pending, 0);
+    snprintf(body, sizeof body,
+             "{\"data\":[{\"id\":\"9\",\"text\":\"Bonjour &lt;b&gt; https://t.co/a\","
+             "\"created_at\":\"%s\"}]}",
+             after);
+    plugin->lookup(instance, &p, done, NULL);
+    answer(200, body, h, 1);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(got.id, "9");
+}
+
+/* A reset is X's time: with a Date header, waited for on our clock,
+ * however far it is from X's (a simulated one), a second more. */
+static void reset_read_against_the_date_header(void)
+{
+    start();
+    char date[64], reset[32];
+    time_t t = (time_t)(now + 86400 * 3);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&t));
+    snprintf(reset, sizeof reset, "%lld", (long long)t + 7);
+    struct jade_http_header h[] = {
+        {"Date", date}, {"x-rate-limit-remaining", "0"}, {"x-rate-limit-reset", reset}};
+    publish("un", 1);
+    answer(429, "{\"title\":\"Too Many Requests\",\"status\":429}", h, 3);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(got.wait, 8);
+    now += 7;
+    publish("deux", 1);
+    CHECK_INT_EQ(n_pending, 0);
+    CHECK_INT_EQ(got.wait, 1);
+    now += 1;
+    publish("deux", 1);
+    CHECK_INT_EQ(n_pending, 1);
+    answer(201, "{\"data\":{\"id\":\"7\"}}", NULL, 0);
 }
 
 static void removal(void)
@@ -721,6 +809,7 @@ int main(void)
     RUN(duplicate_is_looked_up_after_an_uncertain_attempt);
     RUN(uncertain_answers);
     RUN(lookup_finds_or_not);
+    RUN(reset_read_against_the_date_header);
     RUN(removal);
     RUN(media_uploaded_and_polled);
     RUN(large_video_in_segments);
