@@ -3,9 +3,11 @@
  * (NETWORKS.md).
  *
  * A channel's account: {phone_number_id, template, template_language,
- * recipients}; recipients names a secret (a file of the secrets folder,
- * never in git): one E.164 number a line ("+22370000001"), blank lines and
- * "#" comments allowed. The channel's secret is the access token.
+ * recipients}. The channel's secret is the access token; its list of
+ * recipients is the secret "<secret>.<recipients>" (a file of the secrets
+ * folder, never in git, beside the token so that only the channels the
+ * operator bound to the token reach it): one E.164 number a line
+ * ("+22370000001"), blank lines and "#" comments allowed.
  *
  * publish() means "every recipient got this publication once": it sends to
  * the recipients the journal does not mark done for the occurrence, within
@@ -819,10 +821,15 @@ static void wa_publish(void *instance, const struct jade_publication *pub, jade_
         json_decref(account);
         return;
     }
+    /* The list lives beside the token: only channels the operator bound
+     * to the token (bindings) reach it. */
+    char list_secret[512];
+    snprintf(list_secret, sizeof list_secret, "%s.%s", pub->secret_name, list_name);
+    list_name = list_secret;
     char *list = malloc(LIST_MAX);
     int list_len = list ? host->secret(host->ctx, list_name, list, LIST_MAX) : -1;
     if (list_len < 0) {
-        char message[400];
+        char message[700];
         snprintf(message, sizeof message,
                  "the recipients list \"%s\" cannot be read from the secrets folder (mode 0600, "
                  "a plain file, at most 1 MiB): see the service's log",
@@ -844,7 +851,7 @@ static void wa_publish(void *instance, const struct jade_publication *pub, jade_
     free(joined);
     struct job *j = calloc(1, sizeof *j);
     size_t bad_line = 0;
-    char message[400] = "";
+    char message[800] = "";
     if (!param || !j) {
         snprintf(message, sizeof message, "out of memory");
     } else if (!*param) {
@@ -1139,7 +1146,7 @@ static const struct jade_plugin wa_plugin = {
                       "  \"template_language\": {\"type\": \"string\", \"pattern\": "
                       "\"^[a-z]{2,3}(_[A-Z]{2})?$\"},"
                       "  \"recipients\": {\"type\": \"string\", \"pattern\": "
-                      "\"^[A-Za-z0-9_][A-Za-z0-9._-]*$\"}}}",
+                      "\"^[A-Za-z0-9_][A-Za-z0-9_-]*$\"}}}",
     .deadline_seconds = 900,
     .init = wa_init,
     .publish = wa_publish,
