@@ -8,6 +8,7 @@
 #include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/log.h"
+#include "../util/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,9 +144,11 @@ static int host_late(void *ctx, const char *key, const char *message)
 {
     struct jade_instance *n = ctx;
     if (!key || !*key || !message) return -1;
+    char excerpt[300]; /* as an answer's words are kept: one line, no control characters */
+    jade_excerpt(message, excerpt, sizeof excerpt);
     jade_log(n->env->log, JADE_LOG_WARNING, "late", "network", n->plugin->name, "key", key, "msg",
-             message, NULL);
-    return n->env->late ? n->env->late(n->env->late_ctx, n->plugin->name, key, message) : -1;
+             excerpt, NULL);
+    return n->env->late ? n->env->late(n->env->late_ctx, n->plugin->name, key, excerpt) : -1;
 }
 
 static int64_t host_now(void *ctx)

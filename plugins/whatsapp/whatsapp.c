@@ -54,6 +54,9 @@
 #define PARAM_MAX 1024      /* a template body's characters */
 #define DAY 86400
 #define HASH_HEX 33
+/* Requests awaiting their answer at once: enough for 80 a second at a
+ * fifth of a second each, few enough for any server. */
+#define MAX_IN_FLIGHT 32
 
 /* What the journal says of a (publication, recipient) pair. */
 enum mark { NONE = 0, SENDING = 1, DONE_SENT = 2, DONE_FAILED = 3, DONE_UNCERTAIN = 4 };
@@ -91,6 +94,7 @@ struct wa {
     /* throughput: requests started in the current second */
     int64_t window_ms;
     unsigned in_window;
+    unsigned inflight; /* requests of every publication awaiting their answer */
     /* settings */
     unsigned throughput, pair_seconds, reach_cap, throttle_seconds, budget_seconds;
 };
@@ -603,6 +607,7 @@ static void response_cb(void *arg, const struct jade_http_response *res)
     const struct recipient *r = &j->r[s->index];
     free(s);
     j->inflight--;
+    w->inflight--;
     int64_t now = w->host->now(w->host->ctx);
     json_t *body = res->transport_error ? NULL : json_loads(res->body ? res->body : "", 0, NULL);
     json_t *err = json_object_get(body, "error");
@@ -701,6 +706,7 @@ static void send_one(struct job *j, size_t index)
     } else {
         *s = (struct send){j, index};
         j->inflight++;
+        w->inflight++;
     }
     free(body);
 }
@@ -741,6 +747,8 @@ static void pump(struct job *j)
     if (j->stop == GO) {
         int64_t now = w->host->now(w->host->ctx);
         unsigned room = tokens(w);
+        bool crowded = w->inflight + room > MAX_IN_FLIGHT;
+        if (crowded) room = w->inflight < MAX_IN_FLIGHT ? MAX_IN_FLIGHT - w->inflight : 0;
         struct batch *b = calloc(1, sizeof *b);
         b->job = j;
         b->items = calloc(room ? room : 1, sizeof *b->items);
@@ -776,8 +784,9 @@ static void pump(struct job *j)
         }
         free(b->items);
         free(b);
-        if (j->next < j->n) { /* the second's throughput is spent */
-            int64_t wait = 1000 - (mono_ms() - w->window_ms);
+        if (j->next < j->n && crowded && j->inflight) return; /* its answers pump again */
+        if (j->next < j->n) { /* the second's throughput is spent, or others' requests */
+            int64_t wait = crowded ? 20 : 1000 - (mono_ms() - w->window_ms);
             j->waiting = true;
             if (w->host->later(w->host->ctx, (uint32_t)(wait > 0 ? wait : 1), wake, j) == 0) return;
             j->waiting = false;

@@ -43,13 +43,14 @@ GET /_fake/posts: {"live": [{"id", "text", "account", "to", "media"}],
 import argparse
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
 import socket
 import threading
 import time
-import urllib.request
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -59,6 +60,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--record", required=True)
 ap.add_argument("--webhook", default=None)
+ap.add_argument("--webhook-socket", default=None,
+                help="reach --webhook's host through this Unix socket (a service listening on one)")
 ap.add_argument("--throughput", type=int, default=80)
 ap.add_argument("--pair-seconds", type=float, default=6.0)
 ap.add_argument("--tier", type=int, default=250)
@@ -119,17 +122,19 @@ def notify(wamid, to, status, code, seconds):
                            "entry": [{"id": "1000", "changes": [{"value": value,
                                                                  "field": "messages"}]}]}).encode()
         sig = hmac.new(args.app_secret.encode(), body, hashlib.sha256).hexdigest()
-        req = urllib.request.Request(args.webhook, data=body, method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              "X-Hub-Signature-256": "sha256=" + sig})
+        url = urllib.parse.urlsplit(args.webhook)
         answer = 0
-        for _ in range(20):  # until the service listens
+        for _ in range(40):  # until the service listens
             try:
-                with urllib.request.urlopen(req, timeout=10) as r:
-                    answer = r.status
-                break
-            except urllib.error.HTTPError as e:
-                answer = e.code
+                if args.webhook_socket:
+                    conn = UnixConnection(args.webhook_socket)
+                else:
+                    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=10)
+                conn.request("POST", url.path or "/", body,
+                             {"Content-Type": "application/json",
+                              "X-Hub-Signature-256": "sha256=" + sig})
+                answer = conn.getresponse().status
+                conn.close()
                 break
             except OSError:
                 time.sleep(0.5)
@@ -137,6 +142,17 @@ def notify(wamid, to, status, code, seconds):
                 "id": wamid, "notification": status})
     if args.webhook:
         threading.Thread(target=post, daemon=True).start()
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=10)
+        self.socket_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(self.socket_path)
 
 
 def parameters_of(message):
@@ -307,7 +323,14 @@ class Handler(BaseHTTPRequestHandler):
                    "messages": [{"id": wamid}]})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that went away (a service killed on purpose) is no news
+
+
+server = Server(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
 with open(args.port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
