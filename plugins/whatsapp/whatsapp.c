@@ -91,9 +91,10 @@ struct wa {
     struct waiter *waiters;
     size_t n_waiters;
     bool flushing;
-    /* throughput: requests started in the current second */
-    int64_t window_ms;
-    unsigned in_window;
+    /* throughput: when the last requests started (a ring of throughput
+     * entries), so that no second, however it is cut, holds more */
+    int64_t *starts;
+    unsigned n_starts, first_start;
     unsigned inflight; /* requests of every publication awaiting their answer */
     /* settings */
     unsigned throughput, pair_seconds, reach_cap, throttle_seconds, budget_seconds;
@@ -487,15 +488,24 @@ static size_t reached(struct wa *w, int64_t now, int64_t *frees_at)
     return n;
 }
 
-/* Requests that may start now within the throughput. */
-static unsigned tokens(struct wa *w)
+/* Requests that may start now within the throughput: the ring's entries
+ * older than a second are free. *wait_ms: when the next one frees. */
+static unsigned tokens(struct wa *w, int64_t *wait_ms)
 {
     int64_t now = mono_ms();
-    if (now - w->window_ms >= 1000) {
-        w->window_ms = now;
-        w->in_window = 0;
+    while (w->n_starts && now - w->starts[w->first_start] >= 1000) {
+        w->first_start = (w->first_start + 1) % w->throughput;
+        w->n_starts--;
     }
-    return w->in_window < w->throughput ? w->throughput - w->in_window : 0;
+    *wait_ms = w->n_starts ? 1000 - (now - w->starts[w->first_start]) : 1;
+    return w->throughput - w->n_starts;
+}
+
+/* A request starts now. */
+static void started(struct wa *w)
+{
+    if (w->n_starts == w->throughput) return; /* tokens() said there was room */
+    w->starts[(w->first_start + w->n_starts++) % w->throughput] = mono_ms();
 }
 
 /* ---- one publication -------------------------------------------------------- */
@@ -746,7 +756,8 @@ static void pump(struct job *j)
                  w->budget_seconds);
     if (j->stop == GO) {
         int64_t now = w->host->now(w->host->ctx);
-        unsigned room = tokens(w);
+        int64_t wait;
+        unsigned room = tokens(w, &wait);
         bool crowded = w->inflight + room > MAX_IN_FLIGHT;
         if (crowded) room = w->inflight < MAX_IN_FLIGHT ? MAX_IN_FLIGHT - w->inflight : 0;
         struct batch *b = calloc(1, sizeof *b);
@@ -777,7 +788,7 @@ static void pump(struct job *j)
             b->items[b->n++] = (size_t)(r - j->r);
         }
         if (b->n) {
-            w->in_window += (unsigned)b->n;
+            for (size_t i = 0; i < b->n; i++) started(w);
             j->writing = true;
             flush(w, batch_written, b);
             return;
@@ -786,7 +797,7 @@ static void pump(struct job *j)
         free(b);
         if (j->next < j->n && crowded && j->inflight) return; /* its answers pump again */
         if (j->next < j->n) { /* the second's throughput is spent, or others' requests */
-            int64_t wait = crowded ? 20 : 1000 - (mono_ms() - w->window_ms);
+            if (crowded) wait = 20;
             j->waiting = true;
             if (w->host->later(w->host->ctx, (uint32_t)(wait > 0 ? wait : 1), wake, j) == 0) return;
             j->waiting = false;
@@ -1102,6 +1113,11 @@ static int wa_init(const struct jade_host *host, void **instance)
     w->last = json_object();
     w->wamids = json_object();
     w->throughput = setting_uint(host, "throughput", 80);
+    w->starts = calloc(w->throughput, sizeof *w->starts);
+    if (!w->starts) {
+        free(w);
+        return -1;
+    }
     w->pair_seconds = setting_uint(host, "pair_seconds", 6);
     w->reach_cap = setting_uint(host, "reach_cap", 250);
     w->throttle_seconds = setting_uint(host, "throttle_seconds", 60);
@@ -1126,6 +1142,7 @@ static void wa_fini(void *instance)
     }
     free(w->pending);
     free(w->waiters);
+    free(w->starts);
     json_decref(w->marks);
     json_decref(w->last);
     json_decref(w->wamids);
