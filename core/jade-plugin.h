@@ -22,9 +22,11 @@
  *   through work(). No threads of its own, no blocking calls on the loop.
  * - A plugin reports an outcome from a closed set (enum jade_outcome); the
  *   core alone decides what follows (retry, suspend, mark uncertain).
- * - Each call has a deadline (deadline_seconds): past it the core records
- *   UNKNOWN for a publish (the request may have left) and ignores the late
- *   answer.
+ * - Each call has a deadline (deadline_seconds), on the real clock even
+ *   when the core's clock is simulated: past it the core records UNKNOWN
+ *   for a publish (the request may have left: uncertain, looked up, never
+ *   re-sent blindly), leaves a lookup uncertain, counts a remove as a
+ *   transient failure, and ignores the late answer.
  * - Ownership is written beside each member. "Call" means: valid only
  *   during the call; copy what you keep. */
 #ifndef JADE_PLUGIN_H
@@ -82,7 +84,8 @@ struct jade_plugin_limits {
 
 /* One publication: a post on a channel in a language. All strings belong
  * to the core and stay valid until the plugin calls done (or the call's
- * deadline passes: see jade_plugin.deadline_seconds). */
+ * deadline passes: see jade_plugin.deadline_seconds): copy what an answer
+ * given later needs before calling done. */
 struct jade_publication {
     uint32_t struct_size;
     const char *key; /* the occurrence key: the idempotency key */
@@ -150,7 +153,9 @@ struct jade_http_header {
 };
 
 /* One part of a multipart/form-data body: a value held in memory, or a
- * file the core streams from disk (uploads). */
+ * file the core streams from disk (uploads). A file that cannot be opened
+ * fails the request before anything leaves: the callback gets a transport
+ * error, request_sent 0, and a message naming the file. */
 struct jade_http_part {
     const char *name;  /* the form field */
     const char *value; /* in memory (value_len bytes), or NULL */
@@ -171,7 +176,8 @@ struct jade_http_request {
     size_t body_len;
     uint32_t timeout_ms; /* 0: the core's default */
     /* 1.1: a multipart/form-data body, instead of body (which must then be
-     * NULL); the core sets the Content-Type and its boundary. */
+     * NULL: a request with both is refused, http() returns -1); the core
+     * sets the Content-Type and its boundary. */
     const struct jade_http_part *parts;
     size_t n_parts;
 };
@@ -281,8 +287,9 @@ struct jade_plugin {
      * NULL: any object. Static. */
     const char *account_schema;
     /* Seconds a publish, lookup or remove may take, uploads and polling
-     * included: past it the core records UNKNOWN and ignores a late done.
-     * 0: the core's default (300 s). */
+     * included, on the real clock: past it the core records UNKNOWN (a
+     * remove: TRANSIENT) and ignores a late done. 0: the core's default
+     * (300 s). */
     uint32_t deadline_seconds;
 
     /* Creates an instance for the host; returns 0, or -1 with a log. */

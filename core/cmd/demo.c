@@ -28,6 +28,24 @@
 #define DEMO_START "2026-12-01T00:00:00Z"
 #define DEMO_DAYS 7
 
+/* Every network of the example channels but the outbox runs dry: the
+ * demo reaches no network, and shows what each would have published. */
+static json_t *demo_networks(void)
+{
+    const struct jade_embedded *e = jade_embedded_find(jade_embedded_campaigns, "channels.json");
+    json_t *channels = json_loads(e ? e->data : "{}", 0, NULL);
+    json_t *networks = json_object();
+    size_t i;
+    json_t *ch;
+    json_array_foreach (json_object_get(channels, "channels"), i, ch) {
+        const char *network = json_string_value(json_object_get(ch, "network"));
+        if (network && strcmp(network, "outbox") != 0)
+            json_object_set_new(networks, network, json_pack("{s:b}", "dry_run", 1));
+    }
+    json_decref(channels);
+    return networks;
+}
+
 static int write_tree(const char *root)
 {
     if (mkdir(root, 0755) != 0) return -1;
@@ -190,8 +208,8 @@ int jade_cmd_demo(int argc, char **argv)
     jade_print(stderr, _("jade demo: the example campaigns, committed to a git repository in %s\n"),
                content);
     struct jade_diags diags = {0};
-    json_t *cfg = json_pack("{s:{s:s, s:s}, s:s}", "source", "url", content, "branch", "main",
-                            "state_dir", state);
+    json_t *cfg = json_pack("{s:{s:s, s:s}, s:s, s:o}", "source", "url", content, "branch", "main",
+                            "state_dir", state, "networks", demo_networks());
     if (jade_config_from_json(cfg, "demo", &config, &diags) != 0) {
         jade_diags_print_text(stderr, &diags);
         jade_diags_free(&diags);

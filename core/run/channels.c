@@ -35,7 +35,18 @@ void jade_channels_adopt(struct jade_channels *t, const struct jade_content *con
         }
         ch->json = j;
         ch->removed = false;
-        char *account = json_dumps(json_object_get(j, "account"), JSON_COMPACT);
+        const char *network = json_string_value(json_object_get(j, "network"));
+        struct jade_instance *net = jade_instance_find(instances, n_instances, network);
+        char *account;
+        if (net && json_is_true(json_object_get(net->settings, "dry_run"))) {
+            /* a dry run: the outbox writes what would go out, by channel */
+            net = jade_instance_find(instances, n_instances, "outbox");
+            json_t *folder = json_pack("{s:s}", "folder", id);
+            account = json_dumps(folder, JSON_COMPACT);
+            json_decref(folder);
+        } else {
+            account = json_dumps(json_object_get(j, "account"), JSON_COMPACT);
+        }
         if (!account) account = jade_xstrdup("{}");
         if (ch->account_json && !strcmp(ch->account_json, account)) {
             free(account);
@@ -47,8 +58,7 @@ void jade_channels_adopt(struct jade_channels *t, const struct jade_content *con
             }
             ch->account_json = account;
         }
-        ch->net = jade_instance_find(instances, n_instances,
-                                     json_string_value(json_object_get(j, "network")));
+        ch->net = net;
         json_object_set_new(by_id, id, json_integer((json_int_t)count));
         items[count++] = ch;
     }

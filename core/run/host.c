@@ -41,6 +41,13 @@ static void host_log(void *ctx, int level, const char *message)
 static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
 {
     struct jade_instance *n = ctx;
+    if (req && jade_http_parts_and_body(req)) {
+        jade_log(n->env->log, JADE_LOG_ERROR, "http_refused", "network", n->plugin->name, "msg",
+                 _("the plugin asked for a request with both a body and multipart parts: not "
+                   "sent"),
+                 NULL);
+        return -1;
+    }
     return n->env->http ? jade_http_request(n->env->http, req, cb, arg) : -1;
 }
 

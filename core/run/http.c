@@ -16,11 +16,15 @@
 
 #include "outbound.h"
 #include "../util/buf.h"
+#include "../util/i18n.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_BODY (1u << 20)
@@ -39,6 +43,8 @@ struct transfer {
     struct jade_http *h;
     CURL *easy;
     struct curl_slist *headers;
+    curl_mime *mime;     /* a multipart body, or NULL */
+    uv_timer_t *refused; /* a request that failed before leaving: its answer, soon */
     jade_http_cb cb;
     void *arg;
     struct jade_buf body;
@@ -230,6 +236,7 @@ static size_t header_cb(char *data, size_t size, size_t n, void *arg)
 static void free_transfer(struct transfer *t)
 {
     curl_slist_free_all(t->headers);
+    curl_mime_free(t->mime);
     jade_buf_free(&t->body);
     jade_buf_free(&t->header_text);
     jade_buf_free(&t->refusal);
@@ -308,6 +315,81 @@ static void check_done(struct jade_http *h)
     }
 }
 
+/* A multipart/form-data body from the request's parts: values copied,
+ * files streamed from disk as curl sends them. Each file must open now:
+ * -1 with the reason in why when one cannot, before anything leaves. */
+static int build_mime(CURL *e, const struct jade_http_request *req, curl_mime **out,
+                      struct jade_buf *why)
+{
+    curl_mime *mime = curl_mime_init(e);
+    for (size_t i = 0; i < req->n_parts; i++) {
+        const struct jade_http_part *p = &req->parts[i];
+        curl_mimepart *part = curl_mime_addpart(mime);
+        curl_mime_name(part, p->name);
+        if (p->file) {
+            int fd = open(p->file, O_RDONLY | O_CLOEXEC);
+            struct stat st;
+            if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                jade_buf_printf(why, _("cannot read %s for the upload: %s"), p->file,
+                                fd < 0 ? strerror(errno) : _("not a regular file"));
+                if (fd >= 0) close(fd);
+                curl_mime_free(mime);
+                return -1;
+            }
+            close(fd);
+            if (curl_mime_filedata(part, p->file) != CURLE_OK) {
+                jade_buf_printf(why, _("cannot read %s for the upload"), p->file);
+                curl_mime_free(mime);
+                return -1;
+            }
+        } else {
+            curl_mime_data(part, p->value ? p->value : "", p->value ? p->value_len : 0);
+        }
+        /* NULL: a file keeps its own name (filedata set it), a value none */
+        if (p->filename) curl_mime_filename(part, p->filename);
+        if (p->content_type) curl_mime_type(part, p->content_type);
+    }
+    *out = mime;
+    return 0;
+}
+
+static void refused_closed_cb(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+/* A request that failed before leaving answers from the loop, as every
+ * request does: never from inside http(). */
+static void refused_cb(uv_timer_t *timer)
+{
+    struct transfer *t = timer->data;
+    struct jade_http *h = t->h;
+    LIST_REMOVE(h->transfers, t);
+    h->pending--;
+    struct jade_http_response r = {.struct_size = sizeof r,
+                                   .transport_error = 1,
+                                   .request_sent = 0,
+                                   .body = "",
+                                   .error_message = jade_buf_str(&t->refusal)};
+    uv_close((uv_handle_t *)timer, refused_closed_cb);
+    t->refused = NULL;
+    t->cb(t->arg, &r);
+    free_transfer(t);
+}
+
+bool jade_http_parts_and_body(const struct jade_http_request *req)
+{
+    return JADE_HAS_MEMBER(req, struct jade_http_request, n_parts) && req->n_parts && req->body;
+}
+
+/* A transfer that never started: its timer goes (uv_close stops it). */
+static void drop_refused(struct transfer *t)
+{
+    if (!t->refused) return;
+    uv_close((uv_handle_t *)t->refused, refused_closed_cb);
+    t->refused = NULL;
+}
+
 /* Every connection's socket: its address, resolved, is checked first. */
 static curl_socket_t open_socket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *address)
 {
@@ -344,6 +426,7 @@ int jade_http_request(struct jade_http *h, const struct jade_http_request *req, 
                       void *arg)
 {
     if (h->closing || !req || !req->url || !req->method) return -1;
+    if (jade_http_parts_and_body(req)) return -1; /* which is the body? */
     struct transfer *t = jade_xcalloc(1, sizeof *t);
     t->h = h;
     t->cb = cb;
@@ -357,7 +440,25 @@ int jade_http_request(struct jade_http *h, const struct jade_http_request *req, 
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
-    if (req->body) {
+    size_t n_parts = JADE_HAS_MEMBER(req, struct jade_http_request, n_parts) ? req->n_parts : 0;
+    if (n_parts && req->parts && build_mime(e, req, &t->mime, &t->refusal) != 0) {
+        /* Nothing leaves: the plugin hears why, from the loop. */
+        if (h->n_spare < sizeof h->spare / sizeof *h->spare)
+            h->spare[h->n_spare++] = e;
+        else
+            curl_easy_cleanup(e);
+        t->easy = NULL;
+        t->refused = jade_xcalloc(1, sizeof *t->refused);
+        uv_timer_init(h->loop, t->refused);
+        t->refused->data = t;
+        uv_timer_start(t->refused, refused_cb, 0, 0);
+        LIST_ADD(h->transfers, t);
+        h->pending++;
+        return 0;
+    }
+    if (t->mime) {
+        curl_easy_setopt(e, CURLOPT_MIMEPOST, t->mime);
+    } else if (req->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body); /* the plugin may free it */
     }
@@ -415,7 +516,8 @@ void jade_http_cancel(struct jade_http *h, const char *why)
     while (h->transfers) {
         struct transfer *t = h->transfers;
         LIST_REMOVE(h->transfers, t);
-        curl_multi_remove_handle(h->multi, t->easy);
+        drop_refused(t);
+        if (t->easy) curl_multi_remove_handle(h->multi, t->easy);
         curl_easy_cleanup(t->easy);
         h->pending--;
         struct jade_http_response r = {.struct_size = sizeof r,
@@ -442,7 +544,8 @@ void jade_http_close(struct jade_http *h)
     while (h->transfers) {
         struct transfer *t = h->transfers;
         LIST_REMOVE(h->transfers, t);
-        curl_multi_remove_handle(h->multi, t->easy);
+        drop_refused(t);
+        if (t->easy) curl_multi_remove_handle(h->multi, t->easy);
         curl_easy_cleanup(t->easy);
         free_transfer(t);
     }

@@ -10,6 +10,7 @@
 
 #include "../jade-plugin.h"
 
+#include <stdbool.h>
 #include <uv.h>
 
 struct jade_http;
@@ -22,9 +23,16 @@ struct jade_http *jade_http_new(uv_loop_t *loop, const struct jade_outbound *out
  * may run at once. Left to itself curl keeps four per transfer running at
  * the moment one ends, which between two batches can be very few. */
 void jade_http_keep_alive(struct jade_http *h, size_t connections);
-/* Starts a request; cb runs later, from the loop, exactly once. 0 or -1. */
+/* Starts a request; cb runs later, from the loop, exactly once. 0 or -1
+ * (-1 too for a request with both a body and parts). A multipart body
+ * (parts, read only when the request's struct_size holds them) streams
+ * its files from disk; one that cannot be opened fails the request before
+ * anything leaves: cb, from the loop, with a transport error, request_sent
+ * 0 and a message naming the file. */
 int jade_http_request(struct jade_http *h, const struct jade_http_request *req, jade_http_cb cb,
                       void *arg);
+/* True for a request with both a body and parts: which would be sent? */
+bool jade_http_parts_and_body(const struct jade_http_request *req);
 /* Requests still running. */
 size_t jade_http_pending(const struct jade_http *h);
 /* Ends what runs now: each callback is called at once with a transport

@@ -252,11 +252,33 @@ static void drop_removal(struct jade_channel *ch, struct jade_removal *m)
  * a receiver put in its answer. */
 #define MESSAGE_EXCERPT 300
 
+/* The plugin's answer as the core reads it: only the members its
+ * struct_size covers (the others read as zero, NULL), and UNKNOWN for a
+ * struct too small to hold an outcome, or an outcome the core does not
+ * know: the request may have left. */
 static struct jade_result cleaned(const struct jade_result *res, char excerpt[MESSAGE_EXCERPT])
 {
-    struct jade_result r = *res;
-    jade_excerpt(res->message, excerpt, MESSAGE_EXCERPT);
-    r.message = res->message ? excerpt : NULL;
+    struct jade_result r = {0};
+    if (!JADE_HAS_MEMBER(res, struct jade_result, outcome)) {
+        snprintf(excerpt, MESSAGE_EXCERPT,
+                 _("the plugin's answer could not be read (its struct is %u bytes): it may have "
+                   "been published"),
+                 res ? res->struct_size : 0);
+        return (struct jade_result){
+            .struct_size = sizeof r, .outcome = JADE_OUTCOME_UNKNOWN, .message = excerpt};
+    }
+    memcpy(&r, res, res->struct_size < sizeof r ? res->struct_size : sizeof r);
+    r.struct_size = sizeof r;
+    if (r.outcome > JADE_OUTCOME_NOT_FOUND) {
+        snprintf(excerpt, MESSAGE_EXCERPT,
+                 _("the plugin's answer could not be read (outcome %u is none jade knows): it may "
+                   "have been published"),
+                 r.outcome);
+        return (struct jade_result){
+            .struct_size = sizeof r, .outcome = JADE_OUTCOME_UNKNOWN, .message = excerpt};
+    }
+    jade_excerpt(r.message, excerpt, MESSAGE_EXCERPT);
+    r.message = r.message ? excerpt : NULL;
     return r;
 }
 
@@ -306,12 +328,12 @@ static void requeue(struct request *r, bool retrying, int64_t at)
     jade_queue_push(retrying ? &r->ch->retrying : &r->ch->planned, &w);
 }
 
-/* A plugin answered: the core decides what follows (dispatch.c). */
-static void done_cb(void *token, const struct jade_result *answer)
+/* A plugin answered (or its call's deadline passed): the core decides
+ * what follows (dispatch.c). */
+static void answered(struct request *r, const struct jade_result *answer)
 {
     char excerpt[MESSAGE_EXCERPT];
     struct jade_result clean = cleaned(answer, excerpt), *res = &clean;
-    struct request *r = token;
     struct service *s = r->s;
     struct jade_channel *ch = r->ch;
     if (s->overdue || r->removing) {
@@ -340,6 +362,90 @@ static void done_cb(void *token, const struct jade_result *answer)
     ch->inflight--;
     s->inflight--;
     free_request(r);
+}
+
+/* Plugins' done callbacks carry only a token: the service whose calls
+ * they answer (one per process). */
+static struct service *answering;
+
+static void done_cb(void *token, const struct jade_result *answer)
+{
+    struct service *s = answering;
+    struct request *r = s ? jade_calls_end(&s->calls, token) : NULL;
+    if (r) {
+        answered(r, answer);
+        return;
+    }
+    if (!s) return;
+    /* Answered already, or past its deadline (its request is freed): the
+     * token names nothing now, and the answer is not read. */
+    unsigned tag = jade_calls_tag(token);
+    jade_log(&s->log, s->closed ? JADE_LOG_DEBUG : JADE_LOG_WARNING, "answer_ignored", "network",
+             tag < s->n_nets ? s->nets[tag].plugin->name : NULL, "msg",
+             _("the plugin answered a call that is over (answered already, or past its "
+               "deadline): ignored"),
+             NULL);
+}
+
+#define DEFAULT_DEADLINE_SECONDS 300
+
+static uint32_t deadline_of(const struct jade_plugin *p)
+{
+    return p->deadline_seconds ? p->deadline_seconds : DEFAULT_DEADLINE_SECONDS;
+}
+
+/* A call's deadline passed without an answer: a publish may have left
+ * (uncertain, never re-sent blindly), a lookup stays uncertain, a removal
+ * failed for now and is tried again. A late done is ignored. */
+static void call_expired(void *data)
+{
+    struct request *r = data;
+    char message[200];
+    uint32_t seconds = deadline_of(r->ch->net->plugin);
+    if (r->removing)
+        snprintf(message, sizeof message, _("no answer within the plugin's deadline (%u s)"),
+                 seconds);
+    else if (r->lookup)
+        snprintf(message, sizeof message,
+                 _("the look-up had no answer within the plugin's deadline (%u s)"), seconds);
+    else
+        snprintf(message, sizeof message,
+                 _("no answer within the plugin's deadline (%u s): it may have been published"),
+                 seconds);
+    struct jade_result res = {.struct_size = sizeof res,
+                              .outcome =
+                                  r->removing ? JADE_OUTCOME_TRANSIENT : JADE_OUTCOME_UNKNOWN,
+                              .message = message};
+    answered(r, &res);
+}
+
+/* The token a plugin's call goes with: a number in the table of calls in
+ * flight, never the request's address. The deadline runs on the real
+ * clock (a uv timer), not the service's: a simulated clock stands still
+ * while requests are in flight, and runs far faster than any network
+ * answers, so on it a deadline would never pass, or pass at once. */
+static void *start_call(struct request *r)
+{
+    struct service *s = r->s;
+    if (!s->calls.loop) jade_calls_init(&s->calls, &s->loop, call_expired);
+    answering = s;
+    s->inflight++;
+    return jade_calls_start(&s->calls, r, (unsigned)(r->ch->net - s->nets),
+                            deadline_of(r->ch->net->plugin));
+}
+
+static void drop_call(void *data)
+{
+    struct request *r = data;
+    r->ch->inflight--;
+    r->s->inflight--;
+    free_request(r);
+}
+
+void service_drop_calls(struct service *s, bool last)
+{
+    jade_calls_drop(&s->calls, drop_call);
+    if (last && answering == s) answering = NULL;
 }
 
 /* A publication marked `sending` whose scope was halted before it left:
@@ -396,14 +502,16 @@ void service_written_cb(void *ctx, void **requests, size_t count, bool ok)
             free_request(r);
             continue;
         }
-        s->inflight++;
+        /* Its done may come from inside the call: r is not touched after it. */
         if (r->removing) {
-            r->ch->net->plugin->remove(r->ch->net->state, &r->pub, r->removal[3], done_cb, r);
+            void *token = start_call(r);
+            r->ch->net->plugin->remove(r->ch->net->state, &r->pub, r->removal[3], done_cb, token);
             continue;
         }
         jade_metrics_leaving(&s->metrics, r->pub.attempt,
                              jade_clock_now_exact(&s->clock) - (double)r->due_time);
-        r->ch->net->plugin->publish(r->ch->net->state, &r->pub, done_cb, r);
+        void *token = start_call(r);
+        r->ch->net->plugin->publish(r->ch->net->state, &r->pub, done_cb, token);
     }
     service_arm(s);
 }
@@ -685,8 +793,8 @@ enum jade_service_status service_recover(struct service *s)
             free_request(r);
             continue;
         }
-        s->inflight++;
-        r->ch->net->plugin->lookup(r->ch->net->state, &r->pub, done_cb, r);
+        void *token = start_call(r);
+        r->ch->net->plugin->lookup(r->ch->net->state, &r->pub, done_cb, token);
     }
     if (rows.count && rc == JADE_SERVICE_OK)
         jade_log(&s->log, JADE_LOG_WARNING, "recovered", "count", JADE_LOG_INT(rows.count), "msg",

@@ -6,6 +6,7 @@
 #define JADE_SERVICE_INTERNAL_H
 
 #include "admin.h"
+#include "calls.h"
 #include "channels.h"
 #include "clock.h"
 #include "host.h"
@@ -108,6 +109,7 @@ struct service {
     size_t n_settled;
     bool ledger_failed;
     size_t inflight;
+    struct jade_calls calls; /* the plugins' calls in flight, by token (publish.c) */
     bool stopping;
     struct jade_notify notify; /* telling systemd (notify.h) */
     uv_timer_t notify_tick;    /* WATCHDOG=1 and STATUS= while the loop runs */
@@ -148,6 +150,10 @@ int64_t service_dispatch(struct service *s);
 void service_written_cb(void *ctx, void **requests, size_t count, bool ok);
 /* After a crash: what was `sending`, re-sent or marked uncertain. */
 enum jade_service_status service_recover(struct service *s);
+/* The service stops: the calls no longer waited for end unanswered (their
+ * requests freed; a later done is ignored). last: the service is freed
+ * next, and a done then finds nothing at all. */
+void service_drop_calls(struct service *s, bool last);
 
 /* ops.c: the operator's side */
 /* A channel's credentials were refused: nothing more goes there until an

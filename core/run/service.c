@@ -81,6 +81,7 @@ static void stop(struct service *s)
     jade_http_close(s->env.http); /* nothing is in flight by now */
     s->env.http = NULL;
     jade_instances_quiet(s->nets, s->n_nets);
+    service_drop_calls(s, false); /* overdue: what is unanswered stays `sending` */
 }
 
 static void progress(struct service *s, bool last)
@@ -328,11 +329,15 @@ static void start_plugins(struct service *s)
         jade_log(&s->log, JADE_LOG_WARNING, "plugin_refused", "reason", s->plugins.refused[i],
                  NULL);
     jade_instances_start(&s->plugins, s->cfg->networks, &s->env, &s->nets, &s->n_nets);
-    s->limits = jade_xcalloc(s->n_nets + 1, sizeof *s->limits);
-    for (size_t i = 0; i < s->n_nets; i++)
-        s->limits[i] = (struct jade_network){s->nets[i].plugin->name, s->nets[i].plugin->limits,
-                                             s->nets[i].plugin->account_schema};
-    s->networks = (struct jade_networks){s->limits, s->n_nets, s->cfg->bindings};
+    /* Every loaded plugin's network, started or not: the channels of one
+     * whose init failed stay in the content, and fail for want of it
+     * (said), while the others publish. */
+    s->limits = jade_xcalloc(s->plugins.count + 1, sizeof *s->limits);
+    for (size_t i = 0; i < s->plugins.count; i++) {
+        const struct jade_plugin *p = s->plugins.items[i].plugin;
+        s->limits[i] = (struct jade_network){p->name, p->limits, p->account_schema};
+    }
+    s->networks = (struct jade_networks){s->limits, s->plugins.count, s->cfg->bindings};
     jade_metrics_init(&s->metrics, &s->loop, s->cfg->state_dir, s->nets, s->n_nets);
 }
 
@@ -344,6 +349,14 @@ static bool networks_known(struct service *s)
     const char *name;
     const json_t *v;
     json_object_foreach ((json_t *)s->cfg->networks, name, v) {
+        if (json_is_true(json_object_get(v, "dry_run")) &&
+            !jade_instance_find(s->nets, s->n_nets, "outbox")) {
+            jade_print(stderr,
+                       _("jade run: %s: networks.%s.dry_run: the outbox plugin, which writes a dry "
+                         "run's publications, is not loaded from %s\n"),
+                       s->cfg->name, name, s->plugins_dir);
+            ok = false;
+        }
         if (jade_instance_find(s->nets, s->n_nets, name)) continue;
         jade_print(stderr,
                    _("jade run: %s: networks.%s: no plugin for this network is loaded from %s\n"),
@@ -353,17 +366,21 @@ static bool networks_known(struct service *s)
     return ok;
 }
 
-/* Every channel's network has a plugin: else its posts could only fail. */
+/* Every channel's network has a plugin: else its posts could only fail.
+ * One whose plugin failed to start fails them, and the rest runs. */
 static bool channels_served(struct service *s)
 {
     bool ok = true;
     for (size_t i = 0; i < s->channels.count; i++) {
         const struct jade_channel *ch = s->channels.items[i];
         if (ch->net || ch->removed) continue;
+        const char *network = json_string_value(json_object_get(ch->json, "network"));
+        /* Loaded, but its init failed (said): the others publish. */
+        if (jade_plugins_find(&s->plugins, network)) continue;
         jade_print(stderr,
                    _("jade run: channel %s uses the network \"%s\", but no plugin for it is loaded "
                      "from %s: install it, or remove the channel\n"),
-                   ch->id, json_string_value(json_object_get(ch->json, "network")), s->plugins_dir);
+                   ch->id, network, s->plugins_dir);
         ok = false;
     }
     return ok;
@@ -539,6 +556,7 @@ static enum jade_service_status start(struct service *s)
 static void free_service(struct service *s)
 {
     jade_instances_stop(s->nets, s->n_nets);
+    service_drop_calls(s, true);
     jade_plugins_free(&s->plugins);
     free(s->plugins_dir);
     free(s->limits);

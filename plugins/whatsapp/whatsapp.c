@@ -118,7 +118,7 @@ struct job {
     struct recipient *r;
     size_t n, next;
     size_t inflight;
-    bool writing, waiting; /* a flush, or a later(), is under way for it */
+    bool finishing, waiting; /* its last flush, or a later(), is under way */
     enum stop stop;
     char stop_message[600];
     int64_t retry_at; /* when what limits held back may go (0: none held) */
@@ -710,13 +710,13 @@ static void send_one(struct job *j, size_t index)
     struct send *s = malloc(sizeof *s);
     if (!body || !s || host->http(host->ctx, &req, response_cb, s) != 0) {
         free(s);
+        j->inflight--;
+        w->inflight--;
         set_mark(w, j->key, j->r[index].hash, NONE);
         journal(w, 'C', j->key, &j->r[index], "the request could not be started");
         stop_job(j, STOP_JOURNAL, "a request could not be started");
     } else {
         *s = (struct send){j, index};
-        j->inflight++;
-        w->inflight++;
     }
     free(body);
 }
@@ -725,11 +725,12 @@ static void batch_written(void *arg, bool ok)
 {
     struct batch *b = arg;
     struct job *j = b->job;
-    j->writing = false;
     for (size_t i = 0; i < b->n; i++) {
         if (ok && j->stop != STOP_AUTH && j->stop != STOP_REFUSED) {
             send_one(j, b->items[i]);
         } else { /* not sent: nothing says it was */
+            j->inflight--;
+            j->w->inflight--;
             set_mark(j->w, j->key, j->r[b->items[i]].hash, NONE);
             journal(j->w, 'C', j->key, &j->r[b->items[i]], "not sent");
         }
@@ -750,7 +751,7 @@ static void wake(void *arg)
 static void pump(struct job *j)
 {
     struct wa *w = j->w;
-    if (j->writing || j->waiting) return;
+    if (j->finishing || j->waiting) return;
     if (j->stop == GO && mono_ms() - j->started_ms > (int64_t)w->budget_seconds * 1000)
         stop_job(j, STOP_BUDGET, "still going after %u s: the rest at the next attempt",
                  w->budget_seconds);
@@ -786,11 +787,12 @@ static void pump(struct job *j)
             json_object_set_new(w->last, r->hash, json_integer(now));
             journal(w, 'S', j->key, r, r->last4);
             b->items[b->n++] = (size_t)(r - j->r);
+            j->inflight++; /* counted from now: its line is being written */
+            w->inflight++;
         }
         if (b->n) {
             for (size_t i = 0; i < b->n; i++) started(w);
-            j->writing = true;
-            flush(w, batch_written, b);
+            flush(w, batch_written, b); /* more may be added while it is written */
             return;
         }
         free(b->items);
@@ -805,7 +807,7 @@ static void pump(struct job *j)
         }
     }
     if (j->inflight) return; /* their answers pump again */
-    j->writing = true;
+    j->finishing = true;
     flush(w, finish_job, j); /* outcomes on disk before the core hears */
 }
 

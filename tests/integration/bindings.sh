@@ -167,4 +167,26 @@ print("# " + e)'
 then ok "a 64 KiB error body full of escapes is kept as a short excerpt without control characters"
 else not_ok "a 64 KiB error body full of escapes is kept as a short excerpt without control characters" "$(history s-hostile)"; fi
 
+# A dry run: the network's channels publish as outbox files, by channel,
+# and nothing reaches the network.
+: >"$work/fake.log"
+config s-dry t-local "$local_bind" '{"allow_http": ["127.0.0.1", "localhost"], "allow_addresses": ["127.0.0.1", "::1"]}'
+python3 - "$work/s-dry.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["networks"] = {"webhook": {"dry_run": True}}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+run_once s-dry
+if [ "$(history s-dry | python3 -c 'import json,sys; print(sorted(r["channel"] for r in json.load(sys.stdin) if r["state"] == "sent"))')" = "['hook-gao', 'hook-meta', 'hook-name', 'out-gao', 'out-kayes']" ] &&
+  [ "$(ls "$work/s-dry-state/outbox/hook-gao/" | grep -c '\.json$')" -eq 1 ] &&
+  [ "$(ls "$work/s-dry-state/outbox/hook-meta/" | grep -c '\.json$')" -eq 1 ] && [ ! -s "$work/fake.log" ]; then
+  ok "networks.webhook.dry_run: each channel's publications are outbox files in a folder named by it; nothing reaches the network"
+else not_ok "networks.webhook.dry_run: each channel's publications are outbox files in a folder named by it; nothing reaches the network" "$(history s-dry)" "$(ls -R "$work/s-dry-state/outbox")" "$(cat "$work/fake.log")"; fi
+rm -f "$work/plugins/outbox.so"
+run_once s-dry; rc=$?
+if [ $rc -eq 2 ] && grep -q 'networks.webhook.dry_run: the outbox plugin, which writes a dry run' "$work/s-dry.out"; then
+  ok "a dry run without the outbox plugin: refused at start (exit 2), saying why"
+else not_ok "a dry run without the outbox plugin: refused at start (exit 2), saying why" "exit $rc" "$(cat "$work/s-dry.out")"; fi
+
 tap_done

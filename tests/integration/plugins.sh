@@ -2,7 +2,7 @@
 # The plugin loader: a good plugin loads; each broken one is refused with
 # its file and the reason. Prints TAP.
 # usage: plugins.sh JADE SRCDIR OUTBOX.so TINY.so WRONG_ABI.so TOO_SMALL.so NO_ENTRY.so UNRESOLVED.so
-#        CONSTRUCTOR.so
+#        CONSTRUCTOR.so NEWER_MINOR.so OLD_MINOR.so BAD_COUNTING.so
 set -u
 . "$(dirname "$0")/tap.sh"
 jade=$(realpath "$1")
@@ -27,6 +27,9 @@ check_refused "$3" "built for plugin ABI 2.0, but this jade speaks 1.1"
 check_refused "$4" "its struct jade_plugin is 16 bytes"
 check_refused "$5" "no jade_plugin_entry symbol"
 check_refused "$6" "cannot load: "
+check_refused "${8}" "built for plugin ABI 1.2, newer than this jade's 1.1: it may need what this jade lacks"
+check_refused "${9}" "built for plugin ABI 1.0, but this jade speaks 1.1: rebuild it"
+check_refused "${10}" "its limits count text in a way jade does not know (99)"
 out=$("$jade" plugins --plugin-dir "$work/broken-unresolved" 2>&1)
 if printf '%s' "$out" | grep -qF "jade_test_symbol_defined_nowhere"; then ok "dlerror names the unresolved symbol"
 else not_ok "dlerror names the unresolved symbol" "$out"; fi

@@ -50,9 +50,17 @@ static void fini(void *instance)
     (void)instance;
 }
 
+#if BROKEN_BAD_COUNTING
+static const struct jade_plugin_limits limits = {.struct_size = sizeof limits, .counting = 99};
+#endif
+
 __attribute__((unused)) static const struct jade_plugin plugin = {
 #if BROKEN_WRONG_ABI
     .abi_version = (uint32_t)((JADE_PLUGIN_ABI_MAJOR + 1) << 16),
+#elif BROKEN_NEWER_MINOR /* expects what this core may not have */
+    .abi_version = JADE_PLUGIN_ABI_VERSION + 1,
+#elif BROKEN_OLD_MINOR /* 1.0 held its limits by value */
+    .abi_version = (uint32_t)(JADE_PLUGIN_ABI_MAJOR << 16),
 #else
     .abi_version = JADE_PLUGIN_ABI_VERSION,
 #endif
@@ -62,6 +70,9 @@ __attribute__((unused)) static const struct jade_plugin plugin = {
     .struct_size = sizeof(struct jade_plugin),
 #endif
     .name = "broken",
+#if BROKEN_BAD_COUNTING
+    .limits = &limits,
+#endif
     .init = init,
     .publish = publish,
     .fini = fini,

@@ -8,17 +8,200 @@
  * out): sent, transient (a 503), wait:SECONDS (a 429 with Retry-After),
  * permanent (a 400), auth (a 401), unknown (no answer). Each message names
  * the attempt, so that a test can tell which attempt's error it sees (the
- * 400's quotes and comma a CSV must quote). */
+ * 400's quotes and comma a CSV must quote).
+ *
+ * Built a second time as the network "unruly" (FAULTY_UNRULY), with a
+ * deadline of 5 s, it also misbehaves as the core must survive, and uses
+ * the host's 1.1 calls:
+ *   never         never calls done
+ *   twice         done (sent), at once a second done, and a third later
+ *   bad-outcome   an outcome outside the enum (42)
+ *   small         a result struct of 4 bytes (no room for an outcome)
+ *   later:MS      sent, answered from a later() callback after MS ms
+ *   hang          never answers, a later() of an hour pending
+ *   work          writes work.log in its data_dir through work(), then sent
+ *   upload        a multipart POST to $UNRULY_UPLOAD_URL: a field "caption"
+ *                 (the text), "photo" streamed from the file
+ *                 $UNRULY_UPLOAD_FILE names, "meta" (JSON in memory)
+ *   upload-missing  the same with a file that does not exist
+ *   upload-both   a request with both a body and parts (refused)
+ * $UNRULY_INIT "fail" makes init fail; "idle_later" makes init ask for a
+ * later() an hour away, which must not hold a stopping service. (The
+ * environment, not settings: the configuration's schema knows only the
+ * real networks' settings.) */
 #include "jade-plugin.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static int init(const struct jade_host *host, void **instance)
+#ifndef FAULTY_UNRULY
+#define FAULTY_UNRULY 0
+#endif
+
+static const struct jade_host *host;
+
+static void nothing(void *arg)
 {
-    (void)host;
+    (void)arg;
+}
+
+static int init(const struct jade_host *h, void **instance)
+{
+    host = h;
     *instance = NULL;
+    const char *how = FAULTY_UNRULY ? getenv("UNRULY_INIT") : NULL;
+    if (how && !strcmp(how, "fail")) {
+        h->log(h->ctx, JADE_LOG_ERROR, "init fails, as its setting asks");
+        return -1;
+    }
+    if (how && !strcmp(how, "idle_later")) h->later(h->ctx, 3600 * 1000, nothing, NULL);
+    return 0;
+}
+
+/* A call answered later: what it needs then, copied. */
+struct pending {
+    jade_done_cb done;
+    void *token;
+    char id[64];
+    char path[4096];
+    int failed;
+};
+
+static struct pending *pending_new(jade_done_cb done, void *token, const char *key)
+{
+    struct pending *p = calloc(1, sizeof *p);
+    if (!p) abort();
+    p->done = done;
+    p->token = token;
+    snprintf(p->id, sizeof p->id, "unruly-%.8s", key);
+    return p;
+}
+
+static void answer_sent(void *arg)
+{
+    struct pending *p = arg;
+    struct jade_result r = {sizeof r,
+                            p->failed ? JADE_OUTCOME_TRANSIENT : JADE_OUTCOME_SENT,
+                            p->failed ? NULL : p->id,
+                            NULL,
+                            0,
+                            p->failed ? "cannot write work.log" : NULL};
+    p->done(p->token, &r);
+    free(p);
+}
+
+/* On a worker thread: blocking writes, as an outbox does. */
+static void write_log(void *arg)
+{
+    struct pending *p = arg;
+    int fd = open(p->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    size_t len = strlen(p->id);
+    p->failed = fd < 0 || write(fd, p->id, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+                fsync(fd) != 0;
+    if (fd >= 0) close(fd);
+}
+
+static void uploaded(void *arg, const struct jade_http_response *res)
+{
+    struct pending *p = arg;
+    char message[600];
+    struct jade_result r = {sizeof r, JADE_OUTCOME_SENT, p->id, NULL, 0, NULL};
+    if (res->transport_error) {
+        r.outcome = res->request_sent ? JADE_OUTCOME_UNKNOWN : JADE_OUTCOME_TRANSIENT;
+        snprintf(message, sizeof message, "transport error, request_sent=%d: %s", res->request_sent,
+                 res->error_message ? res->error_message : "");
+        r.message = message;
+    } else if (res->status != 200) {
+        r.outcome = JADE_OUTCOME_PERMANENT;
+        snprintf(message, sizeof message, "HTTP %ld: %.400s", res->status, res->body);
+        r.message = message;
+    }
+    p->done(p->token, &r);
+    free(p);
+}
+
+static void upload(const struct jade_publication *pub, const char *how, jade_done_cb done,
+                   void *token)
+{
+    const char *url = getenv("UNRULY_UPLOAD_URL");
+    const char *file = getenv("UNRULY_UPLOAD_FILE");
+    char missing[4096];
+    snprintf(missing, sizeof missing, "%s.missing", file ? file : "");
+    struct jade_http_part parts[] = {
+        {.name = "caption", .value = pub->text, .value_len = strlen(pub->text)},
+        {.name = "photo",
+         .file = strcmp(how, "upload-missing") ? file : missing,
+         .filename = "photo.jpg",
+         .content_type = "image/jpeg"},
+        {.name = "meta", .value = "{\"k\": 1}", .value_len = 8, .content_type = "application/json"},
+    };
+    struct jade_http_request req = {
+        .struct_size = sizeof req, .method = "POST", .url = url, .parts = parts, .n_parts = 3};
+    if (!strcmp(how, "upload-both")) req.body = "x", req.body_len = 1;
+    struct pending *p = pending_new(done, token, pub->key);
+    if (host->http(host->ctx, &req, uploaded, p) != 0) {
+        free(p);
+        struct jade_result r = {sizeof r, JADE_OUTCOME_PERMANENT,        NULL, NULL,
+                                0,        "the host refused the request"};
+        done(token, &r);
+    }
+}
+
+/* The misbehaviours of "unruly"; 0 when answer is none of them. */
+static int misbehave(const struct jade_publication *pub, const char *answer, jade_done_cb done,
+                     void *token)
+{
+    struct jade_result sent = {sizeof sent, JADE_OUTCOME_SENT, NULL, NULL, 0, NULL};
+    char id[64];
+    snprintf(id, sizeof id, "unruly-%.8s", pub->key);
+    sent.network_id = id;
+    if (!strcmp(answer, "never")) return 1;
+    if (!strcmp(answer, "hang")) return host->later(host->ctx, 3600 * 1000, nothing, NULL), 1;
+    if (!strcmp(answer, "twice")) {
+        /* pub is the core's until the first done: what comes later is copied */
+        struct pending *third = pending_new(done, token, pub->key);
+        done(token, &sent);
+        done(token, &sent); /* the core has freed what it held for the call */
+        host->later(host->ctx, 50, answer_sent, third);
+        return 1;
+    }
+    if (!strcmp(answer, "bad-outcome")) {
+        sent.outcome = 42;
+        done(token, &sent);
+        return 1;
+    }
+    if (!strcmp(answer, "small")) {
+        /* A plugin built against a header that had struct_size alone: 4
+         * bytes on the heap, so that a sanitizer sees any read past them. */
+        uint32_t *small = malloc(sizeof *small);
+        if (!small) abort();
+        *small = sizeof *small;
+        done(token, (const struct jade_result *)(void *)small);
+        free(small);
+        return 1;
+    }
+    if (!strncmp(answer, "later:", 6)) {
+        uint32_t ms = (uint32_t)strtoul(answer + 6, NULL, 10);
+        host->later(host->ctx, ms, answer_sent, pending_new(done, token, pub->key));
+        return 1;
+    }
+    if (!strcmp(answer, "work")) {
+        struct pending *p = pending_new(done, token, pub->key);
+        const char *dir = host->data_dir(host->ctx);
+        snprintf(p->path, sizeof p->path, "%s/work.log", dir ? dir : "/nonexistent");
+        if (host->work(host->ctx, write_log, answer_sent, p) != 0) {
+            p->failed = 1;
+            answer_sent(p);
+        }
+        return 1;
+    }
+    if (!strncmp(answer, "upload", 6)) {
+        upload(pub, answer, done, token);
+        return 1;
+    }
     return 0;
 }
 
@@ -46,6 +229,7 @@ static void publish(void *instance, const struct jade_publication *pub, jade_don
     (void)instance;
     char answer[64], message[160], id[64];
     answer_of(pub->account_json, pub->attempt, answer, sizeof answer);
+    if (FAULTY_UNRULY && misbehave(pub, answer, done, token)) return;
     struct jade_result r = {sizeof r, JADE_OUTCOME_SENT, NULL, NULL, 0, message};
     if (!strcmp(answer, "sent")) {
         snprintf(id, sizeof id, "faulty-%.8s", pub->key);
@@ -86,9 +270,11 @@ static const struct jade_plugin_limits faulty_limits = {.struct_size =
 static const struct jade_plugin plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
-    .name = "faulty",
-    .description = "a test network that fails as its channel's account says",
+    .name = FAULTY_UNRULY ? "unruly" : "faulty",
+    .description = FAULTY_UNRULY ? "a test network that misbehaves as its channel's account says"
+                                 : "a test network that fails as its channel's account says",
     .limits = &faulty_limits,
+    .deadline_seconds = FAULTY_UNRULY ? 5 : 0,
     .init = init,
     .publish = publish,
     .fini = fini,
