@@ -190,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 faults.extend(json.loads(body))
             return self.answer(200, {"ok": True})
-        m = re.fullmatch(r"/v\d+\.\d+/(\d+)/messages", self.path)
+        m = re.fullmatch(r"(?:/v\d+\.\d+)?/(\d+)/messages", self.path)
         entry = {"method": "POST", "path": self.path, "op": "create" if m else "other",
                  "early": False}
         now = time.time()

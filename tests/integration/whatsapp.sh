@@ -115,7 +115,7 @@ run_for() { # NAME OFFSET UNTIL
   "$jade" run --config "$work/$1.json" --clock "sim:$from:1" --until "$until" >>"$work/$1.out" 2>&1
 }
 
-# -- a list of 3,000: each number once, within the throughput, flattened ---------
+# -- a list of 2,000: each number once, within the throughput, flattened ---------
 case=fanout
 make_list big 2000
 start_fake $case --throughput 200 --tier 100000
@@ -143,7 +143,7 @@ else ok "the journal and the log hold no number and nothing of the list's commen
 
 # -- SIGKILL in the middle of a fan-out, twice: nobody gets it twice --------------
 case=kill
-make_list crash 1500
+make_list crash 600
 start_fake $case --throughput 100 --tier 100000
 setup $case crash 1 '{"throughput": 100, "reach_cap": 100000}'
 kill_after() { # N: starts the service, kills it with SIGKILL once the fake accepted N in all
@@ -157,8 +157,8 @@ kill_after() { # N: starts the service, kills it with SIGKILL once the fake acce
   done
   kill -9 "$pid"; wait "$pid" 2>/dev/null
 }
-kill_after 400
-kill_after 900
+kill_after 150
+kill_after 350
 run_for $case 60 90 || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
 history $case
 check "killed twice mid-list: no number accepted twice; every number accepted or recorded uncertain" '
@@ -168,8 +168,8 @@ assert not early, early[:3]
 assert [r["state"] for r in rows] == ["sent"], rows
 import re
 sent, total, failed, uncertain, waiting = map(int, re.match(r"(\d+) of (\d+) recipient\(s\) sent, (\d+) failed, (\d+) uncertain, (\d+) waiting", note).groups())
-assert total == 1500 and waiting == 0 and failed == 0, note
-assert sent + uncertain == 1500 and sent <= len(accepted) <= 1500, (note, len(accepted))
+assert total == 600 and waiting == 0 and failed == 0, note
+assert sent + uncertain == 600 and sent <= len(accepted) <= 600, (note, len(accepted))
 assert uncertain <= 80, note
 print("# %d accepted, %d uncertain after two kills" % (len(accepted), uncertain))'
 check "the restart re-sent the publication with the same key (the journal skipped who was done)" '
