@@ -170,7 +170,9 @@ import re
 sent, total, failed, uncertain, waiting = map(int, re.match(r"(\d+) of (\d+) recipient\(s\) sent, (\d+) failed, (\d+) uncertain, (\d+) waiting", note).groups())
 assert total == 600 and waiting == 0 and failed == 0, note
 assert sent + uncertain == 600 and sent <= len(accepted) <= 600, (note, len(accepted))
-assert uncertain <= 80, note
+# per kill: what was in flight (32 at most) and what was answered but
+# not yet journaled (as many)
+assert uncertain <= 2 * 64, note
 print("# %d accepted, %d uncertain after two kills" % (len(accepted), uncertain))'
 check "the restart re-sent the publication with the same key (the journal skipped who was done)" '
 assert rows[0]["attempts"] >= 3, rows[0]'
