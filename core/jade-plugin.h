@@ -235,9 +235,44 @@ struct jade_host {
      * Returns 0, or -1. A plugin's pending calls are dropped, uncalled,
      * when it is stopped (before fini). */
     int (*later)(void *ctx, uint32_t delay_ms, jade_after_work_fn cb, void *arg);
+    /* 1.1: records a late outcome of the occurrence key, one the network
+     * reported after publish answered (a message that failed on its way,
+     * one held for review): an event "late" in its history (`jade history
+     * --events KEY`), written through the ledger's writer; the state stays
+     * as it is. message: one line for people, copied. Returns 0 when
+     * queued, -1 when it cannot be (no ledger: then it is only logged). */
+    int (*late)(void *ctx, const char *key, const char *message);
 };
 
 /* ---- what a plugin offers --------------------------------------------- */
+
+/* 1.1: a request to the service's admin listener for this network (POST
+ * or GET /hooks/<name>: a network's notifications, its verification
+ * handshake). Everything belongs to the core, valid during the receive
+ * call only. Header names are lower-cased; path and query as sent (not
+ * percent-decoded); the body is NUL-terminated. */
+struct jade_inbound_request {
+    uint32_t struct_size;
+    const char *method; /* "GET", "POST" */
+    const char *path;   /* "/hooks/whatsapp" */
+    const char *query;  /* after '?', "" when none */
+    const struct jade_http_header *headers;
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+};
+
+/* The answer, filled in by the plugin: status (0 answers 500), a static
+ * content type (NULL: text/plain), and up to body_size bytes written into
+ * the core's buffer body, their count in body_len. */
+struct jade_inbound_answer {
+    uint32_t struct_size;
+    uint32_t status;
+    const char *content_type;
+    char *body;       /* the core's: body_size bytes */
+    size_t body_size; /* at least 4096 */
+    size_t body_len;
+};
 
 struct jade_plugin {
     uint32_t abi_version; /* JADE_PLUGIN_ABI_VERSION */
@@ -274,6 +309,12 @@ struct jade_plugin {
     void (*metrics)(void *instance, const struct jade_publication *pub, const char *network_id,
                     jade_metrics_cb done, void *token);
     void (*fini)(void *instance);
+    /* 1.1, optional: answers a request the admin listener routed to this
+     * network (see jade_inbound_request), synchronously and fast: work
+     * that takes time is queued (work(), late()). NULL: such requests are
+     * answered 404. */
+    void (*receive)(void *instance, const struct jade_inbound_request *request,
+                    struct jade_inbound_answer *answer);
 };
 
 /* The one symbol a plugin exports. */

@@ -63,7 +63,8 @@ static void summarize_event(void *ctx, const struct jade_ledger_event *e)
         m->answer = m->answer_why = NULL;
         return;
     }
-    if (!strcmp(e->state, "removal")) return; /* a mark, not an answer */
+    /* a mark, or what the network said later: not an answer */
+    if (!strcmp(e->state, "removal") || !strcmp(e->state, "late")) return;
     if (m->awaiting) {
         m->awaiting = false;
         m->answer = jade_xstrdup(e->state);

@@ -73,6 +73,7 @@ void jade_decide_outcome(const struct jade_result *res, bool lookup, int attempt
     switch (res->outcome) {
     case JADE_OUTCOME_SENT:
         d->state = JADE_SENT;
+        d->error = msg; /* a note, if any (how many of a list's recipients got it) */
         break;
     case JADE_OUTCOME_NOT_FOUND: /* lookup: the network does not have it, so send it */
         d->state = JADE_PLANNED;

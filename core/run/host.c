@@ -8,6 +8,7 @@
 #include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/log.h"
+#include "../util/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,8 @@
 #include <uv.h>
 
 #define SECRET_TTL_NS 10000000000ull /* a changed secret is read again within 10 s */
-#define SECRET_MAX 4096
+/* A secret can be a list (WhatsApp's recipients: thousands of numbers). */
+#define SECRET_MAX (1u << 20)
 
 struct jade_cached_secret {
     char *name, *value;
@@ -118,9 +120,9 @@ static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
         if (!strcmp(n->secrets[i].name, name)) sec = &n->secrets[i];
     uint64_t t = uv_hrtime();
     if (!sec || t - sec->read_ns > SECRET_TTL_NS) {
-        char value[SECRET_MAX];
+        char *value = jade_xcalloc(1, SECRET_MAX);
         struct jade_buf err = {0};
-        int len = jade_secret_read(n->env->secrets_dir, name, value, sizeof value, &err);
+        int len = jade_secret_read(n->env->secrets_dir, name, value, SECRET_MAX, &err);
         if (len < 0)
             jade_log(n->env->log, JADE_LOG_ERROR, "secret", "network", n->plugin->name, "error",
                      jade_buf_str(&err), NULL);
@@ -135,11 +137,25 @@ static int host_secret(void *ctx, const char *name, char *out, size_t out_size)
         sec->value = len >= 0 ? jade_xstrndup(value, (size_t)len) : NULL;
         sec->len = len;
         sec->read_ns = t;
-        explicit_bzero(value, sizeof value);
+        explicit_bzero(value, SECRET_MAX);
+        free(value);
     }
     if (sec->len < 0 || (size_t)sec->len >= out_size) return -1;
     memcpy(out, sec->value, (size_t)sec->len + 1);
     return sec->len;
+}
+
+/* What a network reported later about a publication: logged, and an
+ * event of the occurrence through the service's writer. */
+static int host_late(void *ctx, const char *key, const char *message)
+{
+    struct jade_instance *n = ctx;
+    if (!key || !*key || !message) return -1;
+    char excerpt[300]; /* as an answer's words are kept: one line, no control characters */
+    jade_excerpt(message, excerpt, sizeof excerpt);
+    jade_log(n->env->log, JADE_LOG_WARNING, "late", "network", n->plugin->name, "key", key, "msg",
+             excerpt, NULL);
+    return n->env->late ? n->env->late(n->env->late_ctx, n->plugin->name, key, excerpt) : -1;
 }
 
 static int64_t host_now(void *ctx)
@@ -308,7 +324,8 @@ void jade_instances_start(const struct jade_plugins *plugins, const json_t *netw
                                      .setting = host_setting,
                                      .work = host_work,
                                      .data_dir = host_data_dir,
-                                     .later = host_later};
+                                     .later = host_later,
+                                     .late = host_late};
         if (n->plugin->init(&n->host, &n->state) != 0) {
             jade_log(env->log, JADE_LOG_ERROR, "plugin_failed", "network", n->plugin->name, "msg",
                      _("the plugin failed to start: its channels cannot publish"), NULL);

@@ -30,6 +30,10 @@ struct jade_host_env {
     const char *secrets_dir; /* or NULL */
     const char *outbox_dir;  /* the outbox network's "dir" by default */
     const struct jade_log *log;
+    /* Records a plugin's late outcome (host late()) for the occurrence
+     * key; 0 when queued. NULL: none can be. */
+    int (*late)(void *late_ctx, const char *network, const char *key, const char *message);
+    void *late_ctx;
 };
 
 struct jade_cached_secret;

@@ -674,6 +674,20 @@ int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u)
                         keep && u->removal ? u->removal : u->error, u->commit, u->signer);
 }
 
+int jade_ledger_note(struct jade_ledger *l, const char *key, int64_t at, const char *detail)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "SELECT 1 FROM occurrences WHERE key = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    bind_key(st, 1, key);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step == SQLITE_DONE) return 1; /* no such occurrence: nothing to note */
+    if (step != SQLITE_ROW) return -1;
+    return record_event(l, key, at, "late", detail, NULL, NULL);
+}
+
 int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count)
 {
     if (jade_ledger_begin(l) != 0) return -1;

@@ -226,6 +226,11 @@ struct jade_update {
  * it could not be written, or no occurrence has that key. */
 int jade_ledger_set(struct jade_ledger *l, const struct jade_update *u);
 
+/* A late outcome a network reported about an occurrence after its answer
+ * (plugins' host late()): an event "late" with detail, the row left as it
+ * is. 0, 1 when no occurrence has the key (nothing written), or -1. */
+int jade_ledger_note(struct jade_ledger *l, const char *key, int64_t at, const char *detail);
+
 /* State changes in one transaction: 0 when all of them are on disk, -1
  * when none is. */
 int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count);

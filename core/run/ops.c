@@ -532,6 +532,66 @@ static void halt_or_resume(struct service *s, const struct jade_admin_request *r
     service_arm(s); /* what waits may go, or wait for another time */
 }
 
+/* ---- networks' notifications ---------------------------------------------- */
+
+struct late_note {
+    char *key, *message;
+    int64_t at;
+};
+
+static int late_run(struct jade_ledger *l, void *ctx)
+{
+    struct late_note *n = ctx;
+    return jade_ledger_note(l, n->key, n->at, n->message) < 0 ? -1 : 0;
+}
+
+static void late_done(void *ctx, bool ok)
+{
+    (void)ok; /* a batch that fails stops the service's writes: said there */
+    struct late_note *n = ctx;
+    free(n->key);
+    free(n->message);
+    free(n);
+}
+
+int service_late(void *ctx, const char *network, const char *key, const char *message)
+{
+    struct service *s = ctx;
+    (void)network;
+    if (!s->writer || s->ledger_failed) return -1;
+    struct late_note *n = jade_xcalloc(1, sizeof *n);
+    *n = (struct late_note){jade_xstrdup(key), jade_xstrdup(message), service_now(s)};
+    jade_writer_job(s->writer, late_run, late_done, n);
+    return 0;
+}
+
+/* Space for a plugin's answer to a notification (a handshake's challenge). */
+#define INBOUND_ANSWER_MAX 4096
+
+/* /hooks/<network>: the network's plugin answers, when it receives any. */
+static bool to_plugin(struct service *s, const struct jade_admin_request *req,
+                      struct jade_admin_response *res)
+{
+    if (strncmp(req->path, "/hooks/", 7) != 0) return false;
+    struct jade_instance *net = jade_instance_find(s->nets, s->n_nets, req->path + 7);
+    if (!net || !net->plugin->receive) return false;
+    struct jade_http_header *headers = jade_xcalloc(req->n_headers + 1, sizeof *headers);
+    for (size_t i = 0; i < req->n_headers; i++)
+        headers[i] = (struct jade_http_header){req->headers[i].name, req->headers[i].value};
+    struct jade_inbound_request in = {sizeof in, req->method,    req->path, req->query,
+                                      headers,   req->n_headers, req->body, req->body_len};
+    char *body = jade_xcalloc(1, INBOUND_ANSWER_MAX);
+    struct jade_inbound_answer out = {sizeof out, 0, NULL, body, INBOUND_ANSWER_MAX, 0};
+    net->plugin->receive(net->state, &in, &out);
+    res->status = out.status >= 200 && out.status <= 599 ? (int)out.status : 500;
+    res->content_type = out.content_type ? out.content_type : "text/plain; charset=utf-8";
+    jade_buf_append(&res->body, body,
+                    out.body_len < INBOUND_ANSWER_MAX ? out.body_len : INBOUND_ANSWER_MAX);
+    free(body);
+    free(headers);
+    return true;
+}
+
 /* ---- routes --------------------------------------------------------------- */
 
 struct route {
@@ -595,5 +655,6 @@ void service_admin_cb(void *ctx, const struct jade_admin_request *req,
         r->handle(s, req, res);
         return;
     }
+    if (to_plugin(s, req, res)) return;
     say(res, 404, _("no such page: /healthz, /status, /metrics, POST /halt, POST /resume"));
 }

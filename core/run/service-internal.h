@@ -191,6 +191,8 @@ void service_free_reload(struct reload *r);
 void service_poll_cb(uv_timer_t *t);
 void service_sighup_cb(uv_signal_t *h, int signum);
 /* POST /hooks/git: a forge's push notification. */
+/* ops.c: a plugin's late outcome, an event of the occurrence (host late()). */
+int service_late(void *ctx, const char *network, const char *key, const char *message);
 void service_hook(struct service *s, const struct jade_admin_request *req,
                   struct jade_admin_response *res);
 

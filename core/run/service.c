@@ -620,7 +620,9 @@ enum jade_service_status jade_service_run(const struct jade_service_options *opt
                                     .state_dir = s->cfg->state_dir,
                                     .secrets_dir = s->cfg->secrets_dir,
                                     .outbox_dir = s->cfg->outbox_dir,
-                                    .log = &s->log};
+                                    .log = &s->log,
+                                    .late = service_late,
+                                    .late_ctx = s};
     /* A first start that fails leaves no state folder behind (a git
      * source's mirror is made in it before the content can be checked). */
     bool state_existed = access(s->cfg->state_dir, F_OK) == 0;
