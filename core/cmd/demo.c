@@ -29,9 +29,11 @@
 #define DEMO_DAYS 7
 
 /* Every network of the example channels but the outbox runs dry: the
- * demo reaches no network, and shows what each would have published. */
-static json_t *demo_networks(void)
+ * demo reaches no network, and shows what each would have published. Each
+ * channel's secret is bound to it, as an operator would (never read). */
+static json_t *demo_networks(json_t **bindings)
 {
+    *bindings = json_object();
     const struct jade_embedded *e = jade_embedded_find(jade_embedded_campaigns, "channels.json");
     json_t *channels = json_loads(e ? e->data : "{}", 0, NULL);
     json_t *networks = json_object();
@@ -39,8 +41,20 @@ static json_t *demo_networks(void)
     json_t *ch;
     json_array_foreach (json_object_get(channels, "channels"), i, ch) {
         const char *network = json_string_value(json_object_get(ch, "network"));
+        const char *id = json_string_value(json_object_get(ch, "id"));
+        const char *secret = json_string_value(json_object_get(ch, "secret"));
         if (network && strcmp(network, "outbox") != 0)
             json_object_set_new(networks, network, json_pack("{s:b}", "dry_run", 1));
+        if (!secret || !id) continue;
+        json_t *prefixes = json_array(); /* the account's addresses (a Mastodon instance) */
+        const char *member;
+        json_t *value;
+        json_object_foreach (json_object_get(ch, "account"), member, value) {
+            const char *text = json_string_value(value);
+            if (text && !strncmp(text, "https://", 8)) json_array_append(prefixes, value);
+        }
+        json_object_set_new(*bindings, secret,
+                            json_pack("{s:[s], s:o}", "channels", id, "url_prefixes", prefixes));
     }
     json_decref(channels);
     return networks;
@@ -208,8 +222,10 @@ int jade_cmd_demo(int argc, char **argv)
     jade_print(stderr, _("jade demo: the example campaigns, committed to a git repository in %s\n"),
                content);
     struct jade_diags diags = {0};
-    json_t *cfg = json_pack("{s:{s:s, s:s}, s:s, s:o}", "source", "url", content, "branch", "main",
-                            "state_dir", state, "networks", demo_networks());
+    json_t *bindings;
+    json_t *networks = demo_networks(&bindings);
+    json_t *cfg = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o}", "source", "url", content, "branch",
+                            "main", "state_dir", state, "networks", networks, "bindings", bindings);
     if (jade_config_from_json(cfg, "demo", &config, &diags) != 0) {
         jade_diags_print_text(stderr, &diags);
         jade_diags_free(&diags);
@@ -253,7 +269,9 @@ int jade_cmd_demo(int argc, char **argv)
     print_table(_("network"), sum.by_network);
     jade_print(stdout, _("\n  in all: %zu planned, %zu sent, %zu failed\n"), sum.planned, sum.sent,
                sum.failed);
-    jade_print(stdout, _("\nThe publications, one JSON file each, by region: %s\n"),
+    jade_print(stdout,
+               _("\nThe publications, one JSON file each, in a folder per region (the outbox "
+                 "channels)\nor per channel (the networks run dry): %s\n"),
                config.outbox_dir);
     char *config_path = jade_xasprintf("%s/config.json", root);
     json_dump_file(config.json, config_path, JSON_INDENT(2));
