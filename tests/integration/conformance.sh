@@ -37,6 +37,14 @@ python3 -c "import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))['secr
 chmod 600 "$work/secrets/$network"
 [ -n "${JADE_SWEEP_DIR:-}" ] && realpath "$work/secrets/$network" >>"$JADE_SWEEP_DIR/secret-files"
 secret=$(cat "$work/secrets/$network")
+# the network's other secret files ("secret_files": {name: content}), e.g. a list
+python3 - "$desc" "$work/secrets" <<'PY'
+import json, os, sys
+for name, content in json.load(open(sys.argv[1])).get("secret_files", {}).items():
+    path = os.path.join(sys.argv[2], name)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(content)
+PY
 "$jade" plugins --plugin-dir "$work/plugins" >"$work/plugins.out" 2>&1
 # its capabilities, as `jade plugins` words them (idempotency-key, delete, lookup, ...)
 declared_caps=$(awk -v net="$network" '/^[^ ]/ {in_net = ($1 == net)} in_net && /capabilities:/' "$work/plugins.out")
