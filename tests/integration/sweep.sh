@@ -37,6 +37,10 @@ jade, wrapper, only = sys.argv[2], sys.argv[3], set(sys.argv[4:])
 for t in tests:
     if not any(s.endswith(":integration") for s in t["suite"]) or (only and t["name"] not in only):
         continue
+    # the conformance suite searches everything it made for the network's
+    # credential itself: run again here it would only double CI's time
+    if t["name"].startswith("conformance-") and not only:
+        continue
     cmd = [wrapper if a == jade else a for a in t["cmd"]]
     env = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in sorted(t["env"].items()))
     print(t["name"], t["timeout"] or 600, env or "-", shlex.join(cmd), sep="\t")

@@ -145,7 +145,7 @@ else ok "the journal and the log hold no number and nothing of the list's commen
 case=kill
 make_list crash 600
 start_fake $case --throughput 100 --tier 100000
-setup $case crash 1 '{"throughput": 100, "reach_cap": 100000}'
+setup $case crash 1 '{"throughput": 100, "reach_cap": 100000, "throttle_seconds": 2}'
 kill_after() { # N: starts the service, kills it with SIGKILL once the fake accepted N in all
   local from
   from=$(date -u -d "$T0 + 30 seconds" +%Y-%m-%dT%H:%M:%SZ)
@@ -164,7 +164,9 @@ history $case
 check "killed twice mid-list: no number accepted twice; every number accepted or recorded uncertain" '
 import glob
 assert set(accepted.values()) == {1}, collections.Counter(accepted.values())
-assert not early, early[:3]
+# refused as over the throughput (no recipient read) is a matter for the
+# throughput check above; early to a person (pair, cap) fails here too
+assert not [e for e in early if e.get("to")], early[:3]
 assert [r["state"] for r in rows] == ["sent"], rows
 import re
 sent, total, failed, uncertain, waiting = map(int, re.match(r"(\d+) of (\d+) recipient\(s\) sent, (\d+) failed, (\d+) uncertain, (\d+) waiting", note).groups())
