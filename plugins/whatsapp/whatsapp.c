@@ -778,7 +778,10 @@ static void pump(struct job *j)
             }
             if (now - last >= DAY) { /* a new person of the day: the reach cap */
                 if (reach >= w->reach_cap) {
-                    if (j->retry_at == 0 || frees_at + 1 < j->retry_at) j->retry_at = frees_at + 1;
+                    /* none reached before this pump: the first slot frees a
+                     * day after the ones it just took */
+                    int64_t frees = frees_at == INT64_MAX ? now + DAY : frees_at;
+                    if (j->retry_at == 0 || frees + 1 < j->retry_at) j->retry_at = frees + 1;
                     continue;
                 }
                 reach++;
