@@ -10,7 +10,7 @@ POST /vNN.0/{phone-number-id}/messages with a Bearer token and a JSON body
 {"messaging_product", "details"}, "fbtrace_id"}}:
 
   190 (HTTP 401)  the access token is not whatsapp.json's "secret" (or --secret)
-  130429          more than --throughput requests (and a tenth) in the last second
+  130429          more than twice --throughput requests (and a tenth) in the last two seconds
   131056          a message to the same person within --pair-seconds
   131048          a new person beyond the daily reach cap (--tier unique
                   recipients per rolling 24 h; no code is documented for
@@ -216,10 +216,10 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             if now < quiet_until[0]:
                 entry["early"] = True
-            recent[:] = [t for t in recent if now - t < 1.0]
-            # a tenth of slack: requests that left a second apart can
-            # arrive closer on a loaded machine
-            over = len(recent) >= args.throughput * 1.1 + 2
+            # counted over two seconds, with a tenth of slack: requests a
+            # client spaced evenly can arrive bunched on a loaded machine
+            recent[:] = [t for t in recent if now - t < 2.0]
+            over = len(recent) >= 2 * args.throughput * 1.1 + 2
             recent.append(now)
         if fault and fault["fault"] == "rate_limit":
             with lock:
