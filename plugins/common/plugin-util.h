@@ -39,6 +39,24 @@ static inline const char *pu_header(const struct jade_http_response *r, const ch
     return NULL;
 }
 
+/* An HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT") as Unix time, or -1.
+ * Read without strptime: the service runs in the user's locale, where
+ * %a and %b would expect other words than HTTP's English ones. */
+static inline int64_t pu_http_date(const char *value)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char month[4] = "";
+    struct tm tm = {0};
+    if (!value || sscanf(value, "%*3s, %d %3s %d %d:%d:%d GMT", &tm.tm_mday, month, &tm.tm_year,
+                         &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return -1;
+    const char *at = strlen(month) == 3 ? strstr(months, month) : NULL;
+    if (!at || (at - months) % 3) return -1;
+    tm.tm_mon = (int)((at - months) / 3);
+    tm.tm_year -= 1900;
+    return (int64_t)timegm(&tm);
+}
+
 /* Seconds to wait from a Retry-After value (seconds, or an HTTP date),
  * or fallback when there is none or it does not parse. */
 static inline uint32_t pu_retry_after(const char *value, int64_t now, uint32_t fallback)
@@ -47,11 +65,8 @@ static inline uint32_t pu_retry_after(const char *value, int64_t now, uint32_t f
     char *end;
     long secs = strtol(value, &end, 10);
     if (end != value && *end == '\0' && secs >= 0) return (uint32_t)secs;
-    struct tm tm = {0};
-    if (strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-        int64_t at = (int64_t)timegm(&tm);
-        return at > now ? (uint32_t)(at - now) : 0;
-    }
+    int64_t at = pu_http_date(value);
+    if (at >= 0) return at > now ? (uint32_t)(at - now) : 0;
     return fallback;
 }
 

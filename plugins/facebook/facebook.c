@@ -506,10 +506,7 @@ static void read_feed(struct job *j, const char *next)
 /* An answer's Date header on Facebook's clock, or -1. */
 static int64_t answer_date(const struct jade_http_response *r)
 {
-    const char *date = pu_header(r, "Date");
-    struct tm tm = {0};
-    if (!date || !strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm)) return -1;
-    return (int64_t)timegm(&tm);
+    return pu_http_date(pu_header(r, "Date"));
 }
 
 /* The oldest created_time, on Facebook's clock, that the post can have:

@@ -134,21 +134,6 @@ static int64_t iso8601_ceil(const char *value)
 
 /* An HTTP date ("Tue, 01 Dec 2026 03:05:33 GMT") as seconds since the
  * epoch, read without the locale; -1 when it does not parse. */
-static int64_t http_date(const char *value)
-{
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char month[4] = "";
-    struct tm tm = {0};
-    if (!value || sscanf(value, "%*3s, %d %3s %d %d:%d:%d GMT", &tm.tm_mday, month, &tm.tm_year,
-                         &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-        return -1;
-    const char *at = strlen(month) == 3 ? strstr(months, month) : NULL;
-    if (!at || (at - months) % 3) return -1;
-    tm.tm_mon = (int)((at - months) / 3);
-    tm.tm_year -= 1900;
-    return (int64_t)timegm(&tm);
-}
-
 /* ---- accounts and their limits ---------------------------------------- */
 
 static struct account *account_for(struct mastodon *m, const char *base, const char *secret_name)
@@ -188,7 +173,7 @@ static int64_t wait_for(const struct account *a, enum family f, int64_t now)
 static int64_t note_limits(struct account *a, enum family f, const struct jade_http_response *r,
                            int64_t now)
 {
-    int64_t answered = http_date(pu_header(r, "Date"));
+    int64_t answered = pu_http_date(pu_header(r, "Date"));
     if (answered < 0) answered = now;
     int64_t reset = iso8601_ceil(pu_header(r, "X-RateLimit-Reset"));
     int64_t wait = reset >= 0 ? reset - answered + 1 : -1;

@@ -23,6 +23,7 @@
  * which a receiver dropping repeated ids must not drop); 2xx, 404 and 410
  * mean it is gone. */
 #include "jade-plugin.h"
+#include "plugin-util.h"
 #include "sign.h"
 
 #include <jansson.h>
@@ -67,29 +68,6 @@ static void finish(jade_done_cb done, void *token, enum jade_outcome outcome, co
     done(token, &r);
 }
 
-static const char *header(const struct jade_http_response *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (strcasecmp(r->headers[i].name, name) == 0) return r->headers[i].value;
-    return NULL;
-}
-
-/* Retry-After: seconds, or an HTTP date. */
-static uint32_t retry_after(const struct jade_http_response *r, int64_t now)
-{
-    const char *v = header(r, "Retry-After");
-    if (!v) return 60;
-    char *end;
-    long secs = strtol(v, &end, 10);
-    if (end != v && *end == '\0' && secs >= 0) return (uint32_t)secs;
-    struct tm tm = {0};
-    if (strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-        int64_t at = (int64_t)timegm(&tm);
-        return at > now ? (uint32_t)(at - now) : 0;
-    }
-    return 60;
-}
-
 static void response_cb(void *arg, const struct jade_http_response *r)
 {
     struct pending *p = arg;
@@ -109,7 +87,8 @@ static void response_cb(void *arg, const struct jade_http_response *r)
         snprintf(message, sizeof message, "HTTP %ld: %.200s", r->status, r->body ? r->body : "");
         if (r->status == 429)
             finish(p->done, p->token, JADE_OUTCOME_RETRY_AFTER, NULL,
-                   retry_after(r, p->host->now(p->host->ctx)), message);
+                   pu_retry_after(pu_header(r, "Retry-After"), p->host->now(p->host->ctx), 60),
+                   message);
         else if (r->status == 408 || r->status >= 500)
             finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
         else if (r->status == 401 || r->status == 403)

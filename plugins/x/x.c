@@ -211,10 +211,8 @@ static int64_t exhausted_until(const struct jade_http_response *r, const char *p
  * simulated). 0 when the answer has no Date. */
 static int64_t x_ahead(const struct jade_host *host, const struct jade_http_response *r)
 {
-    const char *date = pu_header(r, "Date");
-    struct tm tm = {0};
-    if (!date || !strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm)) return 0;
-    return (int64_t)timegm(&tm) - host->now(host->ctx);
+    int64_t date = pu_http_date(pu_header(r, "Date"));
+    return date < 0 ? 0 : date - host->now(host->ctx);
 }
 
 /* An X time (a reset) on our clock. The Date header is whole seconds, and
