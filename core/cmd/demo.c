@@ -19,6 +19,7 @@
 #include "../util/timeparse.h"
 
 #include <git2.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,9 +205,13 @@ int jade_cmd_demo(int argc, char **argv)
                    JADE_CLOCK_SPEED_MAX);
         return JADE_EXIT_USAGE;
     }
-    char root[] = "/tmp/jade-demo-XXXXXX";
+    /* In $TMPDIR when it names a folder, as other tools do, else /tmp. */
+    const char *tmp = getenv("TMPDIR");
+    char *root = jade_xasprintf("%s/jade-demo-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
     if (!mkdtemp(root)) {
-        perror("jade demo: mkdtemp");
+        jade_print(stderr, _("jade demo: cannot make a folder in %s: %s\n"),
+                   tmp && tmp[0] == '/' ? tmp : "/tmp", strerror(errno));
+        free(root);
         return JADE_EXIT_FAILED;
     }
     char *content = jade_xasprintf("%s/content", root);
@@ -287,5 +292,6 @@ done:
     jade_buf_free(&err);
     free(content);
     free(state);
+    free(root);
     return status;
 }

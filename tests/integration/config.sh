@@ -11,7 +11,7 @@ outbox=$(realpath "$3")
 work=$(tap_workdir)
 trap 'tap_rm_work "$work"' EXIT
 mkdir -p "$work/etc/plugins" "$work/etc/secrets" && cp "$outbox" "$work/etc/plugins/"
-git init -q -b main "$work/repo" && cp -a "$src/campaigns/." "$work/repo/" &&
+git init -q -b main "$work/repo" && tap_example "$work/repo" &&
   git -C "$work/repo" add -A &&
   git -C "$work/repo" -c user.name=test -c user.email=test@localhost commit -qm content
 

@@ -30,7 +30,7 @@ seen() { # FILE FRAGMENT SECONDS
 
 # -- the remote gone, then back -------------------------------------------------------
 git init -q --bare -b main "$work/srv/content.git"
-git init -q -b main "$work/wc" && cp -a "$src/campaigns/." "$work/wc/"
+git init -q -b main "$work/wc" && tap_example "$work/wc"
 git -C "$work/wc" remote add origin "$work/srv/content.git"
 push() { git -C "$work/wc" add -A && git -C "$work/wc" commit -qm "$1" && git -C "$work/wc" push -q origin main && git -C "$work/wc" rev-parse HEAD; }
 c1=$(push content)
@@ -91,7 +91,7 @@ else not_ok "the ledger is whole after it: the six sent, nothing left sending"; 
 # -- the horizon moves on while the tip waits -----------------------------------------------
 # A broken commit waits; the plan must still reach further as days pass
 # (two days of horizon, four simulated days).
-git init -q -b main "$work/hz" && cp -a "$src/campaigns/." "$work/hz/"
+git init -q -b main "$work/hz" && tap_example "$work/hz"
 python3 - "$work/hz" <<'PY'
 import json, sys, datetime
 t = datetime.datetime(2026, 12, 1, 9, 0)

@@ -15,7 +15,7 @@ pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; tap_rm_work "$work"' EXIT
 mkdir -p "$work/plugins" && cp "$outbox" "$work/plugins/"
 repo=$work/repo
-git init -q -b main "$repo" && cp -a "$src/campaigns/." "$repo/"
+git init -q -b main "$repo" && tap_example "$repo"
 # a second channel for Gao, which a commit below removes
 python3 - "$repo/channels.json" <<'PY'
 import json, sys

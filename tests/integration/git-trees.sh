@@ -14,7 +14,7 @@ work=$(tap_workdir)
 trap 'tap_rm_work "$work"' EXIT
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
 repo=$work/repo
-git init -q -b main "$repo" && cp -a "$src/campaigns/." "$repo/"
+git init -q -b main "$repo" && tap_example "$repo"
 git -C "$repo" add -A && git -C "$repo" commit -qm content
 good_tree=$(git -C "$repo" rev-parse HEAD^{tree})
 expect "the example content, as committed, is valid" 0 "0 error(s)" -- "$jade" validate --repo "$repo"
@@ -90,7 +90,7 @@ c=$(commit_of "$(root_with "40000 d $(deep 64)")")
 out=$("$jade" validate --repo "$repo" --ref "$c" 2>&1)
 if ! printf '%s' "$out" | grep -q "nest too deeply"; then ok "65 nested folders: not refused for depth"
 else not_ok "65 nested folders: not refused for depth" "$out"; fi
-mkdir -p "$work/folder/$(printf 'd/%.0s' $(seq 65))" && cp -a "$src/campaigns/." "$work/folder/"
+mkdir -p "$work/folder/$(printf 'd/%.0s' $(seq 65))" && tap_example "$work/folder"
 out=$("$jade" validate "$work/folder" 2>&1)
 if ! printf '%s' "$out" | grep -q "nest too deeply"; then ok "... as in a folder"
 else not_ok "... as in a folder" "$out"; fi

@@ -56,7 +56,7 @@ if [ -z "${missing:-}" ] && [ -x "$jade" ] && [ "$n_schemas" -eq 7 ]; then
 else not_ok "installed: the binary, both plugins, the seven schemas, the header, jade-plugin.pc, the unit, its user, the example configuration" "missing:${missing:-}" "schemas: $n_schemas"; fi
 
 # -- the installed binary, away from the build and source trees ------------------
-cp -a "$src/campaigns" "$work/content"
+tap_example "$work/content"
 cd "$work"
 expect "installed jade validate: the example content is valid" 0 "" -- "$jade" validate "$work/content"
 if "$jade" plan "$work/content" --format json >"$work/plan.json" 2>"$work/plan.err" &&

@@ -273,7 +273,7 @@ holder=$!
 pids+=("$holder")
 for _ in $(seq 100); do [ -s "$work/held" ] && break; sleep 0.1; done
 expect "jade demo runs with 127.0.0.1:8077 taken" 0 "" \
-  -- env JADE_PLUGIN_DIR="$work/plugins" timeout 120 "$jade" demo --speed 1000000
+  -- env TMPDIR="$work" timeout 120 "$jade" demo --speed 1000000
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 

@@ -16,7 +16,7 @@ pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; tap_rm_work "$work"' EXIT
 mkdir -p "$work/plugins" && cp "$outbox" "$work/plugins/"
 repo=$work/repo
-git init -q -b main "$repo" && cp -a "$src/campaigns/." "$repo/"
+git init -q -b main "$repo" && tap_example "$repo"
 posts=$repo/vivre-ensemble/posts
 post() { # ID TIME: a post for Mopti at TIME on 1 December
   printf '{"id": "%s", "kind": "story", "authors": ["amb-mopti-02"], "schedule": {"at": ["2026-12-01T%s"]}, "regions": ["mopti"]}\n' "$1" "$2" >"$posts/$1.json"

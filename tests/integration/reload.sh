@@ -15,7 +15,7 @@ repo=$work/repo
 now=2026-12-01T08:00:00Z
 export GIT_CONFIG_NOSYSTEM=1 HOME=$work
 git init -q -b main "$repo"
-mkdir "$repo/content" && cp -a "$src/campaigns/." "$repo/content/"
+mkdir "$repo/content" && tap_example "$repo/content"
 echo "Le dépôt des campagnes." >"$repo/README"
 c=$repo/content
 ve=$c/vivre-ensemble

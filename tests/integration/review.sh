@@ -31,7 +31,7 @@ hook_secret=$(tap_secret "$work/secrets/hook")
 # the content repository: a bare one served by git daemon, a clone that pushes
 git init -q --bare -b main "$work/srv/content.git"
 git -C "$work/srv/content.git" config receive.denyNonFastForwards false
-git init -q -b main "$work/wc" && cp -a "$src/campaigns/." "$work/wc/"
+git init -q -b main "$work/wc" && tap_example "$work/wc"
 git -C "$work/wc" remote add origin "$work/srv/content.git"
 push() { # KEY|"" MESSAGE: commit what changed, signed with KEY, push; prints the commit
   git -C "$work/wc" add -A

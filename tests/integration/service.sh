@@ -66,7 +66,7 @@ PY
 }
 
 # -- the notification protocol ------------------------------------------------
-cp -a "$src/campaigns" "$work/content"
+tap_example "$work/content"
 cat >"$work/notify.json" <<JSON
 {"source": {"dir": "$work/content"}, "state_dir": "$work/notify-state", "plugin_dir": "$work/plugins"}
 JSON

@@ -44,3 +44,17 @@ tap_secret() {
   [ -n "${JADE_SWEEP_DIR:-}" ] && realpath "$1" >>"$JADE_SWEEP_DIR/secret-files"
   printf '%s' "$value"
 }
+
+# tap_example DIR: the example content (campaigns/) copied into DIR with
+# its outbox channels only, for scripts that run it with no network's
+# plugin loaded (the example has a channel on every network).
+tap_example() {
+  mkdir -p "$1" && cp -a "$src/campaigns/." "$1/" &&
+    python3 - "$1/channels.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+doc = json.load(open(path))
+doc["channels"] = [c for c in doc["channels"] if c["network"] == "outbox"]
+json.dump(doc, open(path, "w"), indent=2, ensure_ascii=False)
+PY
+}
