@@ -785,13 +785,30 @@ enum jade_service_status service_recover(struct service *s)
                    rows.count, s->cfg->state_dir, jade_ledger_failure(s->ledger));
         rc = JADE_SERVICE_FAILED;
     }
+    static const char *const events[] = {
+        [JADE_PLANNED] = "requeued", [JADE_SENDING] = "looking_up", [JADE_UNCERTAIN] = "uncertain"};
     for (size_t i = 0; i < rows.count && rc == JADE_SERVICE_OK; i++)
         jade_log(&s->log, updates[i].state != JADE_PLANNED ? JADE_LOG_WARNING : JADE_LOG_INFO,
-                 updates[i].state != JADE_PLANNED ? "uncertain" : "requeued", "key", updates[i].key,
-                 "channel", rows.items[i].channel, "reason", updates[i].error, NULL);
-    for (size_t i = 0; i < n_lookups; i++) {
-        struct request *r = lookups[i];
-        if (rc != JADE_SERVICE_OK) {
+                 events[updates[i].state], "key", updates[i].key, "channel", rows.items[i].channel,
+                 "reason", updates[i].error, NULL);
+    s->lookups = lookups;
+    s->n_lookups = n_lookups;
+    if (rc != JADE_SERVICE_OK) service_start_lookups(s, false);
+    if (rows.count && rc == JADE_SERVICE_OK)
+        jade_log(&s->log, JADE_LOG_WARNING, "recovered", "count", JADE_LOG_INT(rows.count), "msg",
+                 _("publication(s) were being sent when the service stopped: re-sent with the "
+                   "same key, looked up on the network, or uncertain"),
+                 NULL);
+    free(updates); /* their strings are static */
+    free_sending(&rows);
+    return rc;
+}
+
+void service_start_lookups(struct service *s, bool go)
+{
+    for (size_t i = 0; i < s->n_lookups; i++) {
+        struct request *r = s->lookups[i];
+        if (!go) {
             r->ch->inflight--;
             free_request(r);
             continue;
@@ -799,13 +816,7 @@ enum jade_service_status service_recover(struct service *s)
         void *token = start_call(r);
         r->ch->net->plugin->lookup(r->ch->net->state, &r->pub, done_cb, token);
     }
-    if (rows.count && rc == JADE_SERVICE_OK)
-        jade_log(&s->log, JADE_LOG_WARNING, "recovered", "count", JADE_LOG_INT(rows.count), "msg",
-                 _("publication(s) were being sent when the service stopped: re-sent with the "
-                   "same key, or uncertain"),
-                 NULL);
-    free(updates); /* their strings are static */
-    free(lookups);
-    free_sending(&rows);
-    return rc;
+    free(s->lookups);
+    s->lookups = NULL;
+    s->n_lookups = 0;
 }

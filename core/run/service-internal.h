@@ -109,7 +109,9 @@ struct service {
     size_t n_settled;
     bool ledger_failed;
     size_t inflight;
-    struct jade_calls calls; /* the plugins' calls in flight, by token (publish.c) */
+    struct jade_calls calls;  /* the plugins' calls in flight, by token (publish.c) */
+    struct request **lookups; /* recovery's, started once the queues are loaded */
+    size_t n_lookups;
     bool stopping;
     struct jade_notify notify; /* telling systemd (notify.h) */
     uv_timer_t notify_tick;    /* WATCHDOG=1 and STATUS= while the loop runs */
@@ -148,8 +150,12 @@ void service_expire_halted(struct service *s);
 int64_t service_dispatch(struct service *s);
 /* The writer's callback: a batch's requests leave, or none may. */
 void service_written_cb(void *ctx, void **requests, size_t count, bool ok);
-/* After a crash: what was `sending`, re-sent or marked uncertain. */
+/* After a crash: what was `sending`, re-sent or marked uncertain; the
+ * look-ups it needs wait for service_start_lookups. */
 enum jade_service_status service_recover(struct service *s);
+/* Recovery's look-ups leave (go), or are dropped (the start failed). Only
+ * once the queues are loaded: an answer may requeue what it looked up. */
+void service_start_lookups(struct service *s, bool go);
 /* The service stops: the calls no longer waited for end unanswered (their
  * requests freed; a later done is ignored). last: the service is freed
  * next, and a done then finds nothing at all. */

@@ -525,7 +525,6 @@ static enum jade_service_status start(struct service *s)
     }
     if ((rc = service_recover(s)) != JADE_SERVICE_OK) {
         service_free_reload(r);
-        /* lookups already sent are answered before the loop ends */
         s->stopping = true;
         service_arm(s);
         uv_run(&s->loop, UV_RUN_DEFAULT);
@@ -533,6 +532,7 @@ static enum jade_service_status start(struct service *s)
     }
     /* What waits, read after the recovery: what went back to planned too. */
     if (service_load_waiting(s, r) != 0) {
+        service_start_lookups(s, false);
         service_free_reload(r);
         s->stopping = true;
         service_arm(s);
@@ -540,6 +540,7 @@ static enum jade_service_status start(struct service *s)
         return JADE_SERVICE_FAILED;
     }
     service_free_reload(r);
+    service_start_lookups(s, true);
     notify_started(s);
     say_start(s);
     /* Start on the loop, so that lookups and outcomes are all handled there. */

@@ -161,7 +161,7 @@ before=$(requests)
 restart recover
 rc=$?
 if [ "$rc" -eq 1 ] && grep -qF "1 publication(s) were being sent when the service stopped, and their recovery cannot be written to the ledger in $work/recover: held by the test: not recovered, nothing sent" "$work/recover.out" &&
-  ! grep -q ": recovered" "$work/recover.out" && [ "$(requests)" -eq "$before" ]; then
+  ! grep -q "event=recovered" "$work/recover.out" && [ "$(requests)" -eq "$before" ]; then
   ok "a recovery that cannot be written says so, with the cause, and sends nothing"
 else not_ok "a recovery that cannot be written says so, with the cause, and sends nothing" "exit $rc" "$(cat "$work/recover.out")"; fi
 python3 -c "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute('DROP TRIGGER hold'); db.commit()" "$work/recover/ledger.sqlite"

@@ -25,6 +25,12 @@
  *                 $UNRULY_UPLOAD_FILE names, "meta" (JSON in memory)
  *   upload-missing  the same with a file that does not exist
  *   upload-both   a request with both a body and parts (refused)
+ * Built a third time as the network "seeker" (FAULTY_SEEKER), it can look a
+ * post up, for crash recovery's tests: the answer "crash" kills the process
+ * (SIGKILL) inside publish, the post left `sending` in the ledger; each
+ * lookup appends the key to lookups.log in its data_dir, then does what
+ * $SEEKER_LOOKUP says: "crash" (SIGKILL inside the look-up), "missing"
+ * (not found), else found.
  * $UNRULY_INIT "fail" makes init fail; "idle_later" makes init ask for a
  * later() an hour away, which must not hold a stopping service. (The
  * environment, not settings: the configuration's schema knows only the
@@ -32,6 +38,7 @@
 #include "jade-plugin.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +46,9 @@
 
 #ifndef FAULTY_UNRULY
 #define FAULTY_UNRULY 0
+#endif
+#ifndef FAULTY_SEEKER
+#define FAULTY_SEEKER 0
 #endif
 
 static const struct jade_host *host;
@@ -230,6 +240,7 @@ static void publish(void *instance, const struct jade_publication *pub, jade_don
     char answer[64], message[160], id[64];
     answer_of(pub->account_json, pub->attempt, answer, sizeof answer);
     if (FAULTY_UNRULY && misbehave(pub, answer, done, token)) return;
+    if (FAULTY_SEEKER && !strcmp(answer, "crash")) raise(SIGKILL);
     struct jade_result r = {sizeof r, JADE_OUTCOME_SENT, NULL, NULL, 0, message};
     if (!strcmp(answer, "sent")) {
         snprintf(id, sizeof id, "faulty-%.8s", pub->key);
@@ -256,6 +267,31 @@ static void publish(void *instance, const struct jade_publication *pub, jade_don
     done(token, &r);
 }
 
+/* The seeker's look-up: recorded (so that a test counts them), then as
+ * $SEEKER_LOOKUP says. */
+static void lookup(void *instance, const struct jade_publication *pub, jade_done_cb done,
+                   void *token)
+{
+    (void)instance;
+    char path[4096], id[64];
+    const char *dir = host->data_dir(host->ctx);
+    snprintf(path, sizeof path, "%s/lookups.log", dir ? dir : "/nonexistent");
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "%s\n", pub->key);
+        fflush(f);
+        fsync(fileno(f));
+        fclose(f);
+    }
+    const char *how = getenv("SEEKER_LOOKUP");
+    if (how && !strcmp(how, "crash")) raise(SIGKILL);
+    snprintf(id, sizeof id, "seeker-%.8s", pub->key);
+    struct jade_result r = {sizeof r, JADE_OUTCOME_SENT, id, NULL, 0, NULL};
+    if (how && !strcmp(how, "missing"))
+        r = (struct jade_result){sizeof r, JADE_OUTCOME_NOT_FOUND, .message = "not on the network"};
+    done(token, &r);
+}
+
 static void fini(void *instance)
 {
     (void)instance;
@@ -270,14 +306,18 @@ static const struct jade_plugin_limits faulty_limits = {.struct_size =
 static const struct jade_plugin plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
-    .name = FAULTY_UNRULY ? "unruly" : "faulty",
+    .name = FAULTY_UNRULY   ? "unruly"
+            : FAULTY_SEEKER ? "seeker"
+                            : "faulty",
     .description = FAULTY_UNRULY ? "a test network that misbehaves as its channel's account says"
                                  : "a test network that fails as its channel's account says",
     .limits = &faulty_limits,
+    .capabilities = FAULTY_SEEKER ? JADE_CAP_LOOKUP : 0,
     .deadline_seconds = FAULTY_UNRULY ? 5 : 0,
     .init = init,
     .publish = publish,
     .fini = fini,
+    .lookup = FAULTY_SEEKER ? lookup : NULL,
 };
 
 JADE_PLUGIN_EXPORT(plugin)
