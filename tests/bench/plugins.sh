@@ -42,7 +42,7 @@
 # per publication with throughput 1,000 (plugin and fake) and pair_seconds
 # 1 (the plugin's least; the fake's pair limit 0). Limits the fakes keep
 # fixed: Mastodon's 30 media per 30 minutes (its photo row has at most 30
-# publications, S included) and X's 24-hour counts, which its plugin obeys
+# publications) and X's 24-hour counts, which its plugin obeys
 # once they reach 0 (2,400 per user and fake: N is capped at 2,399 for
 # X). WhatsApp sends templates only: no photo row.
 #
@@ -287,6 +287,9 @@ if plugin == "webhook":
                         % (len(got), sum(got.values()), count))
     if bad:
         problems.append("%d requests were refused: %s" % (len(bad), bad[:2]))
+    dups = [e for e in entries if e.get("duplicate")]
+    if dups:
+        problems.append("%d publications came again (the same key): %s" % (len(dups), dups[:2]))
 else:
     live = json.load(open(posts))["live"]
     texts = collections.Counter(p.get("text", "").strip() for p in live)
@@ -323,7 +326,7 @@ PY
 }
 
 # measure PLUGIN KIND COUNT RUN: one run; appends "PLUGIN KIND COUNT
-# CPU_SMALL CPU_ALL REQUESTS_PER_PUB" to $work/results
+# CPU_SMALL CPU_ALL REQUESTS_PER_PUB RETRIED LATE" to $work/results
 measure() {
   local small_s all_s out per retried late
   : >"$work/run.out"
@@ -372,14 +375,14 @@ for line in open(sys.argv[1]):
     plugin, kind, count, cpu_small, cpu_all, requests, retried, late = line.split()
     count = int(count)
     per[(plugin, kind)].append((float(cpu_all) - float(cpu_small)) / (count - small) * 1000)
-    info[(plugin, kind)] = (count, requests)
+    info[(plugin, kind)] = (count, requests, max(int(retried), info.get((plugin, kind), (0, 0, 0))[2]))
 print()
 print("jade's CPU per publication, each plugin against its fake (median of %d run(s);" % runs)
 print("the start subtracted: (CPU(N) - CPU(%d)) / (N - %d))" % (small, small))
 print()
-print("%-10s %-6s %13s %13s %12s %11s" % ("plugin", "kind", "publications", "requests/pub",
-                                          "CPU ms/pub", "/ webhook"))
-print("-" * 70)
+print("%-10s %-6s %13s %13s %9s %12s %11s" % ("plugin", "kind", "publications", "requests/pub",
+                                              "retried", "CPU ms/pub", "/ webhook"))
+print("-" * 80)
 for kind in ("text", "photo"):
     base = per.get(("webhook", kind))
     base = statistics.median(base) if base else None
@@ -387,10 +390,13 @@ for kind in ("text", "photo"):
         if (plugin, kind) not in per:
             continue
         ms = statistics.median(per[(plugin, kind)])
-        count, requests = info[(plugin, kind)]
+        count, requests, retried = info[(plugin, kind)]
         ratio = "%.2f" % (ms / base) if base and base > 0 else "-"
-        print("%-10s %-6s %13d %13s %12.3f %11s" % (plugin, kind, count, requests, ms, ratio))
+        print("%-10s %-6s %13d %13s %9d %12.3f %11s" % (plugin, kind, count, requests, retried, ms,
+                                                      ratio))
 print()
+print("retried: publications sent at a later attempt (the most of a run); requests/pub: what the")
+print("fake got per publication, of the last run.")
 print("photo: one picture per post, uploaded (multipart) where the network takes it; the webhook")
 print("names it in its JSON, nothing uploaded. WhatsApp: one recipient per publication, text")
 print("(template) only. Mastodon's photos: at most 30 (its fake's media limit per 30 minutes).")
