@@ -29,9 +29,10 @@
 # gives the median of R runs (--runs, default 3), the plugins interleaved
 # within each run so that the machine's drift reaches all alike, the
 # requests the fake got per publication, and the ratio to the webhook
-# plugin's CPU. The lines before it give each measurement, with the
-# publications sent at a later attempt (a retry costs CPU too) and how late
-# the latest went.
+# plugin's CPU and the difference (the core's share of a publication, alike
+# for all, is in each figure: the difference is the plugin's own). The
+# lines before it give each measurement, with the publications sent at a
+# later attempt (a retry costs CPU too) and how late the latest went.
 # Every publication must have reached the fake (its /_fake/posts or, for
 # the webhook, its log; each created once, with a 2xx) and be `sent` in
 # the ledger, or the benchmark fails.
@@ -380,9 +381,9 @@ print()
 print("jade's CPU per publication, each plugin against its fake (median of %d run(s);" % runs)
 print("the start subtracted: (CPU(N) - CPU(%d)) / (N - %d))" % (small, small))
 print()
-print("%-10s %-6s %13s %13s %9s %12s %11s" % ("plugin", "kind", "publications", "requests/pub",
-                                              "retried", "CPU ms/pub", "/ webhook"))
-print("-" * 80)
+print("%-10s %-6s %13s %13s %9s %12s %11s %11s" % ("plugin", "kind", "publications", "requests/pub",
+                                                   "retried", "CPU ms/pub", "/ webhook", "- webhook"))
+print("-" * 92)
 for kind in ("text", "photo"):
     base = per.get(("webhook", kind))
     base = statistics.median(base) if base else None
@@ -392,9 +393,11 @@ for kind in ("text", "photo"):
         ms = statistics.median(per[(plugin, kind)])
         count, requests, retried = info[(plugin, kind)]
         ratio = "%.2f" % (ms / base) if base and base > 0 else "-"
-        print("%-10s %-6s %13d %13s %9d %12.3f %11s" % (plugin, kind, count, requests, retried, ms,
-                                                      ratio))
+        more = "%+.3f" % (ms - base) if base is not None else "-"
+        print("%-10s %-6s %13d %13s %9d %12.3f %11s %11s" % (plugin, kind, count, requests, retried,
+                                                           ms, ratio, more))
 print()
+print("- webhook: ms more than the webhook's (the core's part of a publication is in both).")
 print("retried: publications sent at a later attempt (the most of a run); requests/pub: what the")
 print("fake got per publication, of the last run.")
 print("photo: one picture per post, uploaded (multipart) where the network takes it; the webhook")
