@@ -399,18 +399,51 @@ if only crash; then
 specs=()
 for i in $(seq -w 1 40); do specs+=("k$i:0"); done
 make_case crash "${specs[@]}"
-for i in $(seq 1 "$kills"); do
-  "$jade" run --config "$work/crash.json" --clock sim:2026-12-02T08:59:59Z:200 >/dev/null 2>&1 &
-  pid=$!
-  sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
-  kill -9 "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-done
-start crash 200
 # the fake's limits keep real time (WhatsApp's pair limit: one message a
 # person every 6 s): 40 posts take 40 times that, whatever jade's clock
 post_seconds=$(field seconds_between_posts)
 [ "$post_seconds" = null ] && post_seconds=0
+# kill_at_accept PID OFFSET SECONDS: SIGKILL as soon as the record, past
+# OFFSET bytes, holds a create the network accepted (the post exists;
+# jade may not know it yet), or after SECONDS
+kill_at_accept() {
+  python3 - "$work/record.jsonl" "$@" <<'PY'
+import json, os, signal, sys, time
+path, pid, offset, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+end = time.monotonic() + limit
+f = open(path)
+f.seek(offset)
+pending = ""
+while time.monotonic() < end:
+    chunk = f.read()
+    if not chunk:
+        time.sleep(0.002)
+        continue
+    pending += chunk
+    *lines, pending = pending.split("\n")
+    for line in lines:
+        e = json.loads(line)
+        if e.get("op") == "create" and (200 <= e.get("status", 0) < 300
+                                        or 200 <= e.get("created_status", 0) < 300):
+            end = 0
+os.kill(pid, signal.SIGKILL)
+PY
+}
+# (in a subshell, quiet: bash reports each job killed by another process)
+for i in $(seq 1 "$kills"); do (
+  offset=$(stat -c %s "$work/record.jsonl")
+  "$jade" run --config "$work/crash.json" --clock sim:2026-12-02T08:59:59Z:200 >/dev/null 2>&1 &
+  pid=$!
+  # every other kill just as the network accepted a post, the rest at random
+  if [ $((i % 2)) = 0 ]; then
+    kill_at_accept "$pid" "$offset" $((3 + 2 * post_seconds))
+  else
+    sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+  fi
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+) 2>/dev/null; done
+start crash 200
 until_ok crash $((120 + 2 * 40 * post_seconds)) "$settled"
 stop
 check "$kills kills while publishing 40 posts: each text accepted once at most (to each recipient), a sent one exactly once, nothing lost" crash "
