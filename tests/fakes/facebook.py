@@ -2,7 +2,7 @@
 """A fake Facebook Graph API (Pages), answering as NETWORKS.md documents it.
 
 Follows tests/fakes/README.md: --port-file, --record, POST /_fake/faults,
-GET /_fake/posts; the one Page token it accepts is facebook.json's "secret",
+GET /_fake/posts, GET /_fake/quiet; the one Page token it accepts is facebook.json's "secret",
 as "Authorization: Bearer" or an access_token parameter.
 
   POST /vNN.0/{page}/feed      message, link, published, targeting,
@@ -230,6 +230,8 @@ class Handler(BaseHTTPRequestHandler):
         # an unpublished photo is no post: the record names posts only
         made = {"media": self.media} if self.op == "upload" else {
             "id": body.get("post_id", body.get("id")), "text": self.text, "media": self.media}
+        if kind in ("error_after", "drop_after"):
+            made["created_status"] = 200  # created, whatever the answer says
         if kind == "error_after":
             self.record(500, self.op, **made)
             return self.answer(500, graph_error(
@@ -262,6 +264,10 @@ class Handler(BaseHTTPRequestHandler):
                 live = [{k: p[k] for k in ("id", "text", "account", "media")}
                         for p in posts.values()]
                 return self.answer(200, {"live": live, "deleted": list(deleted)})
+        if self.path == "/_fake/quiet":
+            with lock:
+                ends = list(blocked_until.values())
+            return self.answer(200, {"seconds": max([0.0] + [t - time.time() for t in ends])})
         node, edge = self.route()
         params, _ = self.params()
         if edge != "feed":

@@ -5,7 +5,8 @@ op and the account it counts against), answers it as the real API would,
 and words the network's errors; this module does the rest the contract
 asks for: the server on 127.0.0.1 and its --port-file, the --record (one
 JSON line per request), faults on demand (POST /_fake/faults), the posts
-an audience would see (GET /_fake/posts), and "early" requests (those
+an audience would see (GET /_fake/posts), how long until no limit holds
+(GET /_fake/quiet), and "early" requests (those
 arriving while the fake had told their account to wait).
 
     class Telegram(fakenet.Network):
@@ -168,6 +169,12 @@ class Fake:
         with self.lock:
             return {"live": list(self.live.values()), "deleted": list(self.deleted)}
 
+    def quiet(self):
+        """Seconds until no account is told to wait (a case's rate limit
+        must not hold the next case's requests back)."""
+        with self.lock:
+            return max([0.0] + [t - time.time() for t in self.wait_until.values()])
+
 
 def main(network_class):
     ap = argparse.ArgumentParser()
@@ -212,6 +219,8 @@ def main(network_class):
                 return self.send(Answer(200, {"ok": True}))
             if req.path == "/_fake/posts":
                 return self.send(Answer(200, fake.posts()))
+            if req.path == "/_fake/quiet":
+                return self.send(Answer(200, {"seconds": fake.quiet()}))
             if req.path == "/_fake/age" and self.command == "POST":
                 # network-specific: what ages the posts (Telegram's 48 h)
                 return self.send(net.age(json.loads(req.body or b"{}")))

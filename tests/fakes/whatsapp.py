@@ -24,7 +24,9 @@ POST /vNN.0/{phone-number-id}/messages with a Bearer token and a JSON body
 
 Each of 130429, 131056 and 131048 marks its record "early": true (the
 plugin broke a limit it is told of); so does any request within a
-rate_limit fault's `seconds`.
+rate_limit fault's `seconds` (answered 130429 again). 130429 names no
+wait: a rate_limit fault without `seconds` holds the number quiet for
+whatsapp.json's "throttle_seconds".
 
 Faults (tests/fakes/README.md): POST /_fake/faults [{"fault", "op",
 "count", "seconds", "code"}]: rate_limit, error_before, error_after,
@@ -32,14 +34,18 @@ drop_after, auth, refuse (132007, the template's content refused),
 late_failure (accepted; `seconds` later a signed status "failed" with
 `code`, default 131049, is posted to --webhook), held (likewise, status
 held_for_quality_assessment), code (the next `count` messages refused
-with `code` at once: 131026, 131047, 131049, ...).
+with `code` at once: 131026, 131047, 131049, ...). A fault is used by
+the first request it is played on: one refused earlier (a limit, a bad
+template) leaves it for the next.
 
 The status notifications are signed as Meta signs them:
 X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>,
 the app secret being whatsapp.json's "app_secret" (or --app-secret).
 
 GET /_fake/posts: {"live": [{"id", "text", "account", "to", "media"}],
-"deleted": []}. --record FILE: one JSON line per request (README)."""
+"deleted": []}; GET /_fake/quiet: {"seconds"} until no limit holds
+anything back (a rate_limit fault, the pair limit). --record FILE: one
+JSON line per request (README), with "to", the recipient."""
 import argparse
 import hashlib
 import hmac
@@ -63,7 +69,7 @@ ap.add_argument("--webhook", default=None)
 ap.add_argument("--webhook-socket", default=None,
                 help="reach --webhook's host through this Unix socket (a service listening on one)")
 ap.add_argument("--throughput", type=int, default=80)
-ap.add_argument("--pair-seconds", type=float, default=6.0)
+ap.add_argument("--pair-seconds", type=float, default=float(described["seconds_between_posts"]))
 ap.add_argument("--tier", type=int, default=250)
 ap.add_argument("--template", default=described["account"]["template"])
 ap.add_argument("--secret", default=described["secret"], help="the access token it accepts")
@@ -95,13 +101,28 @@ def graph_error(code, message, details, status=400):
                               "fbtrace_id": "Afake%06d" % code}}
 
 
-def take_fault(op):
+def next_fault(op):
+    """The first fault waiting for op (or "any"), left waiting: use() it
+    once it is played."""
     with lock:
         for f in faults:
             if f.get("op", "any") in (op, "any") and f.get("count", 1) > 0:
-                f["count"] = f.get("count", 1) - 1
-                return dict(f)
+                return f
     return None
+
+
+def use(fault, entry):
+    with lock:
+        fault["count"] = fault.get("count", 1) - 1
+    entry["fault"] = fault["fault"]
+
+
+def quiet_seconds():
+    """How long until no limit holds anything back."""
+    now = time.time()
+    with lock:
+        ends = [quiet_until[0]] + [t + args.pair_seconds for t in last_to.values()]
+    return max(0.0, max(ends) - now)
 
 
 def notify(wamid, to, status, code, seconds):
@@ -182,18 +203,21 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_fake/posts":
             with lock:
                 return self.answer(200, {"live": list(live), "deleted": []})
+        if self.path == "/_fake/quiet":
+            return self.answer(200, {"seconds": quiet_seconds()})
         self.answer(*graph_error(100, "Unsupported get request", "no such object", 400))
 
     def do_POST(self):
+        arrived = time.time()
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if self.path == "/_fake/faults":
             with lock:
                 faults.extend(json.loads(body))
             return self.answer(200, {"ok": True})
         m = re.fullmatch(r"(?:/v\d+\.\d+)?/(\d+)/messages", self.path)
-        entry = {"method": "POST", "path": self.path, "op": "create" if m else "other",
-                 "early": False}
-        now = time.time()
+        entry = {"arrived": arrived, "method": "POST", "path": self.path,
+                 "op": "create" if m else "other", "early": False}
+        now = arrived
         try:
             message = json.loads(body)
         except ValueError:
@@ -209,25 +233,27 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization", "") != "Bearer " + args.secret:
             return done(*graph_error(190, "Error validating access token: Session has expired",
                                      "the access token expired or was revoked", 401))
-        fault = take_fault("create")
-        if fault and fault["fault"] == "auth":
-            return done(*graph_error(190, "Error validating access token: Session has expired",
-                                     "the access token expired or was revoked", 401))
         with lock:
-            if now < quiet_until[0]:
-                entry["early"] = True
+            quiet = now < quiet_until[0]
             # counted over two seconds, with a tenth of slack: requests a
             # client spaced evenly can arrive bunched on a loaded machine
             recent[:] = [t for t in recent if now - t < 2.0]
             over = len(recent) >= 2 * args.throughput * 1.1 + 2
             recent.append(now)
-        if fault and fault["fault"] == "rate_limit":
-            with lock:
-                quiet_until[0] = now + fault.get("seconds", 1)
+        if quiet or over:
+            entry["early"] = True
             return done(*graph_error(130429, "Rate limit hit",
                                      "Cloud API message throughput has been reached", 400))
-        if over:
-            entry["early"] = True
+        fault = next_fault("create")
+        if fault and fault["fault"] == "auth":
+            use(fault, entry)
+            return done(*graph_error(190, "Error validating access token: Session has expired",
+                                     "the access token expired or was revoked", 401))
+        if fault and fault["fault"] == "rate_limit":
+            use(fault, entry)
+            # told to slow down: nothing before then, from the answer on
+            with lock:
+                quiet_until[0] = time.time() + fault.get("seconds", described["throttle_seconds"])
             return done(*graph_error(130429, "Rate limit hit",
                                      "Cloud API message throughput has been reached", 400))
         if not isinstance(message, dict) or message.get("messaging_product") != "whatsapp" \
@@ -285,6 +311,9 @@ class Handler(BaseHTTPRequestHandler):
             return done(*graph_error(131048, "Spam rate limit hit",
                                      "the business reached its messaging limit of %d unique "
                                      "recipients in 24 hours" % args.tier, 400))
+        if fault and fault["fault"] in ("code", "refuse", "error_before", "error_after",
+                                        "drop_after", "late_failure", "held"):
+            use(fault, entry)
         if fault and fault["fault"] == "code":
             code = int(fault.get("code", 131026))
             return done(*graph_error(code, "Message failed (%d)" % code,
@@ -304,6 +333,8 @@ class Handler(BaseHTTPRequestHandler):
             live.append({"id": wamid, "text": text, "account": m.group(1), "to": to,
                          "media": entry["media"]})
         entry["id"] = wamid
+        if fault and fault["fault"] in ("error_after", "drop_after"):
+            entry["created_status"] = 200
         if fault and fault["fault"] == "error_after":
             return done(500, {"error": {"message": "An unknown error has occurred.",
                                         "type": "OAuthException", "code": 1,

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A fake X API v2, answering as NETWORKS.md documents (tests/fakes/README.md
-is the contract: --port-file, --record, POST /_fake/faults, GET /_fake/posts).
+is the contract: --port-file, --record, POST /_fake/faults, GET /_fake/posts,
+GET /_fake/quiet).
 
 Every request must carry an OAuth 1.0a HMAC-SHA1 Authorization header
 signed with the four credentials of x.json's "secret" (a JSON object); the
@@ -431,6 +432,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"live": [{k: p[k] for k in ("id", "text", "account", "media")}
                                                  for p in live.values()],
                                        "deleted": list(deleted)})
+        if req["path"] == "/_fake/quiet":
+            with lock:
+                ends = list(wait_until.values())
+            return self.send(200, {"seconds": max([0.0] + [t - time.time() for t in ends])})
         return self.send(404, {"error": "no such control"})
 
     def handle_any(self):
