@@ -56,6 +56,16 @@ static struct jade_publication pub(const char *account)
 
 static const char *account = "{\"instance\": \"https://masto.example\"}";
 
+/* A publication with one photo and its alt text. */
+static struct jade_publication pub_with_photo(void)
+{
+    struct jade_publication p = pub(account);
+    p.media = media_one;
+    p.media_alt = alt_one;
+    p.n_media = 1;
+    return p;
+}
+
 static void reset(void)
 {
     sh_reset();
@@ -433,10 +443,7 @@ static void test_key_hour_nothing_posted(void)
 static void test_media(void)
 {
     reset();
-    struct jade_publication p = pub(account);
-    p.media = media_one;
-    p.media_alt = alt_one;
-    p.n_media = 1;
+    struct jade_publication p = pub_with_photo();
     publish(&p);
     CHECK_INT_EQ(sh_n_requests, 1);
     CHECK_STR_EQ(sh_requests[0].url, "https://masto.example/api/v2/media");
@@ -448,17 +455,11 @@ static void test_media(void)
     CHECK_STR_EQ(sh_requests[0].part_values[1], "Des femmes au marché de Gao");
     respond(202, "{\"id\": \"77\", \"url\": null}", NULL);
     CHECK_INT_EQ(sh_got.calls, 0);
-    CHECK(sh_timer.cb != NULL);
-    jade_after_work_fn cb = sh_timer.cb;
-    sh_timer.cb = NULL;
-    cb(sh_timer.arg);
+    sh_fire_timer();
     CHECK_STR_EQ(sh_requests[1].method, "GET");
     CHECK_STR_EQ(sh_requests[1].url, "https://masto.example/api/v1/media/77");
     respond(206, "{\"id\": \"77\", \"url\": null}", NULL);
-    CHECK(sh_timer.cb != NULL);
-    cb = sh_timer.cb;
-    sh_timer.cb = NULL;
-    cb(sh_timer.arg);
+    sh_fire_timer();
     CHECK_STR_EQ(sh_requests[2].url, "https://masto.example/api/v1/media/77");
     respond(200, "{\"id\": \"77\", \"url\": \"https://masto.example/m/77.jpg\"}", NULL);
     CHECK_INT_EQ(sh_n_requests, 4);
@@ -481,7 +482,7 @@ static void test_media(void)
     reset();
     publish(&p);
     respond(202, "{\"id\": \"79\", \"url\": null}", NULL);
-    sh_timer.cb(sh_timer.arg);
+    sh_fire_timer();
     respond(422, "{\"error\": \"Error processing thumbnail for uploaded media\"}", NULL);
     CHECK_INT_EQ(sh_n_requests, 2);
     CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
@@ -491,11 +492,9 @@ static void test_media(void)
     reset();
     publish(&p);
     respond(202, "{\"id\": \"80\", \"url\": null}", NULL);
-    for (int i = 0; i < 1000 && sh_timer.cb && sh_got.calls == 0; i++) {
-        cb = sh_timer.cb;
-        sh_timer.cb = NULL;
+    for (int i = 0; i < 1000 && sh_n_timers && sh_got.calls == 0; i++) {
         sh_now += 5;
-        cb(sh_timer.arg);
+        sh_fire_timer();
         respond(206, "{\"id\": \"80\", \"url\": null}", NULL);
     }
     CHECK_INT_EQ(sh_got.calls, 1);
@@ -547,10 +546,7 @@ static void test_media(void)
 static void test_stopped_while_polling(void)
 {
     reset();
-    struct jade_publication p = pub(account);
-    p.media = media_one;
-    p.media_alt = alt_one;
-    p.n_media = 1;
+    struct jade_publication p = pub_with_photo();
     publish(&p);
     respond(202, "{\"id\": \"90\", \"url\": null}", NULL);
     CHECK(sh_timer.cb != NULL);
