@@ -595,19 +595,39 @@ static char *text_with_link(const struct jade_publication *pub)
     return out;
 }
 
+/* The account's instance (its base URL, to free), or NULL after finishing
+ * the job with why not. */
+static char *instance_of(const struct jade_publication *pub, jade_done_cb done, void *token)
+{
+    json_t *account_json = pu_account(pub);
+    const char *why;
+    char *base = base_of(account_json, &why);
+    json_decref(account_json);
+    if (!base) pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, why);
+    return base;
+}
+
+/* The access token into secret (TOKEN_MAX bytes); -1 after freeing base and
+ * finishing the job: no token, the channel is suspended. */
+static int read_token(const struct jade_host *host, const struct jade_publication *pub,
+                      char *secret, char *base, jade_done_cb done, void *token)
+{
+    if (pub->secret_name && host->secret(host->ctx, pub->secret_name, secret, TOKEN_MAX) >= 0)
+        return 0;
+    free(base);
+    pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
+              "no access token: give the channel a \"secret\" whose file in the secrets "
+              "folder holds the application's access token");
+    return -1;
+}
+
 static void mastodon_publish(void *instance, const struct jade_publication *pub, jade_done_cb done,
                              void *token)
 {
     struct mastodon *m = instance;
     const struct jade_host *host = m->host;
-    json_t *account_json = pu_account(pub);
-    const char *why;
-    char *base = base_of(account_json, &why);
-    json_decref(account_json);
-    if (!base) {
-        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, why);
-        return;
-    }
+    char *base = instance_of(pub, done, token);
+    if (!base) return;
     const char *visibility = host->setting(host->ctx, "visibility");
     if (!visibility || !*visibility) visibility = "public";
     if (strcmp(visibility, "public") && strcmp(visibility, "unlisted") &&
@@ -619,13 +639,7 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
         return;
     }
     char secret[TOKEN_MAX];
-    if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, sizeof secret) < 0) {
-        free(base);
-        pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-                  "no access token: give the channel a \"secret\" whose file in the secrets "
-                  "folder holds the application's access token");
-        return;
-    }
+    if (read_token(host, pub, secret, base, done, token) < 0) return;
     int64_t now = host->now(host->ctx);
     int64_t due = parse_due(pub->due);
     if (!resend_safe(m, pub->key ? pub->key : "", pub->attempt, due, now)) {
@@ -740,14 +754,8 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
 {
     struct mastodon *m = instance;
     const struct jade_host *host = m->host;
-    json_t *account_json = pu_account(pub);
-    const char *why;
-    char *base = base_of(account_json, &why);
-    json_decref(account_json);
-    if (!base) {
-        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, why);
-        return;
-    }
+    char *base = instance_of(pub, done, token);
+    if (!base) return;
     if (!network_id || !*network_id || strspn(network_id, "0123456789") != strlen(network_id)) {
         free(base);
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
@@ -755,13 +763,7 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
         return;
     }
     char secret[TOKEN_MAX];
-    if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, sizeof secret) < 0) {
-        free(base);
-        pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-                  "no access token: give the channel a \"secret\" whose file in the secrets "
-                  "folder holds the application's access token");
-        return;
-    }
+    if (read_token(host, pub, secret, base, done, token) < 0) return;
     struct account *a = account_for(m, base, pub->secret_name);
     int64_t wait = a ? wait_for(a, FAMILY_DELETE, host->now(host->ctx)) : 0;
     struct remove_job *rj = a && !wait ? calloc(1, sizeof *rj) : NULL;

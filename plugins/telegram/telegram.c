@@ -258,6 +258,21 @@ static void start(struct pending *p, const struct jade_http_request *req, jade_h
     }
 }
 
+/* Starts a POST of a JSON body (NULL: none) to url, with a text's timeout. */
+static void post_json(struct pending *p, const char *url, const char *body, jade_http_cb cb)
+{
+    struct jade_http_header headers[] = {{"Content-Type", "application/json"}};
+    struct jade_http_request req = {.struct_size = sizeof req,
+                                    .method = "POST",
+                                    .url = url,
+                                    .headers = headers,
+                                    .n_headers = 1,
+                                    .body = body,
+                                    .body_len = body ? strlen(body) : 0,
+                                    .timeout_ms = TEXT_TIMEOUT_MS};
+    start(p, &req, cb);
+}
+
 static void send_text(struct pending *p, const char *url, const char *chat,
                       const struct jade_publication *pub, const char *text)
 {
@@ -274,16 +289,7 @@ static void send_text(struct pending *p, const char *url, const char *chat,
         json_object_set_new(o, "link_preview_options", json_pack("{s:s}", "url", pub->link));
     char *body = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    struct jade_http_header headers[] = {{"Content-Type", "application/json"}};
-    struct jade_http_request req = {.struct_size = sizeof req,
-                                    .method = "POST",
-                                    .url = url,
-                                    .headers = headers,
-                                    .n_headers = 1,
-                                    .body = body,
-                                    .body_len = body ? strlen(body) : 0,
-                                    .timeout_ms = TEXT_TIMEOUT_MS};
-    start(p, &req, published_cb);
+    post_json(p, url, body, published_cb);
     free(body);
 }
 
@@ -456,16 +462,7 @@ static void delete_next(struct pending *p)
     snprintf(body, sizeof body, "{\"chat_id\":%s,\"message_id\":%lld}",
              chat_json ? chat_json : "\"\"", p->ids[p->next]);
     free(chat_json);
-    struct jade_http_header headers[] = {{"Content-Type", "application/json"}};
-    struct jade_http_request req = {.struct_size = sizeof req,
-                                    .method = "POST",
-                                    .url = url,
-                                    .headers = headers,
-                                    .n_headers = 1,
-                                    .body = body,
-                                    .body_len = strlen(body),
-                                    .timeout_ms = TEXT_TIMEOUT_MS};
-    start(p, &req, deleted_cb);
+    post_json(p, url, body, deleted_cb);
     explicit_bzero(url, sizeof url);
 }
 
