@@ -16,6 +16,28 @@
 #include <strings.h>
 #include <time.h>
 
+/* A copy of s, or NULL when s is NULL. */
+static inline char *pu_strdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Zeroes a secret string in place (volatile: the stores stay). */
+static inline void pu_wipe(char *s)
+{
+    if (!s) return;
+    volatile char *p = s;
+    while (*p) *p++ = '\0';
+}
+
+/* Zeroes a secret string, then frees it (const: owned copies in const
+ * members). */
+static inline void pu_wipe_free(const char *s)
+{
+    pu_wipe((char *)s);
+    free((char *)s);
+}
+
 /* Answers the core (strings only need to live during the call). */
 static inline void pu_finish(jade_done_cb done, void *token, enum jade_outcome outcome,
                              const char *network_id, const char *url, uint32_t retry_after,

@@ -305,10 +305,7 @@ static void job_free(struct publish_job *j)
     else if (j->m->jobs == j)
         j->m->jobs = j->next;
     if (j->next) j->next->prev = j->prev;
-    if (j->auth) {
-        memset(j->auth, 0, strlen(j->auth));
-        free(j->auth);
-    }
+    pu_wipe_free(j->auth);
     free(j->base);
     free(j->key);
     free(j->body_text);
@@ -707,7 +704,7 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
     for (size_t i = 0; complete && i < pub->n_media; i++) {
         j->media[i] = strdup(pub->media[i]);
         const char *alt = with_alt ? pub->media_alt[i] : NULL;
-        j->alt[i] = alt ? strdup(alt) : NULL;
+        j->alt[i] = pu_strdup(alt);
         if (!j->media[i] || (alt && !j->alt[i])) complete = 0;
     }
     if (!complete) {
