@@ -332,6 +332,20 @@ static void job_finish(struct publish_job *j, enum jade_outcome outcome, const c
     pu_finish(done, token, outcome, id, url, retry_after, message);
 }
 
+/* Frees the job, then answers its failed request (not a success) as the
+ * status says. */
+static void job_failed(struct publish_job *j, enum family f, const struct jade_http_response *r)
+{
+    jade_done_cb done = j->done;
+    void *token = j->token;
+    struct account *a = j->account;
+    const struct jade_host *host = j->m->host;
+    char secret_name[256];
+    snprintf(secret_name, sizeof secret_name, "%s", j->secret_name);
+    job_free(j);
+    answer_failure(host, a, f, r, secret_name, done, token);
+}
+
 static int start(struct publish_job *j, const char *method, const char *path, const char *body,
                  const struct jade_http_part *parts, size_t n_parts, jade_http_cb cb)
 {
@@ -373,14 +387,7 @@ static void status_cb(void *arg, const struct jade_http_response *r)
         return;
     }
     if (r->status < 200 || r->status >= 300) {
-        jade_done_cb done = j->done;
-        void *token = j->token;
-        struct account *a = j->account;
-        const struct jade_host *host = j->m->host;
-        char secret_name[256];
-        snprintf(secret_name, sizeof secret_name, "%s", j->secret_name);
-        job_free(j);
-        answer_failure(host, a, FAMILY_STATUSES, r, secret_name, done, token);
+        job_failed(j, FAMILY_STATUSES, r);
         return;
     }
     note_limits(j->account, FAMILY_STATUSES, r, j->m->host->now(j->m->host->ctx));
@@ -469,24 +476,16 @@ static void media_cb(void *arg, const struct jade_http_response *r)
         return;
     }
     if (r->status != 200 && r->status != 202 && r->status != 206) {
-        jade_done_cb done = j->done;
-        void *token = j->token;
-        struct account *a = j->account;
-        const struct jade_host *host = j->m->host;
-        char secret_name[256];
-        snprintf(secret_name, sizeof secret_name, "%s", j->secret_name);
-        job_free(j);
         if (r->status == 422 || r->status == 404) {
             /* the instance could not process it: the medium is refused */
             json_t *body = json_loads(r->body ? r->body : "", 0, NULL);
             char words[600];
             pu_http_message(r, error_of(body), words, sizeof words);
-            pu_finish(done, token,
-                      r->status == 422 ? JADE_OUTCOME_PERMANENT : JADE_OUTCOME_TRANSIENT, NULL,
-                      NULL, 0, words);
             json_decref(body);
+            job_finish(j, r->status == 422 ? JADE_OUTCOME_PERMANENT : JADE_OUTCOME_TRANSIENT, NULL,
+                       NULL, 0, words);
         } else {
-            answer_failure(host, a, f, r, secret_name, done, token);
+            job_failed(j, f, r);
         }
         return;
     }
