@@ -1,8 +1,9 @@
 /* plugin-util.h - what several network plugins need alike, on their side
  * of the ABI: answering the core, reading an answer's headers, the
- * channel's account, the network's base URL, and what a transport failure
- * means. Header-only (static functions), so each plugin stays one shared
- * object that includes only jade-plugin.h and this. */
+ * channel's account, the network's base URL, what a transport failure
+ * means, and copying and wiping strings (secrets). Header-only (static
+ * functions), so each plugin stays one shared object that includes only
+ * jade-plugin.h and this. */
 #ifndef JADE_PLUGIN_UTIL_H
 #define JADE_PLUGIN_UTIL_H
 
