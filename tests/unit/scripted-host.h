@@ -41,7 +41,7 @@ static struct {
 } sh_settings[SH_MAX_SETTINGS];
 
 /* The timer the plugin asked for last (later), and how many are pending. */
-static struct {
+static struct sh_timer {
     uint32_t ms;
     jade_after_work_fn cb;
     void *arg;
@@ -49,7 +49,7 @@ static struct {
 static int sh_n_timers;
 
 /* The work the plugin asked for last, and how many are pending. */
-static struct {
+static struct sh_work {
     jade_work_fn fn;
     jade_after_work_fn after;
     void *arg;
@@ -135,9 +135,7 @@ static inline const char *sh_setting_of(void *ctx, const char *name)
 static inline int sh_later(void *ctx, uint32_t ms, jade_after_work_fn cb, void *arg)
 {
     (void)ctx;
-    sh_timer.ms = ms;
-    sh_timer.cb = cb;
-    sh_timer.arg = arg;
+    sh_timer = (struct sh_timer){ms, cb, arg};
     sh_n_timers++;
     return 0;
 }
@@ -145,9 +143,7 @@ static inline int sh_later(void *ctx, uint32_t ms, jade_after_work_fn cb, void *
 static inline int sh_queue_work(void *ctx, jade_work_fn fn, jade_after_work_fn after, void *arg)
 {
     (void)ctx;
-    sh_work.fn = fn;
-    sh_work.after = after;
-    sh_work.arg = arg;
+    sh_work = (struct sh_work){fn, after, arg};
     sh_n_works++;
     return 0;
 }
