@@ -1,8 +1,9 @@
 /* plugin-util.h - what several network plugins need alike, on their side
  * of the ABI: answering the core, reading an answer's headers, the
- * channel's account, the network's base URL, and what a transport failure
- * means. Header-only (static functions), so each plugin stays one shared
- * object that includes only jade-plugin.h and this. */
+ * channel's account, the network's base URL, what a transport failure
+ * means, and copying and wiping strings (secrets). Header-only (static
+ * functions), so each plugin stays one shared object that includes only
+ * jade-plugin.h and this. */
 #ifndef JADE_PLUGIN_UTIL_H
 #define JADE_PLUGIN_UTIL_H
 
@@ -15,6 +16,28 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+/* A copy of s, or NULL when s is NULL. */
+static inline char *pu_strdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Zeroes a secret string in place (volatile: the stores stay). */
+static inline void pu_wipe(char *s)
+{
+    if (!s) return;
+    volatile char *p = s;
+    while (*p) *p++ = '\0';
+}
+
+/* Zeroes a secret string, then frees it (const: owned copies in const
+ * members). */
+static inline void pu_wipe_free(const char *s)
+{
+    pu_wipe((char *)s);
+    free((char *)s);
+}
 
 /* Answers the core (strings only need to live during the call). */
 static inline void pu_finish(jade_done_cb done, void *token, enum jade_outcome outcome,

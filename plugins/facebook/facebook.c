@@ -90,23 +90,10 @@ struct job {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static void wipe(char *s)
-{
-    if (!s) return;
-    volatile char *p = s;
-    while (*p) *p++ = 0;
-}
-
 static void job_free(struct job *j)
 {
     if (!j) return;
-    wipe(j->auth);
-    free(j->auth);
+    pu_wipe_free(j->auth);
     free(j->secret);
     free(j->page_id);
     free(j->message);
@@ -737,7 +724,7 @@ static struct job *job_new(struct facebook *fb, const struct jade_publication *p
     j->auth = malloc(auth_len);
     if (!j->auth) abort();
     snprintf(j->auth, auth_len, "Bearer %s", secret);
-    wipe(secret);
+    pu_wipe(secret);
     j->secret = strdup(pub->secret_name);
     j->page_id = strdup(page_id);
     json_t *t = json_object_get(account, "targeting");
@@ -758,7 +745,7 @@ static struct job *job_new(struct facebook *fb, const struct jade_publication *p
         j->message = b.s;
     } else {
         j->message = strdup(text);
-        j->link = pub->n_media ? NULL : dup_or_null(pub->link && *pub->link ? pub->link : NULL);
+        j->link = pub->n_media ? NULL : pu_strdup(pub->link && *pub->link ? pub->link : NULL);
     }
     j->n_media = pub->n_media;
     j->media = calloc(j->n_media + 1, sizeof *j->media);
@@ -768,7 +755,7 @@ static struct job *job_new(struct facebook *fb, const struct jade_publication *p
     bool has_alt = JADE_HAS_MEMBER(pub, struct jade_publication, media_alt) && pub->media_alt;
     for (size_t i = 0; i < j->n_media; i++) {
         j->media[i] = strdup(pub->media[i]);
-        j->alt[i] = has_alt ? dup_or_null(pub->media_alt[i]) : NULL;
+        j->alt[i] = has_alt ? pu_strdup(pub->media_alt[i]) : NULL;
     }
     return j;
 }

@@ -305,10 +305,7 @@ static void job_free(struct publish_job *j)
     else if (j->m->jobs == j)
         j->m->jobs = j->next;
     if (j->next) j->next->prev = j->prev;
-    if (j->auth) {
-        memset(j->auth, 0, strlen(j->auth));
-        free(j->auth);
-    }
+    pu_wipe_free(j->auth);
     free(j->base);
     free(j->key);
     free(j->body_text);
@@ -333,6 +330,20 @@ static void job_finish(struct publish_job *j, enum jade_outcome outcome, const c
     void *token = j->token;
     job_free(j);
     pu_finish(done, token, outcome, id, url, retry_after, message);
+}
+
+/* Frees the job, then answers its failed request (not a success) as the
+ * status says. */
+static void job_failed(struct publish_job *j, enum family f, const struct jade_http_response *r)
+{
+    jade_done_cb done = j->done;
+    void *token = j->token;
+    struct account *a = j->account;
+    const struct jade_host *host = j->m->host;
+    char secret_name[256];
+    snprintf(secret_name, sizeof secret_name, "%s", j->secret_name);
+    job_free(j);
+    answer_failure(host, a, f, r, secret_name, done, token);
 }
 
 static int start(struct publish_job *j, const char *method, const char *path, const char *body,
@@ -376,14 +387,7 @@ static void status_cb(void *arg, const struct jade_http_response *r)
         return;
     }
     if (r->status < 200 || r->status >= 300) {
-        jade_done_cb done = j->done;
-        void *token = j->token;
-        struct account *a = j->account;
-        const struct jade_host *host = j->m->host;
-        char secret_name[256];
-        snprintf(secret_name, sizeof secret_name, "%s", j->secret_name);
-        job_free(j);
-        answer_failure(host, a, FAMILY_STATUSES, r, secret_name, done, token);
+        job_failed(j, FAMILY_STATUSES, r);
         return;
     }
     note_limits(j->account, FAMILY_STATUSES, r, j->m->host->now(j->m->host->ctx));
@@ -472,24 +476,16 @@ static void media_cb(void *arg, const struct jade_http_response *r)
         return;
     }
     if (r->status != 200 && r->status != 202 && r->status != 206) {
-        jade_done_cb done = j->done;
-        void *token = j->token;
-        struct account *a = j->account;
-        const struct jade_host *host = j->m->host;
-        char secret_name[256];
-        snprintf(secret_name, sizeof secret_name, "%s", j->secret_name);
-        job_free(j);
         if (r->status == 422 || r->status == 404) {
             /* the instance could not process it: the medium is refused */
             json_t *body = json_loads(r->body ? r->body : "", 0, NULL);
             char words[600];
             pu_http_message(r, error_of(body), words, sizeof words);
-            pu_finish(done, token,
-                      r->status == 422 ? JADE_OUTCOME_PERMANENT : JADE_OUTCOME_TRANSIENT, NULL,
-                      NULL, 0, words);
             json_decref(body);
+            job_finish(j, r->status == 422 ? JADE_OUTCOME_PERMANENT : JADE_OUTCOME_TRANSIENT, NULL,
+                       NULL, 0, words);
         } else {
-            answer_failure(host, a, f, r, secret_name, done, token);
+            job_failed(j, f, r);
         }
         return;
     }
@@ -595,19 +591,39 @@ static char *text_with_link(const struct jade_publication *pub)
     return out;
 }
 
+/* The account's instance (its base URL, to free), or NULL after finishing
+ * the job with why not. */
+static char *instance_of(const struct jade_publication *pub, jade_done_cb done, void *token)
+{
+    json_t *account_json = pu_account(pub);
+    const char *why;
+    char *base = base_of(account_json, &why);
+    json_decref(account_json);
+    if (!base) pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, why);
+    return base;
+}
+
+/* The access token into secret (TOKEN_MAX bytes); -1 after freeing base and
+ * finishing the job: no token, the channel is suspended. */
+static int read_token(const struct jade_host *host, const struct jade_publication *pub,
+                      char *secret, char *base, jade_done_cb done, void *token)
+{
+    if (pub->secret_name && host->secret(host->ctx, pub->secret_name, secret, TOKEN_MAX) >= 0)
+        return 0;
+    free(base);
+    pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
+              "no access token: give the channel a \"secret\" whose file in the secrets "
+              "folder holds the application's access token");
+    return -1;
+}
+
 static void mastodon_publish(void *instance, const struct jade_publication *pub, jade_done_cb done,
                              void *token)
 {
     struct mastodon *m = instance;
     const struct jade_host *host = m->host;
-    json_t *account_json = pu_account(pub);
-    const char *why;
-    char *base = base_of(account_json, &why);
-    json_decref(account_json);
-    if (!base) {
-        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, why);
-        return;
-    }
+    char *base = instance_of(pub, done, token);
+    if (!base) return;
     const char *visibility = host->setting(host->ctx, "visibility");
     if (!visibility || !*visibility) visibility = "public";
     if (strcmp(visibility, "public") && strcmp(visibility, "unlisted") &&
@@ -619,13 +635,7 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
         return;
     }
     char secret[TOKEN_MAX];
-    if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, sizeof secret) < 0) {
-        free(base);
-        pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-                  "no access token: give the channel a \"secret\" whose file in the secrets "
-                  "folder holds the application's access token");
-        return;
-    }
+    if (read_token(host, pub, secret, base, done, token) < 0) return;
     int64_t now = host->now(host->ctx);
     int64_t due = parse_due(pub->due);
     if (!resend_safe(m, pub->key ? pub->key : "", pub->attempt, due, now)) {
@@ -693,7 +703,7 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
     for (size_t i = 0; complete && i < pub->n_media; i++) {
         j->media[i] = strdup(pub->media[i]);
         const char *alt = with_alt ? pub->media_alt[i] : NULL;
-        j->alt[i] = alt ? strdup(alt) : NULL;
+        j->alt[i] = pu_strdup(alt);
         if (!j->media[i] || (alt && !j->alt[i])) complete = 0;
     }
     if (!complete) {
@@ -740,14 +750,8 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
 {
     struct mastodon *m = instance;
     const struct jade_host *host = m->host;
-    json_t *account_json = pu_account(pub);
-    const char *why;
-    char *base = base_of(account_json, &why);
-    json_decref(account_json);
-    if (!base) {
-        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, why);
-        return;
-    }
+    char *base = instance_of(pub, done, token);
+    if (!base) return;
     if (!network_id || !*network_id || strspn(network_id, "0123456789") != strlen(network_id)) {
         free(base);
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
@@ -755,13 +759,7 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
         return;
     }
     char secret[TOKEN_MAX];
-    if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, sizeof secret) < 0) {
-        free(base);
-        pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-                  "no access token: give the channel a \"secret\" whose file in the secrets "
-                  "folder holds the application's access token");
-        return;
-    }
+    if (read_token(host, pub, secret, base, done, token) < 0) return;
     struct account *a = account_for(m, base, pub->secret_name);
     int64_t wait = a ? wait_for(a, FAMILY_DELETE, host->now(host->ctx)) : 0;
     struct remove_job *rj = a && !wait ? calloc(1, sizeof *rj) : NULL;

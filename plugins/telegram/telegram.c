@@ -76,6 +76,15 @@ static void free_pending(struct pending *p)
     free(p);
 }
 
+/* Frees p, then gives the core its outcome. */
+static void finish_pending(struct pending *p, enum jade_outcome outcome, const char *message)
+{
+    jade_done_cb done = p->done;
+    void *token = p->token;
+    free_pending(p);
+    pu_finish(done, token, outcome, NULL, NULL, 0, message);
+}
+
 /* The channel's chat_id as text ("@name" or "-100..."), or NULL. */
 static const char *chat_id_of(json_t *account, char buf[32])
 {
@@ -250,30 +259,13 @@ static void start(struct pending *p, const struct jade_http_request *req, jade_h
 {
     const struct jade_host *host = p->tg->host;
     if (host->http(host->ctx, req, cb, p) != 0) {
-        jade_done_cb done = p->done;
-        void *token = p->token;
-        free_pending(p);
-        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
-                  "the request could not be started");
+        finish_pending(p, JADE_OUTCOME_TRANSIENT, "the request could not be started");
     }
 }
 
-static void send_text(struct pending *p, const char *url, const char *chat,
-                      const struct jade_publication *pub, const char *text)
+/* Starts a POST of a JSON body (NULL: none) to url, with a text's timeout. */
+static void post_json(struct pending *p, const char *url, const char *body, jade_http_cb cb)
 {
-    json_t *o = json_pack("{s:s, s:s}", "chat_id", chat, "text", text);
-    if (!o) { /* jansson takes only UTF-8 */
-        jade_done_cb done = p->done;
-        void *token = p->token;
-        free_pending(p);
-        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "the text is not valid UTF-8");
-        return;
-    }
-    if (pub->link && *pub->link)
-        json_object_set_new(o, "link_preview_options", json_pack("{s:s}", "url", pub->link));
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
     struct jade_http_header headers[] = {{"Content-Type", "application/json"}};
     struct jade_http_request req = {.struct_size = sizeof req,
                                     .method = "POST",
@@ -283,7 +275,22 @@ static void send_text(struct pending *p, const char *url, const char *chat,
                                     .body = body,
                                     .body_len = body ? strlen(body) : 0,
                                     .timeout_ms = TEXT_TIMEOUT_MS};
-    start(p, &req, published_cb);
+    start(p, &req, cb);
+}
+
+static void send_text(struct pending *p, const char *url, const char *chat,
+                      const struct jade_publication *pub, const char *text)
+{
+    json_t *o = json_pack("{s:s, s:s}", "chat_id", chat, "text", text);
+    if (!o) { /* jansson takes only UTF-8 */
+        finish_pending(p, JADE_OUTCOME_PERMANENT, "the text is not valid UTF-8");
+        return;
+    }
+    if (pub->link && *pub->link)
+        json_object_set_new(o, "link_preview_options", json_pack("{s:s}", "url", pub->link));
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    post_json(p, url, body, published_cb);
     free(body);
 }
 
@@ -363,12 +370,12 @@ static int read_token(struct pending *p, const struct jade_publication *pub)
     int n =
         pub->secret_name ? host->secret(host->ctx, pub->secret_name, p->bot, sizeof p->bot) : -1;
     if (n > 0 && !strpbrk(p->bot, "/?#% \t")) return 0;
-    pu_finish(p->done, p->token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-              n > 0 ? "the channel's secret is not a bot token: put the token BotFather gives "
-                      "for the bot into it"
-                    : "no bot token: give the channel a \"secret\" holding the token BotFather "
-                      "gives for the bot");
-    free_pending(p);
+    finish_pending(p, JADE_OUTCOME_AUTH_FAILED,
+                   n > 0
+                       ? "the channel's secret is not a bot token: put the token BotFather gives "
+                         "for the bot into it"
+                       : "no bot token: give the channel a \"secret\" holding the token BotFather "
+                         "gives for the bot");
     return -1;
 }
 
@@ -382,23 +389,20 @@ static void telegram_publish(void *instance, const struct jade_publication *pub,
     char chat[32];
     if (!chat_id_of(account, chat)) {
         json_decref(account);
-        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "the channel's account has no chat_id (\"@username\" or the -100... id)");
-        free_pending(p);
+        finish_pending(p, JADE_OUTCOME_PERMANENT,
+                       "the channel's account has no chat_id (\"@username\" or the -100... id)");
         return;
     }
     json_decref(account);
     if (pub->n_media > MESSAGES_MAX) {
-        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "Telegram takes at most 10 photos or videos in a post");
-        free_pending(p);
+        finish_pending(p, JADE_OUTCOME_PERMANENT,
+                       "Telegram takes at most 10 photos or videos in a post");
         return;
     }
     if (read_token(p, pub) != 0) return;
     char *text = text_with_link(pub);
     if (!text) {
-        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "out of memory");
-        free_pending(p);
+        finish_pending(p, JADE_OUTCOME_TRANSIENT, "out of memory");
         return;
     }
     char bot[TOKEN_MAX];
@@ -442,10 +446,7 @@ static void deleted_cb(void *arg, const struct jade_http_response *r)
 static void delete_next(struct pending *p)
 {
     if (p->next == p->n_ids) {
-        jade_done_cb done = p->done;
-        void *token = p->token;
-        free_pending(p);
-        pu_finish(done, token, JADE_OUTCOME_SENT, NULL, NULL, 0, NULL);
+        finish_pending(p, JADE_OUTCOME_SENT, NULL);
         return;
     }
     char url[TOKEN_MAX + 512], body[96];
@@ -456,16 +457,7 @@ static void delete_next(struct pending *p)
     snprintf(body, sizeof body, "{\"chat_id\":%s,\"message_id\":%lld}",
              chat_json ? chat_json : "\"\"", p->ids[p->next]);
     free(chat_json);
-    struct jade_http_header headers[] = {{"Content-Type", "application/json"}};
-    struct jade_http_request req = {.struct_size = sizeof req,
-                                    .method = "POST",
-                                    .url = url,
-                                    .headers = headers,
-                                    .n_headers = 1,
-                                    .body = body,
-                                    .body_len = strlen(body),
-                                    .timeout_ms = TEXT_TIMEOUT_MS};
-    start(p, &req, deleted_cb);
+    post_json(p, url, body, deleted_cb);
     explicit_bzero(url, sizeof url);
 }
 
@@ -493,9 +485,8 @@ static void telegram_remove(void *instance, const struct jade_publication *pub,
     if (!p) return;
     p->removing = 1;
     if (parse_network_id(p, network_id) != 0) {
-        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "not a Telegram post's id (chat:message ids): remove it by hand");
-        free_pending(p);
+        finish_pending(p, JADE_OUTCOME_PERMANENT,
+                       "not a Telegram post's id (chat:message ids): remove it by hand");
         return;
     }
     if (read_token(p, pub) != 0) return;

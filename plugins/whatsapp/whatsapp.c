@@ -322,6 +322,35 @@ static void journal(struct wa *w, char type, const char *key, const struct recip
     append_line(w, line);
 }
 
+/* The mark a journal line of this type leaves (S sending, D sent, F failed,
+ * U uncertain, C cleared), or -1 for a type the journal does not write. */
+static int mark_of_type(char type)
+{
+    switch (type) {
+    case 'S':
+        return SENDING;
+    case 'D':
+        return DONE_SENT;
+    case 'F':
+        return DONE_FAILED;
+    case 'U':
+        return DONE_UNCERTAIN;
+    case 'C':
+        return NONE;
+    default:
+        return -1;
+    }
+}
+
+/* Sets the pair's mark and journals it: memory then says what the journal
+ * will say when read again. */
+static void settle(struct wa *w, char type, const char *key, const struct recipient *r,
+                   const char *extra)
+{
+    set_mark(w, key, r->hash, (enum mark)mark_of_type(type));
+    journal(w, type, key, r, extra);
+}
+
 static void flush_run(void *arg)
 {
     struct flush *f = arg;
@@ -394,23 +423,18 @@ static void journal_load(struct wa *w, const char *dir)
         char type, key[64], hash[HASH_HEX], extra[900] = "";
         long long t;
         if (sscanf(line, "%c %lld %63s %32s %899[^\n]", &type, &t, key, hash, extra) < 4) continue;
+        int m = mark_of_type(type);
+        if (m < 0) continue;
+        set_mark(w, key, hash, (enum mark)m);
         if (type == 'S') {
-            set_mark(w, key, hash, SENDING);
             json_object_set_new(w->last, hash, json_integer(t));
         } else if (type == 'D') {
-            set_mark(w, key, hash, DONE_SENT);
             char wamid[300], last4[8] = "";
             if (sscanf(extra, "%299s %7s", wamid, last4) >= 1) {
                 char where[100];
                 snprintf(where, sizeof where, "%s %s", key, last4);
                 json_object_set_new(w->wamids, wamid, json_string(where));
             }
-        } else if (type == 'F') {
-            set_mark(w, key, hash, DONE_FAILED);
-        } else if (type == 'U') {
-            set_mark(w, key, hash, DONE_UNCERTAIN);
-        } else if (type == 'C') {
-            set_mark(w, key, hash, NONE);
         }
     }
     if (f) fclose(f);
@@ -631,11 +655,9 @@ static void response_cb(void *arg, const struct jade_http_response *res)
              details ? " - " : "", details ? details : "");
     if (res->transport_error) {
         if (res->request_sent) {
-            set_mark(w, j->key, r->hash, DONE_UNCERTAIN);
-            journal(w, 'U', j->key, r, words);
+            settle(w, 'U', j->key, r, words);
         } else {
-            set_mark(w, j->key, r->hash, NONE);
-            journal(w, 'C', j->key, r, words);
+            settle(w, 'C', j->key, r, words);
             if (j->retry_at == 0 || j->retry_at > now + 1) j->retry_at = now + 1;
         }
     } else if (res->status >= 200 && res->status < 300) {
@@ -643,8 +665,7 @@ static void response_cb(void *arg, const struct jade_http_response *res)
         const char *id = json_string_value(json_object_get(m, "id"));
         char extra[400];
         snprintf(extra, sizeof extra, "%s %s", id && *id && !strchr(id, ' ') ? id : "-", r->last4);
-        set_mark(w, j->key, r->hash, DONE_SENT);
-        journal(w, 'D', j->key, r, extra);
+        settle(w, 'D', j->key, r, extra);
         if (id && *id) {
             char where[100];
             snprintf(where, sizeof where, "%s %s", j->key, r->last4);
@@ -652,12 +673,10 @@ static void response_cb(void *arg, const struct jade_http_response *res)
             if (!*j->first_wamid) snprintf(j->first_wamid, sizeof j->first_wamid, "%s", id);
         }
     } else if (code == 190 || res->status == 401) {
-        set_mark(w, j->key, r->hash, NONE);
-        journal(w, 'C', j->key, r, words);
+        settle(w, 'C', j->key, r, words);
         stop_job(j, STOP_AUTH, "the access token was refused (%s)", words);
     } else if (wait_code(code) || res->status == 429) {
-        set_mark(w, j->key, r->hash, NONE);
-        journal(w, 'C', j->key, r, words);
+        settle(w, 'C', j->key, r, words);
         if (code == 131056) { /* this person: wait the pair limit */
             json_object_set_new(w->last, r->hash, json_integer(now));
             int64_t at = now + w->pair_seconds + 1;
@@ -666,16 +685,13 @@ static void response_cb(void *arg, const struct jade_http_response *res)
             stop_job(j, STOP_THROTTLED, "WhatsApp asked to slow down (%s)", words);
         }
     } else if (recipient_failed(code)) {
-        set_mark(w, j->key, r->hash, DONE_FAILED);
-        journal(w, 'F', j->key, r, words);
+        settle(w, 'F', j->key, r, words);
         if (!*j->failure) snprintf(j->failure, sizeof j->failure, "%.299s", words);
     } else if (res->status >= 500) {
         /* the request arrived: it may have been accepted */
-        set_mark(w, j->key, r->hash, DONE_UNCERTAIN);
-        journal(w, 'U', j->key, r, words);
+        settle(w, 'U', j->key, r, words);
     } else {
-        set_mark(w, j->key, r->hash, NONE);
-        journal(w, 'C', j->key, r, words);
+        settle(w, 'C', j->key, r, words);
         stop_job(j, STOP_REFUSED, "WhatsApp refused the message (HTTP %ld, %s)", res->status,
                  words);
     }
@@ -712,8 +728,7 @@ static void send_one(struct job *j, size_t index)
         free(s);
         j->inflight--;
         w->inflight--;
-        set_mark(w, j->key, j->r[index].hash, NONE);
-        journal(w, 'C', j->key, &j->r[index], "the request could not be started");
+        settle(w, 'C', j->key, &j->r[index], "the request could not be started");
         stop_job(j, STOP_JOURNAL, "a request could not be started");
     } else {
         *s = (struct send){j, index};
@@ -786,9 +801,8 @@ static void pump(struct job *j)
                 }
                 reach++;
             }
-            set_mark(w, j->key, r->hash, SENDING);
             json_object_set_new(w->last, r->hash, json_integer(now));
-            journal(w, 'S', j->key, r, r->last4);
+            settle(w, 'S', j->key, r, r->last4);
             b->items[b->n++] = (size_t)(r - j->r);
             j->inflight++; /* counted from now: its line is being written */
             w->inflight++;

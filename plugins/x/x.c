@@ -112,19 +112,6 @@ struct job {
 
 /* ---- jobs ------------------------------------------------------------------ */
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static void wipe_free(const char *s)
-{
-    if (!s) return;
-    volatile char *p = (volatile char *)s;
-    while (*p) *p++ = '\0';
-    free((char *)s);
-}
-
 static void job_free(struct job *j)
 {
     if (!j) return;
@@ -133,10 +120,10 @@ static void job_free(struct job *j)
             *p = j->next;
             break;
         }
-    wipe_free(j->creds.consumer_key);
-    wipe_free(j->creds.consumer_secret);
-    wipe_free(j->creds.token);
-    wipe_free(j->creds.token_secret);
+    pu_wipe_free(j->creds.consumer_key);
+    pu_wipe_free(j->creds.consumer_secret);
+    pu_wipe_free(j->creds.token);
+    pu_wipe_free(j->creds.token_secret);
     free(j->secret_name);
     free(j->user_id);
     free(j->text);
@@ -399,7 +386,7 @@ static void x_send(struct job *j, const char *method, const char *url, const cha
                                     .parts = parts,
                                     .n_parts = n_parts};
     int rc = host->http(host->ctx, &req, cb, j);
-    wipe_free(auth);
+    pu_wipe_free(auth);
     if (rc != 0) job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "the request could not be started");
 }
 
@@ -428,7 +415,7 @@ static char *data_id(const struct jade_http_response *r)
 {
     json_t *body = json_loads(r->body ? r->body : "", 0, NULL);
     const char *id = json_string_value(json_object_get(json_object_get(body, "data"), "id"));
-    char *copy = dup_or_null(id);
+    char *copy = pu_strdup(id);
     json_decref(body);
     return copy;
 }
@@ -721,6 +708,16 @@ static bool answered_ok(const struct jade_http_response *r)
     return !r->transport_error && r->status >= 200 && r->status < 300;
 }
 
+/* An upload step's answer: X's limits noted; false after failing the job
+ * when it is not a success. */
+static bool upload_step_ok(struct job *j, const struct jade_http_response *r, const char *step)
+{
+    if (!r->transport_error) note_limits(j, F_MEDIA, r);
+    if (answered_ok(r)) return true;
+    upload_failed(j, r, step);
+    return false;
+}
+
 /* processing_info of a finalize or STATUS answer: done (ready or no
  * processing), wait (*after_secs), or failed (message set). */
 enum processing { P_READY, P_WAIT, P_FAILED };
@@ -785,11 +782,7 @@ static void processing_answer(struct job *j, const struct jade_http_response *r)
 static void status_cb(void *arg, const struct jade_http_response *r)
 {
     struct job *j = arg;
-    if (!r->transport_error) note_limits(j, F_MEDIA, r);
-    if (!answered_ok(r)) {
-        upload_failed(j, r, "status");
-        return;
-    }
+    if (!upload_step_ok(j, r, "status")) return;
     processing_answer(j, r);
 }
 
@@ -811,11 +804,7 @@ static void poll_status(void *arg)
 static void finalize_cb(void *arg, const struct jade_http_response *r)
 {
     struct job *j = arg;
-    if (!r->transport_error) note_limits(j, F_MEDIA, r);
-    if (!answered_ok(r)) {
-        upload_failed(j, r, "finalize");
-        return;
-    }
+    if (!upload_step_ok(j, r, "finalize")) return;
     processing_answer(j, r);
 }
 
@@ -837,11 +826,7 @@ static void append_next(struct job *j);
 static void append_cb(void *arg, const struct jade_http_response *r)
 {
     struct job *j = arg;
-    if (!r->transport_error) note_limits(j, F_MEDIA, r);
-    if (!answered_ok(r)) {
-        upload_failed(j, r, "append");
-        return;
-    }
+    if (!upload_step_ok(j, r, "append")) return;
     j->segment_index++;
     if ((uint64_t)j->segment_index * X_SEGMENT_BYTES < j->media[j->current].size)
         append_next(j);
@@ -935,11 +920,7 @@ static void append_next(struct job *j)
 static void initialize_cb(void *arg, const struct jade_http_response *r)
 {
     struct job *j = arg;
-    if (!r->transport_error) note_limits(j, F_MEDIA, r);
-    if (!answered_ok(r)) {
-        upload_failed(j, r, "initialize");
-        return;
-    }
+    if (!upload_step_ok(j, r, "initialize")) return;
     struct medium *m = &j->media[j->current];
     m->id = data_id(r);
     if (!m->id) {
@@ -1099,12 +1080,12 @@ static struct job *job_start(struct x *x, enum job_kind kind, const struct jade_
     j->done = done;
     j->token = token;
     j->attempt = pub->attempt;
-    j->secret_name = dup_or_null(pub->secret_name);
+    j->secret_name = pu_strdup(pub->secret_name);
     j->text = post_text(pub);
     j->due = strdup(pub->due ? pub->due : "");
     json_t *account = pu_account(pub);
     const char *user_id = json_string_value(json_object_get(account, "user_id"));
-    j->user_id = dup_or_null(user_id);
+    j->user_id = pu_strdup(user_id);
     json_decref(account);
     char message[512];
     if (!j->user_id || !*j->user_id) {

@@ -4,6 +4,7 @@
  *
  * usage: test-facebook PLUGIN.so */
 #include "jade-plugin.h"
+#include "scripted-host.h"
 #include "test.h"
 
 #include <dlfcn.h>
@@ -14,137 +15,14 @@
 static const struct jade_plugin *plugin;
 static void *instance;
 
-/* ---- the host --------------------------------------------------------- */
+/* ---- the scripted host (scripted-host.h) ----------------------------- */
 
-#define MAX_REQUESTS 32
-struct seen {
-    char method[8];
-    char url[512];
-    char auth[128];
-    char body[4096];
-    char parts[2048]; /* name=value or name=@file, one a line */
-    jade_http_cb cb;
-    void *arg;
-    int answered;
-};
-static struct seen requests[MAX_REQUESTS];
-static int n_requests;
-static jade_after_work_fn later_cb;
-static void *later_arg;
-static int64_t host_now = 1796121600; /* 2026-12-01T10:40:00Z */
-static const char *graph_version;
-
-static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
-{
-    (void)ctx;
-    struct seen *s = &requests[n_requests++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->method, sizeof s->method, "%s", req->method);
-    snprintf(s->url, sizeof s->url, "%s", req->url);
-    for (size_t i = 0; i < req->n_headers; i++)
-        if (!strcmp(req->headers[i].name, "Authorization"))
-            snprintf(s->auth, sizeof s->auth, "%s", req->headers[i].value);
-    if (req->body) snprintf(s->body, sizeof s->body, "%.*s", (int)req->body_len, req->body);
-    for (size_t i = 0; i < req->n_parts; i++) {
-        size_t len = strlen(s->parts);
-        const struct jade_http_part *p = &req->parts[i];
-        if (p->file)
-            snprintf(s->parts + len, sizeof s->parts - len, "%s=@%s;%s\n", p->name, p->file,
-                     p->content_type ? p->content_type : "");
-        else
-            snprintf(s->parts + len, sizeof s->parts - len, "%s=%.*s\n", p->name, (int)p->value_len,
-                     p->value);
-    }
-    s->cb = cb;
-    s->arg = arg;
-    return 0;
-}
-
-static int host_secret(void *ctx, const char *name, char *out, size_t size)
-{
-    (void)ctx;
-    if (strcmp(name, "fb") != 0) return -1;
-    return snprintf(out, size, "EAAPageToken123");
-}
-
-static void host_log(void *ctx, int level, const char *message)
-{
-    (void)ctx, (void)level, (void)message;
-}
-
-static int64_t now_cb(void *ctx)
-{
-    (void)ctx;
-    return host_now;
-}
-
-static const char *host_setting(void *ctx, const char *name)
-{
-    (void)ctx;
-    if (!strcmp(name, "api_base")) return "http://graph.test/";
-    if (!strcmp(name, "graph_version")) return graph_version;
-    return NULL;
-}
-
-static int host_later(void *ctx, uint32_t ms, jade_after_work_fn cb, void *arg)
-{
-    (void)ctx, (void)ms;
-    later_cb = cb;
-    later_arg = arg;
-    return 0;
-}
-
-static struct jade_host host = {.abi_version = JADE_PLUGIN_ABI_VERSION,
-                                .struct_size = sizeof host,
-                                .http = host_http,
-                                .secret = host_secret,
-                                .log = host_log,
-                                .now = now_cb,
-                                .setting = host_setting,
-                                .later = host_later};
-
-/* Answers request i: status, body, and one header (or NULL). */
+/* Answers request i: status, body, and one header (or NULL), after the
+ * Date header. */
 static void answer(int i, long status, const char *body, const char *header, const char *value)
 {
     struct jade_http_header h[2] = {{"Date", "Tue, 01 Dec 2026 10:40:05 GMT"}, {header, value}};
-    struct jade_http_response r = {.struct_size = sizeof r,
-                                   .request_sent = 1,
-                                   .status = status,
-                                   .headers = h,
-                                   .n_headers = header ? 2 : 1,
-                                   .body = body,
-                                   .body_len = strlen(body)};
-    requests[i].answered = 1;
-    requests[i].cb(requests[i].arg, &r);
-}
-
-/* No answer to request i: the connection failed, after the request left
- * in full or before. */
-static void no_answer(int i, int sent)
-{
-    struct jade_http_response r = {.struct_size = sizeof r,
-                                   .transport_error = 1,
-                                   .request_sent = sent,
-                                   .error_message = "Connection reset by peer"};
-    requests[i].answered = 1;
-    requests[i].cb(requests[i].arg, &r);
-}
-
-/* ---- the outcome ------------------------------------------------------ */
-
-static int n_done;
-static uint32_t outcome, wait;
-static char id[128], url[256], message[1024];
-
-static void done_cb(void *token, const struct jade_result *r)
-{
-    (void)token;
-    n_done++;
-    outcome = r->outcome;
-    wait = r->retry_after_seconds;
-    snprintf(id, sizeof id, "%s", r->network_id ? r->network_id : "");
-    snprintf(url, sizeof url, "%s", r->url ? r->url : "");
-    snprintf(message, sizeof message, "%s", r->message ? r->message : "");
+    sh_answer_at((size_t)i, status, body, h, header ? 2 : 1);
 }
 
 static const char *account = "{\"page_id\": \"1234\", \"targeting\": {\"geo_locations\": "
@@ -174,20 +52,15 @@ static struct jade_publication publication(size_t n_media, const char *link)
 
 static void reset(void)
 {
-    n_requests = 0;
-    n_done = 0;
-    outcome = 99;
-    wait = 0;
-    later_cb = NULL;
-    id[0] = url[0] = message[0] = '\0';
-    graph_version = NULL;
+    sh_reset();
+    sh_setting("graph_version", NULL);
 }
 
 static void publish(size_t n_media, const char *link)
 {
     reset();
     struct jade_publication pub = publication(n_media, link);
-    plugin->publish(instance, &pub, done_cb, NULL);
+    plugin->publish(instance, &pub, sh_done, NULL);
 }
 
 /* A form body's value for name, decoded, or "" */
@@ -233,76 +106,77 @@ static const char *feed_with(const char *message_text, const char *created)
 static void text_and_link_go_to_the_feed_with_targeting_unchanged(void)
 {
     publish(0, "https://example.org/a");
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_STR_EQ(requests[0].method, "POST");
-    CHECK_STR_EQ(requests[0].url, "http://graph.test/v24.0/1234/feed?fields=id,permalink_url");
-    CHECK_STR_EQ(requests[0].auth, "Bearer EAAPageToken123");
-    CHECK(!strstr(requests[0].url, "EAAPageToken123") && !strstr(requests[0].body, "EAAPage"));
-    CHECK_STR_EQ(form_value(requests[0].body, "message"), "Se laver les mains.");
-    CHECK_STR_EQ(form_value(requests[0].body, "link"), "https://example.org/a");
-    CHECK_STR_EQ(form_value(requests[0].body, "targeting"),
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_STR_EQ(sh_requests[0].method, "POST");
+    CHECK_STR_EQ(sh_requests[0].url, "http://graph.test/v24.0/1234/feed?fields=id,permalink_url");
+    CHECK_STR_EQ(sh_requests[0].auth, "Bearer EAAPageToken123");
+    CHECK(!strstr(sh_requests[0].url, "EAAPageToken123") &&
+          !strstr(sh_requests[0].body, "EAAPage"));
+    CHECK_STR_EQ(form_value(sh_requests[0].body, "message"), "Se laver les mains.");
+    CHECK_STR_EQ(form_value(sh_requests[0].body, "link"), "https://example.org/a");
+    CHECK_STR_EQ(form_value(sh_requests[0].body, "targeting"),
                  "{\"geo_locations\":{\"regions\":[{\"key\":\"2484\"}]}}");
-    CHECK_STR_EQ(form_value(requests[0].body, "feed_targeting"),
+    CHECK_STR_EQ(form_value(sh_requests[0].body, "feed_targeting"),
                  "{\"geo_locations\":{\"countries\":[\"ML\"]}}");
     answer(0, 200, "{\"id\": \"1234_99\", \"permalink_url\": \"https://fb.test/1234/posts/99\"}",
            NULL, NULL);
-    CHECK_INT_EQ(n_done, 1);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(id, "1234_99");
-    CHECK_STR_EQ(url, "https://fb.test/1234/posts/99");
+    CHECK_INT_EQ(sh_got.calls, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1234_99");
+    CHECK_STR_EQ(sh_got.url, "https://fb.test/1234/posts/99");
 }
 
 static void the_graph_version_is_a_setting(void)
 {
     reset();
-    graph_version = "v99.0";
+    sh_setting("graph_version", "v99.0");
     struct jade_publication pub = publication(0, NULL);
-    plugin->publish(instance, &pub, done_cb, NULL);
-    CHECK_STR_EQ(requests[0].url, "http://graph.test/v99.0/1234/feed?fields=id,permalink_url");
-    CHECK_STR_EQ(form_value(requests[0].body, "link"), "");
+    plugin->publish(instance, &pub, sh_done, NULL);
+    CHECK_STR_EQ(sh_requests[0].url, "http://graph.test/v99.0/1234/feed?fields=id,permalink_url");
+    CHECK_STR_EQ(form_value(sh_requests[0].body, "link"), "");
     answer(0, 200, "{\"id\": \"1234_1\"}", NULL, NULL);
-    CHECK_STR_EQ(url, "https://www.facebook.com/1234_1");
+    CHECK_STR_EQ(sh_got.url, "https://www.facebook.com/1234_1");
 }
 
 static void one_photo_is_a_photos_post_with_its_caption(void)
 {
     publish(1, "https://example.org/a");
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_STR_EQ(requests[0].url, "http://graph.test/v24.0/1234/photos");
-    CHECK_STR_EQ(requests[0].body, "");
-    CHECK_CONTAINS(requests[0].parts, "source=@/m/a.jpg;image/jpeg\n");
-    CHECK_CONTAINS(requests[0].parts, "published=true\n");
-    CHECK_CONTAINS(requests[0].parts, "alt_text_custom=Une carte\n");
-    CHECK_CONTAINS(requests[0].parts, "caption=Se laver les mains.\n\nhttps://example.org/a\n");
-    CHECK_CONTAINS(requests[0].parts, "targeting={\"geo_locations\":{\"regions\"");
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_STR_EQ(sh_requests[0].url, "http://graph.test/v24.0/1234/photos");
+    CHECK_STR_EQ(sh_requests[0].body, "");
+    CHECK_CONTAINS(sh_requests[0].parts, "source=@/m/a.jpg;image/jpeg\n");
+    CHECK_CONTAINS(sh_requests[0].parts, "published=true\n");
+    CHECK_CONTAINS(sh_requests[0].parts, "alt_text_custom=Une carte\n");
+    CHECK_CONTAINS(sh_requests[0].parts, "caption=Se laver les mains.\n\nhttps://example.org/a\n");
+    CHECK_CONTAINS(sh_requests[0].parts, "targeting={\"geo_locations\":{\"regions\"");
     answer(0, 200, "{\"id\": \"555\", \"post_id\": \"1234_555\"}", NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(id, "1234_555");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1234_555");
 }
 
 static void several_photos_are_uploaded_unpublished_then_attached(void)
 {
     publish(3, NULL);
     for (int i = 0; i < 3; i++) {
-        CHECK_INT_EQ(n_requests, i + 1);
-        CHECK_STR_EQ(requests[i].url, "http://graph.test/v24.0/1234/photos");
-        CHECK_CONTAINS(requests[i].parts, "published=false\n");
-        CHECK(!strstr(requests[i].parts, "caption="));
+        CHECK_INT_EQ(sh_n_requests, i + 1);
+        CHECK_STR_EQ(sh_requests[i].url, "http://graph.test/v24.0/1234/photos");
+        CHECK_CONTAINS(sh_requests[i].parts, "published=false\n");
+        CHECK(!strstr(sh_requests[i].parts, "caption="));
         char body[64];
         snprintf(body, sizeof body, "{\"id\": \"90%d\"}", i);
         answer(i, 200, body, NULL, NULL);
     }
-    CHECK_CONTAINS(requests[1].parts, "source=@/m/b.png;image/png\n");
-    CHECK(!strstr(requests[1].parts, "alt_text_custom"));
-    CHECK_INT_EQ(n_requests, 4);
-    CHECK_STR_EQ(requests[3].url, "http://graph.test/v24.0/1234/feed?fields=id,permalink_url");
-    CHECK_STR_EQ(form_value(requests[3].body, "attached_media"),
+    CHECK_CONTAINS(sh_requests[1].parts, "source=@/m/b.png;image/png\n");
+    CHECK(!strstr(sh_requests[1].parts, "alt_text_custom"));
+    CHECK_INT_EQ(sh_n_requests, 4);
+    CHECK_STR_EQ(sh_requests[3].url, "http://graph.test/v24.0/1234/feed?fields=id,permalink_url");
+    CHECK_STR_EQ(form_value(sh_requests[3].body, "attached_media"),
                  "[{\"media_fbid\":\"900\"},{\"media_fbid\":\"901\"},{\"media_fbid\":\"902\"}]");
-    CHECK_STR_EQ(form_value(requests[3].body, "message"), "Se laver les mains.");
-    CHECK_INT_EQ(n_done, 0);
+    CHECK_STR_EQ(form_value(sh_requests[3].body, "message"), "Se laver les mains.");
+    CHECK_INT_EQ(sh_got.calls, 0);
     answer(3, 200, "{\"id\": \"1234_8\"}", NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(id, "1234_8");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1234_8");
 }
 
 static void an_unpublished_upload_that_fails_is_sent_again(void)
@@ -310,8 +184,8 @@ static void an_unpublished_upload_that_fails_is_sent_again(void)
     publish(2, NULL);
     answer(0, 500, "{\"error\": {\"message\": \"An unknown error has occurred.\", \"code\": 1}}",
            NULL, NULL);
-    CHECK_INT_EQ(n_requests, 1); /* no look-up: nothing shows */
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+    CHECK_INT_EQ(sh_n_requests, 1); /* no look-up: nothing shows */
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
 }
 
 static void expired_token_suspends_with_what_to_do(void)
@@ -322,11 +196,11 @@ static void expired_token_suspends_with_what_to_do(void)
            "\"type\": \"OAuthException\", \"code\": 190, \"error_subcode\": 463, \"fbtrace_id\": "
            "\"Axyz\"}}",
            NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_AUTH_FAILED);
-    CHECK_CONTAINS(message, "Session has expired");
-    CHECK_CONTAINS(message, "(#190/463)");
-    CHECK_CONTAINS(message, "new long-lived Page token in secret \"fb\"");
-    CHECK(strlen(message) <= 300);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_AUTH_FAILED);
+    CHECK_CONTAINS(sh_got.message, "Session has expired");
+    CHECK_CONTAINS(sh_got.message, "(#190/463)");
+    CHECK_CONTAINS(sh_got.message, "new long-lived Page token in secret \"fb\"");
+    CHECK(strlen(sh_got.message) <= 300);
 }
 
 static void identity_check_subcodes_say_a_person_must_log_in(void)
@@ -340,8 +214,8 @@ static void identity_check_subcodes_say_a_person_must_log_in(void)
                  "\"error_subcode\": %ld}}",
                  subcodes[i]);
         answer(0, 400, body, NULL, NULL);
-        CHECK_INT_EQ(outcome, JADE_OUTCOME_AUTH_FAILED);
-        CHECK_CONTAINS(message, "identity check or re-authorise the app");
+        CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_AUTH_FAILED);
+        CHECK_CONTAINS(sh_got.message, "identity check or re-authorise the app");
     }
 }
 
@@ -356,20 +230,20 @@ static void business_throttling_waits_what_the_header_says(void)
            "\"total_time\": 20, \"estimated_time_to_regain_access\": 3}, {\"type\": \"pages\", "
            "\"call_count\": 10, \"total_cputime\": 1, \"total_time\": 1, "
            "\"estimated_time_to_regain_access\": 7}]}");
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(wait, 7 * 60);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(sh_got.wait, 7 * 60);
     /* a fraction of a minute, to the second above */
     publish(0, NULL);
     answer(0, 400, "{\"error\": {\"message\": \"(#80001) Too many calls\", \"code\": 80001}}",
            "X-Business-Use-Case-Usage",
            "{\"1234\": [{\"type\": \"pages\", \"estimated_time_to_regain_access\": 0.0501}]}");
-    CHECK_INT_EQ(wait, 4);
+    CHECK_INT_EQ(sh_got.wait, 4);
     /* no header: a safe default */
     publish(0, NULL);
     answer(0, 400, "{\"error\": {\"message\": \"(#80001) Too many calls\", \"code\": 80001}}", NULL,
            NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(wait, 600);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(sh_got.wait, 600);
 }
 
 static void app_throttling_waits_from_x_app_usage(void)
@@ -382,12 +256,12 @@ static void app_throttling_waits_from_x_app_usage(void)
         publish(0, NULL);
         answer(0, 400, body, "X-App-Usage",
                "{\"call_count\": 104, \"total_cputime\": 20, \"total_time\": 9}");
-        CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
-        CHECK_INT_EQ(wait, 3600);
+        CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+        CHECK_INT_EQ(sh_got.wait, 3600);
         publish(0, NULL);
         answer(0, 400, body, "X-App-Usage",
                "{\"call_count\": 60, \"total_cputime\": 20, \"total_time\": 9}");
-        CHECK_INT_EQ(wait, 600);
+        CHECK_INT_EQ(sh_got.wait, 600);
     }
 }
 
@@ -396,8 +270,8 @@ static void already_posted_and_too_fast_back_off(void)
     publish(0, NULL);
     answer(0, 400, "{\"error\": {\"message\": \"(#368) deemed abusive\", \"code\": 368}}", NULL,
            NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(wait, 1800);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(sh_got.wait, 1800);
     long subcodes[] = {1390008, 1366051};
     for (int i = 0; i < 2; i++) {
         char body[160];
@@ -406,8 +280,8 @@ static void already_posted_and_too_fast_back_off(void)
                  subcodes[i]);
         publish(0, NULL);
         answer(0, 400, body, NULL, NULL);
-        CHECK_INT_EQ(outcome, JADE_OUTCOME_RETRY_AFTER);
-        CHECK_INT_EQ(wait, 300);
+        CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+        CHECK_INT_EQ(sh_got.wait, 300);
     }
 }
 
@@ -418,22 +292,23 @@ static void other_refusals_fail_with_the_networks_words(void)
            "{\"error\": {\"message\": \"(#100) Invalid parameter\", \"code\": 100, "
            "\"error_user_msg\": \"This post goes against our Community Standards\"}}",
            NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_PERMANENT);
-    CHECK_CONTAINS(message, "(#100) Invalid parameter: This post goes against our Community");
-    CHECK_INT_EQ(n_requests, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
+    CHECK_CONTAINS(sh_got.message,
+                   "(#100) Invalid parameter: This post goes against our Community");
+    CHECK_INT_EQ(sh_n_requests, 1);
 }
 
 static void a_500_that_published_is_found_in_the_feed(void)
 {
     publish(0, NULL);
     answer(0, 500, "{\"error\": {\"message\": \"An unexpected error\", \"code\": 2}}", NULL, NULL);
-    CHECK_INT_EQ(n_done, 0);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_STR_EQ(requests[1].method, "GET");
-    CHECK_CONTAINS(requests[1].url, "http://graph.test/v24.0/1234/feed?");
+    CHECK_INT_EQ(sh_got.calls, 0);
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_STR_EQ(sh_requests[1].method, "GET");
+    CHECK_CONTAINS(sh_requests[1].url, "http://graph.test/v24.0/1234/feed?");
     answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:03+0000"), NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(id, "1234_42");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1234_42");
 }
 
 /* Our clock a day ahead of Facebook's (a simulated clock, or a wrong
@@ -441,21 +316,21 @@ static void a_500_that_published_is_found_in_the_feed(void)
  * Facebook's clock (its answer's Date). */
 static void clocks_need_not_agree(void)
 {
-    int64_t real = host_now;
-    host_now = real + 86400;
+    int64_t real = sh_now;
+    sh_now = real + 86400;
     publish(0, NULL);
     answer(0, 500, "{\"error\": {\"message\": \"An unexpected error\", \"code\": 2}}", NULL, NULL);
-    host_now += 60; /* a minute later, on our clock */
+    sh_now += 60; /* a minute later, on our clock */
     answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:39:30+0000"), NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(id, "1234_42");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1234_42");
     /* made more than LOOKUP_SKEW before the request could have left */
     publish(0, NULL);
     answer(0, 500, "{\"error\": {\"message\": \"An unexpected error\", \"code\": 2}}", NULL, NULL);
-    host_now += 60;
+    sh_now += 60;
     answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:33:30+0000"), NULL, NULL);
-    CHECK_INT_EQ(n_done, 0);
-    host_now = real;
+    CHECK_INT_EQ(sh_got.calls, 0);
+    sh_now = real;
 }
 
 static void a_duplicate_is_looked_up(void)
@@ -463,44 +338,44 @@ static void a_duplicate_is_looked_up(void)
     publish(0, NULL);
     answer(0, 400, "{\"error\": {\"message\": \"Duplicate status message\", \"code\": 506}}", NULL,
            NULL);
-    CHECK_INT_EQ(n_requests, 2);
+    CHECK_INT_EQ(sh_n_requests, 2);
     answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:01+0000"), NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(id, "1234_42");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1234_42");
 }
 
 static void a_dropped_answer_is_looked_up_too(void)
 {
     publish(0, NULL);
-    no_answer(0, 1);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_STR_EQ(requests[1].method, "GET");
+    sh_fail_at(0, 1);
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_STR_EQ(sh_requests[1].method, "GET");
     answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:01+0000"), NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(id, "1234_42");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1234_42");
     /* nothing left: safe to send again, no look-up */
     publish(0, NULL);
-    no_answer(0, 0);
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+    sh_fail_at(0, 0);
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
 }
 
 static void a_500_that_did_not_publish_is_read_twice_then_sent_again(void)
 {
     publish(0, NULL);
     answer(0, 503, "<html>Service Unavailable</html>", NULL, NULL);
-    CHECK_INT_EQ(n_requests, 2);
+    CHECK_INT_EQ(sh_n_requests, 2);
     answer(1, 200, feed_with("Autre chose", "2026-12-01T10:40:03+0000"), NULL, NULL);
-    CHECK_INT_EQ(n_done, 0);
-    CHECK(later_cb != NULL);
-    later_cb(later_arg);
-    CHECK_INT_EQ(n_requests, 3);
-    CHECK_STR_EQ(requests[2].method, "GET");
+    CHECK_INT_EQ(sh_got.calls, 0);
+    CHECK(sh_timer.cb != NULL);
+    sh_timer.cb(sh_timer.arg);
+    CHECK_INT_EQ(sh_n_requests, 3);
+    CHECK_STR_EQ(sh_requests[2].method, "GET");
     answer(2, 200, "{\"data\": []}", NULL, NULL);
-    CHECK_INT_EQ(n_done, 1);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
-    CHECK_CONTAINS(message, "HTTP 503");
-    CHECK_CONTAINS(message, "does not show the post");
+    CHECK_INT_EQ(sh_got.calls, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
+    CHECK_CONTAINS(sh_got.message, "HTTP 503");
+    CHECK_CONTAINS(sh_got.message, "does not show the post");
 }
 
 static void a_failed_look_up_leaves_it_unknown(void)
@@ -509,17 +384,17 @@ static void a_failed_look_up_leaves_it_unknown(void)
     answer(0, 500, "{\"error\": {\"message\": \"An unknown error\", \"code\": 1}}", NULL, NULL);
     answer(1, 400, "{\"error\": {\"message\": \"(#80001) Too many calls\", \"code\": 80001}}", NULL,
            NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_UNKNOWN);
-    CHECK_INT_EQ(n_requests, 2);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_UNKNOWN);
+    CHECK_INT_EQ(sh_n_requests, 2);
 }
 
 static void lookup(const char *feed)
 {
     reset();
     struct jade_publication pub = publication(0, NULL);
-    plugin->lookup(instance, &pub, done_cb, NULL);
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_STR_EQ(requests[0].method, "GET");
+    plugin->lookup(instance, &pub, sh_done, NULL);
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_STR_EQ(sh_requests[0].method, "GET");
     if (feed) answer(0, 200, feed, NULL, NULL);
 }
 
@@ -527,63 +402,63 @@ static void the_core_s_look_up(void)
 {
     /* at or after the due time: found */
     lookup(feed_with("  Se laver les mains.\\n", "2026-12-01T10:41:00+0000"));
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(id, "1234_42");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1234_42");
     /* the same text long before its due time: an earlier occurrence */
     lookup(feed_with("Se laver les mains.", "2026-11-24T10:40:00+0000"));
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_NOT_FOUND);
     lookup("{\"data\": []}");
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
-    CHECK(later_cb == NULL);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_NOT_FOUND);
+    CHECK(sh_timer.cb == NULL);
     /* a later page of the same Graph API is read; another host's is not */
     lookup("{\"data\": [], \"paging\": {\"next\": \"http://graph.test/v24.0/1234/feed?until=5\"}}");
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_STR_EQ(requests[1].url, "http://graph.test/v24.0/1234/feed?until=5");
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_STR_EQ(sh_requests[1].url, "http://graph.test/v24.0/1234/feed?until=5");
     answer(1, 200, feed_with("Se laver les mains.", "2026-12-01T10:40:00+0000"), NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
     lookup("{\"data\": [], \"paging\": {\"next\": \"http://evil.test/v24.0/1234/feed?until=5\"}}");
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_NOT_FOUND);
     /* a page that reaches posts older than the due time is the last */
     lookup("{\"data\": [{\"id\": \"1234_5\", \"message\": \"x\", \"created_time\": "
            "\"2026-11-30T10:00:00+0000\"}], \"paging\": {\"next\": "
            "\"http://graph.test/v24.0/1234/feed?until=5\"}}");
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_NOT_FOUND);
     /* a refusal or a throttle leaves it uncertain: never a re-send */
     lookup(NULL);
     answer(0, 400, "{\"error\": {\"message\": \"expired\", \"code\": 190}}", NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
     lookup(NULL);
     answer(0, 400, "{\"error\": {\"message\": \"calls\", \"code\": 80001}}", NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
 }
 
 static void remove_deletes_the_post(void)
 {
     reset();
     struct jade_publication pub = publication(0, NULL);
-    plugin->remove(instance, &pub, "1234_42", done_cb, NULL);
-    CHECK_STR_EQ(requests[0].method, "DELETE");
-    CHECK_STR_EQ(requests[0].url, "http://graph.test/v24.0/1234_42");
-    CHECK_STR_EQ(requests[0].auth, "Bearer EAAPageToken123");
+    plugin->remove(instance, &pub, "1234_42", sh_done, NULL);
+    CHECK_STR_EQ(sh_requests[0].method, "DELETE");
+    CHECK_STR_EQ(sh_requests[0].url, "http://graph.test/v24.0/1234_42");
+    CHECK_STR_EQ(sh_requests[0].auth, "Bearer EAAPageToken123");
     answer(0, 200, "{\"success\": true}", NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_SENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
     reset();
-    plugin->remove(instance, &pub, "1234_42", done_cb, NULL);
+    plugin->remove(instance, &pub, "1234_42", sh_done, NULL);
     answer(0, 400,
            "{\"error\": {\"message\": \"(#100) Unsupported delete request. Object with ID "
            "'1234_42' does not exist\", \"code\": 100, \"error_subcode\": 33}}",
            NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_NOT_FOUND);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_NOT_FOUND);
     reset();
-    plugin->remove(instance, &pub, "1234_42", done_cb, NULL);
+    plugin->remove(instance, &pub, "1234_42", sh_done, NULL);
     answer(0, 502, "Bad gateway", NULL, NULL);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_TRANSIENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
     reset();
-    plugin->remove(instance, &pub, "../me", done_cb, NULL);
-    CHECK_INT_EQ(n_requests, 0);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_PERMANENT);
+    plugin->remove(instance, &pub, "../me", sh_done, NULL);
+    CHECK_INT_EQ(sh_n_requests, 0);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
 }
 
 static void no_token_or_no_page(void)
@@ -591,15 +466,15 @@ static void no_token_or_no_page(void)
     reset();
     struct jade_publication pub = publication(0, NULL);
     pub.secret_name = "other";
-    plugin->publish(instance, &pub, done_cb, NULL);
-    CHECK_INT_EQ(n_requests, 0);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_AUTH_FAILED);
+    plugin->publish(instance, &pub, sh_done, NULL);
+    CHECK_INT_EQ(sh_n_requests, 0);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_AUTH_FAILED);
     reset();
     pub = publication(0, NULL);
     pub.account_json = "{\"page_id\": \"12/../me\"}";
-    plugin->publish(instance, &pub, done_cb, NULL);
-    CHECK_INT_EQ(n_requests, 0);
-    CHECK_INT_EQ(outcome, JADE_OUTCOME_PERMANENT);
+    plugin->publish(instance, &pub, sh_done, NULL);
+    CHECK_INT_EQ(sh_n_requests, 0);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
 }
 
 static void declares_its_limits_and_capabilities(void)
@@ -627,7 +502,11 @@ int main(int argc, char **argv)
         return 1;
     }
     plugin = entry();
-    if (plugin->init(&host, &instance) != 0) {
+    sh_now = 1796121600; /* 2026-12-01T10:40:00Z */
+    sh_secret_name = "fb";
+    sh_secret_value = "EAAPageToken123";
+    sh_setting("api_base", "http://graph.test/");
+    if (plugin->init(&sh_host, &instance) != 0) {
         printf("Bail out! init failed\n");
         return 1;
     }

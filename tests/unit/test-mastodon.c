@@ -3,6 +3,7 @@
  * the plugin gives the core (the mapping of the instance's answers).
  * usage: test-mastodon PLUGIN.so */
 #include "jade-plugin.h"
+#include "scripted-host.h"
 #include "test.h"
 
 #include <dlfcn.h>
@@ -13,114 +14,7 @@
 static const struct jade_plugin *plugin;
 static void *instance;
 
-/* ---- the scripted host ------------------------------------------------ */
-
-#define MAX_REQUESTS 512
-struct held {
-    char method[16], url[512], auth[256], key[128], body[4096];
-    size_t n_parts;
-    char part_names[4][32], part_values[4][256], part_file[256];
-    jade_http_cb cb;
-    void *arg;
-};
-static struct held requests[MAX_REQUESTS];
-static size_t n_requests, n_answered;
-static int64_t clock_now = 1796000000;
-static const char *api_base_setting, *visibility_setting;
-static jade_after_work_fn later_cb;
-static void *later_arg;
-static uint32_t later_ms;
-
-static int host_http(void *ctx, const struct jade_http_request *req, jade_http_cb cb, void *arg)
-{
-    (void)ctx;
-    if (n_requests >= MAX_REQUESTS) return -1;
-    struct held *h = &requests[n_requests++];
-    memset(h, 0, sizeof *h);
-    snprintf(h->method, sizeof h->method, "%s", req->method);
-    snprintf(h->url, sizeof h->url, "%s", req->url);
-    for (size_t i = 0; i < req->n_headers; i++) {
-        if (!strcmp(req->headers[i].name, "Authorization"))
-            snprintf(h->auth, sizeof h->auth, "%s", req->headers[i].value);
-        if (!strcmp(req->headers[i].name, "Idempotency-Key"))
-            snprintf(h->key, sizeof h->key, "%s", req->headers[i].value);
-    }
-    if (req->body) snprintf(h->body, sizeof h->body, "%.*s", (int)req->body_len, req->body);
-    h->n_parts = req->n_parts;
-    for (size_t i = 0; i < req->n_parts && i < 4; i++) {
-        snprintf(h->part_names[i], sizeof h->part_names[i], "%s", req->parts[i].name);
-        if (req->parts[i].value)
-            snprintf(h->part_values[i], sizeof h->part_values[i], "%.*s",
-                     (int)req->parts[i].value_len, req->parts[i].value);
-        if (req->parts[i].file)
-            snprintf(h->part_file, sizeof h->part_file, "%s", req->parts[i].file);
-    }
-    h->cb = cb;
-    h->arg = arg;
-    return 0;
-}
-
-static int host_secret(void *ctx, const char *name, char *out, size_t size)
-{
-    (void)ctx;
-    if (!name || strcmp(name, "masto")) return -1;
-    return snprintf(out, size, "the-token");
-}
-
-static void host_log(void *ctx, int level, const char *message)
-{
-    (void)ctx, (void)level, (void)message;
-}
-
-static int64_t host_now(void *ctx)
-{
-    (void)ctx;
-    return clock_now;
-}
-
-static const char *host_setting(void *ctx, const char *name)
-{
-    (void)ctx;
-    if (!strcmp(name, "api_base")) return api_base_setting;
-    if (!strcmp(name, "visibility")) return visibility_setting;
-    return NULL;
-}
-
-static int host_later(void *ctx, uint32_t delay_ms, jade_after_work_fn cb, void *arg)
-{
-    (void)ctx;
-    later_cb = cb;
-    later_arg = arg;
-    later_ms = delay_ms;
-    return 0;
-}
-
-static const struct jade_host host = {.abi_version = JADE_PLUGIN_ABI_VERSION,
-                                      .struct_size = sizeof host,
-                                      .http = host_http,
-                                      .secret = host_secret,
-                                      .log = host_log,
-                                      .now = host_now,
-                                      .setting = host_setting,
-                                      .later = host_later};
-
-/* What the plugin answered. */
-static int answers;
-static struct {
-    uint32_t outcome, retry_after;
-    char id[64], url[256], message[1024];
-} got;
-
-static void done_cb(void *token, const struct jade_result *r)
-{
-    (void)token;
-    answers++;
-    got.outcome = r->outcome;
-    got.retry_after = r->retry_after_seconds;
-    snprintf(got.id, sizeof got.id, "%s", r->network_id ? r->network_id : "");
-    snprintf(got.url, sizeof got.url, "%s", r->url ? r->url : "");
-    snprintf(got.message, sizeof got.message, "%s", r->message ? r->message : "");
-}
+/* ---- the scripted host (scripted-host.h) ----------------------------- */
 
 /* Answers the oldest request not answered yet: status, body, then header
  * name/value pairs, NULL-ended. */
@@ -136,36 +30,7 @@ static void respond(long status, const char *body, ...)
         headers[n++].value = va_arg(ap, const char *);
     }
     va_end(ap);
-    if (n_answered >= n_requests) {
-        printf("#   no request to answer\n");
-        test_current_failed = 1;
-        return;
-    }
-    struct held *h = &requests[n_answered++];
-    struct jade_http_response r = {.struct_size = sizeof r,
-                                   .request_sent = 1,
-                                   .status = status,
-                                   .headers = headers,
-                                   .n_headers = n,
-                                   .body = body,
-                                   .body_len = strlen(body)};
-    h->cb(h->arg, &r);
-}
-
-static void respond_nothing(int request_sent)
-{
-    if (n_answered >= n_requests) {
-        printf("#   no request to answer\n");
-        test_current_failed = 1;
-        return;
-    }
-    struct held *h = &requests[n_answered++];
-    struct jade_http_response r = {.struct_size = sizeof r,
-                                   .transport_error = 1,
-                                   .request_sent = request_sent,
-                                   .body = "",
-                                   .error_message = "Connection reset by peer"};
-    h->cb(h->arg, &r);
+    sh_answer(status, body, headers, n);
 }
 
 /* ---- publications ---------------------------------------------------- */
@@ -191,21 +56,29 @@ static struct jade_publication pub(const char *account)
 
 static const char *account = "{\"instance\": \"https://masto.example\"}";
 
+/* A publication with one photo and its alt text. */
+static struct jade_publication pub_with_photo(void)
+{
+    struct jade_publication p = pub(account);
+    p.media = media_one;
+    p.media_alt = alt_one;
+    p.n_media = 1;
+    return p;
+}
+
 static void reset(void)
 {
-    n_requests = n_answered = 0;
-    answers = 0;
-    memset(&got, 0, sizeof got);
-    later_cb = NULL;
-    api_base_setting = visibility_setting = NULL;
-    clock_now = 1796000000; /* 2026-11-30T00:53:20Z */
+    sh_reset();
+    sh_setting("api_base", NULL);
+    sh_setting("visibility", NULL);
+    sh_now = 1796000000; /* 2026-11-30T00:53:20Z */
     plugin->fini(instance);
-    CHECK_INT_EQ(plugin->init(&host, &instance), 0);
+    CHECK_INT_EQ(plugin->init(&sh_host, &instance), 0);
 }
 
 static void publish(const struct jade_publication *p)
 {
-    plugin->publish(instance, p, done_cb, NULL);
+    plugin->publish(instance, p, sh_done, NULL);
 }
 
 static const char *status_ok = "{\"id\": \"1094\", \"url\": \"https://masto.example/@jade/1094\"}";
@@ -232,25 +105,25 @@ static void test_text_status(void)
     struct jade_publication p = pub(account);
     p.due = "2026-11-30T10:00:00Z";
     publish(&p);
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_STR_EQ(requests[0].method, "POST");
-    CHECK_STR_EQ(requests[0].url, "https://masto.example/api/v1/statuses");
-    CHECK_STR_EQ(requests[0].auth, "Bearer the-token");
-    CHECK_STR_EQ(requests[0].key, p.key);
-    json_t *body = json_loads(requests[0].body, 0, NULL);
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_STR_EQ(sh_requests[0].method, "POST");
+    CHECK_STR_EQ(sh_requests[0].url, "https://masto.example/api/v1/statuses");
+    CHECK_STR_EQ(sh_requests[0].auth, "Bearer the-token");
+    CHECK_STR_EQ(sh_requests[0].key, p.key);
+    json_t *body = json_loads(sh_requests[0].body, 0, NULL);
     CHECK_STR_EQ(json_string_value(json_object_get(body, "status")),
                  "Bonjour Gao\n\nhttps://example.org/a");
     CHECK_STR_EQ(json_string_value(json_object_get(body, "language")), "fr");
     CHECK_STR_EQ(json_string_value(json_object_get(body, "visibility")), "public");
     CHECK(!json_object_get(body, "media_ids"));
     json_decref(body);
-    CHECK_INT_EQ(answers, 0);
+    CHECK_INT_EQ(sh_got.calls, 0);
     respond(200, status_ok, "X-RateLimit-Remaining", "299", "X-RateLimit-Reset",
             "2026-11-30T12:00:00.000000Z", NULL);
-    CHECK_INT_EQ(answers, 1);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(got.id, "1094");
-    CHECK_STR_EQ(got.url, "https://masto.example/@jade/1094");
+    CHECK_INT_EQ(sh_got.calls, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1094");
+    CHECK_STR_EQ(sh_got.url, "https://masto.example/@jade/1094");
 }
 
 /* The token goes to the account's instance, the one the core judged
@@ -258,24 +131,24 @@ static void test_text_status(void)
 static void test_settings_and_base(void)
 {
     reset();
-    visibility_setting = "unlisted";
-    api_base_setting = "http://127.0.0.1:8080/";
+    sh_setting("visibility", "unlisted");
+    sh_setting("api_base", "http://127.0.0.1:8080/");
     struct jade_publication p = pub(account);
     p.link = NULL;
     publish(&p);
-    CHECK_STR_EQ(requests[0].url, "https://masto.example/api/v1/statuses");
-    json_t *body = json_loads(requests[0].body, 0, NULL);
+    CHECK_STR_EQ(sh_requests[0].url, "https://masto.example/api/v1/statuses");
+    json_t *body = json_loads(sh_requests[0].body, 0, NULL);
     CHECK_STR_EQ(json_string_value(json_object_get(body, "visibility")), "unlisted");
     CHECK_STR_EQ(json_string_value(json_object_get(body, "status")), "Bonjour Gao\n");
     json_decref(body);
     respond(200, status_ok, NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
 
     reset();
-    visibility_setting = "everyone";
+    sh_setting("visibility", "everyone");
     publish(&p);
-    CHECK_INT_EQ(n_requests, 0);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_PERMANENT);
+    CHECK_INT_EQ(sh_n_requests, 0);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
 }
 
 /* Content names the instance; only an origin is taken, so that the core
@@ -294,15 +167,15 @@ static void test_instance_refused(void)
         reset();
         struct jade_publication p = pub(bad[i]);
         publish(&p);
-        CHECK_INT_EQ(n_requests, 0);
-        CHECK_INT_EQ(answers, 1);
-        CHECK_INT_EQ(got.outcome, JADE_OUTCOME_PERMANENT);
-        CHECK_CONTAINS(got.message, "instance");
+        CHECK_INT_EQ(sh_n_requests, 0);
+        CHECK_INT_EQ(sh_got.calls, 1);
+        CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
+        CHECK_CONTAINS(sh_got.message, "instance");
     }
     reset();
     struct jade_publication p = pub("{\"instance\": \"https://masto.example/\"}");
     publish(&p);
-    CHECK_STR_EQ(requests[0].url, "https://masto.example/api/v1/statuses");
+    CHECK_STR_EQ(sh_requests[0].url, "https://masto.example/api/v1/statuses");
 }
 
 static void test_no_secret(void)
@@ -311,8 +184,8 @@ static void test_no_secret(void)
     struct jade_publication p = pub(account);
     p.secret_name = "missing";
     publish(&p);
-    CHECK_INT_EQ(n_requests, 0);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_AUTH_FAILED);
+    CHECK_INT_EQ(sh_n_requests, 0);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_AUTH_FAILED);
 }
 
 static void test_answers(void)
@@ -346,18 +219,18 @@ static void test_answers(void)
         struct jade_publication p = pub(account);
         publish(&p);
         respond(cases[i].status, cases[i].body, NULL);
-        CHECK_INT_EQ(answers, 1);
-        if (got.outcome != cases[i].outcome)
+        CHECK_INT_EQ(sh_got.calls, 1);
+        if (sh_got.outcome != cases[i].outcome)
             printf("#   case %zu (HTTP %ld)\n", i, cases[i].status);
-        CHECK_INT_EQ(got.outcome, cases[i].outcome);
-        CHECK_CONTAINS(got.message, cases[i].message);
+        CHECK_INT_EQ(sh_got.outcome, cases[i].outcome);
+        CHECK_CONTAINS(sh_got.message, cases[i].message);
     }
     /* the secret's name, so that a person knows which file to renew */
     reset();
     struct jade_publication p = pub(account);
     publish(&p);
     respond(401, "{\"error\": \"The access token is invalid\"}", NULL);
-    CHECK_CONTAINS(got.message, "\"masto\"");
+    CHECK_CONTAINS(sh_got.message, "\"masto\"");
 }
 
 /* With an Idempotency-Key, a request that got no answer is sent again. */
@@ -367,9 +240,9 @@ static void test_no_answer(void)
         reset();
         struct jade_publication p = pub(account);
         publish(&p);
-        respond_nothing(sent);
-        CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
-        CHECK_CONTAINS(got.message, "Connection reset by peer");
+        sh_fail(sent);
+        CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
+        CHECK_CONTAINS(sh_got.message, "Connection reset by peer");
     }
 }
 
@@ -384,42 +257,42 @@ static void test_rate_limited(void)
             "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "2026-11-30T00:55:10.250000Z", NULL);
     /* 1796000000 is 2026-11-30T00:53:20Z: 110.25 s, a second more for
      * the whole-second clock */
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(got.retry_after, 112);
-    CHECK_CONTAINS(got.message, "Too many requests");
-    clock_now += 100;
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(sh_got.wait, 112);
+    CHECK_CONTAINS(sh_got.message, "Too many requests");
+    sh_now += 100;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(got.retry_after, 12);
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(sh_got.wait, 12);
     /* a removal too waits */
-    plugin->remove(instance, &p, "1094", done_cb, NULL);
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    plugin->remove(instance, &p, "1094", sh_done, NULL);
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
     /* another account on the same instance does not */
     struct jade_publication other = pub("{\"instance\": \"https://other.example\"}");
     publish(&other);
-    CHECK_INT_EQ(n_requests, 2);
+    CHECK_INT_EQ(sh_n_requests, 2);
     respond(200, status_ok, NULL);
-    clock_now += 11;
+    sh_now += 11;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_INT_EQ(got.retry_after, 1);
-    clock_now += 1;
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_INT_EQ(sh_got.wait, 1);
+    sh_now += 1;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 3);
+    CHECK_INT_EQ(sh_n_requests, 3);
     respond(200, status_ok, NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
 
     /* a 429 without the reset header: Retry-After, else a minute */
     reset();
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", "Retry-After", "42", NULL);
-    CHECK_INT_EQ(got.retry_after, 42);
+    CHECK_INT_EQ(sh_got.wait, 42);
     reset();
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", NULL);
-    CHECK_INT_EQ(got.retry_after, 60);
+    CHECK_INT_EQ(sh_got.wait, 60);
 
     /* Waits run from the answer's Date, the instance's clock: ours (here
      * a day and more behind, as a simulated clock may be) does not matter. */
@@ -427,23 +300,23 @@ static void test_rate_limited(void)
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", "Date", "Tue, 01 Dec 2026 03:05:33 GMT",
             "X-RateLimit-Reset", "2026-12-01T03:05:38.500000Z", NULL);
-    CHECK_INT_EQ(got.retry_after, 7);
-    clock_now += 6;
+    CHECK_INT_EQ(sh_got.wait, 7);
+    sh_now += 6;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 1);
-    clock_now += 1;
+    CHECK_INT_EQ(sh_n_requests, 1);
+    sh_now += 1;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 2);
+    CHECK_INT_EQ(sh_n_requests, 2);
     respond(200, status_ok, "Date", "Tue, 01 Dec 2026 03:06:00 GMT", "X-RateLimit-Remaining", "0",
             "X-RateLimit-Reset", "2026-12-01T03:36:00.000000Z", NULL);
     publish(&p);
-    CHECK_INT_EQ(got.retry_after, 1801);
+    CHECK_INT_EQ(sh_got.wait, 1801);
     /* a Date that does not parse: our clock */
     reset();
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", "Date", "yesterday", "X-RateLimit-Reset",
             "2026-11-30T00:53:30.000000Z", NULL);
-    CHECK_INT_EQ(got.retry_after, 11);
+    CHECK_INT_EQ(sh_got.wait, 11);
 }
 
 /* A success saying Remaining 0 (the 300 statuses per 3 hours spent): the
@@ -456,18 +329,18 @@ static void test_budget_spent(void)
     publish(&p);
     respond(200, status_ok, "X-RateLimit-Limit", "300", "X-RateLimit-Remaining", "0",
             "X-RateLimit-Reset", "2026-11-30T01:40:00.000000Z", NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
     publish(&p);
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(got.retry_after, 2801);
-    plugin->remove(instance, &p, "1094", done_cb, NULL);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_STR_EQ(requests[1].method, "DELETE");
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(sh_got.wait, 2801);
+    plugin->remove(instance, &p, "1094", sh_done, NULL);
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_STR_EQ(sh_requests[1].method, "DELETE");
     respond(200, "{\"id\": \"1094\"}", NULL);
-    clock_now += 2801;
+    sh_now += 2801;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 3);
+    CHECK_INT_EQ(sh_n_requests, 3);
 
     /* Remaining 1 is no reason to wait */
     reset();
@@ -475,7 +348,7 @@ static void test_budget_spent(void)
     respond(200, status_ok, "X-RateLimit-Remaining", "1", "X-RateLimit-Reset",
             "2026-11-30T01:40:00.000000Z", NULL);
     publish(&p);
-    CHECK_INT_EQ(n_requests, 2);
+    CHECK_INT_EQ(sh_n_requests, 2);
 }
 
 /* The key is kept an hour: a re-send (attempt > 1) more than 50 minutes
@@ -487,22 +360,22 @@ static void test_key_window(void)
     p.due = "2026-11-30T00:04:00Z"; /* 49 min 20 s before the clock */
     p.attempt = 2;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 1);
+    CHECK_INT_EQ(sh_n_requests, 1);
     respond(200, status_ok, NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
 
     reset();
     p.due = "2026-11-30T00:03:00Z"; /* 50 min 20 s */
     publish(&p);
-    CHECK_INT_EQ(n_requests, 0);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_UNKNOWN);
-    CHECK_CONTAINS(got.message, "Idempotency-Key");
+    CHECK_INT_EQ(sh_n_requests, 0);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_UNKNOWN);
+    CHECK_CONTAINS(sh_got.message, "Idempotency-Key");
 
     /* a first attempt, however late, has no earlier one to repeat */
     reset();
     p.attempt = 1;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 1);
+    CHECK_INT_EQ(sh_n_requests, 1);
 }
 
 /* Requests that may have posted (a 5xx, no answer after the request
@@ -515,33 +388,33 @@ static void test_key_hour_remembered(void)
     reset();
     struct jade_publication p = pub(account);
     p.due = "2026-11-30T01:00:00Z";
-    clock_now = 1796000400;
+    sh_now = 1796000400;
     publish(&p);
     respond(503, "<html>503</html>", NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
-    clock_now += 49 * 60;
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
+    sh_now += 49 * 60;
     p.attempt = 2;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_STR_EQ(requests[1].key, p.key);
-    respond_nothing(1);
-    clock_now += 2 * 60;
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_STR_EQ(sh_requests[1].key, p.key);
+    sh_fail(1);
+    sh_now += 2 * 60;
     p.attempt = 3;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_UNKNOWN);
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_UNKNOWN);
 
     /* no answer, the request having left: remembered too */
     reset();
     p.attempt = 1;
-    clock_now = 1796000400;
+    sh_now = 1796000400;
     publish(&p);
-    respond_nothing(1);
-    clock_now += 51 * 60;
+    sh_fail(1);
+    sh_now += 51 * 60;
     p.attempt = 2;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_UNKNOWN);
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_UNKNOWN);
 }
 
 static void test_key_hour_nothing_posted(void)
@@ -549,111 +422,100 @@ static void test_key_hour_nothing_posted(void)
     reset();
     struct jade_publication p = pub(account);
     p.due = "2026-11-30T01:00:00Z";
-    clock_now = 1796000400;
+    sh_now = 1796000400;
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", "X-RateLimit-Reset",
             "2026-11-30T03:00:00.000000Z", NULL);
-    clock_now += 2 * 3600 + 1;
+    sh_now += 2 * 3600 + 1;
     p.attempt = 2;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 2);
-    respond_nothing(0);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
-    clock_now += 3600;
+    CHECK_INT_EQ(sh_n_requests, 2);
+    sh_fail(0);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
+    sh_now += 3600;
     p.attempt = 3;
     publish(&p);
-    CHECK_INT_EQ(n_requests, 3);
+    CHECK_INT_EQ(sh_n_requests, 3);
     respond(200, status_ok, NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
 }
 
 static void test_media(void)
 {
     reset();
-    struct jade_publication p = pub(account);
-    p.media = media_one;
-    p.media_alt = alt_one;
-    p.n_media = 1;
+    struct jade_publication p = pub_with_photo();
     publish(&p);
-    CHECK_INT_EQ(n_requests, 1);
-    CHECK_STR_EQ(requests[0].url, "https://masto.example/api/v2/media");
-    CHECK_STR_EQ(requests[0].auth, "Bearer the-token");
-    CHECK_INT_EQ(requests[0].n_parts, 2);
-    CHECK_STR_EQ(requests[0].part_names[0], "file");
-    CHECK_STR_EQ(requests[0].part_file, "/content/c1/media/photo.jpg");
-    CHECK_STR_EQ(requests[0].part_names[1], "description");
-    CHECK_STR_EQ(requests[0].part_values[1], "Des femmes au marché de Gao");
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_STR_EQ(sh_requests[0].url, "https://masto.example/api/v2/media");
+    CHECK_STR_EQ(sh_requests[0].auth, "Bearer the-token");
+    CHECK_INT_EQ(sh_requests[0].n_parts, 2);
+    CHECK_STR_EQ(sh_requests[0].part_names[0], "file");
+    CHECK_STR_EQ(sh_requests[0].part_file, "/content/c1/media/photo.jpg");
+    CHECK_STR_EQ(sh_requests[0].part_names[1], "description");
+    CHECK_STR_EQ(sh_requests[0].part_values[1], "Des femmes au marché de Gao");
     respond(202, "{\"id\": \"77\", \"url\": null}", NULL);
-    CHECK_INT_EQ(answers, 0);
-    CHECK(later_cb != NULL);
-    jade_after_work_fn cb = later_cb;
-    later_cb = NULL;
-    cb(later_arg);
-    CHECK_STR_EQ(requests[1].method, "GET");
-    CHECK_STR_EQ(requests[1].url, "https://masto.example/api/v1/media/77");
+    CHECK_INT_EQ(sh_got.calls, 0);
+    sh_fire_timer();
+    CHECK_STR_EQ(sh_requests[1].method, "GET");
+    CHECK_STR_EQ(sh_requests[1].url, "https://masto.example/api/v1/media/77");
     respond(206, "{\"id\": \"77\", \"url\": null}", NULL);
-    CHECK(later_cb != NULL);
-    cb = later_cb;
-    later_cb = NULL;
-    cb(later_arg);
-    CHECK_STR_EQ(requests[2].url, "https://masto.example/api/v1/media/77");
+    sh_fire_timer();
+    CHECK_STR_EQ(sh_requests[2].url, "https://masto.example/api/v1/media/77");
     respond(200, "{\"id\": \"77\", \"url\": \"https://masto.example/m/77.jpg\"}", NULL);
-    CHECK_INT_EQ(n_requests, 4);
-    CHECK_STR_EQ(requests[3].url, "https://masto.example/api/v1/statuses");
-    json_t *body = json_loads(requests[3].body, 0, NULL);
+    CHECK_INT_EQ(sh_n_requests, 4);
+    CHECK_STR_EQ(sh_requests[3].url, "https://masto.example/api/v1/statuses");
+    json_t *body = json_loads(sh_requests[3].body, 0, NULL);
     CHECK_STR_EQ(json_string_value(json_array_get(json_object_get(body, "media_ids"), 0)), "77");
     json_decref(body);
     respond(200, status_ok, NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
 
     /* ready at once: straight to the status */
     reset();
     publish(&p);
     respond(200, "{\"id\": \"78\", \"url\": \"https://masto.example/m/78.jpg\"}", NULL);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_STR_EQ(requests[1].url, "https://masto.example/api/v1/statuses");
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_STR_EQ(sh_requests[1].url, "https://masto.example/api/v1/statuses");
     respond(200, status_ok, NULL);
 
     /* processing failed: refused, nothing posted */
     reset();
     publish(&p);
     respond(202, "{\"id\": \"79\", \"url\": null}", NULL);
-    later_cb(later_arg);
+    sh_fire_timer();
     respond(422, "{\"error\": \"Error processing thumbnail for uploaded media\"}", NULL);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_PERMANENT);
-    CHECK_CONTAINS(got.message, "Error processing thumbnail");
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
+    CHECK_CONTAINS(sh_got.message, "Error processing thumbnail");
 
     /* still processing when the deadline nears: nothing posted, tried again */
     reset();
     publish(&p);
     respond(202, "{\"id\": \"80\", \"url\": null}", NULL);
-    for (int i = 0; i < 1000 && later_cb && answers == 0; i++) {
-        cb = later_cb;
-        later_cb = NULL;
-        clock_now += 5;
-        cb(later_arg);
+    for (int i = 0; i < 1000 && sh_n_timers && sh_got.calls == 0; i++) {
+        sh_now += 5;
+        sh_fire_timer();
         respond(206, "{\"id\": \"80\", \"url\": null}", NULL);
     }
-    CHECK_INT_EQ(answers, 1);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
-    CHECK_CONTAINS(got.message, "still processing");
-    CHECK(clock_now - 1796000000 <= (int64_t)plugin->deadline_seconds);
-    for (size_t i = 0; i < n_requests; i++)
-        CHECK(strcmp(requests[i].url, "https://masto.example/api/v1/statuses"));
+    CHECK_INT_EQ(sh_got.calls, 1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
+    CHECK_CONTAINS(sh_got.message, "still processing");
+    CHECK(sh_now - 1796000000 <= (int64_t)plugin->deadline_seconds);
+    for (size_t i = 0; i < sh_n_requests; i++)
+        CHECK(strcmp(sh_requests[i].url, "https://masto.example/api/v1/statuses"));
 
     /* an upload refused: its words; the upload's 429 waits too */
     reset();
     publish(&p);
     respond(422, "{\"error\": \"Validation failed: File content type is invalid\"}", NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_PERMANENT);
-    CHECK_CONTAINS(got.message, "File content type is invalid");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
+    CHECK_CONTAINS(sh_got.message, "File content type is invalid");
     reset();
     publish(&p);
     respond(429, "{\"error\": \"Too many requests\"}", "X-RateLimit-Reset",
             "2026-11-30T00:54:20.000000Z", NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
-    CHECK_INT_EQ(got.retry_after, 61);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(sh_got.wait, 61);
 
     /* media spent (30 per 30 minutes): a post with media waits, a text goes */
     reset();
@@ -662,11 +524,11 @@ static void test_media(void)
             "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "2026-11-30T01:30:00.000000Z", NULL);
     respond(200, status_ok, NULL);
     publish(&p);
-    CHECK_INT_EQ(n_requests, 2);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_RETRY_AFTER);
     struct jade_publication text = pub(account);
     publish(&text);
-    CHECK_INT_EQ(n_requests, 3);
+    CHECK_INT_EQ(sh_n_requests, 3);
     respond(200, status_ok, NULL);
 
     /* a medium without alt text: no description part */
@@ -674,7 +536,7 @@ static void test_media(void)
     static const char *no_alt[] = {NULL};
     p.media_alt = no_alt;
     publish(&p);
-    CHECK_INT_EQ(requests[0].n_parts, 1);
+    CHECK_INT_EQ(sh_requests[0].n_parts, 1);
     respond(200, "{\"id\": \"82\", \"url\": \"https://masto.example/m/82.jpg\"}", NULL);
     respond(200, status_ok, NULL);
 }
@@ -684,27 +546,24 @@ static void test_media(void)
 static void test_stopped_while_polling(void)
 {
     reset();
-    struct jade_publication p = pub(account);
-    p.media = media_one;
-    p.media_alt = alt_one;
-    p.n_media = 1;
+    struct jade_publication p = pub_with_photo();
     publish(&p);
     respond(202, "{\"id\": \"90\", \"url\": null}", NULL);
-    CHECK(later_cb != NULL);
-    CHECK_INT_EQ(answers, 0);
+    CHECK(sh_timer.cb != NULL);
+    CHECK_INT_EQ(sh_got.calls, 0);
 }
 
 static void test_remove(void)
 {
     reset();
     struct jade_publication p = pub(account);
-    plugin->remove(instance, &p, "1094", done_cb, NULL);
-    CHECK_STR_EQ(requests[0].method, "DELETE");
-    CHECK_STR_EQ(requests[0].url, "https://masto.example/api/v1/statuses/1094");
-    CHECK_STR_EQ(requests[0].auth, "Bearer the-token");
+    plugin->remove(instance, &p, "1094", sh_done, NULL);
+    CHECK_STR_EQ(sh_requests[0].method, "DELETE");
+    CHECK_STR_EQ(sh_requests[0].url, "https://masto.example/api/v1/statuses/1094");
+    CHECK_STR_EQ(sh_requests[0].auth, "Bearer the-token");
     respond(200, "{\"id\": \"1094\"}", NULL);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
-    CHECK_STR_EQ(got.id, "1094");
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(sh_got.id, "1094");
 
     static const struct {
         long status;
@@ -716,20 +575,20 @@ static void test_remove(void)
                  {422, JADE_OUTCOME_PERMANENT}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         reset();
-        plugin->remove(instance, &p, "1094", done_cb, NULL);
+        plugin->remove(instance, &p, "1094", sh_done, NULL);
         respond(cases[i].status, "{\"error\": \"said\"}", NULL);
-        if (got.outcome != cases[i].outcome) printf("#   case HTTP %ld\n", cases[i].status);
-        CHECK_INT_EQ(got.outcome, cases[i].outcome);
+        if (sh_got.outcome != cases[i].outcome) printf("#   case HTTP %ld\n", cases[i].status);
+        CHECK_INT_EQ(sh_got.outcome, cases[i].outcome);
     }
     reset();
-    plugin->remove(instance, &p, "1094", done_cb, NULL);
-    respond_nothing(1);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_TRANSIENT);
+    plugin->remove(instance, &p, "1094", sh_done, NULL);
+    sh_fail(1);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_TRANSIENT);
     /* an id that is not the instance's: nothing sent */
     reset();
-    plugin->remove(instance, &p, "../accounts/1", done_cb, NULL);
-    CHECK_INT_EQ(n_requests, 0);
-    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_PERMANENT);
+    plugin->remove(instance, &p, "../accounts/1", sh_done, NULL);
+    CHECK_INT_EQ(sh_n_requests, 0);
+    CHECK_INT_EQ(sh_got.outcome, JADE_OUTCOME_PERMANENT);
 }
 
 int main(int argc, char **argv)
@@ -741,7 +600,9 @@ int main(int argc, char **argv)
         return 1;
     }
     plugin = entry();
-    if (plugin->init(&host, &instance) != 0) {
+    sh_secret_name = "masto";
+    sh_secret_value = "the-token";
+    if (plugin->init(&sh_host, &instance) != 0) {
         printf("Bail out! init failed\n");
         return 1;
     }
