@@ -147,7 +147,7 @@ clean "history (table): no raw control" "$work/history.txt"
 has "history (table): a network's error, escaped" "$work/history.txt" \
   '    error: denied \x1b]0;pwned\x07 \x1b[2J\x0dforged\x0a\u{9b} \x7f'
 has "history (table): a network's id, escaped" "$work/history.txt" '  id id\x1b[31m  '
-rows=$(sqlite3 "$work/state/ledger.sqlite" 'SELECT count(*) FROM occurrences')
+rows=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM occurrences").fetchone()[0])' "$work/state/ledger.sqlite")
 if [ "$(grep -c '^    error: denied' "$work/history.txt")" -eq "$rows" ] && ! grep -q '^forged' "$work/history.txt"
 then ok "history (table): one error line per occurrence, none forged"
 else not_ok "history (table): one error line per occurrence, none forged" "$(cat -v "$work/history.txt")"; fi

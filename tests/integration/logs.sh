@@ -37,8 +37,8 @@ json.dump(d, open(root + "/channels.json", "w"), indent=2)
 PY
 config() { # NAME
   cat >"$work/$1.json" <<JSON
-{"source": {"dir": "$work/tree"}, "state_dir": "$work/$1", "plugin_dir": "$work/plugins",
- "secrets_dir": "$work/secrets", "retry": {"base_seconds": 60, "max_attempts": 3},
+{"source": {"dir": "$work/tree"}, "state_dir": "$work/$1", "listen": "$work/$1.sock",
+ "plugin_dir": "$work/plugins", "secrets_dir": "$work/secrets", "retry": {"base_seconds": 60, "max_attempts": 3},
  "bindings": {"hook": {"channels": ["hook-busy", "hook-hostile"], "url_prefixes": ["http://127.0.0.1:$port/"]},
               "loose": {"channels": ["hook-loose"], "url_prefixes": ["http://127.0.0.1:$port/"]}},
  "outbound": {"allow_http": ["127.0.0.1"], "allow_addresses": ["127.0.0.1"]}}

@@ -162,6 +162,7 @@ for p in range(3):
                "schedule": {"at": ["2026-12-02T08:00"]}}, open("%s/c1/posts/p%d.json" % (root, p), "w"))
     open("%s/c1/posts/p%d.fr.txt" % (root, p), "w").write("Texte %d.\n" % p)
 json.dump({"source": {"dir": root}, "state_dir": "%s/%s-state" % (work, name),
+           "listen": "%s/%s.sock" % (work, name),
            "plugin_dir": work + "/plugins", "secrets_dir": work + "/secrets",
            "stop_timeout_seconds": bound,
            "networks": {"webhook": {"concurrency": 2, "timeout_ms": 600000}},
