@@ -61,13 +61,6 @@ static void webhook_fini(void *instance)
     free(instance);
 }
 
-static void finish(jade_done_cb done, void *token, enum jade_outcome outcome, const char *id,
-                   uint32_t retry_after, const char *message)
-{
-    struct jade_result r = {sizeof r, outcome, id, NULL, retry_after, message};
-    done(token, &r);
-}
-
 static void response_cb(void *arg, const struct jade_http_response *r)
 {
     struct pending *p = arg;
@@ -75,26 +68,26 @@ static void response_cb(void *arg, const struct jade_http_response *r)
     if (r->transport_error) {
         snprintf(message, sizeof message, "%s%s", r->error_message ? r->error_message : "no answer",
                  r->request_sent ? " (the request was sent; the key makes a repeat safe)" : "");
-        finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
+        pu_finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
     } else if (p->removing && (r->status == 404 || r->status == 410)) {
-        finish(p->done, p->token, JADE_OUTCOME_SENT, p->key, 0, NULL);
+        pu_finish(p->done, p->token, JADE_OUTCOME_SENT, p->key, NULL, 0, NULL);
     } else if (r->status >= 200 && r->status < 300) {
         json_t *body = json_loads(r->body, 0, NULL);
         const char *id = json_string_value(json_object_get(body, "id"));
-        finish(p->done, p->token, JADE_OUTCOME_SENT, id ? id : p->key, 0, NULL);
+        pu_finish(p->done, p->token, JADE_OUTCOME_SENT, id ? id : p->key, NULL, 0, NULL);
         json_decref(body);
     } else {
         snprintf(message, sizeof message, "HTTP %ld: %.200s", r->status, r->body ? r->body : "");
         if (r->status == 429)
-            finish(p->done, p->token, JADE_OUTCOME_RETRY_AFTER, NULL,
-                   pu_retry_after(pu_header(r, "Retry-After"), p->host->now(p->host->ctx), 60),
-                   message);
+            pu_finish(p->done, p->token, JADE_OUTCOME_RETRY_AFTER, NULL, NULL,
+                      pu_retry_after(pu_header(r, "Retry-After"), p->host->now(p->host->ctx), 60),
+                      message);
         else if (r->status == 408 || r->status >= 500)
-            finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
+            pu_finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
         else if (r->status == 401 || r->status == 403)
-            finish(p->done, p->token, JADE_OUTCOME_AUTH_FAILED, NULL, 0, message);
+            pu_finish(p->done, p->token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0, message);
         else
-            finish(p->done, p->token, JADE_OUTCOME_PERMANENT, NULL, 0, message);
+            pu_finish(p->done, p->token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, message);
     }
     free(p);
 }
@@ -124,14 +117,15 @@ static void send_signed(struct webhook *w, const char *method, const struct jade
     const char *url = json_string_value(json_object_get(account, "url"));
     char secret[1024];
     if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)) {
-        finish(done, token, JADE_OUTCOME_PERMANENT, NULL, 0,
-               "the channel's account has no url starting with https:// or http://");
+        pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
+                  "the channel's account has no url starting with https:// or http://");
         json_decref(account);
         return;
     }
     if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, sizeof secret) < 0) {
-        finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, 0,
-               "no secret to sign with: give the channel a \"secret\" held in the secrets folder");
+        pu_finish(
+            done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
+            "no secret to sign with: give the channel a \"secret\" held in the secrets folder");
         json_decref(account);
         return;
     }
@@ -141,10 +135,11 @@ static void send_signed(struct webhook *w, const char *method, const struct jade
     int key_len = webhook_standard_key(secret, key, sizeof key);
     if (key_len < 0) {
         sodium_memzero(secret, sizeof secret);
-        finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, 0,
-               "the channel's secret starts with whsec_ but what follows is not base64 (standard "
-               "alphabet, = padding included) of at least one byte: write the secret as the "
-               "receiver's platform gave it");
+        pu_finish(
+            done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
+            "the channel's secret starts with whsec_ but what follows is not base64 (standard "
+            "alphabet, = padding included) of at least one byte: write the secret as the "
+            "receiver's platform gave it");
         json_decref(account);
         return;
     }
@@ -182,7 +177,8 @@ static void send_signed(struct webhook *w, const char *method, const struct jade
     snprintf(p->key, sizeof p->key, "%s", pub->key);
     if (host->http(host->ctx, &req, response_cb, p) != 0) {
         free(p);
-        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, 0, "the request could not be started");
+        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
+                  "the request could not be started");
     }
     json_decref(account);
 }

@@ -119,15 +119,7 @@ d = json.load(open(sys.argv[1]))
 d["limits"] = {k: 1000000 for k in ("create", "delete", "lookup", "upload", "poll")}
 json.dump(d, open(sys.argv[2], "w"))
 PY
-# A one-pixel PNG
-python3 - "$work/pixel.png" <<'PY'
-import struct, sys, zlib
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) \
-    + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00")) + chunk(b"IEND", b"")
-open(sys.argv[1], "wb").write(png)
-PY
+python3 tests/fakes/pixel-png.py "$work/pixel.png" # a one-pixel PNG
 
 t0=2026-12-02T09:00:00Z # the first publication's due time; the i-th is gap i s later
 gap=10

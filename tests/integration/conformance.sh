@@ -74,15 +74,7 @@ for _ in $(seq 200); do [ -f "$work/fake.port" ] && break; sleep 0.05; done
 port=$(cat "$work/fake.port" 2>/dev/null) || { not_ok "the fake starts" "$(cat "$work/fake.err")"; tap_done; exit; }
 api=http://127.0.0.1:$port
 faults() { curl -sf -X POST --data-binary "$1" "$api/_fake/faults" >/dev/null; }
-# A small valid PNG (one pixel)
-python3 - "$work/pixel.png" <<'PY'
-import struct, sys, zlib
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) \
-    + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00")) + chunk(b"IEND", b"")
-open(sys.argv[1], "wb").write(png)
-PY
+python3 "$src"/tests/fakes/pixel-png.py "$work/pixel.png" # a one-pixel PNG
 
 # -- a content tree and a service per case ------------------------------------------
 # make_case NAME SPEC...: a tree with one channel of the network and a post
