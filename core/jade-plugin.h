@@ -133,8 +133,12 @@ struct jade_result {
  * frees. */
 typedef void (*jade_done_cb)(void *token, const struct jade_result *result);
 
-/* One reading of a publication's reactions (issue of follow-up): name as
- * the network calls it ("favourites", "post_media_view"), its value. */
+/* One reading of a publication's reactions: name as the network calls it
+ * ("favourites_count", "post_media_view"), its value. Besides the
+ * network's own, a plugin reports the two figures the report compares
+ * across networks, where the network gives them: "reach" (people who saw
+ * or received it) and "engagement" (reactions, shares, comments and
+ * replies, summed). */
 struct jade_metric {
     const char *name;
     int64_t value;

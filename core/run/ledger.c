@@ -105,6 +105,17 @@ static const char *const migrations[] = {
     /* 9: what operators halted (halts.h), kept until they resume it */
     "CREATE TABLE halts (scope TEXT NOT NULL, target TEXT NOT NULL, reason TEXT NOT NULL,"
     "  since INTEGER NOT NULL, PRIMARY KEY (scope, target));",
+    /* 10: follow-up. When an occurrence was first sent (its trail has it,
+     * but events have no index by key: a report over a year would scan),
+     * and the readings of its reactions: `reading` is the planned time of
+     * the reading in seconds after sent_at (3600, 86400, ...), read_at when
+     * it was read, name as the plugin reports it (see struct jade_metric). */
+    "ALTER TABLE occurrences ADD COLUMN sent_at INTEGER;"
+    "UPDATE occurrences SET sent_at = s.at FROM (SELECT jade_key(key) AS k, min(at) AS at"
+    "  FROM events WHERE state = 'sent' GROUP BY key) AS s WHERE occurrences.key = s.k;"
+    "CREATE TABLE metrics (key BLOB NOT NULL, reading INTEGER NOT NULL,"
+    "  read_at INTEGER NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,"
+    "  PRIMARY KEY (key, reading, name)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 #define IDENTITY_SINCE 7      /* the schema from which a ledger has its id */
@@ -530,6 +541,7 @@ int jade_ledger_open(const char *state_dir, bool new_ledger, struct jade_ledger 
     }
     if (prepare(l, &l->set,
                 "UPDATE occurrences SET state = coalesce(?2, state), updated = ?3,"
+                " sent_at = CASE WHEN ?2 = 'sent' THEN coalesce(sent_at, ?3) ELSE sent_at END,"
                 " attempts = attempts + ?4,"
                 " next_attempt = ?5, network_id = coalesce(?6, network_id),"
                 " url = coalesce(?7, url), error = coalesce(?8, error),"

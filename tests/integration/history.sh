@@ -285,7 +285,7 @@ expect "jade run migrates it" 0 "" -- "$jade" run --config "$work/old.json" --on
 check "migrated to the current schema: the events kept, new ones with their commits" "
 import sqlite3
 db = sqlite3.connect('$work/old/ledger.sqlite')
-assert db.execute('PRAGMA user_version').fetchone()[0] == 9
+assert db.execute('PRAGMA user_version').fetchone()[0] == 10
 cols = [c[1] for c in db.execute('PRAGMA table_info(events)')]
 assert cols[-2:] == ['commit_id', 'signer'], cols
 assert json.loads(other) == json.load(open('$work/old-e.json'))

@@ -21,6 +21,8 @@ struct fake {
     struct jade_plan plan;
 };
 
+static char *query_text(const char *dir, const char *sql);
+
 static void fake_plan(struct fake *f, size_t n, int64_t shift)
 {
     memset(f, 0, sizeof *f);
@@ -282,8 +284,18 @@ static void a_failed_batch_is_rolled_back_whole(void)
     seen.text[0] = '\0';
     jade_ledger_all(l, collect, &seen);
     CHECK_STR_EQ(seen.text, "k0:sending:1000:1 k1:planned:2000:0 ");
+    /* sent_at is the first time it was sent: a later "sent" (a look-up
+     * confirming it) keeps it */
+    CHECK_INT_EQ(
+        jade_ledger_set(l, &(struct jade_update){.key = "k0", .state = JADE_SENT, .at = 7}), 0);
+    CHECK_INT_EQ(
+        jade_ledger_set(l, &(struct jade_update){.key = "k0", .state = JADE_SENT, .at = 9}), 0);
     jade_ledger_close(l);
     fake_free(&f);
+    char *sent_at = query_text(dir, "SELECT group_concat(ifnull(sent_at, '-'), ' ')"
+                                    " FROM (SELECT sent_at FROM occurrences ORDER BY due)");
+    CHECK_STR_EQ(sent_at, "7 -");
+    free(sent_at);
     remove_dir(dir);
 }
 
@@ -481,7 +493,7 @@ static void schema_2_is_migrated_keeping_rows(void)
                  "occurrences_key,occurrences_due,occurrences_post");
     sqlite3_finalize(st);
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 9);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 10);
     sqlite3_finalize(st);
     sqlite3_close(db);
     free(path);
@@ -630,8 +642,13 @@ static void schema_5_is_migrated_keeping_rows(void)
         query_text(dir, "SELECT group_concat(state) FROM events WHERE key = '" KEY_B "'");
     CHECK_STR_EQ(events, "planned,sent");
     free(events);
+    /* the sent one has its first sending time from its trail */
+    char *sent_at = query_text(dir, "SELECT group_concat(ifnull(sent_at, '-'), ' ')"
+                                    " FROM (SELECT sent_at FROM occurrences ORDER BY due)");
+    CHECK_STR_EQ(sent_at, "2 - -");
+    free(sent_at);
     char *version = query_text(dir, "PRAGMA user_version");
-    CHECK_STR_EQ(version, "9");
+    CHECK_STR_EQ(version, "10");
     free(version);
     /* migrated, it has an id, and the folder's marker names it */
     char *id = query_text(dir, "SELECT id FROM identity");
