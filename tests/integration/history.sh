@@ -271,7 +271,8 @@ python3 - "$work/old/ledger.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.executescript("ALTER TABLE events DROP COLUMN commit_id; ALTER TABLE events DROP COLUMN signer;"
-                 "DROP TABLE halts; PRAGMA user_version = 7;")
+                 "DROP TABLE halts; DROP TABLE metrics; ALTER TABLE occurrences DROP COLUMN sent_at;"
+                 "PRAGMA user_version = 7;")
 db.commit()
 PY
 sed "s|$work/state|$work/old|" "$work/config.json" >"$work/old.json"
@@ -288,6 +289,9 @@ db = sqlite3.connect('$work/old/ledger.sqlite')
 assert db.execute('PRAGMA user_version').fetchone()[0] == 10
 cols = [c[1] for c in db.execute('PRAGMA table_info(events)')]
 assert cols[-2:] == ['commit_id', 'signer'], cols
+# the sent ones have their first sending time, from their trail
+assert db.execute(\"SELECT count(*) FROM occurrences WHERE state = 'sent' AND sent_at IS NULL\").fetchone()[0] == 0
+assert db.execute(\"SELECT count(*) FROM occurrences WHERE state = 'sent'\").fetchone()[0] > 0
 assert json.loads(other) == json.load(open('$work/old-e.json'))
 locked = [r['key'] for r in rows if r['channel'] == 'locked' and r['post'] == 'p00'][0]
 sendings = db.execute(\"SELECT commit_id FROM events WHERE key = ? AND state = 'sending' ORDER BY id\", (locked,)).fetchall()
