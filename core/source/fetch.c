@@ -526,6 +526,7 @@ static int notes_take_theirs(git_repository *repo, git_remote *remote, const cha
     char *specs[] = {"+" JADE_NOTES_REF ":" NOTES_THEIRS};
     git_strarray refspecs = {specs, 1};
     c->tries = 0;
+    git_remote_disconnect(remote); /* a git:// connection serves one request */
     int rc = git_remote_fetch(remote, &refspecs, &opts, "jade: fetch notes");
     if (rc != 0) {
         transfer_error(c, rc, err);
@@ -579,10 +580,13 @@ int jade_notes_exchange(const char *url, const char *mirror_dir,
     c.tries = 0;
     step = git_remote_push(remote, &refspecs, &opts);
     if (step != 0 || c.why.len) {
-        if (step == 0)
+        if (c.why.len) {
             jade_buf_puts(err, jade_buf_str(&c.why));
-        else
-            transfer_error(&c, step, err);
+        } else {
+            char *what = jade_xasprintf(_("cannot push to %s"), shown);
+            jade_git_error_message(err, what);
+            free(what);
+        }
         goto done;
     }
     rc = 0;
