@@ -102,4 +102,50 @@ enum jade_plan_format { JADE_PLAN_TABLE, JADE_PLAN_JSON, JADE_PLAN_CSV, JADE_PLA
 
 void jade_plan_write(FILE *out, const struct jade_plan *plan, enum jade_plan_format format);
 
+/* The post's text in the occurrence's language ("" when none). */
+const char *jade_occurrence_text(const struct jade_occurrence *o);
+
+/* ---- what a change does to the plan (diff.c) -------------------------- */
+
+enum jade_change_kind {
+    JADE_CHANGE_ADDED,
+    JADE_CHANGE_REMOVED,
+    JADE_CHANGE_MOVED,    /* the same campaign, post, channel and language at another time */
+    JADE_CHANGE_REWORDED, /* the same key, another text */
+};
+
+struct jade_plan_change {
+    enum jade_change_kind kind;
+    const struct jade_occurrence *old, *new; /* borrowed; old NULL when added, new when removed */
+    bool reworded;                           /* moved: its text changed too */
+};
+
+struct jade_plan_diff {
+    struct jade_plan_change *items; /* by time (the new one's, else the old one's), then key */
+    size_t count;
+};
+
+/* Same campaign, post, channel and language. */
+bool jade_occurrence_same_group(const struct jade_occurrence *a, const struct jade_occurrence *b);
+
+/* What changes from plan old to plan new (both of one time range). A key
+ * in one only is paired into a move with one of the other in the same
+ * group, in time order (the first removed with the first added, ...);
+ * the rest is added or removed. The same key at another due time is a
+ * move; the same key and time with another text, a re-wording. */
+void jade_plan_diff(const struct jade_plan *old, const struct jade_plan *new,
+                    struct jade_plan_diff *out);
+void jade_plan_diff_free(struct jade_plan_diff *d);
+
+/* What was compared, for the JSON output. */
+struct jade_plan_diff_sides {
+    const char *old_ref, *old_commit, *new_ref, *new_commit;
+    int64_t from, to;
+};
+
+/* A line per change and a count for people, or JSON
+ * (schemas/plan-diff.schema.json). */
+void jade_plan_diff_write(FILE *out, const struct jade_plan_diff *d,
+                          const struct jade_plan_diff_sides *sides, bool json);
+
 #endif
