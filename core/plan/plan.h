@@ -148,4 +148,28 @@ struct jade_plan_diff_sides {
 void jade_plan_diff_write(FILE *out, const struct jade_plan_diff *d,
                           const struct jade_plan_diff_sides *sides, bool json);
 
+/* ---- the calendar feed (feed.c) ---------------------------------------- */
+
+/* An occurrence as the ledger keeps it (borrowed strings). */
+struct jade_feed_row {
+    const char *key, *campaign, *post, *channel, *lang;
+    const char *state; /* the ledger's name of its state */
+    const char *error; /* why it was cancelled, or the network's error; or NULL */
+    const char *url;   /* where it was published, or NULL */
+    int64_t due;
+    int64_t created; /* when the plan first brought it */
+    int64_t updated; /* its last change */
+};
+
+/* Which row each row moved from (pred[i], or SIZE_MAX): a key cancelled
+ * "no longer in the plan" at time T and one created at T in the same
+ * group (campaign, post, channel, language), paired in due order. */
+void jade_feed_chain(const struct jade_feed_row *rows, size_t n, size_t *pred);
+
+/* The rows as an iCalendar feed (malloc'd): an event per chain of moves,
+ * UID its first key, SEQUENCE its moves (one more when cancelled),
+ * STATUS CANCELLED for cancelled and retracted ones; content (or NULL)
+ * gives the texts. */
+char *jade_feed_ics(const struct jade_feed_row *rows, size_t n, const struct jade_content *content);
+
 #endif

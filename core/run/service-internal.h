@@ -203,5 +203,8 @@ void service_sighup_cb(uv_signal_t *h, int signum);
 int service_late(void *ctx, const char *network, const char *key, const char *message);
 void service_hook(struct service *s, const struct jade_admin_request *req,
                   struct jade_admin_response *res);
+/* feed.c: GET /plan.ics, the plan as a calendar feed (answered later). */
+void service_plan_ics(struct service *s, const struct jade_admin_request *req,
+                      struct jade_admin_response *res);
 
 #endif
