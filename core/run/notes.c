@@ -254,6 +254,11 @@ void jade_notes_writer_flush(struct jade_notes_writer *w, bool push)
     report(w);
 }
 
+bool jade_notes_writer_busy(const struct jade_notes_writer *w)
+{
+    return w && w->busy;
+}
+
 static void close_cb(uv_handle_t *h)
 {
     (void)h;

@@ -36,6 +36,8 @@ void jade_notes_writer_start(struct jade_notes_writer *w);
  * of `jade run --once`; a stop writes without pushing). Only while no job
  * runs: after the loop ended. */
 void jade_notes_writer_flush(struct jade_notes_writer *w, bool push);
+/* A job runs on the pool (a push may hang: libgit2 1.5 has no timeout). */
+bool jade_notes_writer_busy(const struct jade_notes_writer *w);
 /* Stops the timer; a job that runs ends on the loop. */
 void jade_notes_writer_stop(struct jade_notes_writer *w);
 /* Frees w once the loop has ended. Accepts NULL. */

@@ -50,9 +50,10 @@ static void grace_cb(uv_timer_t *t)
 {
     struct service *s = t->data;
     uv_close((uv_handle_t *)t, close_cb);
-    if (!s->syncing) return;
+    if (!s->syncing && !jade_notes_writer_busy(s->notes)) return;
     jade_log(&s->log, JADE_LOG_WARNING, "fetch_abandoned", "reason",
-             _("the content repository does not answer: stopping without waiting for the fetch"),
+             _("the content repository does not answer: stopping without waiting for the fetch or "
+               "the push of the notes"),
              NULL);
     s->abandoned = true;
     uv_stop(&s->loop);
@@ -62,7 +63,7 @@ static void stop(struct service *s)
 {
     if (s->closed) return;
     s->closed = true;
-    if (s->syncing) {
+    if (s->syncing || jade_notes_writer_busy(s->notes)) { /* a push hangs as a fetch can */
         uv_timer_init(&s->loop, &s->grace);
         s->grace.data = s;
         uv_timer_start(&s->grace, grace_cb, FETCH_GRACE_MS, 0);
