@@ -11,6 +11,7 @@
 #include "plan.h"
 
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
 #include "../util/utf8.h"
@@ -202,7 +203,7 @@ static void write_json(FILE *out, const struct jade_plan_diff *d,
                             "to", utc(sides->to), "counts", "added", (json_int_t)counts[0],
                             "removed", (json_int_t)counts[1], "moved", (json_int_t)counts[2],
                             "reworded", (json_int_t)counts[3], "changes", changes);
-    json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    jade_json_dump(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', out);
     json_decref(doc);
 }

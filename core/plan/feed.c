@@ -150,7 +150,11 @@ char *jade_feed_ics(const struct jade_feed_row *rows, size_t n, const struct jad
             icalproperty_new_sequence(moves + (off ? 1 : 0)),
             icalproperty_new_status(off ? ICAL_STATUS_CANCELLED : ICAL_STATUS_CONFIRMED),
             icalproperty_new_summary(sum), icalproperty_new_description(desc), (void *)0);
-        if (r->url && *r->url && !off) icalcomponent_add_property(ev, icalproperty_new_url(r->url));
+        if (r->url && *r->url && !off) {
+            char *url = escaped(r->url);
+            icalcomponent_add_property(ev, icalproperty_new_url(url));
+            free(url);
+        }
         icalcomponent_add_component(cal, ev);
         free(sum);
         free(desc);

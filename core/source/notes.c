@@ -8,6 +8,7 @@
 #include "fetch.h"
 
 #include "../util/buf.h"
+#include "../util/escape.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
 
@@ -18,15 +19,16 @@
 
 /* -- lines ---------------------------------------------------------------- */
 
-/* A value as one token: blanks and controls would split the line. */
+/* A value as one token: what could steer a terminal escaped (escape.h),
+ * and blanks, which would split the line, as '_'. */
 static void token(struct jade_buf *b, const char *name, const char *value)
 {
     if (!value || !*value) return;
     jade_buf_printf(b, " %s=", name);
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        char c = *p <= ' ' || *p == 0x7f ? '_' : (char)*p;
-        jade_buf_append(b, &c, 1);
-    }
+    size_t from = b->len;
+    jade_escape(b, value, strlen(value), JADE_KEEP_NOTHING);
+    for (size_t i = from; i < b->len; i++)
+        if (b->data[i] == ' ') b->data[i] = '_';
 }
 
 char *jade_notes_line(const struct jade_notes_event *e)
@@ -43,12 +45,12 @@ char *jade_notes_line(const struct jade_notes_event *e)
     bool sent = !strcmp(e->state, "sent") || !strcmp(e->state, "retracted");
     if (sent) token(&b, "id", e->network_id);
     if (sent) token(&b, "link", e->url);
-    if (e->detail && *e->detail) {
+    if (e->detail && *e->detail) { /* last: the rest of the line, on one line */
         jade_buf_puts(&b, " reason=");
-        for (const unsigned char *p = (const unsigned char *)e->detail; *p; p++) {
-            char c = *p < ' ' || *p == 0x7f ? ' ' : (char)*p;
-            jade_buf_append(&b, &c, 1);
-        }
+        size_t from = b.len;
+        jade_escape(&b, e->detail, strlen(e->detail), JADE_KEEP_LINES);
+        for (size_t i = from; i < b.len; i++)
+            if (b.data[i] == '\n' || b.data[i] == '\r' || b.data[i] == '\t') b.data[i] = ' ';
     }
     return jade_buf_steal(&b);
 }

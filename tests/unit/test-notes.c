@@ -21,19 +21,21 @@ static void a_line_says_what_went_out(void)
                                  "tg-gao",
                                  "telegram",
                                  "fr",
-                                 "id with\tspace",
+                                 "id with\tspace\x1b[2J",
                                  "https://t.me/x/1",
                                  NULL};
     char *line = jade_notes_line(&e);
-    CHECK_STR_EQ(line, "0123456789abcdef0123456789abcdef 2026-12-01T09:00:00Z sent campaign=c1 "
-                       "post=p1 channel=tg-gao network=telegram lang=fr id=id_with_space "
-                       "link=https://t.me/x/1");
+    CHECK_STR_EQ(line,
+                 "0123456789abcdef0123456789abcdef 2026-12-01T09:00:00Z sent campaign=c1 "
+                 "post=p1 channel=tg-gao network=telegram lang=fr id=id_with\\x09space\\x1b[2J "
+                 "link=https://t.me/x/1");
     free(line);
     e.state = "failed";
-    e.detail = "refused:\nline two";
+    e.detail = "refused:\nline\ttwo \xc2\x9b";
     line = jade_notes_line(&e);
-    CHECK_STR_EQ(line, "0123456789abcdef0123456789abcdef 2026-12-01T09:00:00Z failed campaign=c1 "
-                       "post=p1 channel=tg-gao network=telegram lang=fr reason=refused: line two");
+    CHECK_STR_EQ(
+        line, "0123456789abcdef0123456789abcdef 2026-12-01T09:00:00Z failed campaign=c1 "
+              "post=p1 channel=tg-gao network=telegram lang=fr reason=refused: line two \\u{9b}");
     free(line);
 }
 
