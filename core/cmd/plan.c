@@ -134,6 +134,11 @@ static int plan_diff(const char *range, struct jade_source_opts *so, int argc, c
         status == JADE_EXIT_USAGE ? NULL
                                   : load_side(repo, new_ref, so->path, networks, &new_src, &status);
     if (!old_c || !new_c) goto done;
+    if (!known(new_c->region_index, filter->region, _("region")) ||
+        !known(new_c->channel_index, filter->channel, _("channel"))) {
+        status = JADE_EXIT_USAGE;
+        goto done;
+    }
     struct jade_policy policy;
     jade_policy_read(new_c, &policy);
     int64_t from = (int64_t)time(NULL) / 60 * 60, to;

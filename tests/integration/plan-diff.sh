@@ -124,5 +124,9 @@ printf '{"broken": ' >"$repo/vivre-ensemble/posts/nouvelle.json"
 git -C "$repo" commit -qam broken
 expect "a side with invalid content: exit 1, its errors shown" 1 "the content at HEAD has" -- \
   "$jade" plan --repo "$repo" "${range[@]}" --diff before..HEAD
+expect "--channel that NEW does not have: exit 2" 2 'unknown channel "outbox-nowhere"' -- \
+  "$jade" plan --repo "$repo" --diff before..review --channel outbox-nowhere
+expect "--channel keeps that channel's changes" 0 "1 added, 0 removed, 0 moved, 0 re-worded" -- \
+  "$jade" plan --repo "$repo" "${range[@]}" --diff before..review --channel outbox-mopti --from 2026-12-05 --to 2026-12-06
 expect "--help names --diff" 0 "--diff OLD..NEW" -- "$jade" plan --help
 tap_done
