@@ -2,7 +2,9 @@
  *
  * jade plan [DIR | --repo PATH-OR-URL [--ref REF] [--path SUBDIR]]
  *           [--from T] [--to T] [--region R] [--channel C]
- *           [--format table|json|csv|ics] */
+ *           [--format table|json|csv|ics]
+ * jade plan --diff OLD..NEW [--repo PATH-OR-URL] [--path SUBDIR] [same filters]
+ *           [--format table|json] */
 #include "cmd.h"
 #include "common.h"
 
@@ -26,14 +28,23 @@
 
 static void usage(FILE *out)
 {
-    fputs(_("usage: jade plan [DIR | --repo PATH-OR-URL [--ref REF] [--path SUBDIR]]\n"
-            "                 [--from T] [--to T] [--region R] [--channel C]\n"
-            "                 [--format table|json|csv|ics]\n"
-            "\n"
-            "Lists the occurrences to come: each post, on each channel, in each language,\n"
-            "at its time. T is YYYY-MM-DD or YYYY-MM-DDTHH:MM (the programme's time zone)\n"
-            "or an RFC 3339 time with an offset. Default: from now, for 14 days.\n"),
-          out);
+    fputs(
+        _("usage: jade plan [DIR | --repo PATH-OR-URL [--ref REF] [--path SUBDIR]]\n"
+          "                 [--from T] [--to T] [--region R] [--channel C]\n"
+          "                 [--format table|json|csv|ics]\n"
+          "       jade plan --diff OLD..NEW [--repo PATH-OR-URL] [--path SUBDIR]\n"
+          "                 [--from T] [--to T] [--region R] [--channel C] [--format table|json]\n"
+          "\n"
+          "Lists the occurrences to come: each post, on each channel, in each language,\n"
+          "at its time. T is YYYY-MM-DD or YYYY-MM-DDTHH:MM (the programme's time zone)\n"
+          "or an RFC 3339 time with an offset. Default: from now, for 14 days.\n"
+          "\n"
+          "--diff lists what a change of the content repository (the current folder\n"
+          "unless --repo) does to the plan between two of its commits, branches or tags:\n"
+          "the occurrences it adds, removes, moves (the same post, channel and language\n"
+          "at another time: paired in time order) or re-words. Default: from now, for\n"
+          "365 days.\n"),
+        out);
 }
 
 /* A --from/--to value: a date, a local time, or an absolute time. */
@@ -95,6 +106,120 @@ static void print_unanswered(const struct jade_content *c, const char *region, b
     free(open);
 }
 
+/* One side of a --diff: the content at ref, valid (else said, and NULL). */
+static struct jade_content *load_side(const char *repo, const char *ref, const char *path,
+                                      const struct jade_cmd_networks *networks,
+                                      struct jade_source **src, int *status)
+{
+    struct jade_buf err = {0};
+    if (jade_source_open_git(repo, ref, path, src, &err) != 0) {
+        jade_print(stderr, _("jade plan: --diff: %s\n"), jade_buf_str(&err));
+        jade_buf_free(&err);
+        *status = JADE_EXIT_USAGE;
+        return NULL;
+    }
+    struct jade_diags diags = {0};
+    struct jade_content *c = jade_content_load(*src, jade_cmd_networks_get(networks), &diags);
+    if (!c || diags.errors) {
+        jade_diags_sort(&diags);
+        jade_diags_print_text(stderr, &diags);
+        jade_print(stderr, _("jade plan: --diff: the content at %s has %zu error(s)\n"), ref,
+                   diags.errors);
+        jade_content_free(c);
+        c = NULL;
+        *status = JADE_EXIT_FAILED;
+    }
+    jade_diags_free(&diags);
+    return c;
+}
+
+#define DIFF_HORIZON_DAYS 365
+
+/* jade plan --diff OLD..NEW */
+static int plan_diff(const char *range, struct jade_source_opts *so, int argc, char **argv,
+                     int first_arg, const char *plugin_dir, const char *from_s, const char *to_s,
+                     const struct jade_plan_filter *filter, int format)
+{
+    const char *dots = strstr(range, "..");
+    if (!dots || dots == range || !dots[2] || dots[2] == '.' || strstr(dots + 2, "..")) {
+        jade_print(stderr,
+                   _("jade plan: --diff \"%s\" is not a range: give OLD..NEW, two commits, "
+                     "branches or tags of the content repository (e.g. main..review)\n"),
+                   range);
+        return JADE_EXIT_USAGE;
+    }
+    if (format != JADE_PLAN_TABLE && format != JADE_PLAN_JSON) {
+        fputs(_("jade plan: --diff writes table or json\n"), stderr);
+        return JADE_EXIT_USAGE;
+    }
+    if (so->ref || argc - first_arg > 1 || (so->repo && argc - first_arg == 1)) {
+        fputs(_("jade plan: --diff takes its two commits from the range: give --repo (or "
+                "the repository's folder) without --ref\n"),
+              stderr);
+        return JADE_EXIT_USAGE;
+    }
+    const char *repo = so->repo ? so->repo : argc - first_arg == 1 ? argv[first_arg] : ".";
+    char *old_ref = jade_xstrndup(range, (size_t)(dots - range));
+    const char *new_ref = dots + 2;
+    struct jade_cmd_networks *networks = jade_cmd_networks_load(plugin_dir, "plan");
+    struct jade_source *old_src = NULL, *new_src = NULL;
+    int status = JADE_EXIT_OK;
+    struct jade_content *old_c = load_side(repo, old_ref, so->path, networks, &old_src, &status);
+    struct jade_content *new_c =
+        status == JADE_EXIT_USAGE ? NULL
+                                  : load_side(repo, new_ref, so->path, networks, &new_src, &status);
+    if (!old_c || !new_c) goto done;
+    if (!known(new_c->region_index, filter->region, _("region")) ||
+        !known(new_c->channel_index, filter->channel, _("channel"))) {
+        status = JADE_EXIT_USAGE;
+        goto done;
+    }
+    struct jade_policy policy;
+    jade_policy_read(new_c, &policy);
+    int64_t from = (int64_t)time(NULL) / 60 * 60, to;
+    if (from_s && parse_when(from_s, policy.timezone, &from) != 0) {
+        jade_print(stderr, _("jade plan: --from \"%s\" is not a date or a time\n"), from_s);
+        status = JADE_EXIT_USAGE;
+    }
+    to = from + DIFF_HORIZON_DAYS * 86400;
+    if (to_s && parse_when(to_s, policy.timezone, &to) != 0) {
+        jade_print(stderr, _("jade plan: --to \"%s\" is not a date or a time\n"), to_s);
+        status = JADE_EXIT_USAGE;
+    }
+    jade_policy_free(&policy);
+    if (status == JADE_EXIT_OK && to <= from) {
+        fputs(_("jade plan: --to must come after --from\n"), stderr);
+        status = JADE_EXIT_USAGE;
+    }
+    if (status != JADE_EXIT_OK) goto done;
+    struct jade_diags diags = {0};
+    struct jade_plan old_plan = {0}, new_plan = {0};
+    jade_plan_build(old_c, from, to, filter, &old_plan, &diags);
+    jade_plan_build(new_c, from, to, filter, &new_plan, &diags);
+    struct jade_plan_diff d;
+    jade_plan_diff(&old_plan, &new_plan, &d);
+    struct jade_plan_diff_sides sides = {old_ref, old_src->commit, new_ref, new_src->commit, from,
+                                         to};
+    jade_plan_diff_write(stdout, &d, &sides, format == JADE_PLAN_JSON);
+    if (diags.errors) {
+        jade_diags_sort(&diags);
+        jade_diags_print_text(stderr, &diags);
+        status = JADE_EXIT_FAILED;
+    }
+    jade_plan_diff_free(&d);
+    jade_plan_free(&old_plan);
+    jade_plan_free(&new_plan);
+    jade_diags_free(&diags);
+done:
+    jade_content_free(old_c);
+    jade_content_free(new_c);
+    jade_source_free(old_src);
+    jade_source_free(new_src);
+    jade_cmd_networks_free(networks);
+    free(old_ref);
+    return status;
+}
+
 int jade_cmd_plan(int argc, char **argv)
 {
     static const struct option options[] = {JADE_SOURCE_OPTIONS,
@@ -103,12 +228,13 @@ int jade_cmd_plan(int argc, char **argv)
                                             {"region", required_argument, NULL, 'g'},
                                             {"channel", required_argument, NULL, 'c'},
                                             {"format", required_argument, NULL, 'f'},
+                                            {"diff", required_argument, NULL, 'D'},
                                             {"plugin-dir", required_argument, NULL, 'P'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct jade_source_opts so = {0};
     const char *plugin_dir = NULL;
-    const char *from_s = NULL, *to_s = NULL, *format_s = "table";
+    const char *from_s = NULL, *to_s = NULL, *format_s = "table", *diff = NULL;
     struct jade_plan_filter filter = {0};
     int opt;
     optind = 1;
@@ -133,6 +259,9 @@ int jade_cmd_plan(int argc, char **argv)
         case 'P':
             plugin_dir = optarg;
             break;
+        case 'D':
+            diff = optarg;
+            break;
         case 'h':
             usage(stdout);
             return JADE_EXIT_OK;
@@ -150,6 +279,8 @@ int jade_cmd_plan(int argc, char **argv)
                    format_s);
         return JADE_EXIT_USAGE;
     }
+    if (diff)
+        return plan_diff(diff, &so, argc, argv, optind, plugin_dir, from_s, to_s, &filter, format);
     struct jade_source *src = NULL;
     int rc = jade_source_opts_open(&so, "plan", argc, argv, optind, &src);
     if (rc != JADE_EXIT_OK) return rc;

@@ -246,15 +246,6 @@ static struct icaltimetype ical_utc(int64_t t)
     return icaltime_from_timet_with_zone((time_t)t, 0, icaltimezone_get_utc_timezone());
 }
 
-/* The post's text in the occurrence's language, for the event's
- * description, so coaches read in their calendar what will go out. */
-static const char *text_of(const struct jade_occurrence *o)
-{
-    for (size_t i = 0; i < o->post->n_texts; i++)
-        if (!strcmp(o->post->texts[i].lang, o->lang)) return o->post->texts[i].file->text;
-    return "";
-}
-
 static void write_ics(FILE *out, const struct jade_plan *plan)
 {
     icalcomponent *cal =
@@ -269,7 +260,7 @@ static void write_ics(FILE *out, const struct jade_plan *plan)
         struct jade_buf summary = {0}, text = {0}, desc = {0};
         jade_buf_printf(&summary, "%s · %s (%s) · %s", f[F_CAMPAIGN], f[F_POST], f[F_LANG],
                         f[F_CHANNEL]);
-        jade_buf_puts(&text, text_of(o));
+        jade_buf_puts(&text, jade_occurrence_text(o)); /* coaches read what will go out */
         if (o->shift != JADE_SHIFT_NONE) {
             jade_buf_puts(&text, "\n\n");
             describe_shift(&text, o);

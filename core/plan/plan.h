@@ -109,4 +109,74 @@ void jade_plan_write(FILE *out, const struct jade_plan *plan, enum jade_plan_for
 const struct jade_rumour **jade_plan_unanswered(const struct jade_content *c, const char *region,
                                                 size_t *n);
 
+/* The post's text in the occurrence's language ("" when none). */
+const char *jade_occurrence_text(const struct jade_occurrence *o);
+
+/* ---- what a change does to the plan (diff.c) -------------------------- */
+
+enum jade_change_kind {
+    JADE_CHANGE_ADDED,
+    JADE_CHANGE_REMOVED,
+    JADE_CHANGE_MOVED,    /* the same campaign, post, channel and language at another time */
+    JADE_CHANGE_REWORDED, /* the same key, another text */
+};
+
+struct jade_plan_change {
+    enum jade_change_kind kind;
+    const struct jade_occurrence *old, *new; /* borrowed; old NULL when added, new when removed */
+    bool reworded;                           /* moved: its text changed too */
+};
+
+struct jade_plan_diff {
+    struct jade_plan_change *items; /* by time (the new one's, else the old one's), then key */
+    size_t count;
+};
+
+/* Same campaign, post, channel and language. */
+bool jade_occurrence_same_group(const struct jade_occurrence *a, const struct jade_occurrence *b);
+
+/* What changes from plan old to plan new (both of one time range). A key
+ * in one only is paired into a move with one of the other in the same
+ * group, in time order (the first removed with the first added, ...);
+ * the rest is added or removed. The same key at another due time is a
+ * move; the same key and time with another text, a re-wording. */
+void jade_plan_diff(const struct jade_plan *old, const struct jade_plan *new,
+                    struct jade_plan_diff *out);
+void jade_plan_diff_free(struct jade_plan_diff *d);
+
+/* What was compared, for the JSON output. */
+struct jade_plan_diff_sides {
+    const char *old_ref, *old_commit, *new_ref, *new_commit;
+    int64_t from, to;
+};
+
+/* A line per change and a count for people, or JSON
+ * (schemas/plan-diff.schema.json). */
+void jade_plan_diff_write(FILE *out, const struct jade_plan_diff *d,
+                          const struct jade_plan_diff_sides *sides, bool json);
+
+/* ---- the calendar feed (feed.c) ---------------------------------------- */
+
+/* An occurrence as the ledger keeps it (borrowed strings). */
+struct jade_feed_row {
+    const char *key, *campaign, *post, *channel, *lang;
+    const char *state; /* the ledger's name of its state */
+    const char *error; /* why it was cancelled, or the network's error; or NULL */
+    const char *url;   /* where it was published, or NULL */
+    int64_t due;
+    int64_t created; /* when the plan first brought it */
+    int64_t updated; /* its last change */
+};
+
+/* Which row each row moved from (pred[i], or SIZE_MAX): a key cancelled
+ * "no longer in the plan" at time T and one created at T in the same
+ * group (campaign, post, channel, language), paired in due order. */
+void jade_feed_chain(const struct jade_feed_row *rows, size_t n, size_t *pred);
+
+/* The rows as an iCalendar feed (malloc'd): an event per chain of moves,
+ * UID its first key, SEQUENCE its moves (one more when cancelled),
+ * STATUS CANCELLED for cancelled and retracted ones; content (or NULL)
+ * gives the texts. */
+char *jade_feed_ics(const struct jade_feed_row *rows, size_t n, const struct jade_content *content);
+
 #endif

@@ -163,6 +163,12 @@ static int fill(json_t *json, const char *name, struct jade_config *c)
     c->git_ssh_key = get_str(cred, "ssh_key");
     c->git_known_hosts = get_str(cred, "known_hosts");
     c->hook_secret = get_str(source, "hook_secret");
+    const char *notes = get_str(source, "notes");
+    c->notes = notes           ? (!strcmp(notes, "push")    ? JADE_NOTES_PUSH
+                                  : !strcmp(notes, "local") ? JADE_NOTES_LOCAL
+                                                            : JADE_NOTES_OFF)
+               : c->source_dir ? JADE_NOTES_OFF
+                               : JADE_NOTES_LOCAL;
     c->state_dir = get_str(json, "state_dir");
     c->outbox_dir = get_str(json, "outbox_dir") ? jade_xstrdup(get_str(json, "outbox_dir"))
                                                 : jade_xasprintf("%s/outbox", c->state_dir);
@@ -282,6 +288,10 @@ int jade_config_check_disk(const struct jade_config *c, struct jade_buf *err)
         problem(err, c, "secrets_dir", _("%s is not a folder"), c->secrets_dir);
     if (c->source_dir && !is_folder(c->source_dir))
         problem(err, c, "source.dir", _("%s is not a folder"), c->source_dir);
+    if (c->source_dir && c->notes != JADE_NOTES_OFF)
+        problem(err, c, "source.notes",
+                _("git notes need a git source (source.url); a folder (source.dir) has no "
+                  "commits to note: remove source.notes or set it to \"off\""));
     const char *secrets[][2] = {{"source.credentials.password", c->git_password},
                                 {"source.credentials.token", c->git_token},
                                 {"source.credentials.ssh_key", c->git_ssh_key},

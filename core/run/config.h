@@ -15,6 +15,12 @@
 struct jade_buf;
 struct jade_diags;
 
+enum jade_notes_mode {
+    JADE_NOTES_OFF,   /* none */
+    JADE_NOTES_LOCAL, /* in the service's mirror (the default for a git source) */
+    JADE_NOTES_PUSH,  /* and pushed to the content repository */
+};
+
 struct jade_config {
     json_t *json; /* the whole file; the strings below point into it */
     char *name;   /* the file's path, for messages */
@@ -24,7 +30,8 @@ struct jade_config {
     const char *allowed_signers;
     /* source.credentials: username, and the names of secrets */
     const char *git_username, *git_password, *git_token, *git_ssh_key, *git_known_hosts;
-    const char *hook_secret; /* the push webhook's secret name, or NULL */
+    const char *hook_secret;    /* the push webhook's secret name, or NULL */
+    enum jade_notes_mode notes; /* source.notes: outcomes as git notes (source/notes.h) */
     const char *state_dir;
     char *outbox_dir; /* default <state_dir>/outbox */
     const char *plugin_dir, *secrets_dir;

@@ -593,6 +593,12 @@ int jade_ledger_open_readonly(const char *state_dir, struct jade_ledger **out, s
         goto done;
     }
     sqlite3_busy_timeout(l->db, 5000);
+    /* readers join events (keys as text) to occurrences (keys as bytes) */
+    if (sqlite3_create_function(l->db, "jade_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                key_function, NULL, NULL) != SQLITE_OK) {
+        fail(l, err, path);
+        goto done;
+    }
     int version = schema_version(l, path, err);
     if (version == 0) jade_buf_printf(err, _("%s is not a jade ledger"), path);
     if (version <= 0) goto done;
@@ -1117,6 +1123,7 @@ static void row_of(sqlite3_stmt *st, struct jade_ledger_row *r, char *key)
     r->url = text_col(st, 11);
     r->error = text_col(st, 12);
     r->commit = text_col(st, 13);
+    r->created = sqlite3_column_int64(st, 14);
     r->updated = sqlite3_column_int64(st, 15);
     r->signer = text_col(st, 16);
     r->removal = text_col(st, 17);
@@ -1243,6 +1250,56 @@ int jade_ledger_events(struct jade_ledger *l, const struct jade_ledger_filter *f
     if (step != SQLITE_DONE) note_failure(l);
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? 0 : -1;
+}
+
+int jade_ledger_outcomes(struct jade_ledger *l, int64_t after, size_t limit,
+                         jade_ledger_outcome_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    /* by the events' id (their primary key): a batch reads only what is new */
+    if (sqlite3_prepare_v2(
+            l->db,
+            "SELECT e.id, e.key, e.at, e.state, e.detail, o.campaign, o.post, o.channel,"
+            " o.network, o.lang, o.network_id, o.url, o.commit_id FROM events e"
+            " JOIN occurrences o ON o.key = jade_key(e.key) WHERE e.id > ?1 AND (e.state IN"
+            " ('sent', 'uncertain', 'failed', 'missed', 'retracted', 'late') OR (e.state ="
+            " 'removal' AND e.detail IN ('by hand', 'failed'))) ORDER BY e.id LIMIT ?2",
+            -1, &st, NULL) != SQLITE_OK) {
+        note_failure(l);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct jade_ledger_outcome o = {sqlite3_column_int64(st, 0),
+                                        text_col(st, 1),
+                                        sqlite3_column_int64(st, 2),
+                                        text_col(st, 3),
+                                        text_col(st, 4),
+                                        text_col(st, 5),
+                                        text_col(st, 6),
+                                        text_col(st, 7),
+                                        text_col(st, 8),
+                                        text_col(st, 9),
+                                        text_col(st, 10),
+                                        text_col(st, 11),
+                                        text_col(st, 12)};
+        cb(ctx, &o);
+    }
+    if (step != SQLITE_DONE) note_failure(l);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t jade_ledger_last_event(struct jade_ledger *l)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db, "SELECT max(id) FROM events", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int64_t last = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return last;
 }
 
 int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES])

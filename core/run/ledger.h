@@ -147,6 +147,7 @@ int jade_ledger_last_adoption(struct jade_ledger *l, char **commit, char **kept)
 struct jade_ledger_row {
     const char *key, *campaign, *post, *channel, *network, *lang;
     int64_t due, next_attempt, updated;
+    int64_t created; /* when the plan first brought it */
     enum jade_state state;
     int attempts;
     const char *network_id, *url, *error, *commit;
@@ -234,6 +235,28 @@ int jade_ledger_note(struct jade_ledger *l, const char *key, int64_t at, const c
 /* State changes in one transaction: 0 when all of them are on disk, -1
  * when none is. */
 int jade_ledger_apply(struct jade_ledger *l, const struct jade_update *updates, size_t count);
+
+/* An event people follow in git notes (notes.h), with its occurrence as
+ * the row has it now. Strings belong to the ledger, valid until the
+ * callback returns. */
+struct jade_ledger_outcome {
+    int64_t id; /* the event's: rising in the order events were recorded */
+    const char *key;
+    int64_t at;
+    const char *state, *detail;
+    const char *campaign, *post, *channel, *network, *lang, *network_id, *url;
+    const char *commit; /* the occurrence's commit (occurrences.commit_id), or NULL */
+};
+
+typedef void (*jade_ledger_outcome_cb)(void *ctx, const struct jade_ledger_outcome *o);
+
+/* At most limit outcomes recorded after the event id after, in order:
+ * sent, uncertain, failed, missed, retracted, late, and a removal left to
+ * people ("by hand") or refused ("failed"). */
+int jade_ledger_outcomes(struct jade_ledger *l, int64_t after, size_t limit,
+                         jade_ledger_outcome_cb cb, void *ctx);
+/* The id of the last event recorded (0: none), or -1. */
+int64_t jade_ledger_last_event(struct jade_ledger *l);
 
 /* Counts per state (for summaries and tests). */
 int jade_ledger_count(struct jade_ledger *l, size_t counts[JADE_N_STATES]);

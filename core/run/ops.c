@@ -634,9 +634,10 @@ static void post_resume(struct service *s, const struct jade_admin_request *req,
 }
 
 static const struct route routes[] = {
-    {"/healthz", "GET", get_healthz}, {"/status", "GET", get_status},
-    {"/halt", "POST", post_halt},     {"/resume", "POST", post_resume},
-    {"/metrics", "GET", get_metrics}, {"/hooks/git", "POST", service_hook},
+    {"/healthz", "GET", get_healthz},       {"/status", "GET", get_status},
+    {"/halt", "POST", post_halt},           {"/resume", "POST", post_resume},
+    {"/metrics", "GET", get_metrics},       {"/hooks/git", "POST", service_hook},
+    {"/plan.ics", "GET", service_plan_ics},
 };
 
 void service_admin_cb(void *ctx, const struct jade_admin_request *req,
@@ -656,5 +657,6 @@ void service_admin_cb(void *ctx, const struct jade_admin_request *req,
         return;
     }
     if (to_plugin(s, req, res)) return;
-    say(res, 404, _("no such page: /healthz, /status, /metrics, POST /halt, POST /resume"));
+    say(res, 404,
+        _("no such page: /healthz, /status, /metrics, /plan.ics, POST /halt, POST /resume"));
 }

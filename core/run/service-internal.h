@@ -12,6 +12,7 @@
 #include "host.h"
 #include "ledger.h"
 #include "metrics.h"
+#include "notes.h"
 #include "notify.h"
 #include "plugins.h"
 #include "queue.h"
@@ -86,11 +87,12 @@ struct service {
     size_t n_nets;
     struct jade_network *limits; /* what the plugins declare, for content checks */
     struct jade_networks networks;
-    struct jade_admin *admin;     /* the admin listener, or NULL */
-    struct jade_metrics metrics;  /* what GET /metrics shows */
-    struct jade_signers *signers; /* signed mode */
-    char *mirror;                 /* git sources: <state_dir>/content.git */
-    char *git_password;           /* read from the secrets folder for each fetch */
+    struct jade_admin *admin;        /* the admin listener, or NULL */
+    struct jade_notes_writer *notes; /* git notes (notes.h), or NULL */
+    struct jade_metrics metrics;     /* what GET /metrics shows */
+    struct jade_signers *signers;    /* signed mode */
+    char *mirror;                    /* git sources: <state_dir>/content.git */
+    char *git_password;              /* read from the secrets folder for each fetch */
     char *git_ssh_key, *git_known_hosts;
     struct jade_fetch_credentials credentials;
     struct jade_generation *gen; /* what is published now */
@@ -201,5 +203,8 @@ void service_sighup_cb(uv_signal_t *h, int signum);
 int service_late(void *ctx, const char *network, const char *key, const char *message);
 void service_hook(struct service *s, const struct jade_admin_request *req,
                   struct jade_admin_response *res);
+/* feed.c: GET /plan.ics, the plan as a calendar feed (answered later). */
+void service_plan_ics(struct service *s, const struct jade_admin_request *req,
+                      struct jade_admin_response *res);
 
 #endif

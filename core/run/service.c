@@ -50,9 +50,10 @@ static void grace_cb(uv_timer_t *t)
 {
     struct service *s = t->data;
     uv_close((uv_handle_t *)t, close_cb);
-    if (!s->syncing) return;
+    if (!s->syncing && !jade_notes_writer_busy(s->notes)) return;
     jade_log(&s->log, JADE_LOG_WARNING, "fetch_abandoned", "reason",
-             _("the content repository does not answer: stopping without waiting for the fetch"),
+             _("the content repository does not answer: stopping without waiting for the fetch or "
+               "the push of the notes"),
              NULL);
     s->abandoned = true;
     uv_stop(&s->loop);
@@ -62,7 +63,7 @@ static void stop(struct service *s)
 {
     if (s->closed) return;
     s->closed = true;
-    if (s->syncing) {
+    if (s->syncing || jade_notes_writer_busy(s->notes)) { /* a push hangs as a fetch can */
         uv_timer_init(&s->loop, &s->grace);
         s->grace.data = s;
         uv_timer_start(&s->grace, grace_cb, FETCH_GRACE_MS, 0);
@@ -76,6 +77,7 @@ static void stop(struct service *s)
     for (size_t i = 0; i < sizeof handles / sizeof *handles; i++) uv_close(handles[i], close_cb);
     jade_admin_close(s->admin);
     s->admin = NULL;
+    jade_notes_writer_stop(s->notes);
     jade_writer_close(s->writer); /* idle by now */
     s->writer = NULL;
     jade_http_close(s->env.http); /* nothing is in flight by now */
@@ -543,10 +545,18 @@ static enum jade_service_status start(struct service *s)
     service_start_lookups(s, true);
     notify_started(s);
     say_start(s);
+    /* What went out, as git notes: off the loop, never in publishing's way. */
+    if (!folder && s->cfg->notes != JADE_NOTES_OFF) {
+        s->notes = jade_notes_writer_new(&s->loop, s->cfg, s->mirror, jade_ledger_id(s->ledger),
+                                         &s->credentials, &s->log);
+        if (!s->opt->once) jade_notes_writer_start(s->notes);
+    }
     /* Start on the loop, so that lookups and outcomes are all handled there. */
     uv_timer_start(&s->timer, timer_cb, 0, 0);
     if (s->sync_again) service_start_sync(s); /* a restart reads the branch now */
     uv_run(&s->loop, UV_RUN_DEFAULT);
+    /* The last outcomes noted; a single pass (cron) pushes them too. */
+    if (s->notes) jade_notes_writer_flush(s->notes, s->opt->once);
     progress(s, true);
     jade_log(&s->log, s->failed || s->ledger_failed ? JADE_LOG_WARNING : JADE_LOG_INFO, "stop",
              "sent", JADE_LOG_INT(s->sent), "failed", JADE_LOG_INT(s->failed), "ledger",
@@ -563,6 +573,7 @@ static void free_service(struct service *s)
     free(s->limits);
     jade_signers_free(s->signers);
     service_free_operations(s);
+    jade_notes_writer_free(s->notes);
     jade_channels_free(&s->channels);
     jade_generation_unref(s->gen);
     free(s->settled);

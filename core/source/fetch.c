@@ -11,6 +11,7 @@
 #include "fetch.h"
 
 #include "knownhosts.h"
+#include "notes.h"
 
 #include "../util/buf.h"
 #include "../util/i18n.h"
@@ -43,6 +44,12 @@ void jade_git_error_message(struct jade_buf *err, const char *what)
 {
     const git_error *e = git_error_last();
     jade_buf_printf(err, "%s: %s", what, e && e->message ? e->message : _("unknown error"));
+}
+
+static int git_failed_at(struct jade_buf *err, const char *what)
+{
+    jade_git_error_message(err, what);
+    return -1;
 }
 
 /* -- URLs ---------------------------------------------------------------- */
@@ -479,6 +486,123 @@ int jade_fetch(const char *url, const char *branch, const char *mirror_dir,
     jade_buf_free(&c.why);
     free(spec);
     free(ref);
+    free(shown);
+    git_libgit2_shutdown();
+    return rc;
+}
+
+/* -- notes ------------------------------------------------------------------ */
+
+#define NOTES_THEIRS "refs/notes/jade-origin"
+
+static int push_update_cb(const char *refname, const char *status, void *payload)
+{
+    struct fetch_ctx *c = payload;
+    if (status) jade_buf_printf(&c->why, _("%s refused %s: %s"), c->shown_url, refname, status);
+    return 0;
+}
+
+/* Theirs, fetched and merged when the server has one that ours lacks. */
+static int notes_take_theirs(git_repository *repo, git_remote *remote, const char *message,
+                             struct fetch_ctx *c, struct jade_buf *err)
+{
+    const git_remote_head **heads;
+    size_t n = 0;
+    if (git_remote_ls(&heads, &n, remote) != 0) return git_failed_at(err, c->shown_url);
+    const git_remote_head *theirs = NULL;
+    for (size_t i = 0; i < n && !theirs; i++)
+        if (!strcmp(heads[i]->name, JADE_NOTES_REF)) theirs = heads[i];
+    git_oid ours;
+    if (!theirs || (git_reference_name_to_id(&ours, repo, JADE_NOTES_REF) == 0 &&
+                    (git_oid_equal(&ours, &theirs->oid) ||
+                     git_graph_descendant_of(repo, &ours, &theirs->oid) == 1)))
+        return 0;
+    git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+    opts.callbacks.credentials = credentials_cb;
+    opts.callbacks.certificate_check = certificate_check_cb;
+    opts.callbacks.payload = c;
+    opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    opts.update_fetchhead = 0;
+    char *specs[] = {"+" JADE_NOTES_REF ":" NOTES_THEIRS};
+    git_strarray refspecs = {specs, 1};
+    c->tries = 0;
+    git_remote_disconnect(remote); /* a git:// connection serves one request */
+    int rc = git_remote_fetch(remote, &refspecs, &opts, "jade: fetch notes");
+    if (rc != 0) {
+        transfer_error(c, rc, err);
+        return -1;
+    }
+    return jade_notes_merge(repo, NOTES_THEIRS, message, err);
+}
+
+int jade_notes_exchange(const char *url, const char *mirror_dir,
+                        const struct jade_fetch_credentials *cred, const char *message,
+                        struct jade_buf *err)
+{
+    git_libgit2_init();
+    size_t err_start = err->len;
+    struct fetch_ctx c = {.cred = cred};
+    char *shown = jade_fetch_redact_url(url);
+    c.shown_url = shown;
+    c.is_ssh = jade_fetch_parse_ssh_url(url, &c.ssh) == 1;
+    git_repository *repo = NULL;
+    git_remote *remote = NULL;
+    int rc = -1;
+    if (git_repository_open_ext(&repo, mirror_dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0) {
+        jade_git_error_message(err, mirror_dir);
+        goto done;
+    }
+    /* The configured URL, in memory, as the fetch: nothing in the mirror's
+     * config, the user's or the content reroutes the push. */
+    git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
+    create.repository = repo;
+    create.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    if (git_remote_create_with_opts(&remote, url, &create) != 0) {
+        jade_git_error_message(err, shown);
+        goto done;
+    }
+    git_remote_callbacks cbs = GIT_REMOTE_CALLBACKS_INIT;
+    cbs.credentials = credentials_cb;
+    cbs.certificate_check = certificate_check_cb;
+    cbs.push_update_reference = push_update_cb;
+    cbs.payload = &c;
+    int step = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL);
+    if (step != 0) {
+        transfer_error(&c, step, err);
+        goto done;
+    }
+    if (notes_take_theirs(repo, remote, message, &c, err) != 0) goto done;
+    git_remote_disconnect(remote);
+    git_push_options opts = GIT_PUSH_OPTIONS_INIT;
+    opts.callbacks = cbs;
+    char *specs[] = {JADE_NOTES_REF ":" JADE_NOTES_REF};
+    git_strarray refspecs = {specs, 1};
+    c.tries = 0;
+    step = git_remote_push(remote, &refspecs, &opts);
+    if (step != 0 || c.why.len) {
+        if (c.why.len) {
+            jade_buf_puts(err, jade_buf_str(&c.why));
+        } else {
+            char *what = jade_xasprintf(_("cannot push to %s"), shown);
+            jade_git_error_message(err, what);
+            free(what);
+        }
+        goto done;
+    }
+    rc = 0;
+done:
+    if (cred) scrub(err, err_start, cred->password, "***");
+    const char *start, *end;
+    if (secret_span(url, &start, &end)) {
+        scrub(err, err_start, url, shown);
+        char *secret = jade_xstrndup(start, (size_t)(end - start));
+        scrub(err, err_start, secret, "***");
+        free(secret);
+    }
+    git_remote_free(remote);
+    git_repository_free(repo);
+    jade_ssh_target_free(&c.ssh);
+    jade_buf_free(&c.why);
     free(shown);
     git_libgit2_shutdown();
     return rc;

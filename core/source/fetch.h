@@ -55,6 +55,16 @@ struct jade_ssh_target {
 int jade_fetch_parse_ssh_url(const char *url, struct jade_ssh_target *out);
 void jade_ssh_target_free(struct jade_ssh_target *t);
 
+/* Exchanges refs/notes/jade (notes.h) with the repository at url, from
+ * the bare mirror_dir: theirs is fetched (into refs/notes/jade-origin)
+ * and merged into ours when it holds what ours lacks (merge commits say
+ * message), then ours is pushed to url - the URL as given, never
+ * rerouted by any git config. 0, or -1 with one line in err (no write
+ * access, a refused update), credentials taken out. */
+int jade_notes_exchange(const char *url, const char *mirror_dir,
+                        const struct jade_fetch_credentials *cred, const char *message,
+                        struct jade_buf *err);
+
 /* Appends "what: libgit2's last error message" to err. */
 void jade_git_error_message(struct jade_buf *err, const char *what);
 

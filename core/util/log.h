@@ -46,6 +46,8 @@
  *   clock_jump from to by msg then; new_ledger; ledger_failed; recovered
  *   stopping   signal inflight; stop sent failed (a warning if any failed)
  *   wake       inflight (debug: each timer wake)
+ *   notes_written lines ref; notes_pushed ref; notes_push_failed reason
+ *              retry_in; notes_failed reason then (git notes: run/notes.h)
  */
 #ifndef JADE_LOG_H
 #define JADE_LOG_H
