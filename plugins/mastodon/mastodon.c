@@ -19,6 +19,11 @@
  * earliest request (none goes out before it). A re-send after answers that
  * posted nothing (a 429, a 422, the plugin's own waits) goes however late.
  *
+ * Metrics: GET /api/v1/statuses/:id gives the status's favourites,
+ * boosts and replies (no views: no reach). A 429 on such a read holds
+ * reads only, so a reading never holds a publication back: the
+ * publication's own request finds out whether the account is spent.
+ *
  * Rate limits: a 429 stops every request to the account until its
  * X-RateLimit-Reset; an answer saying X-RateLimit-Remaining: 0 stops that
  * family of requests (statuses: the 300 per 3 hours; media; deletions) until
@@ -46,7 +51,7 @@
 #define TOKEN_MAX 1024
 
 /* The families of requests an instance limits apart. */
-enum family { FAMILY_ALL, FAMILY_STATUSES, FAMILY_MEDIA, FAMILY_DELETE, N_FAMILIES };
+enum family { FAMILY_ALL, FAMILY_STATUSES, FAMILY_MEDIA, FAMILY_DELETE, FAMILY_READS, N_FAMILIES };
 
 /* What an account (an instance and a token) told us to wait for. */
 struct account {
@@ -107,6 +112,8 @@ static const char *family_name(enum family f)
         return "media";
     case FAMILY_DELETE:
         return "deletions";
+    case FAMILY_READS:
+        return "reads of statuses";
     default:
         return "requests";
     }
@@ -180,7 +187,9 @@ static int64_t note_limits(struct account *a, enum family f, const struct jade_h
     if (r->status == 429) {
         if (wait < 0) wait = pu_retry_after(pu_header(r, "Retry-After"), answered, 60);
         if (wait < 1) wait = 1;
-        if (now + wait > a->until[FAMILY_ALL]) a->until[FAMILY_ALL] = now + wait;
+        /* A read refused holds reads only: a publication finds out for itself. */
+        enum family held = f == FAMILY_READS ? FAMILY_READS : FAMILY_ALL;
+        if (now + wait > a->until[held]) a->until[held] = now + wait;
         return wait;
     }
     const char *remaining = pu_header(r, "X-RateLimit-Remaining");
@@ -829,11 +838,11 @@ static void metrics_cb(void *arg, const struct jade_http_response *r)
     }
     if (r->status < 200 || r->status >= 300) {
         struct pu_metrics_call call = {mj.done, mj.token};
-        answer_failure(mj.host, mj.account, FAMILY_ALL, r, mj.secret_name, pu_metrics_failed,
+        answer_failure(mj.host, mj.account, FAMILY_READS, r, mj.secret_name, pu_metrics_failed,
                        &call);
         return;
     }
-    note_limits(mj.account, FAMILY_ALL, r, now);
+    note_limits(mj.account, FAMILY_READS, r, now);
     json_t *status = json_loads(r->body ? r->body : "", 0, NULL);
     if (!json_is_object(status)) {
         json_decref(status);
@@ -883,7 +892,7 @@ static void mastodon_metrics(void *instance, const struct jade_publication *pub,
         return;
     }
     struct account *a = account_for(m, base, pub->secret_name);
-    int64_t wait = a ? wait_for(a, FAMILY_ALL, host->now(host->ctx)) : 0;
+    int64_t wait = a ? wait_for(a, FAMILY_READS, host->now(host->ctx)) : 0;
     struct metrics_job *mj = a && !wait ? calloc(1, sizeof *mj) : NULL;
     char url[2048], auth[TOKEN_MAX + 8];
     snprintf(url, sizeof url, "%s/api/v1/statuses/%s", base, network_id);
