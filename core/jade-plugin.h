@@ -25,8 +25,8 @@
  * - Each call has a deadline (deadline_seconds), on the real clock even
  *   when the core's clock is simulated: past it the core records UNKNOWN
  *   for a publish (the request may have left: uncertain, looked up, never
- *   re-sent blindly), leaves a lookup uncertain, counts a remove as a
- *   transient failure, and ignores the late answer.
+ *   re-sent blindly), leaves a lookup uncertain, counts a remove or a
+ *   metrics call as a transient failure, and ignores the late answer.
  * - Ownership is written beside each member. "Call" means: valid only
  *   during the call; copy what you keep. */
 #ifndef JADE_PLUGIN_H

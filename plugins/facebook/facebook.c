@@ -20,7 +20,12 @@
  * once a post request has left may have published it (seen in the wild):
  * the Page's feed is read before saying anything, and what is not found
  * there is "unknown", never sent blindly again. Other refusals fail with
- * the network's words. */
+ * the network's words.
+ *
+ * Metrics: GET /{post}/insights?metric=NAME, one metric a request (a
+ * retired one fails the whole request with (#100): it is dropped, and
+ * remembered while the plugin runs), then GET /{post}?fields=shares,
+ * comments.limit(0).summary(true); the same throttles hold it. */
 #include "jade-plugin.h"
 
 #include "../common/plugin-util.h"

@@ -32,7 +32,9 @@
  * admin listener routes here (POST /hooks/whatsapp; GET for Meta's
  * verification handshake): the body's X-Hub-Signature-256 is checked with
  * the app secret, and a failed or held message becomes an event "late" of
- * its occurrence (host late()). */
+ * its occurrence (host late()). Each status also moves its message on
+ * (sent, delivered, read, failed: never back), journalled as a "T" line:
+ * metrics() answers from them, without a request. */
 #include "jade-plugin.h"
 #include "../common/plugin-util.h"
 

@@ -23,7 +23,11 @@
  * timeline (GET /2/users/:id/tweets from the due time) for the text. An
  * identical text is refused (403 "duplicate content"): on a first attempt
  * the text was posted before (PERMANENT); on a later one it may be ours
- * from the uncertain attempt, so it is looked up instead of guessed. */
+ * from the uncertain attempt, so it is looked up instead of guessed.
+ *
+ * Metrics: GET /2/tweets/:id?tweet.fields=public_metrics, in the family
+ * of reads (a 429 there holds reads, not posts); a post deleted is 200
+ * with errors and no data: not found. */
 #include "jade-plugin.h"
 #include "oauth1.h"
 #include "plugin-util.h"

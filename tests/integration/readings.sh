@@ -237,6 +237,29 @@ if [ ! -e "$work/e/plugins/unruly/metrics.log" ] && [ -e "$work/d/plugins/unruly
   ok "a plugin whose instance has no metrics is never asked"
 else not_ok "a plugin whose instance has no metrics is never asked" "$(ls "$work/e/plugins/unruly" "$work/d/plugins/unruly" 2>&1)"; fi
 
+# -- the outbox's metrics test double ------------------------------------------------
+make_tree s "s1:outbox:2026-12-02T08:00" "s2:outbox:2026-12-02T08:05"
+config s '"networks": {"outbox": {"simulated_metrics": true}}'
+run s 2026-12-02T07:59:00Z 36000 2026-12-05T09:00:00Z
+check "the outbox's test double (simulated_metrics): made-up figures, rising with each reading" s '
+for key in {r["key"] for r in rows}:
+    mine = {r["reading"]: {x["name"]: x["value"] for x in rows if x["key"] == key and x["reading"] == r["reading"]} for r in rows if r["key"] == key}
+    assert sorted(mine) == [3600, 86400, 259200], mine
+    assert set(mine[3600]) == {"simulated_views", "simulated_reactions", "simulated_shares", "reach", "engagement"}, mine
+    views = [mine[t]["simulated_views"] for t in sorted(mine)]
+    assert views[0] < views[1] < views[2], views
+assert len({r["key"] for r in rows}) == 2, rows'
+readings s >"$work/s-first.json"
+rm -rf "$work/s" "$work/s.out"
+run s 2026-12-02T07:59:00Z 36000 2026-12-05T09:00:00Z
+readings s >"$work/s-again.json"
+if python3 -c '
+import json, sys
+strip = lambda f: sorted((r["key"], r["reading"], r["name"], r["value"]) for r in json.load(open(f)))
+sys.exit(0 if strip(sys.argv[1]) == strip(sys.argv[2]) else 1)' "$work/s-first.json" "$work/s-again.json"; then
+  ok "... the same figures for the same key and reading"
+else not_ok "... the same figures for the same key and reading"; fi
+
 # -- settings ------------------------------------------------------------------------
 config v '"metrics": {"readings": ["1h", "30m"]}'
 expect "readings out of order refuse to start, naming the setting" 2 '/metrics/readings/1' -- \
