@@ -51,6 +51,7 @@
 struct jade_reading {
     char key[33];
     char *campaign, *post, *lang, *network_id;
+    char *secret_name; /* the channel's, copied as a call leaves (a reload may replace it) */
     int64_t sent_at;
     uint32_t done;  /* bit i: cfg->readings[i] is stored (or given up) */
     int64_t at;     /* when the next may be taken: its time, or a retry's */
@@ -71,6 +72,7 @@ static void free_reading(struct jade_reading *e)
     free(e->post);
     free(e->lang);
     free(e->network_id);
+    free(e->secret_name);
     free(e);
 }
 
@@ -164,15 +166,11 @@ static void requeue(struct jade_reading *e, int64_t retry_at)
     heap_push(e->ch, e);
 }
 
-/* A sent publication's readings start to wait (readings of a key the
- * channel follows already are left as they are). */
+/* A sent publication's readings start to wait. */
 static void follow(struct service *s, struct jade_channel *ch, const char *key,
                    const char *campaign, const char *post, const char *lang, const char *network_id,
                    int64_t sent_at, uint32_t done)
 {
-    if (ch->reading && !strcmp(ch->reading->key, key)) return;
-    for (size_t i = 0; i < ch->n_readings; i++)
-        if (!strcmp(ch->readings[i]->key, key)) return;
     struct jade_reading *e = jade_xcalloc(1, sizeof *e);
     snprintf(e->key, sizeof e->key, "%s", key);
     e->campaign = jade_xstrdup(campaign ? campaign : "");
@@ -191,6 +189,11 @@ void service_readings_sent(struct service *s, struct jade_channel *ch, const cha
                            int64_t sent_at)
 {
     if (!s->cfg->n_readings || !can_read(ch)) return;
+    /* A key the channel follows already (sent once: a guard) keeps its own;
+     * the ledger's rows, read at start, are each once (no search then). */
+    if (ch->reading && !strcmp(ch->reading->key, key)) return;
+    for (size_t i = 0; i < ch->n_readings; i++)
+        if (!strcmp(ch->readings[i]->key, key)) return;
     follow(s, ch, key, pub->campaign, pub->post, pub->lang, network_id, sent_at, 0);
 }
 
@@ -508,6 +511,9 @@ static void start_reading(struct service *s, struct jade_channel *ch, struct jad
             latest = i;
         }
     jade_format_utc(e->sent_at, e->due);
+    const char *secret = json_string_value(json_object_get(ch->json, "secret"));
+    free(e->secret_name);
+    e->secret_name = secret ? jade_xstrdup(secret) : NULL;
     e->pub = (struct jade_publication){
         .struct_size = sizeof e->pub,
         .key = e->key,
@@ -518,7 +524,7 @@ static void start_reading(struct service *s, struct jade_channel *ch, struct jad
         .text = "",
         .due = e->due,
         .account_json = ch->account_json,
-        .secret_name = json_string_value(json_object_get(ch->json, "secret")),
+        .secret_name = e->secret_name,
         .attempt = (uint32_t)e->attempts + 1,
         .sent_at = e->sent_at,
         .reading = (uint32_t)cfg->readings[latest],
