@@ -382,7 +382,7 @@ static void answered(struct jade_reading *e, const struct jade_result *res,
     s->inflight--;
     if (e->forgotten || s->overdue || !s->writer) {
         free_reading(e);
-        service_arm(s);
+        if (!s->reading_metrics) service_arm(s);
         return;
     }
     int64_t now = service_now(s), retry_at = 0;
@@ -437,7 +437,7 @@ static void answered(struct jade_reading *e, const struct jade_result *res,
     }
     e->taking = 0;
     requeue(e, retry_at);
-    service_arm(s);
+    if (!s->reading_metrics) service_arm(s); /* else the dispatch in progress goes on */
 }
 
 static void metrics_done_cb(void *token, const struct jade_result *res,
@@ -566,28 +566,46 @@ static bool publishing(const struct jade_channel *ch, int64_t now)
     return false;
 }
 
+/* When ch's next reading may go (INT64_MAX: none waits, or it cannot). */
+static int64_t channel_wake(struct service *s, const struct jade_channel *ch)
+{
+    if (!ch->n_readings || ch->reading || ch->removed || ch->suspended || !ch->net ||
+        jade_halts_channel(&s->halts, ch->id))
+        return INT64_MAX;
+    int64_t t = ch->readings[0]->at;
+    int64_t holds[] = {ch->blocked_until, ch->readings_held_until, ch->last_request + pace(ch),
+                       ch->last_reading + pace(ch)};
+    for (size_t i = 0; i < sizeof holds / sizeof *holds; i++)
+        if (holds[i] > t) t = holds[i];
+    return t;
+}
+
+/* A plugin may answer from inside the call: then the channel is looked at
+ * again here (a few times at most), rather than from a nested arm whose
+ * timer the caller's would replace. */
+#define SAME_TURN_READINGS 16
+
 int64_t service_read_metrics(struct service *s)
 {
     int64_t wake = INT64_MAX;
     if (s->reloading || s->stopping || s->closed || !s->writer) return wake;
     int64_t now = service_now(s);
+    s->reading_metrics = true;
     for (size_t c = 0; c < s->channels.count; c++) {
         struct jade_channel *ch = s->channels.items[c];
-        if (!ch->n_readings || ch->reading || ch->removed || ch->suspended || !ch->net ||
-            jade_halts_channel(&s->halts, ch->id))
-            continue;
-        int64_t t = ch->readings[0]->at;
-        int64_t holds[] = {ch->blocked_until, ch->readings_held_until, ch->last_request + pace(ch),
-                           ch->last_reading + pace(ch)};
-        for (size_t i = 0; i < sizeof holds / sizeof *holds; i++)
-            if (holds[i] > t) t = holds[i];
-        if (t > now) {
-            if (t < wake) wake = t;
-            continue;
+        for (int turn = 0;; turn++) {
+            int64_t t = channel_wake(s, ch);
+            if (t > now || turn == SAME_TURN_READINGS) {
+                if (t <= now) t = now + 1; /* the rest of what is due: in a second */
+                if (t < wake) wake = t;
+                break;
+            }
+            /* What publishes re-arms once answered, or at its own time. */
+            if (publishing(ch, now)) break;
+            start_reading(s, ch, heap_take(ch, 0), now);
+            if (ch->reading) break; /* answered later: its answer arms */
         }
-        /* What publishes re-arms once answered, or at its own time. */
-        if (publishing(ch, now)) continue;
-        start_reading(s, ch, heap_take(ch, 0), now);
     }
+    s->reading_metrics = false;
     return wake;
 }

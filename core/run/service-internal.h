@@ -111,6 +111,7 @@ struct service {
     size_t inflight;
     struct jade_calls calls;         /* the plugins' calls in flight, by token (publish.c) */
     struct jade_calls reading_calls; /* their metrics calls (readings.c) */
+    bool reading_metrics;            /* readings.c is starting readings: answers do not arm */
     struct request **lookups;        /* recovery's, started once the queues are loaded */
     size_t n_lookups;
     bool stopping;

@@ -55,7 +55,7 @@ json.dump({"channels": [
      "account": {"instance": "http://127.0.0.1:%s" % port}},
     {"id": "box-gao", "network": "outbox", "regions": ["gao"], "account": {"folder": "gao"}},
     {"id": "unruly-gao", "network": "unruly", "regions": ["gao"],
-     "account": {"answers": "sent", "metrics": "never"}}]},
+     "account": {"answers": "sent", "metrics": os.environ.get("UNRULY_READS", "never")}}]},
     open(os.path.join(root, "channels.json"), "w"))
 for spec in specs:
     post, network, at = spec.split(":", 2)
@@ -236,6 +236,27 @@ if [ ! -e "$work/e/plugins/unruly/metrics.log" ] && [ -e "$work/d/plugins/unruly
   ! grep -q 'event=metrics_' "$work/e.out"; then
   ok "a plugin whose instance has no metrics is never asked"
 else not_ok "a plugin whose instance has no metrics is never asked" "$(ls "$work/e/plugins/unruly" "$work/d/plugins/unruly" 2>&1)"; fi
+
+# -- failing readings: tried 8 times with a backoff, then given up, for good -------------
+UNRULY_READS=transient make_tree g "u1:unruly:2026-12-02T08:00"
+config g '"metrics": {"readings": ["1h"]}'
+UNRULY_METRICS=1 run g 2026-12-02T07:59:00Z 36000 2026-12-04T08:00:00Z
+UNRULY_METRICS=1 run g 2026-12-04T08:00:00Z 36000 2026-12-05T08:00:00Z
+check "a reading failing is tried 8 times, backing off, then given up; a restart does not take it again" g '
+calls = open(sys.argv[2].replace("g.out", "g/plugins/unruly/metrics.log")).read().split()
+assert len(calls) == 16, calls  # 8 x (key, reading)
+assert [(r["reading"], r["name"], r["value"]) for r in rows] == [(3600, "jade_given_up", 8)], rows
+assert out.count("event=metrics_failed") == 7 and out.count("event=metrics_given_up") == 1, out
+import re
+nexts = [int(m) for m in re.findall(r"event=metrics_failed .*? attempt=(\d+)", out)]
+assert nexts == list(range(1, 8)), nexts'
+UNRULY_READS=permanent make_tree h "u1:unruly:2026-12-02T08:00"
+config h '"metrics": {"readings": ["1h", "24h"]}'
+UNRULY_METRICS=1 run h 2026-12-02T07:59:00Z 36000 2026-12-04T08:00:00Z
+check "a reading the network refuses is given up at once; the next one is still taken" h '
+calls = open(sys.argv[2].replace("h.out", "h/plugins/unruly/metrics.log")).read().split()
+assert len(calls) == 4, calls
+assert [(r["reading"], r["name"]) for r in rows] == [(3600, "jade_given_up"), (86400, "jade_given_up")], rows'
 
 # -- the outbox's metrics test double ------------------------------------------------
 make_tree s "s1:outbox:2026-12-02T08:00" "s2:outbox:2026-12-02T08:05"
