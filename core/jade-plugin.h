@@ -25,8 +25,8 @@
  * - Each call has a deadline (deadline_seconds), on the real clock even
  *   when the core's clock is simulated: past it the core records UNKNOWN
  *   for a publish (the request may have left: uncertain, looked up, never
- *   re-sent blindly), leaves a lookup uncertain, counts a remove as a
- *   transient failure, and ignores the late answer.
+ *   re-sent blindly), leaves a lookup uncertain, counts a remove or a
+ *   metrics call as a transient failure, and ignores the late answer.
  * - Ownership is written beside each member. "Call" means: valid only
  *   during the call; copy what you keep. */
 #ifndef JADE_PLUGIN_H
@@ -101,6 +101,12 @@ struct jade_publication {
     /* 1.1: each medium's description in the publication's language (alt
      * text), n_media entries, each NULL when the post gives none. */
     const char *const *media_alt;
+    /* A metrics call only (0 in others): when the publication was first
+     * sent (seconds since the epoch), and the reading asked for, in
+     * seconds after that (3600 for the reading at +1 h). A plugin checks
+     * JADE_HAS_MEMBER before reading them. */
+    int64_t sent_at;
+    uint32_t reading;
 };
 
 /* The closed set of outcomes (the values of jade_result.outcome). */
@@ -145,8 +151,13 @@ struct jade_metric {
 };
 
 /* The answer to a metrics call: result->outcome SENT with the readings,
- * or a failure as for publish (RETRY_AFTER, TRANSIENT, AUTH_FAILED, ...).
- * Everything belongs to the plugin, valid during the call only. */
+ * or a failure as for publish (RETRY_AFTER holds the channel's readings,
+ * never its publications; TRANSIENT and UNKNOWN are tried again later;
+ * PERMANENT and NOT_FOUND give the reading up; AUTH_FAILED holds the
+ * channel's readings for an hour and never suspends its publications).
+ * Names are at most 64 bytes of letters, digits, '_', '.' or '-' (others
+ * are not stored). Everything belongs to the plugin, valid during the
+ * call only. */
 typedef void (*jade_metrics_cb)(void *token, const struct jade_result *result,
                                 const struct jade_metric *metrics, size_t n_metrics);
 
@@ -319,6 +330,10 @@ struct jade_plugin {
      * answered 404. */
     void (*receive)(void *instance, const struct jade_inbound_request *request,
                     struct jade_inbound_answer *answer);
+    /* Optional: the capabilities of this instance, where its settings
+     * change them (the outbox's simulated metrics, a test double); called
+     * after init. NULL: capabilities. */
+    uint32_t (*instance_capabilities)(void *instance);
 };
 
 /* The one symbol a plugin exports. */

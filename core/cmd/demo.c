@@ -58,6 +58,9 @@ static json_t *demo_networks(json_t **bindings)
                             json_pack("{s:[s], s:o}", "channels", id, "url_prefixes", prefixes));
     }
     json_decref(channels);
+    /* The outbox's metrics test double: the week has (simulated) reactions
+     * to follow up and report on. */
+    json_object_set_new(networks, "outbox", json_pack("{s:b}", "simulated_metrics", 1));
     return networks;
 }
 
@@ -267,6 +270,8 @@ int jade_cmd_demo(int argc, char **argv)
                           0,
                           0};
     jade_ledger_all(ledger, summary_row, &sum);
+    size_t read_publications = 0, readings = 0;
+    jade_ledger_count_readings(ledger, &read_publications, &readings);
     jade_ledger_close(ledger);
     jade_print(stdout, _("\nA week of the JADE campaigns (%.10s to %.10s, simulated):\n"),
                DEMO_START, "2026-12-08");
@@ -274,6 +279,10 @@ int jade_cmd_demo(int argc, char **argv)
     print_table(_("network"), sum.by_network);
     jade_print(stdout, _("\n  in all: %zu planned, %zu sent, %zu failed\n"), sum.planned, sum.sent,
                sum.failed);
+    jade_print(stdout,
+               _("  metrics: %zu reading(s) of %zu publication(s), made up by the outbox's test "
+                 "double (networks.outbox.simulated_metrics): not measured\n"),
+               readings, read_publications);
     jade_print(stdout,
                _("\nThe publications, one JSON file each, in a folder per region (the outbox "
                  "channels)\nor per channel (the networks run dry): %s\n"),

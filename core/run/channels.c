@@ -108,6 +108,8 @@ void jade_channels_shift_waits(struct jade_channels *t, int64_t by)
         struct jade_channel *ch = t->items[c];
         if (ch->blocked_until) ch->blocked_until += by;
         if (ch->last_request) ch->last_request += by;
+        if (ch->readings_held_until) ch->readings_held_until += by;
+        if (ch->last_reading) ch->last_reading += by;
         /* all by the same: the heap's order holds */
         for (size_t i = 0; i < ch->retrying.count; i++) ch->retrying.items[i].at += by;
         for (size_t i = 0; i < ch->n_removals; i++)
@@ -133,6 +135,7 @@ void jade_channels_free(struct jade_channels *t)
         jade_queue_free(&ch->held);
         for (size_t k = 0; k < ch->n_removals; k++) jade_removal_clear(&ch->removals[k]);
         free(ch->removals);
+        free(ch->readings); /* their entries are readings.c's, freed before */
         free(ch->account_json);
         free(ch->suspended_reason);
         free(ch->id);

@@ -18,6 +18,7 @@
 
 struct jade_content;
 struct jade_instance;
+struct jade_reading;
 
 /* A sent publication of a retracted post, to be removed from its network. */
 struct jade_removal {
@@ -46,6 +47,14 @@ struct jade_channel {
     unsigned char secret_print[32];
     bool secret_print_set;
     int64_t blocked_until, last_request;
+    /* Follow-up (readings.c): the publications whose next reading of
+     * metrics waits, a heap by its time; the one being read (at most
+     * one); until when the network made readings wait (a metrics call's
+     * Retry-After: publications never wait for it); the last one's start. */
+    struct jade_reading **readings;
+    size_t n_readings, cap_readings;
+    struct jade_reading *reading;
+    int64_t readings_held_until, last_reading;
 };
 
 struct jade_channels {

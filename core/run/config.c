@@ -54,9 +54,54 @@ static void check_http_allowed(struct schema_ctx *ctx, const struct jade_outboun
 
 /* What the schema cannot say: URL prefixes, hosts and address ranges
  * that mean something. */
+/* A reading's time after sending: seconds, or "90m", "24h", "7d"; -1
+ * when it is neither (the schema says which forms). */
+static int64_t reading_seconds(const json_t *v)
+{
+    if (json_is_integer(v)) return json_integer_value(v);
+    const char *s = json_string_value(v);
+    char *end;
+    long long n = s ? strtoll(s, &end, 10) : 0;
+    if (!s || n <= 0 || end == s || end[0] == '\0' || end[1] != '\0') return -1;
+    int64_t unit = *end == 's'   ? 1
+                   : *end == 'm' ? 60
+                   : *end == 'h' ? 3600
+                   : *end == 'd' ? 86400
+                                 : 0;
+    return unit ? n * unit : -1;
+}
+
+#define READING_MIN 60
+#define READING_MAX (365 * 86400)
+
+/* metrics.readings: each at least a minute and at most a year after
+ * sending, in increasing order (the schema checked their forms). */
+static void check_readings(const json_t *readings, struct schema_ctx *ctx)
+{
+    int64_t last = 0;
+    for (size_t i = 0; i < json_array_size(readings); i++) {
+        int64_t t = reading_seconds(json_array_get(readings, i));
+        char *pointer = jade_xasprintf("/metrics/readings/%zu", i);
+        if (t < 0) {
+            /* the schema said it */
+        } else if (t < READING_MIN || t > READING_MAX) {
+            report_cb(ctx, pointer,
+                      _("a reading is taken between a minute (60, \"1m\") and a year (\"365d\") "
+                        "after sending"));
+        } else if (t <= last) {
+            report_cb(ctx, pointer,
+                      _("readings are listed in increasing order, each once: this one is not "
+                        "later than the one before"));
+        }
+        if (t > last) last = t;
+        free(pointer);
+    }
+}
+
 static bool check_values(const json_t *json, struct schema_ctx *ctx)
 {
     size_t errors = ctx->diags->errors;
+    check_readings(json_object_get(json_object_get(json, "metrics"), "readings"), ctx);
     const json_t *outbound_json = json_object_get(json, "outbound");
     jade_outbound_check(outbound_json, report_cb, ctx);
     struct jade_outbound outbound; /* what of it is sound */
@@ -184,6 +229,14 @@ static int fill(json_t *json, const char *name, struct jade_config *c)
     c->retry_base_seconds = get_int(retry, "base_seconds", 30);
     c->retry_max_seconds = get_int(retry, "max_seconds", 1800);
     c->retry_max_attempts = get_int(retry, "max_attempts", 8);
+    const json_t *readings = json_object_get(json_object_get(json, "metrics"), "readings");
+    static const int64_t default_readings[] = {3600, 86400, 3 * 86400, 7 * 86400};
+    if (!readings) {
+        c->n_readings = sizeof default_readings / sizeof *default_readings;
+        memcpy(c->readings, default_readings, sizeof default_readings);
+    }
+    for (size_t i = 0; i < json_array_size(readings) && i < JADE_MAX_READINGS; i++)
+        c->readings[c->n_readings++] = reading_seconds(json_array_get(readings, i));
     c->networks = json_object_get(json, "networks");
     if (!json_object_get(json, "bindings")) json_object_set_new(json, "bindings", json_object());
     c->bindings = json_object_get(json, "bindings");

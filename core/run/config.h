@@ -21,6 +21,9 @@ enum jade_notes_mode {
     JADE_NOTES_PUSH,  /* and pushed to the content repository */
 };
 
+/* At most this many readings of a publication's metrics. */
+#define JADE_MAX_READINGS 16
+
 struct jade_config {
     json_t *json; /* the whole file; the strings below point into it */
     char *name;   /* the file's path, for messages */
@@ -42,6 +45,10 @@ struct jade_config {
     int horizon_days;
     int stop_timeout_seconds; /* how long SIGTERM waits for answers in flight */
     int retry_base_seconds, retry_max_seconds, retry_max_attempts;
+    /* metrics.readings: when each sent publication's metrics are read,
+     * in seconds after it was sent, increasing; none: not read */
+    int64_t readings[JADE_MAX_READINGS];
+    size_t n_readings;
     const json_t *networks; /* per-network settings, by name (may be NULL) */
     const json_t *bindings; /* secret name -> {channels, url_prefixes}; never NULL */
     struct jade_outbound outbound;

@@ -155,6 +155,7 @@ static void load_queues(struct service *s, struct reload *r)
         for (size_t k = 0; k < s->n_settled && !settled; k++)
             settled = !strcmp(s->settled[k], r->removals[i].key);
         if (ch && !settled) jade_channel_add_removal(ch, &r->removals[i]);
+        if (ch) service_readings_forget(s, ch, r->removals[i].key); /* retracted: not read */
     }
     s->n_settled = 0;
 }

@@ -1366,3 +1366,96 @@ int jade_ledger_halt_clear(struct jade_ledger *l, enum jade_halt_scope scope, co
     sqlite3_finalize(st);
     return rc;
 }
+
+/* ---- follow-up: the readings of sent publications ------------------------- */
+
+int jade_ledger_sent_readings(struct jade_ledger *l, jade_ledger_sent_cb cb, void *ctx)
+{
+    sqlite3_stmt *st, *done;
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT key, campaign, post, channel, lang, network_id, sent_at"
+                           " FROM occurrences WHERE state = 'sent' AND removal IS NULL"
+                           " AND sent_at IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(l, NULL, NULL);
+    if (sqlite3_prepare_v2(l->db, "SELECT DISTINCT reading FROM metrics WHERE key = ?", -1, &done,
+                           NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail(l, NULL, NULL);
+    }
+    int rc;
+    int64_t *readings = NULL;
+    size_t cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char key[33];
+        struct jade_ledger_sent row = {.key = key_col(st, 0, key),
+                                       .campaign = text_col(st, 1),
+                                       .post = text_col(st, 2),
+                                       .channel = text_col(st, 3),
+                                       .lang = text_col(st, 4),
+                                       .network_id = text_col(st, 5),
+                                       .sent_at = sqlite3_column_int64(st, 6)};
+        sqlite3_reset(done);
+        sqlite3_bind_value(done, 1, sqlite3_column_value(st, 0));
+        int step;
+        while ((step = sqlite3_step(done)) == SQLITE_ROW) {
+            if (row.n_done == cap) {
+                cap = cap ? cap * 2 : 8;
+                readings = jade_xrealloc(readings, cap * sizeof *readings);
+            }
+            readings[row.n_done++] = sqlite3_column_int64(done, 0);
+        }
+        if (step != SQLITE_DONE) {
+            rc = step;
+            break;
+        }
+        row.done = readings;
+        cb(ctx, &row);
+    }
+    if (rc != SQLITE_DONE) note_failure(l);
+    free(readings);
+    sqlite3_finalize(done);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int jade_ledger_store_reading(struct jade_ledger *l, const char *key, int64_t reading,
+                              int64_t read_at, const char *const *names, const int64_t *values,
+                              size_t n)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db,
+                           "INSERT INTO metrics (key, reading, read_at, name, value)"
+                           " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(l, NULL, NULL);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_reset(st);
+        bind_key(st, 1, key);
+        sqlite3_bind_int64(st, 2, reading);
+        sqlite3_bind_int64(st, 3, read_at);
+        sqlite3_bind_text(st, 4, names[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, values[i]);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = fail(l, NULL, NULL);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int jade_ledger_count_readings(struct jade_ledger *l, size_t *publications, size_t *readings)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT count(DISTINCT key), count(*) FROM (SELECT DISTINCT key, reading"
+                           " FROM metrics WHERE name <> '" JADE_METRIC_GIVEN_UP "')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(l, NULL, NULL);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0) {
+        *publications = (size_t)sqlite3_column_int64(st, 0);
+        *readings = (size_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -267,4 +267,37 @@ int jade_ledger_halts_read(struct jade_ledger *l, struct jade_halts *out);
 int jade_ledger_halt_write(struct jade_ledger *l, const struct jade_halt *h);
 int jade_ledger_halt_clear(struct jade_ledger *l, enum jade_halt_scope scope, const char *target);
 
+/* ---- follow-up: the readings of sent publications ------------------------- */
+
+/* A sent publication that may still have readings to take: not retracted
+ * (no removal mark), first sent at sent_at. done: the readings the
+ * metrics table holds for it (seconds after sent_at), n_done of them. All
+ * of it belongs to the ledger, valid until the callback returns. */
+struct jade_ledger_sent {
+    const char *key, *campaign, *post, *channel, *lang, *network_id;
+    int64_t sent_at;
+    const int64_t *done;
+    size_t n_done;
+};
+
+typedef void (*jade_ledger_sent_cb)(void *ctx, const struct jade_ledger_sent *row);
+
+/* Every sent publication of the kind above: a scan, read once at start. */
+int jade_ledger_sent_readings(struct jade_ledger *l, jade_ledger_sent_cb cb, void *ctx);
+
+/* A reading of key's reactions: n names with their values, for the
+ * reading planned reading seconds after sent_at, read at read_at. A name
+ * the reading has already is left as it was. Part of the caller's
+ * transaction (the writer's batch): a reading's names are stored together
+ * or not at all. A reading given up is stored as the one name
+ * JADE_METRIC_GIVEN_UP (its value: the attempts made), so that it is not
+ * taken again. */
+#define JADE_METRIC_GIVEN_UP "jade_given_up"
+/* How many publications have readings stored, and how many readings
+ * (given up ones aside). */
+int jade_ledger_count_readings(struct jade_ledger *l, size_t *publications, size_t *readings);
+int jade_ledger_store_reading(struct jade_ledger *l, const char *key, int64_t reading,
+                              int64_t read_at, const char *const *names, const int64_t *values,
+                              size_t n);
+
 #endif

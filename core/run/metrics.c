@@ -121,6 +121,13 @@ void jade_metrics_answered(struct jade_metrics *m, const struct jade_instance *n
     }
 }
 
+void jade_metrics_reading(struct jade_metrics *m, const struct jade_instance *net,
+                          enum jade_reading_outcome outcome)
+{
+    struct jade_metrics_network *row = row_of(m, net);
+    if (row && outcome < JADE_N_READING_OUTCOMES) row->readings[outcome]++;
+}
+
 void jade_metrics_settled(struct jade_metrics *m, const struct jade_instance *net,
                           enum jade_state state)
 {
@@ -289,6 +296,17 @@ void jade_metrics_render(const struct jade_metrics *m, const struct jade_metrics
             network_label(out, "jade_publication_failures_total", &m->networks[n]);
             jade_buf_printf(out, ",reason=\"%s\"} %" PRIu64 "\n", reason_names[r],
                             m->networks[n].failures[r]);
+        }
+    static const char *const reading_names[JADE_N_READING_OUTCOMES] = {"read", "failed",
+                                                                       "given_up"};
+    header(out, "jade_metric_readings_total", "counter",
+           "Readings of sent publications' metrics (follow-up), by how they ended: read (stored), "
+           "failed (an attempt, tried again), given_up (not taken again).");
+    for (size_t n = 0; n < m->n_networks; n++)
+        for (size_t r = 0; r < JADE_N_READING_OUTCOMES; r++) {
+            network_label(out, "jade_metric_readings_total", &m->networks[n]);
+            jade_buf_printf(out, ",outcome=\"%s\"} %" PRIu64 "\n", reading_names[r],
+                            m->networks[n].readings[r]);
         }
     histogram(out, "jade_lateness_seconds",
               "How late first attempts leave: seconds from the due time to the request leaving.",

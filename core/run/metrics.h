@@ -71,10 +71,19 @@ enum jade_reload_failure {
     JADE_N_RELOAD_FAILURES
 };
 
+/* How a reading of a publication's metrics ended (readings.c). */
+enum jade_reading_outcome {
+    JADE_READING_READ,     /* "read": stored */
+    JADE_READING_FAILED,   /* "failed": an attempt failed, tried again later */
+    JADE_READING_GIVEN_UP, /* "given_up": failed too often, or refused: not taken again */
+    JADE_N_READING_OUTCOMES
+};
+
 struct jade_metrics_network {
     const char *name; /* the plugin's; borrowed */
     uint64_t publications;
     uint64_t failures[JADE_N_FAILURE_REASONS];
+    uint64_t readings[JADE_N_READING_OUTCOMES];
 };
 
 /* How often, at most, the ledger is read for the occurrences by state. */
@@ -117,6 +126,9 @@ void jade_metrics_answered(struct jade_metrics *m, const struct jade_instance *n
  * counted when it was missed. */
 void jade_metrics_settled(struct jade_metrics *m, const struct jade_instance *net,
                           enum jade_state state);
+/* A reading of a publication's metrics on net ended so. */
+void jade_metrics_reading(struct jade_metrics *m, const struct jade_instance *net,
+                          enum jade_reading_outcome outcome);
 /* A publication's request leaves, late seconds after its due time: the
  * first attempt's lateness is observed (a retry is late by design). */
 void jade_metrics_leaving(struct jade_metrics *m, uint32_t attempt, double late);

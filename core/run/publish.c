@@ -357,6 +357,7 @@ static void answered(struct request *r, const struct jade_result *answer)
     snprintf(u.key, sizeof u.key, "%s", r->key);
     if (sent) u.network_id = res->network_id, u.url = res->url;
     record(s, ch, (int)r->pub.attempt, u);
+    if (sent) service_readings_sent(s, ch, r->key, &r->pub, res->network_id, service_now(s));
     if (d.requeue == JADE_REQUEUE_PLANNED) requeue(r, false, r->due_time);
     if (d.requeue == JADE_REQUEUE_RETRYING) requeue(r, true, d.next_attempt);
     ch->inflight--;

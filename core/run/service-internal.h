@@ -111,8 +111,10 @@ struct service {
     size_t n_settled;
     bool ledger_failed;
     size_t inflight;
-    struct jade_calls calls;  /* the plugins' calls in flight, by token (publish.c) */
-    struct request **lookups; /* recovery's, started once the queues are loaded */
+    struct jade_calls calls;         /* the plugins' calls in flight, by token (publish.c) */
+    struct jade_calls reading_calls; /* their metrics calls (readings.c) */
+    bool reading_metrics;            /* readings.c is starting readings: answers do not arm */
+    struct request **lookups;        /* recovery's, started once the queues are loaded */
     size_t n_lookups;
     bool stopping;
     struct jade_notify notify; /* telling systemd (notify.h) */
@@ -162,6 +164,22 @@ void service_start_lookups(struct service *s, bool go);
  * requests freed; a later done is ignored). last: the service is freed
  * next, and a done then finds nothing at all. */
 void service_drop_calls(struct service *s, bool last);
+
+/* readings.c: follow-up, the metrics of sent publications */
+/* What the ledger says is still to read, at start; -1 (said). */
+int service_load_readings(struct service *s);
+/* key was sent on ch at sent_at (as network_id): its readings wait. */
+void service_readings_sent(struct service *s, struct jade_channel *ch, const char *key,
+                           const struct jade_publication *pub, const char *network_id,
+                           int64_t sent_at);
+/* key's post was retracted: nothing more of it is read. */
+void service_readings_forget(struct service *s, struct jade_channel *ch, const char *key);
+/* Starts the readings that are due on channels free of publications;
+ * the earliest time a reading waits for, or INT64_MAX. */
+int64_t service_read_metrics(struct service *s);
+/* As service_drop_calls, for the metrics calls; then what waits is freed. */
+void service_drop_readings(struct service *s, bool last);
+void service_free_readings(struct service *s);
 
 /* ops.c: the operator's side */
 /* A channel's credentials were refused: nothing more goes there until an

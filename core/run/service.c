@@ -84,6 +84,7 @@ static void stop(struct service *s)
     s->env.http = NULL;
     jade_instances_quiet(s->nets, s->n_nets);
     service_drop_calls(s, false); /* overdue: what is unanswered stays `sending` */
+    service_drop_readings(s, false);
 }
 
 static void progress(struct service *s, bool last)
@@ -177,7 +178,8 @@ void service_arm(struct service *s)
         if (settled(s)) stop(s);
         return;
     }
-    int64_t wake = service_dispatch(s);
+    int64_t wake = service_dispatch(s), reading = service_read_metrics(s);
+    if (reading < wake) wake = reading;
     if (s->opt->once) {
         /* What is due goes, channel by channel; once nothing more can go
          * now, the run is over. */
@@ -542,6 +544,13 @@ static enum jade_service_status start(struct service *s)
         return JADE_SERVICE_FAILED;
     }
     service_free_reload(r);
+    if (service_load_readings(s) != 0) {
+        service_start_lookups(s, false);
+        s->stopping = true;
+        service_arm(s);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        return JADE_SERVICE_FAILED;
+    }
     service_start_lookups(s, true);
     notify_started(s);
     say_start(s);
@@ -568,6 +577,8 @@ static void free_service(struct service *s)
 {
     jade_instances_stop(s->nets, s->n_nets);
     service_drop_calls(s, true);
+    service_drop_readings(s, true);
+    service_free_readings(s);
     jade_plugins_free(&s->plugins);
     free(s->plugins_dir);
     free(s->limits);

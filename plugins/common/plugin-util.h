@@ -122,6 +122,39 @@ static inline enum jade_outcome pu_transport_outcome(const struct jade_http_resp
     return r->request_sent ? JADE_OUTCOME_UNKNOWN : JADE_OUTCOME_TRANSIENT;
 }
 
+/* A metrics call answered through the mapping a plugin has for publish's
+ * failures: pu_metrics_failed as the jade_done_cb, a struct
+ * pu_metrics_call (on the stack: those answers are synchronous) as its
+ * token. */
+struct pu_metrics_call {
+    jade_metrics_cb done;
+    void *token;
+};
+
+static inline void pu_metrics_failed(void *call, const struct jade_result *r)
+{
+    struct pu_metrics_call *c = call;
+    c->done(c->token, r, NULL, 0);
+}
+
+/* A metrics call's answer without figures: a failure, with its words. */
+static inline void pu_metrics_finish(jade_metrics_cb done, void *token, enum jade_outcome outcome,
+                                     uint32_t retry_after, const char *message)
+{
+    struct jade_result r = {.struct_size = sizeof r,
+                            .outcome = (uint32_t)outcome,
+                            .retry_after_seconds = retry_after,
+                            .message = message};
+    done(token, &r, NULL, 0);
+}
+
+/* A JSON member as a count: an integer, or 0. */
+static inline int64_t pu_count(const json_t *object, const char *name)
+{
+    const json_t *v = json_object_get(object, name);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
 /* "HTTP <status>: <what the network said>" into out. */
 static inline void pu_http_message(const struct jade_http_response *r, const char *said, char *out,
                                    size_t size)

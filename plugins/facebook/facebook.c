@@ -20,7 +20,12 @@
  * once a post request has left may have published it (seen in the wild):
  * the Page's feed is read before saying anything, and what is not found
  * there is "unknown", never sent blindly again. Other refusals fail with
- * the network's words. */
+ * the network's words.
+ *
+ * Metrics: GET /{post}/insights?metric=NAME, one metric a request (a
+ * retired one fails the whole request with (#100): it is dropped, and
+ * remembered while the plugin runs), then GET /{post}?fields=shares,
+ * comments.limit(0).summary(true); the same throttles hold it. */
 #include "jade-plugin.h"
 
 #include "../common/plugin-util.h"
@@ -54,9 +59,20 @@
 
 struct job;
 
+/* The insights metrics read by default, one request each: Facebook fails
+ * a whole request for one retired metric (#100), so that one alone is
+ * dropped. The setting "insights_metrics" (names, comma-separated)
+ * replaces the list. */
+#define DEFAULT_INSIGHTS                                                                           \
+    "post_media_view,post_total_media_view_unique,post_reactions_by_type_total,post_clicks"
+#define INSIGHTS_MAX 16
+
 struct facebook {
     const struct jade_host *host;
-    struct job *settling; /* jobs waiting to read the feed again */
+    struct job *settling;         /* jobs waiting to read the feed again */
+    char *insights[INSIGHTS_MAX]; /* the metrics to read */
+    size_t n_insights;
+    bool retired[INSIGHTS_MAX]; /* refused with (#100): not asked again while it runs */
 };
 
 enum step { STEP_FEED, STEP_PHOTO, STEP_UPLOAD, STEP_LOOKUP, STEP_DELETE };
@@ -808,11 +824,211 @@ static void facebook_remove(void *instance, const struct jade_publication *pub,
     free(url);
 }
 
+/* ---- metrics --------------------------------------------------------------- */
+
+/* A metrics call: each insights metric in turn, then the post's comments
+ * and shares. */
+struct metrics_job {
+    struct facebook *fb;
+    jade_metrics_cb done;
+    void *token;
+    char *auth, *secret, *post_id;
+    size_t next; /* the insights metric asked for now */
+    struct jade_metric got[INSIGHTS_MAX + 4];
+    char *names[INSIGHTS_MAX + 4];
+    size_t n_got;
+};
+
+static void metrics_free(struct metrics_job *m)
+{
+    pu_wipe_free(m->auth);
+    free(m->secret);
+    free(m->post_id);
+    for (size_t i = 0; i < m->n_got; i++) free(m->names[i]);
+    free(m);
+}
+
+static void metrics_fail(struct metrics_job *m, enum jade_outcome outcome, uint32_t wait,
+                         const char *message)
+{
+    pu_metrics_finish(m->done, m->token, outcome, wait, message);
+    metrics_free(m);
+}
+
+static void got(struct metrics_job *m, const char *name, int64_t value)
+{
+    if (m->n_got == sizeof m->got / sizeof *m->got) return;
+    m->names[m->n_got] = strdup(name);
+    m->got[m->n_got] = (struct jade_metric){m->names[m->n_got], value};
+    if (m->names[m->n_got]) m->n_got++;
+}
+
+static int64_t value_of(struct metrics_job *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_got; i++)
+        if (!strcmp(m->got[i].name, name)) return m->got[i].value;
+    return -1;
+}
+
+static void metrics_get(struct metrics_job *m, const char *path, jade_http_cb cb)
+{
+    const struct jade_host *host = m->fb->host;
+    char *url = graph_url(host, path);
+    struct jade_http_header headers[] = {{"Authorization", m->auth}};
+    struct jade_http_request req = {
+        .struct_size = sizeof req, .method = "GET", .url = url, .headers = headers, .n_headers = 1};
+    int rc = url ? host->http(host->ctx, &req, cb, m) : -1;
+    free(url);
+    if (rc != 0) metrics_fail(m, JADE_OUTCOME_TRANSIENT, 0, "the request could not be started");
+}
+
+/* A failed read: as publish's answers say (throttles wait, a token
+ * refused...); a 5xx or Facebook's "unknown" is only tried again. */
+static void metrics_refused(struct metrics_job *m, const struct jade_http_response *r)
+{
+    if (r->transport_error) {
+        metrics_fail(m, JADE_OUTCOME_TRANSIENT, 0,
+                     r->error_message ? r->error_message : "no answer");
+        return;
+    }
+    struct verdict v;
+    classify(r, m->secret, &v);
+    if (r->status == 404 || (v.code == 100 && v.sub == 33))
+        v.outcome = JADE_OUTCOME_NOT_FOUND; /* "Object with ID ... does not exist" */
+    if (v.outcome == JADE_OUTCOME_UNKNOWN) v.outcome = JADE_OUTCOME_TRANSIENT;
+    metrics_fail(m, v.outcome, v.wait, v.message);
+}
+
+static void fields_cb(void *arg, const struct jade_http_response *r)
+{
+    struct metrics_job *m = arg;
+    if (r->transport_error || r->status < 200 || r->status >= 300) {
+        metrics_refused(m, r);
+        return;
+    }
+    json_t *post = json_loads(r->body ? r->body : "", 0, NULL);
+    int64_t shares = pu_count(json_object_get(post, "shares"), "count");
+    int64_t comments =
+        pu_count(json_object_get(json_object_get(post, "comments"), "summary"), "total_count");
+    json_decref(post);
+    got(m, "comments", comments);
+    got(m, "shares", shares);
+    int64_t reach = value_of(m, "post_total_media_view_unique");
+    int64_t reactions = value_of(m, "post_reactions_by_type_total");
+    if (reach >= 0) got(m, "reach", reach);
+    got(m, "engagement", (reactions > 0 ? reactions : 0) + comments + shares);
+    struct jade_result res = {.struct_size = sizeof res, .outcome = JADE_OUTCOME_SENT};
+    m->done(m->token, &res, m->got, m->n_got);
+    metrics_free(m);
+}
+
+static void insights_next(struct metrics_job *m);
+
+/* One metric's answer: {"data":[{"name","period","values":[{"value"}]}]};
+ * the value is a number, or an object of numbers (reactions by type),
+ * summed. */
+static void insights_cb(void *arg, const struct jade_http_response *r)
+{
+    struct metrics_job *m = arg;
+    struct facebook *fb = m->fb;
+    const char *name = fb->insights[m->next];
+    if (!r->transport_error && (r->status < 200 || r->status >= 300)) {
+        struct verdict v;
+        classify(r, m->secret, &v);
+        if (v.code == 100 && v.sub != 33 && r->body && strstr(r->body, "metric")) {
+            fb->retired[m->next] = true;
+            char said[800];
+            snprintf(said, sizeof said,
+                     "Facebook no longer has the insights metric %s (%s): not asked again until "
+                     "the service restarts; set networks.facebook.insights_metrics without it",
+                     name, v.message);
+            fb->host->log(fb->host->ctx, JADE_LOG_WARNING, said);
+            m->next++;
+            insights_next(m);
+            return;
+        }
+    }
+    if (r->transport_error || r->status < 200 || r->status >= 300) {
+        metrics_refused(m, r);
+        return;
+    }
+    json_t *body = json_loads(r->body ? r->body : "", 0, NULL);
+    json_t *values = json_object_get(json_array_get(json_object_get(body, "data"), 0), "values");
+    json_t *value = json_object_get(json_array_get(values, json_array_size(values) - 1), "value");
+    int64_t total = 0;
+    if (json_is_integer(value)) total = (int64_t)json_integer_value(value);
+    const char *kind;
+    json_t *count;
+    json_object_foreach (value, kind, count)
+        if (json_is_integer(count)) total += (int64_t)json_integer_value(count);
+    json_decref(body);
+    got(m, name, total);
+    m->next++;
+    insights_next(m);
+}
+
+static void insights_next(struct metrics_job *m)
+{
+    struct facebook *fb = m->fb;
+    while (m->next < fb->n_insights && fb->retired[m->next]) m->next++;
+    char path[512];
+    if (m->next < fb->n_insights) {
+        snprintf(path, sizeof path, "%s/insights?metric=%s", m->post_id, fb->insights[m->next]);
+        metrics_get(m, path, insights_cb);
+        return;
+    }
+    snprintf(path, sizeof path, "%s?fields=shares,comments.limit(0).summary(true)", m->post_id);
+    metrics_get(m, path, fields_cb);
+}
+
+static void facebook_metrics(void *instance, const struct jade_publication *pub,
+                             const char *network_id, jade_metrics_cb done, void *token)
+{
+    struct facebook *fb = instance;
+    const struct jade_host *host = fb->host;
+    if (!all_digits(network_id, true) || strlen(network_id) > 100) {
+        pu_metrics_finish(done, token, JADE_OUTCOME_PERMANENT, 0,
+                          "not a Facebook post id (digits and \"_\")");
+        return;
+    }
+    char secret[2048];
+    int len =
+        pub->secret_name ? host->secret(host->ctx, pub->secret_name, secret, sizeof secret) : -1;
+    if (len <= 0) {
+        pu_metrics_finish(done, token, JADE_OUTCOME_AUTH_FAILED, 0,
+                          "no Page token: give the channel a \"secret\"");
+        return;
+    }
+    struct metrics_job *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    *m = (struct metrics_job){.fb = fb, .done = done, .token = token};
+    size_t auth_len = (size_t)len + sizeof "Bearer ";
+    m->auth = malloc(auth_len);
+    if (!m->auth) abort();
+    snprintf(m->auth, auth_len, "Bearer %s", secret);
+    pu_wipe(secret);
+    m->secret = strdup(pub->secret_name);
+    m->post_id = strdup(network_id);
+    if (!m->secret || !m->post_id) abort();
+    insights_next(m);
+}
+
 static int facebook_init(const struct jade_host *host, void **instance)
 {
     struct facebook *fb = calloc(1, sizeof *fb);
     if (!fb) return -1;
     fb->host = host;
+    const char *list = host->setting(host->ctx, "insights_metrics");
+    char *names = strdup(list ? list : DEFAULT_INSIGHTS), *save = NULL;
+    if (!names) abort();
+    for (char *n = strtok_r(names, ", ", &save); n && fb->n_insights < INSIGHTS_MAX;
+         n = strtok_r(NULL, ", ", &save)) {
+        bool fits = true;
+        for (const char *c = n; *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '_') fits = false;
+        if (fits) fb->insights[fb->n_insights++] = strdup(n);
+    }
+    free(names);
     *instance = fb;
     return 0;
 }
@@ -826,6 +1042,7 @@ static void facebook_fini(void *instance)
         fb->settling = j->next;
         job_free(j);
     }
+    for (size_t i = 0; i < fb->n_insights; i++) free(fb->insights[i]);
     free(fb);
 }
 
@@ -848,7 +1065,7 @@ static const struct jade_plugin facebook_plugin = {
     .name = "facebook",
     .description = "posts on a Facebook Page (Graph API): text, link, photos, region targeting",
     .limits = &facebook_limits,
-    .capabilities = JADE_CAP_DELETE | JADE_CAP_LOOKUP | JADE_CAP_GEO_TARGETING,
+    .capabilities = JADE_CAP_DELETE | JADE_CAP_LOOKUP | JADE_CAP_GEO_TARGETING | JADE_CAP_METRICS,
     .account_schema =
         "{\"type\": \"object\", \"required\": [\"page_id\"],"
         " \"properties\": {\"page_id\": {\"type\": \"string\", \"pattern\": \"^[0-9]+$\"},"
@@ -858,6 +1075,7 @@ static const struct jade_plugin facebook_plugin = {
     .init = facebook_init,
     .publish = facebook_publish,
     .lookup = facebook_lookup,
+    .metrics = facebook_metrics,
     .remove = facebook_remove,
     .fini = facebook_fini,
 };

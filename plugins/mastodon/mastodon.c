@@ -19,6 +19,11 @@
  * earliest request (none goes out before it). A re-send after answers that
  * posted nothing (a 429, a 422, the plugin's own waits) goes however late.
  *
+ * Metrics: GET /api/v1/statuses/:id gives the status's favourites,
+ * boosts and replies (no views: no reach). A 429 on such a read holds
+ * reads only, so a reading never holds a publication back: the
+ * publication's own request finds out whether the account is spent.
+ *
  * Rate limits: a 429 stops every request to the account until its
  * X-RateLimit-Reset; an answer saying X-RateLimit-Remaining: 0 stops that
  * family of requests (statuses: the 300 per 3 hours; media; deletions) until
@@ -46,7 +51,7 @@
 #define TOKEN_MAX 1024
 
 /* The families of requests an instance limits apart. */
-enum family { FAMILY_ALL, FAMILY_STATUSES, FAMILY_MEDIA, FAMILY_DELETE, N_FAMILIES };
+enum family { FAMILY_ALL, FAMILY_STATUSES, FAMILY_MEDIA, FAMILY_DELETE, FAMILY_READS, N_FAMILIES };
 
 /* What an account (an instance and a token) told us to wait for. */
 struct account {
@@ -107,6 +112,8 @@ static const char *family_name(enum family f)
         return "media";
     case FAMILY_DELETE:
         return "deletions";
+    case FAMILY_READS:
+        return "reads of statuses";
     default:
         return "requests";
     }
@@ -180,7 +187,9 @@ static int64_t note_limits(struct account *a, enum family f, const struct jade_h
     if (r->status == 429) {
         if (wait < 0) wait = pu_retry_after(pu_header(r, "Retry-After"), answered, 60);
         if (wait < 1) wait = 1;
-        if (now + wait > a->until[FAMILY_ALL]) a->until[FAMILY_ALL] = now + wait;
+        /* A read refused holds reads only: a publication finds out for itself. */
+        enum family held = f == FAMILY_READS ? FAMILY_READS : FAMILY_ALL;
+        if (now + wait > a->until[held]) a->until[held] = now + wait;
         return wait;
     }
     const char *remaining = pu_header(r, "X-RateLimit-Remaining");
@@ -796,6 +805,123 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
     }
 }
 
+/* ---- metrics ----------------------------------------------------------------- */
+
+struct metrics_job {
+    struct account *account;
+    char secret_name[256];
+    const struct jade_host *host;
+    jade_metrics_cb done;
+    void *token;
+};
+
+static void metrics_cb(void *arg, const struct jade_http_response *r)
+{
+    struct metrics_job mj = *(struct metrics_job *)arg;
+    free(arg);
+    int64_t now = mj.host->now(mj.host->ctx);
+    if (r->transport_error) {
+        pu_metrics_finish(mj.done, mj.token, JADE_OUTCOME_TRANSIENT, 0,
+                          r->error_message ? r->error_message : "no answer from the instance");
+        return;
+    }
+    if (r->status == 404) {
+        pu_metrics_finish(mj.done, mj.token, JADE_OUTCOME_NOT_FOUND, 0,
+                          "the instance has no such status (deleted?)");
+        return;
+    }
+    if (r->status == 408 || r->status >= 500) {
+        char words[600];
+        pu_http_message(r, NULL, words, sizeof words);
+        pu_metrics_finish(mj.done, mj.token, JADE_OUTCOME_TRANSIENT, 0, words);
+        return;
+    }
+    if (r->status < 200 || r->status >= 300) {
+        struct pu_metrics_call call = {mj.done, mj.token};
+        answer_failure(mj.host, mj.account, FAMILY_READS, r, mj.secret_name, pu_metrics_failed,
+                       &call);
+        return;
+    }
+    note_limits(mj.account, FAMILY_READS, r, now);
+    json_t *status = json_loads(r->body ? r->body : "", 0, NULL);
+    if (!json_is_object(status)) {
+        json_decref(status);
+        pu_metrics_finish(mj.done, mj.token, JADE_OUTCOME_TRANSIENT, 0,
+                          "the instance's answer is not a status");
+        return;
+    }
+    int64_t favourites = pu_count(status, "favourites_count"),
+            reblogs = pu_count(status, "reblogs_count"),
+            replies = pu_count(status, "replies_count");
+    json_decref(status);
+    /* Mastodon counts no views: no reach. */
+    struct jade_metric m[] = {{"favourites_count", favourites},
+                              {"reblogs_count", reblogs},
+                              {"replies_count", replies},
+                              {"engagement", favourites + reblogs + replies}};
+    struct jade_result res = {.struct_size = sizeof res, .outcome = JADE_OUTCOME_SENT};
+    mj.done(mj.token, &res, m, sizeof m / sizeof *m);
+}
+
+/* The status's counts (GET /api/v1/statuses/:id), within the account's
+ * limits as a publish keeps them. */
+static void mastodon_metrics(void *instance, const struct jade_publication *pub,
+                             const char *network_id, jade_metrics_cb done, void *token)
+{
+    struct mastodon *m = instance;
+    const struct jade_host *host = m->host;
+    json_t *account_json = pu_account(pub);
+    const char *why;
+    char *base = base_of(account_json, &why);
+    json_decref(account_json);
+    if (!base) {
+        pu_metrics_finish(done, token, JADE_OUTCOME_PERMANENT, 0, why);
+        return;
+    }
+    if (!network_id || !*network_id || strspn(network_id, "0123456789") != strlen(network_id)) {
+        free(base);
+        pu_metrics_finish(done, token, JADE_OUTCOME_PERMANENT, 0,
+                          "not a status id of this instance");
+        return;
+    }
+    char secret[TOKEN_MAX];
+    if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, TOKEN_MAX) < 0) {
+        free(base);
+        pu_metrics_finish(done, token, JADE_OUTCOME_AUTH_FAILED, 0,
+                          "no access token: give the channel a \"secret\"");
+        return;
+    }
+    struct account *a = account_for(m, base, pub->secret_name);
+    int64_t wait = a ? wait_for(a, FAMILY_READS, host->now(host->ctx)) : 0;
+    struct metrics_job *mj = a && !wait ? calloc(1, sizeof *mj) : NULL;
+    char url[2048], auth[TOKEN_MAX + 8];
+    snprintf(url, sizeof url, "%s/api/v1/statuses/%s", base, network_id);
+    snprintf(auth, sizeof auth, "Bearer %s", secret);
+    memset(secret, 0, sizeof secret);
+    free(base);
+    if (wait > 0 || !mj) {
+        memset(auth, 0, sizeof auth);
+        if (wait > 0)
+            pu_metrics_finish(done, token, JADE_OUTCOME_RETRY_AFTER, (uint32_t)wait,
+                              "the instance's rate limit for this account is spent");
+        else
+            pu_metrics_finish(done, token, JADE_OUTCOME_TRANSIENT, 0, "out of memory");
+        return;
+    }
+    *mj = (struct metrics_job){.account = a, .host = host, .done = done, .token = token};
+    snprintf(mj->secret_name, sizeof mj->secret_name, "%s", pub->secret_name);
+    struct jade_http_header headers[] = {{"Authorization", auth}};
+    struct jade_http_request req = {
+        .struct_size = sizeof req, .method = "GET", .url = url, .headers = headers, .n_headers = 1};
+    int rc = host->http(host->ctx, &req, metrics_cb, mj);
+    memset(auth, 0, sizeof auth);
+    if (rc != 0) {
+        free(mj);
+        pu_metrics_finish(done, token, JADE_OUTCOME_TRANSIENT, 0,
+                          "the request could not be started");
+    }
+}
+
 /* ---- the plugin ------------------------------------------------------------ */
 
 static int mastodon_init(const struct jade_host *host, void **instance)
@@ -848,7 +974,7 @@ static const struct jade_plugin mastodon_plugin = {
     .name = "mastodon",
     .description = "posts statuses, with photos and videos, to the channel's Mastodon instance",
     .limits = &mastodon_limits,
-    .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_DELETE,
+    .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_DELETE | JADE_CAP_METRICS,
     .rate_per_minute = 60,
     .account_schema =
         "{\"type\": \"object\", \"required\": [\"instance\"], \"additionalProperties\": false,"
@@ -860,6 +986,7 @@ static const struct jade_plugin mastodon_plugin = {
     .init = mastodon_init,
     .publish = mastodon_publish,
     .remove = mastodon_remove,
+    .metrics = mastodon_metrics,
     .fini = mastodon_fini,
 };
 

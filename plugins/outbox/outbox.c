@@ -21,6 +21,7 @@
 
 struct outbox {
     const struct jade_host *host;
+    bool simulated_metrics; /* the test double: see outbox_metrics */
 };
 
 static int outbox_init(const struct jade_host *host, void **instance)
@@ -28,6 +29,8 @@ static int outbox_init(const struct jade_host *host, void **instance)
     struct outbox *o = calloc(1, sizeof *o);
     if (!o) return -1;
     o->host = host;
+    const char *simulated = host->setting(host->ctx, "simulated_metrics");
+    o->simulated_metrics = simulated && !strcmp(simulated, "true");
     *instance = o;
     return 0;
 }
@@ -282,6 +285,40 @@ static void outbox_remove(void *instance, const struct jade_publication *pub,
     start(instance, j);
 }
 
+/* A metrics TEST DOUBLE, off unless networks.outbox.simulated_metrics is
+ * true (the demo turns it on): no one reads an outbox's files, so these
+ * figures are made up, the same for the same key and reading, and rising
+ * with the reading, for demos and tests of the follow-up and the report.
+ * They are not a measure of anything. */
+static void outbox_metrics(void *instance, const struct jade_publication *pub,
+                           const char *network_id, jade_metrics_cb done, void *token)
+{
+    (void)instance, (void)network_id;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a of the key */
+    for (const char *c = pub->key; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    int64_t hours = 1;
+    if (JADE_HAS_MEMBER(pub, struct jade_publication, reading) && pub->reading >= 3600)
+        hours = pub->reading / 3600;
+    int64_t first = 40 + (int64_t)(h % 160);                 /* views in the first hour */
+    int64_t views = first * (4 * hours + 24) / (hours + 24); /* rising, levelling off */
+    int64_t reactions = views * (3 + (int64_t)(h >> 16 & 7)) / 100;
+    int64_t shares = reactions / 4;
+    struct jade_metric m[] = {{"simulated_views", views},
+                              {"simulated_reactions", reactions},
+                              {"simulated_shares", shares},
+                              {"reach", views * 3 / 4},
+                              {"engagement", reactions + shares}};
+    struct jade_result r = {sizeof r, JADE_OUTCOME_SENT, NULL, NULL, 0, NULL};
+    done(token, &r, m, sizeof m / sizeof *m);
+}
+
+static uint32_t outbox_capabilities(void *instance)
+{
+    const struct outbox *o = instance;
+    uint32_t caps = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_LOOKUP | JADE_CAP_DELETE;
+    return o->simulated_metrics ? caps | JADE_CAP_METRICS : caps;
+}
+
 static const char *const media_types[] = {"image/jpeg", "image/png", "image/gif",
                                           "image/webp", "video/mp4", "video/quicktime",
                                           "video/webm", NULL};
@@ -307,7 +344,9 @@ static const struct jade_plugin outbox_plugin = {
     .publish = outbox_publish,
     .lookup = outbox_lookup,
     .remove = outbox_remove,
+    .metrics = outbox_metrics,
     .fini = outbox_fini,
+    .instance_capabilities = outbox_capabilities,
 };
 
 JADE_PLUGIN_EXPORT(outbox_plugin)

@@ -32,7 +32,9 @@
  * admin listener routes here (POST /hooks/whatsapp; GET for Meta's
  * verification handshake): the body's X-Hub-Signature-256 is checked with
  * the app secret, and a failed or held message becomes an event "late" of
- * its occurrence (host late()). */
+ * its occurrence (host late()). Each status also moves its message on
+ * (sent, delivered, read, failed: never back), journalled as a "T" line:
+ * metrics() answers from them, without a request. */
 #include "jade-plugin.h"
 #include "../common/plugin-util.h"
 
@@ -57,6 +59,10 @@
 /* Requests awaiting their answer at once: enough for 80 a second at a
  * fifth of a second each, few enough for any server. */
 #define MAX_IN_FLIGHT 32
+
+/* How far a message got, as its status webhook says (only ever further:
+ * statuses can arrive out of order). */
+enum delivery { D_NONE, D_SENT, D_DELIVERED, D_READ, D_FAILED };
 
 /* What the journal says of a (publication, recipient) pair. */
 enum mark { NONE = 0, SENDING = 1, DONE_SENT = 2, DONE_FAILED = 3, DONE_UNCERTAIN = 4 };
@@ -86,7 +92,11 @@ struct wa {
     json_t *marks;  /* "<key> <hash>" -> enum mark */
     json_t *last;   /* hash -> when it was last sent to (pair limit, reach cap) */
     json_t *wamids; /* wamid -> "<key> <last four digits>" */
-    char *pending;  /* journal lines not yet handed to a flush */
+    /* What the status webhook said of each message (wamid -> enum
+     * delivery), journalled ("T" lines), and per occurrence key the
+     * messages delivered, read and failed: its metrics. */
+    json_t *delivery, *counts;
+    char *pending; /* journal lines not yet handed to a flush */
     size_t pending_len, pending_cap;
     struct waiter *waiters;
     size_t n_waiters;
@@ -413,6 +423,8 @@ static void flush(struct wa *w, flushed_fn fn, void *arg)
 
 /* Reads the journal into memory; a request that left without an answer
  * (the service died) becomes uncertain, written at once. */
+static void note_delivery(struct wa *w, const char *key, const char *wamid, const char *status);
+
 static void journal_load(struct wa *w, const char *dir)
 {
     char path[4096];
@@ -423,6 +435,10 @@ static void journal_load(struct wa *w, const char *dir)
         char type, key[64], hash[HASH_HEX], extra[900] = "";
         long long t;
         if (sscanf(line, "%c %lld %63s %32s %899[^\n]", &type, &t, key, hash, extra) < 4) continue;
+        if (type == 'T') { /* T <time> <key> <status> <wamid>: a status webhook's */
+            note_delivery(w, key, extra, hash);
+            continue;
+        }
         int m = mark_of_type(type);
         if (m < 0) continue;
         set_mark(w, key, hash, (enum mark)m);
@@ -1047,16 +1063,86 @@ static bool signature_holds(struct wa *w, const struct jade_inbound_request *req
     return sodium_memcmp(sent, mac, sizeof mac) == 0;
 }
 
-/* A status of a message sent: a failure or a hold is noted on its
- * occurrence; sent, delivered, read are not news. */
+/* ---- metrics: from the status webhook ---------------------------------------- */
+
+static enum delivery delivery_of(const char *status)
+{
+    return !strcmp(status, "sent")        ? D_SENT
+           : !strcmp(status, "delivered") ? D_DELIVERED
+           : !strcmp(status, "read")      ? D_READ
+           : !strcmp(status, "failed")    ? D_FAILED
+                                          : D_NONE;
+}
+
+/* A message of key got as far as status says: the key's counts follow
+ * (read counts as delivered too; failed is final). Returns whether it
+ * went further than known. */
+static bool advance(struct wa *w, const char *key, const char *wamid, const char *status)
+{
+    enum delivery now = delivery_of(status);
+    json_t *known = json_object_get(w->delivery, wamid);
+    enum delivery was = known ? (enum delivery)json_integer_value(known) : D_NONE;
+    if (now == D_NONE || was == D_FAILED || (now != D_FAILED && now <= was)) return false;
+    json_object_set_new(w->delivery, wamid, json_integer(now));
+    json_t *c = json_object_get(w->counts, key);
+    if (!c) json_object_set_new(w->counts, key, c = json_pack("[i,i,i]", 0, 0, 0));
+    int64_t delivered = json_integer_value(json_array_get(c, 0)) +
+                        ((now == D_DELIVERED || now == D_READ) && was < D_DELIVERED) -
+                        (now == D_FAILED && was >= D_DELIVERED);
+    int64_t read = json_integer_value(json_array_get(c, 1)) + (now == D_READ) -
+                   (now == D_FAILED && was == D_READ);
+    int64_t failed = json_integer_value(json_array_get(c, 2)) + (now == D_FAILED);
+    json_array_set_new(c, 0, json_integer(delivered));
+    json_array_set_new(c, 1, json_integer(read));
+    json_array_set_new(c, 2, json_integer(failed));
+    return true;
+}
+
+static void note_delivery(struct wa *w, const char *key, const char *wamid, const char *status)
+{
+    advance(w, key, wamid, status);
+}
+
+static void flushed_nothing(void *arg, bool ok)
+{
+    (void)arg, (void)ok;
+}
+
+/* The messages of the publication delivered, read and failed, as the
+ * status webhook reported them (no request: WhatsApp has no metrics to
+ * ask for). reach: delivered. */
+static void wa_metrics(void *instance, const struct jade_publication *pub, const char *network_id,
+                       jade_metrics_cb done, void *token)
+{
+    (void)network_id;
+    struct wa *w = instance;
+    json_t *c = json_object_get(w->counts, pub->key ? pub->key : "");
+    int64_t delivered = json_integer_value(json_array_get(c, 0)),
+            read = json_integer_value(json_array_get(c, 1)),
+            failed = json_integer_value(json_array_get(c, 2));
+    struct jade_metric m[] = {
+        {"delivered", delivered}, {"read", read}, {"failed", failed}, {"reach", delivered}};
+    struct jade_result res = {.struct_size = sizeof res, .outcome = JADE_OUTCOME_SENT};
+    done(token, &res, m, sizeof m / sizeof *m);
+}
+
+/* A status of a message sent: how far it got is journalled (its
+ * metrics); a failure or a hold is also noted on its occurrence. */
 static void status_seen(struct wa *w, json_t *status)
 {
     const char *id = json_string_value(json_object_get(status, "id"));
     const char *what = json_string_value(json_object_get(status, "status"));
-    if (!id || !what || (strcmp(what, "failed") && strcmp(what, "held_for_quality_assessment")))
-        return;
+    if (!id || !what) return;
     const char *where = json_string_value(json_object_get(w->wamids, id));
     char key[64], last4[8] = "?";
+    if (where && sscanf(where, "%63s %7s", key, last4) >= 1 && strlen(id) < 300 &&
+        !strpbrk(id, " \t\r\n") && advance(w, key, id, what)) {
+        struct recipient r = {0};
+        snprintf(r.hash, sizeof r.hash, "%s", what);
+        journal(w, 'T', key, &r, id);
+        flush(w, flushed_nothing, NULL);
+    }
+    if (strcmp(what, "failed") && strcmp(what, "held_for_quality_assessment")) return;
     if (!where || sscanf(where, "%63s %7s", key, last4) < 1) {
         say(w->host, JADE_LOG_INFO, "a status \"%s\" for a message this service did not send",
             what);
@@ -1131,6 +1217,8 @@ static int wa_init(const struct jade_host *host, void **instance)
     w->marks = json_object();
     w->last = json_object();
     w->wamids = json_object();
+    w->delivery = json_object();
+    w->counts = json_object();
     w->throughput = setting_uint(host, "throughput", 80);
     w->starts = calloc(w->throughput, sizeof *w->starts);
     if (!w->starts) {
@@ -1165,6 +1253,8 @@ static void wa_fini(void *instance)
     json_decref(w->marks);
     json_decref(w->last);
     json_decref(w->wamids);
+    json_decref(w->delivery);
+    json_decref(w->counts);
     free(w);
 }
 
@@ -1181,7 +1271,7 @@ static const struct jade_plugin wa_plugin = {
     .description = "an approved template message to each opted-in recipient of a list",
     .limits = &wa_limits,
     /* the journal makes a repeat with the same key send to nobody twice */
-    .capabilities = JADE_CAP_IDEMPOTENCY_KEY,
+    .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_METRICS,
     .account_schema = "{\"type\": \"object\","
                       " \"required\": [\"phone_number_id\", \"template\", \"template_language\", "
                       "\"recipients\"],"
@@ -1195,6 +1285,7 @@ static const struct jade_plugin wa_plugin = {
     .deadline_seconds = 900,
     .init = wa_init,
     .publish = wa_publish,
+    .metrics = wa_metrics,
     .fini = wa_fini,
     .receive = wa_receive,
 };

@@ -23,7 +23,11 @@
  * timeline (GET /2/users/:id/tweets from the due time) for the text. An
  * identical text is refused (403 "duplicate content"): on a first attempt
  * the text was posted before (PERMANENT); on a later one it may be ours
- * from the uncertain attempt, so it is looked up instead of guessed. */
+ * from the uncertain attempt, so it is looked up instead of guessed.
+ *
+ * Metrics: GET /2/tweets/:id?tweet.fields=public_metrics, in the family
+ * of reads (a 429 there holds reads, not posts); a post deleted is 200
+ * with errors and no data: not found. */
 #include "jade-plugin.h"
 #include "oauth1.h"
 #include "plugin-util.h"
@@ -77,7 +81,7 @@ struct x {
     struct job *jobs;  /* in progress, freed at fini when a later() was dropped */
 };
 
-enum job_kind { JOB_PUBLISH, JOB_LOOKUP, JOB_REMOVE };
+enum job_kind { JOB_PUBLISH, JOB_LOOKUP, JOB_REMOVE, JOB_METRICS };
 
 struct medium {
     char *path, *type;
@@ -103,11 +107,12 @@ struct job {
     char *segment;
     size_t segment_len;
     int segment_errno;
-    int pages;        /* of the timeline read so far */
-    bool timer;       /* waiting for host->later() */
-    bool duplicate;   /* a lookup after X called the text a duplicate */
-    bool checking;    /* a lookup after the post request went unanswered */
-    char *unanswered; /* what happened to it */
+    int pages;                      /* of the timeline read so far */
+    bool timer;                     /* waiting for host->later() */
+    bool duplicate;                 /* a lookup after X called the text a duplicate */
+    bool checking;                  /* a lookup after the post request went unanswered */
+    char *unanswered;               /* what happened to it */
+    struct pu_metrics_call metrics; /* a metrics call's answer: its done is pu_metrics_failed */
 };
 
 /* ---- jobs ------------------------------------------------------------------ */
@@ -1169,6 +1174,88 @@ static void x_remove(void *instance, const struct jade_publication *pub, const c
     free(url);
 }
 
+/* ---- metrics ------------------------------------------------------------------ */
+
+static void metrics_cb(void *arg, const struct jade_http_response *r)
+{
+    struct job *j = arg;
+    char message[1024];
+    if (r->transport_error) {
+        snprintf(message, sizeof message, "%s", r->error_message ? r->error_message : "no answer");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
+        return;
+    }
+    note_limits(j, F_LOOKUP, r);
+    json_t *body = r->status == 200 ? json_loads(r->body ? r->body : "", 0, NULL) : NULL;
+    const json_t *pm = json_object_get(json_object_get(body, "data"), "public_metrics");
+    if (r->status == 404 || (body && !json_object_get(body, "data"))) {
+        /* X answers 200 with errors, and no data, for a post deleted */
+        json_decref(body);
+        job_finish(j, JADE_OUTCOME_NOT_FOUND, NULL, 0, "X has no such post (deleted?)");
+        return;
+    }
+    if (json_is_object(pm)) {
+        int64_t likes = pu_count(pm, "like_count"), reposts = pu_count(pm, "retweet_count"),
+                replies = pu_count(pm, "reply_count"), quotes = pu_count(pm, "quote_count"),
+                impressions = pu_count(pm, "impression_count");
+        struct jade_metric m[] = {{"like_count", likes},
+                                  {"retweet_count", reposts},
+                                  {"reply_count", replies},
+                                  {"quote_count", quotes},
+                                  {"impression_count", impressions},
+                                  {"reach", impressions},
+                                  {"engagement", likes + reposts + replies + quotes}};
+        struct jade_result res = {.struct_size = sizeof res, .outcome = JADE_OUTCOME_SENT};
+        json_decref(body);
+        j->metrics.done(j->metrics.token, &res, m, sizeof m / sizeof *m);
+        job_free(j);
+        return;
+    }
+    json_decref(body);
+    if (r->status == 200) {
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "X's answer has no public_metrics");
+        return;
+    }
+    if (common_failure(j, F_LOOKUP, r)) return;
+    x_words(r, message, sizeof message);
+    job_finish(j, r->status >= 500 ? JADE_OUTCOME_TRANSIENT : JADE_OUTCOME_PERMANENT, NULL, 0,
+               message);
+}
+
+/* The post's public metrics (GET /2/tweets/:id?tweet.fields=public_metrics),
+ * within the account's limit on reading posts. Each reading is a read X
+ * bills. */
+static void x_metrics(void *instance, const struct jade_publication *pub, const char *network_id,
+                      jade_metrics_cb done, void *token)
+{
+    struct pu_metrics_call *call = malloc(sizeof *call);
+    if (!call) {
+        pu_metrics_finish(done, token, JADE_OUTCOME_TRANSIENT, 0, "out of memory");
+        return;
+    }
+    *call = (struct pu_metrics_call){done, token};
+    /* job_start may answer at once, through the call: freed after. */
+    struct job *j = job_start(instance, JOB_METRICS, pub, pu_metrics_failed, call);
+    if (!j) {
+        free(call);
+        return;
+    }
+    j->metrics = *call;
+    free(call);
+    j->token = &j->metrics;
+    if (!network_id || !*network_id || strspn(network_id, "0123456789") != strlen(network_id)) {
+        job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0, "not a post id of X");
+        return;
+    }
+    if (finish_if_held(j, F_LOOKUP)) return;
+    char *url = url_of(j, "/2/tweets/%s?tweet.fields=public_metrics", network_id);
+    if (!url)
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+    else
+        x_send(j, "GET", url, NULL, NULL, 0, metrics_cb);
+    free(url);
+}
+
 /* ---- the plugin ------------------------------------------------------------- */
 
 static int x_init(const struct jade_host *host, void **instance)
@@ -1208,7 +1295,7 @@ static const struct jade_plugin x_plugin = {
     .name = "x",
     .description = "X API v2: posts with photos or a video, OAuth 1.0a user context",
     .limits = &x_limits,
-    .capabilities = JADE_CAP_DELETE | JADE_CAP_LOOKUP,
+    .capabilities = JADE_CAP_DELETE | JADE_CAP_LOOKUP | JADE_CAP_METRICS,
     .rate_per_minute = 6, /* 100 posts per 15 minutes per user */
     .account_schema = "{\"type\": \"object\", \"required\": [\"user_id\"],"
                       " \"properties\": {\"user_id\": {\"type\": \"string\","
@@ -1219,6 +1306,7 @@ static const struct jade_plugin x_plugin = {
     .publish = x_publish,
     .lookup = x_lookup,
     .remove = x_remove,
+    .metrics = x_metrics,
     .fini = x_fini,
 };
 

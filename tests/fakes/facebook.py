@@ -15,6 +15,25 @@ as "Authorization: Bearer" or an access_token parameter.
   GET  /vNN.0/{page}/feed      {"data": [{"id", "message", "created_time"}],
                                "paging"}, newest first; since, until, limit
   DELETE /vNN.0/{post}         {"success": true}
+  GET  /vNN.0/{post}/insights?metric=NAME[,NAME]   (op "metrics")
+                               {"data": [{"name", "period": "lifetime",
+                               "values": [{"value"}]}]} for the current
+                               metrics: post_media_view, post_clicks,
+                               post_total_media_view_unique (a number),
+                               post_reactions_by_type_total ({"like", "love"});
+                               a retired metric (post_impressions and its
+                               variants, post_impressions_unique, page_fans)
+                               or an unknown one fails the whole request:
+                               (#100) The value must be a valid insights
+                               metric; a post that does not exist: (#100)
+                               subcode 33
+  GET  /vNN.0/{post}?fields=shares,comments.limit(0).summary(true)  (op "metrics")
+                               {"id", "shares": {"count"}, "comments":
+                               {"data": [], "summary": {"total_count"}}}
+                               The figures grow with each reading (the fields
+                               request ends one): views 100 a reading, people
+                               reached 60, likes 2 and loves 1, clicks 4,
+                               comments 1, shares 1 every other reading.
 
 Errors {"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}.
 Faults beyond the README's table, each entry's optional members:
@@ -60,6 +79,9 @@ deleted = []
 photos = {}          # unpublished photo id -> its page
 blocked_until = {}   # page -> real time before which it was told to wait
 next_id = [1000]
+readings = {}        # post id -> readings finished (its fields read)
+CURRENT_INSIGHTS = ("post_media_view", "post_total_media_view_unique",
+                    "post_reactions_by_type_total", "post_clicks")
 
 
 def new_id():
@@ -246,7 +268,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- routes -------------------------------------------------------------
     def route(self):
         path = urllib.parse.urlsplit(self.path).path
-        m = re.fullmatch(r"(?:/v\d+\.\d+)?/([^/]+)(?:/(feed|photos))?/?", path)
+        m = re.fullmatch(r"(?:/v\d+\.\d+)?/([^/]+)(?:/(feed|photos|insights))?/?", path)
         return (m.group(1), m.group(2)) if m else (None, None)
 
     def start(self):
@@ -270,6 +292,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, {"seconds": max([0.0] + [t - time.time() for t in ends])})
         node, edge = self.route()
         params, _ = self.params()
+        if edge == "insights" or (edge is None and node and "_" in node and "fields" in params):
+            return self.metrics(node, edge, params)
         if edge != "feed":
             self.record(400, "other")
             return self.answer(400, graph_error("Unknown path components: %s" % self.path, 2500))
@@ -303,6 +327,49 @@ class Handler(BaseHTTPRequestHandler):
                 urllib.parse.urlsplit(self.path).path, urllib.parse.urlencode(q))}
         self.record(200, "lookup")
         self.answer(200, body)
+
+    def metrics(self, post, edge, params):
+        """A post's insights, one request per metric, then its fields."""
+        self.op = "metrics"
+        page = post.split("_", 1)[0]
+        self.early = self.throttled(page)
+        if not self.token_ok(params):
+            self.record(400, "metrics")
+            return self.answer(400, graph_error("Invalid OAuth access token - Cannot parse access token", 190))
+        f = played(self, take_fault("metrics"))
+        if f and self.fault_answer(f, page):
+            return
+        with lock:
+            known = post in posts
+            n = readings.get(post, 0) + 1
+        if not known:
+            self.record(400, "metrics")
+            return self.answer(400, graph_error(
+                "Unsupported get request. Object with ID '%s' does not exist, cannot be loaded "
+                "due to missing permissions, or does not support this operation." % post, 100, 33,
+                kind="GraphMethodException"))
+        if edge is None:
+            with lock:
+                readings[post] = n
+            self.record(200, "metrics")
+            return self.answer(200, {"id": post, "shares": {"count": n // 2},
+                                     "comments": {"data": [], "summary": {
+                                         "order": "ranked", "total_count": n,
+                                         "can_comment": True}}})
+        names = (params.get("metric") or "").split(",")
+        if not all(name in CURRENT_INSIGHTS for name in names):
+            self.record(400, "metrics", metric=params.get("metric"))
+            return self.answer(400, graph_error(
+                "(#100) The value must be a valid insights metric", 100,
+                kind="OAuthException"))
+        values = {"post_media_view": 100 * n, "post_total_media_view_unique": 60 * n,
+                  "post_reactions_by_type_total": {"like": 2 * n, "love": n},
+                  "post_clicks": 4 * n}
+        self.record(200, "metrics", metric=params.get("metric"))
+        self.answer(200, {"data": [{
+            "name": name, "period": "lifetime", "values": [{"value": values[name]}],
+            "title": name, "id": "%s/insights/%s/lifetime" % (post, name)} for name in names],
+            "paging": {}})
 
     def do_POST(self):
         self.start()

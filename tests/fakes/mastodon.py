@@ -12,6 +12,10 @@
   (videos, or the "processing" fault: `count` polls); GET /api/v1/media/:id:
   206 while processing, 200 ready, 422 failed, 404 once attached.
 - DELETE /api/v1/statuses/:id: the deleted Status; 404 when there is none.
+- GET /api/v1/statuses/:id (op "metrics"): the Status with its
+  favourites_count, reblogs_count and replies_count, which grow with each
+  read of it (favourites 3 a read, boosts 1, replies 1 every other read);
+  404 Record not found once deleted. In the family of other requests.
 - GET /api/v2/instance: max_characters 500, max_media_attachments 4,
   characters_reserved_per_url 23.
 - GET /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses.
@@ -123,6 +127,8 @@ class Mastodon(fakenet.Network):
             op, family = "upload", "media"
         elif m == "GET" and re.fullmatch(r"/api/v1/media/\w+", p):
             op, family = "poll", "api"
+        elif m == "GET" and re.fullmatch(r"/api/v1/statuses/\w+", p):
+            op, family = "metrics", "api"
         elif m == "DELETE" and re.fullmatch(r"/api/v1/statuses/\w+", p):
             op, family = "delete", "delete"
         elif m == "GET" and (p == "/api/v1/accounts/verify_credentials" or
@@ -180,7 +186,8 @@ class Mastodon(fakenet.Network):
         if used >= limit:
             self.tell_to_wait(account, reset)
         answer = {"create": self.create, "upload": self.upload, "poll": self.poll,
-                  "delete": self.delete, "lookup": self.lookup}.get(op, self.other)(req, fault)
+                  "delete": self.delete, "lookup": self.lookup,
+                  "metrics": self.status}.get(op, self.other)(req, fault)
         answer.headers += self.limit_headers(family, limit - used, reset)
         return answer
 
@@ -294,6 +301,17 @@ class Mastodon(fakenet.Network):
             body = dict(public(status), text=status["_text"])
         self.fake.delete_post(sid)
         return fakenet.Answer(200, body, post={"id": sid})
+
+    def status(self, req, fault):
+        sid = req.path.rsplit("/", 1)[1]
+        with self.lock:
+            status = self.statuses.get(sid)
+            if not status or status["_deleted"]:
+                return error(404, "Record not found")
+            reads = status["_reads"] = status.get("_reads", 0) + 1
+            body = dict(public(status), favourites_count=3 * reads, reblogs_count=reads,
+                        replies_count=reads // 2)
+        return fakenet.Answer(200, body)
 
     def lookup(self, req, fault):
         if req.path.endswith("verify_credentials"):

@@ -31,6 +31,11 @@ whatsapp.json's "throttle_seconds".
 Faults (tests/fakes/README.md): POST /_fake/faults [{"fault", "op",
 "count", "seconds", "code"}]: rate_limit, error_before, error_after,
 drop_after, auth, refuse (132007, the template's content refused),
+--delivery: every other message accepted is reported "sent",
+"delivered" and "read" (read before delivered, as statuses can come out
+of order), the others "sent" and "delivered"; none for a message a
+late_failure or held fault reports otherwise.
+
 late_failure (accepted; `seconds` later a signed status "failed" with
 `code`, default 131049, is posted to --webhook), held (likewise, status
 held_for_quality_assessment), code (the next `count` messages refused
@@ -68,6 +73,9 @@ ap.add_argument("--record", required=True)
 ap.add_argument("--webhook", default=None)
 ap.add_argument("--webhook-socket", default=None,
                 help="reach --webhook's host through this Unix socket (a service listening on one)")
+ap.add_argument("--delivery", action="store_true",
+                help="each message accepted (and not failed or held by a fault) is reported "
+                     "delivered, then read for every other one, on --webhook")
 ap.add_argument("--throughput", type=int, default=80)
 ap.add_argument("--pair-seconds", type=float, default=float(described["seconds_between_posts"]))
 ap.add_argument("--tier", type=int, default=250)
@@ -351,6 +359,11 @@ class Handler(BaseHTTPRequestHandler):
             notify(wamid, to, "failed", int(fault.get("code", 131049)), fault.get("seconds", 1))
         if fault and fault["fault"] == "held":
             notify(wamid, to, "held_for_quality_assessment", 0, fault.get("seconds", 1))
+        if args.delivery and not (fault and fault["fault"] in ("late_failure", "held")):
+            notify(wamid, to, "sent", 0, 0.2)
+            notify(wamid, to, "delivered", 0, 0.4)
+            if int(wamid[len("wamid.FAKE"):]) % 2 == 0:  # read, reported before "delivered"
+                notify(wamid, to, "read", 0, 0.3)
         done(200, {"messaging_product": "whatsapp",
                    "contacts": [{"input": message["to"], "wa_id": to.lstrip("+")}],
                    "messages": [{"id": wamid}]})

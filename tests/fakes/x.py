@@ -11,6 +11,16 @@ multipart body). A wrong one gets 401.
 
   POST   /2/tweets {text, media:{media_ids}}   -> {"data":{"id","text"}}
   DELETE /2/tweets/:id                         -> {"data":{"deleted":true}}, 404 when gone
+  GET    /2/tweets/:id?tweet.fields=public_metrics  (op "metrics", 900 per 15 minutes)
+                                               -> {"data":{"id","text","public_metrics":{
+                                                  "retweet_count","reply_count","like_count",
+                                                  "quote_count","bookmark_count",
+                                                  "impression_count"}}}, counts growing
+                                                  with each read (likes 2 a read, reposts 1,
+                                                  replies and quotes 1 every other read,
+                                                  impressions 50); a post deleted or unknown
+                                                  is 200 {"errors":[{"title":"Not Found Error",
+                                                  ...}]} without data, as X answers
   GET    /2/users/:id/tweets?start_time&max_results&pagination_token
                                                -> {"data":[{"id","text","created_at"}],"meta"}
   POST   /2/media/upload/initialize {media_type,total_bytes,media_category} -> {"data":{"id"}}
@@ -62,7 +72,7 @@ args = ap.parse_args()
 desc = json.load(open(args.description))
 creds = json.loads(desc["secret"])
 USER = desc["account"]["user_id"]
-LIMITS = {"create": 100, "delete": 50, "lookup": 900, "upload": 500, "poll": 900}
+LIMITS = {"create": 100, "delete": 50, "lookup": 900, "upload": 500, "poll": 900, "metrics": 900}
 LIMITS.update(desc.get("limits", {}))
 WINDOW = 900
 PROBLEMS = "https://api.twitter.com/2/problems/"
@@ -70,6 +80,7 @@ PROBLEMS = "https://api.twitter.com/2/problems/"
 lock = threading.RLock()
 faults = []
 live = {}  # id -> {"id", "text", "account", "media", "created"}
+reads = {}  # id -> metrics reads so far
 deleted = []
 media = {}  # id -> {"type", "category", "total", "received", "state", "polls", "failed"}
 windows = {}  # family -> [start, count]
@@ -125,6 +136,8 @@ def family_of(method, path):
         return "create"
     if path.startswith("/2/tweets/") and method == "DELETE":
         return "delete"
+    if re.fullmatch(r"/2/tweets/[0-9]+", path) and method == "GET":
+        return "metrics"
     if re.fullmatch(r"/2/users/[^/]+/tweets", path) and method == "GET":
         return "lookup"
     if path == "/2/media/upload" and method == "GET":
@@ -268,6 +281,24 @@ def delete(req):
     return 200, {"data": {"deleted": True}}, [], {"id": post_id}
 
 
+def metrics(req):
+    post_id = req["path"].rsplit("/", 1)[1]
+    with lock:
+        post = live.get(post_id)
+        if post is None:
+            return 200, {"errors": [{
+                "value": post_id, "detail": "Could not find tweet with id: [%s]." % post_id,
+                "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                "resource_id": post_id, "type": PROBLEMS + "resource-not-found"}]}, [], None
+        n = reads[post_id] = reads.get(post_id, 0) + 1
+    data = {"id": post_id, "text": as_shown(post["text"]), "edit_history_tweet_ids": [post_id]}
+    if "public_metrics" in req["query"].get("tweet.fields", "").split(","):
+        data["public_metrics"] = {"retweet_count": n, "reply_count": n // 2, "like_count": 2 * n,
+                                  "quote_count": n // 2, "bookmark_count": 0,
+                                  "impression_count": 50 * n}
+    return 200, {"data": data}, [], None
+
+
 def lookup(req):
     user = req["path"].split("/")[3]
     if user != USER:
@@ -366,6 +397,8 @@ def perform(op, req, fault):
         return delete(req)
     if op == "lookup":
         return lookup(req)
+    if op == "metrics":
+        return metrics(req)
     if op == "upload":
         return upload(req, fault)
     if op == "poll":

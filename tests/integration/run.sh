@@ -162,6 +162,14 @@ if [ "$status" -eq 0 ] && grep -qF "in all: 72 planned, 72 sent, 0 failed" "$wor
   ok "jade demo publishes the example week through a git repository"
 else not_ok "jade demo publishes the example week through a git repository" "exit $status" "$(tail -n 20 "$work/demo.out")"; fi
 demo_outbox=$(sed -n 's/^or per channel (the networks run dry): //p' "$work/demo.out")
+# the outbox's metrics test double: the week has (simulated) readings, said as such
+demo_ledger=${demo_outbox%/outbox}/ledger.sqlite
+said=$(sed -n 's/^  metrics: \([0-9]*\) reading(s) of \([0-9]*\) publication(s), made up by the outbox.s test double.*not measured$/\1 \2/p' "$work/demo.out")
+stored=$(sqlite3 "$demo_ledger" "SELECT count(*), count(DISTINCT key) FROM (SELECT DISTINCT key, reading FROM metrics WHERE name = 'simulated_views')" 2>&1 | tr '|' ' ')
+if [ -n "$said" ] && [ "$said" = "$stored" ] && [ "${said%% *}" -gt 72 ]; then
+  ok "the demo's week has simulated metrics, counted right in its summary and said to be made up"
+else not_ok "the demo's week has simulated metrics, counted right in its summary and said to be made up" \
+  "said: $said, stored: $stored" "$(grep metrics "$work/demo.out")"; fi
 dry=$(cd "$demo_outbox" 2>/dev/null && for d in telegram-* facebook-* mastodon-* x-* whatsapp-*; do [ -d "$d" ] && ls "$d" | grep -c '\.json$'; done | grep -c '^[1-9]')
 if [ "$dry" -eq 5 ]; then ok "the demo writes each network's channel dry, as outbox files"
 else not_ok "the demo writes each network's channel dry, as outbox files" "$(ls "$demo_outbox" 2>&1)"; fi

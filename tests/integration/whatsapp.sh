@@ -323,4 +323,54 @@ history $case
 check "the late failures leave the occurrence sent" '
 assert [r["state"] for r in rows] == ["sent"], rows'
 
+# -- metrics: delivered, read and failed, from the status webhook ----------------------
+# The fake reports every message delivered, every other one read (the read
+# coming first), one failed later. The plugin journals them: a restart
+# answers the reading at +1 h from what it kept.
+case=delivery
+make_list delivery 4
+sock="$work/$case.sock"
+start_fake $case --webhook "http://localhost/hooks/whatsapp" --webhook-socket "$sock" --delivery
+setup $case delivery 1 '{}'
+python3 - "$work/$case.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["metrics"] = {"readings": ["1h"]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+curl -s -X POST --data '[{"fault": "late_failure", "code": 131049, "seconds": 1, "count": 1}]' \
+  "http://127.0.0.1:$port/_fake/faults" >/dev/null
+from=$(date -u -d "$T0 + 30 seconds" +%Y-%m-%dT%H:%M:%SZ)
+"$jade" run --config "$work/$case.json" --clock "sim:$from:1" >"$work/$case.out" 2>&1 &
+jade_pid=$!
+pids+=($jade_pid)
+# 4 accepted: 1 failed later, 3 sent and delivered, 2 of them read
+for _ in $(seq 600); do
+  [ "$(grep '"notification"' "$work/$case.record" 2>/dev/null | grep -c '"status": 200')" -ge 9 ] && break
+  sleep 0.1
+done
+kill -TERM "$jade_pid" 2>/dev/null
+wait "$jade_pid" 2>/dev/null
+later=$(date -u -d "$T0 + 2 hours" +%Y-%m-%dT%H:%M:%SZ)
+"$jade" run --config "$work/$case.json" --clock "sim:$later:1" --once >>"$work/$case.out" 2>&1 ||
+  not_ok "the reading's run ends well" "$(tail -3 "$work/$case.out")"
+sqlite3 -json "$work/$case-state/ledger.sqlite" "SELECT reading, name, value FROM metrics" \
+  >"$work/$case-metrics.json"
+history $case
+check "delivered, read and failed, as the status webhook said, kept across a restart" "
+rows = json.loads(open('$work/$case-metrics.json').read() or '[]')
+got = {r['name']: r['value'] for r in rows}
+final = {}
+for e in rec:
+    if e.get('notification') and e['status'] == 200:
+        rank = {'sent': 1, 'delivered': 2, 'read': 3, 'failed': 4}[e['notification']]
+        final[e['id']] = max(final.get(e['id'], 0), rank)
+want = {'delivered': sum(1 for v in final.values() if v in (2, 3)),
+        'read': sum(1 for v in final.values() if v == 3),
+        'failed': sum(1 for v in final.values() if v == 4)}
+want['reach'] = want['delivered']
+assert want == {'delivered': 3, 'read': 2, 'failed': 1, 'reach': 3}, (want, rec)
+assert got == want, (got, want)
+assert all(r['reading'] == 3600 for r in rows), rows"
+
 tap_done

@@ -31,6 +31,11 @@
  * lookup appends the key to lookups.log in its data_dir, then does what
  * $SEEKER_LOOKUP says: "crash" (SIGKILL inside the look-up), "missing"
  * (not found), else found.
+ * With $UNRULY_METRICS set, "unruly" reads metrics too (JADE_CAP_METRICS),
+ * as the account's "metrics" says: "never" (never answers), "wait:S" (a
+ * Retry-After), "transient", "permanent", else sent ("unruly_reads": how
+ * many reads this process made, "reach", "engagement"); each call is
+ * appended to metrics.log in its data_dir ("<key> <reading>").
  * $UNRULY_INIT "fail" makes init fail; "idle_later" makes init ask for a
  * later() an hour away, which must not hold a stopping service. (The
  * environment, not settings: the configuration's schema knows only the
@@ -297,6 +302,48 @@ static void fini(void *instance)
     (void)instance;
 }
 
+#if FAULTY_UNRULY
+static void metrics(void *instance, const struct jade_publication *pub, const char *network_id,
+                    jade_metrics_cb done, void *token)
+{
+    (void)instance, (void)network_id;
+    static int64_t reads;
+    char path[4096], how[64] = "sent";
+    const char *dir = host->data_dir(host->ctx);
+    snprintf(path, sizeof path, "%s/metrics.log", dir ? dir : "/nonexistent");
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "%s %u\n", pub->key,
+                JADE_HAS_MEMBER(pub, struct jade_publication, reading) ? pub->reading : 0);
+        fclose(f);
+    }
+    const char *said = pub->account_json ? strstr(pub->account_json, "\"metrics\"") : NULL;
+    if (said && (said = strchr(said + 9, '"')))
+        snprintf(how, sizeof how, "%.*s", (int)strcspn(said + 1, "\""), said + 1);
+    struct jade_result r = {sizeof r, JADE_OUTCOME_SENT, NULL, NULL, 0, NULL};
+    if (!strcmp(how, "never")) return;
+    if (!strncmp(how, "wait:", 5)) {
+        r.outcome = JADE_OUTCOME_RETRY_AFTER;
+        r.retry_after_seconds = (uint32_t)strtoul(how + 5, NULL, 10);
+        r.message = "slow down";
+    } else if (!strcmp(how, "transient")) {
+        r.outcome = JADE_OUTCOME_TRANSIENT, r.message = "busy";
+    } else if (!strcmp(how, "permanent")) {
+        r.outcome = JADE_OUTCOME_PERMANENT, r.message = "no such post";
+    }
+    reads++;
+    struct jade_metric m[] = {
+        {"unruly_reads", reads}, {"reach", 10 * reads}, {"engagement", reads}};
+    done(token, &r, m, 3);
+}
+
+static uint32_t capabilities(void *instance)
+{
+    (void)instance;
+    return getenv("UNRULY_METRICS") ? JADE_CAP_METRICS : 0;
+}
+#endif
+
 static const struct jade_plugin_limits faulty_limits = {.struct_size =
                                                             sizeof(struct jade_plugin_limits),
                                                         .text_max = 5000,
@@ -318,6 +365,10 @@ static const struct jade_plugin plugin = {
     .publish = publish,
     .fini = fini,
     .lookup = FAULTY_SEEKER ? lookup : NULL,
+#if FAULTY_UNRULY
+    .metrics = metrics,
+    .instance_capabilities = capabilities,
+#endif
 };
 
 JADE_PLUGIN_EXPORT(plugin)

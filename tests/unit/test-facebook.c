@@ -487,10 +487,108 @@ static void declares_its_limits_and_capabilities(void)
     CHECK(plugin->capabilities & JADE_CAP_DELETE);
     CHECK(plugin->capabilities & JADE_CAP_GEO_TARGETING);
     CHECK(!(plugin->capabilities & JADE_CAP_IDEMPOTENCY_KEY));
-    CHECK(plugin->metrics == NULL);
+    CHECK(plugin->capabilities & JADE_CAP_METRICS);
+    CHECK(plugin->metrics != NULL);
     json_t *schema = json_loads(plugin->account_schema, 0, NULL);
     CHECK(json_is_object(json_object_get(json_object_get(schema, "properties"), "feed_targeting")));
     json_decref(schema);
+}
+
+/* What a metrics call answered. */
+static struct {
+    int calls;
+    uint32_t outcome, wait;
+    char names[512];
+    int64_t reach, engagement;
+} got;
+
+static void metrics_done(void *token, const struct jade_result *r, const struct jade_metric *m,
+                         size_t n)
+{
+    (void)token;
+    got.calls++;
+    got.outcome = r->outcome;
+    got.wait = r->retry_after_seconds;
+    got.names[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(got.names);
+        snprintf(got.names + len, sizeof got.names - len, "%s%s=%lld", len ? " " : "", m[i].name,
+                 (long long)m[i].value);
+    }
+}
+
+static void read_metrics(void)
+{
+    reset();
+    memset(&got, 0, sizeof got);
+    struct jade_publication pub = publication(0, NULL);
+    plugin->metrics(instance, &pub, "1234_42", metrics_done, NULL);
+}
+
+static const char *insight(const char *name, const char *value)
+{
+    static char body[256];
+    snprintf(body, sizeof body,
+             "{\"data\": [{\"name\": \"%s\", \"period\": \"lifetime\", \"values\": "
+             "[{\"value\": %s}]}]}",
+             name, value);
+    return body;
+}
+
+static void metrics_one_at_a_time_a_retired_one_dropped_for_good(void)
+{
+    read_metrics();
+    CHECK_INT_EQ(sh_n_requests, 1);
+    CHECK_STR_EQ(sh_requests[0].method, "GET");
+    CHECK_STR_EQ(sh_requests[0].url,
+                 "http://graph.test/v24.0/1234_42/insights?metric=post_impressions_unique");
+    answer(0, 400,
+           "{\"error\": {\"message\": \"(#100) The value must be a valid insights metric\", "
+           "\"type\": \"OAuthException\", \"code\": 100}}",
+           NULL, NULL);
+    CHECK_INT_EQ(sh_n_requests, 2);
+    CHECK_STR_EQ(sh_requests[1].url,
+                 "http://graph.test/v24.0/1234_42/insights?metric=post_total_media_view_unique");
+    answer(1, 200, insight("post_total_media_view_unique", "60"), NULL, NULL);
+    CHECK_STR_EQ(sh_requests[2].url,
+                 "http://graph.test/v24.0/1234_42/insights?metric=post_reactions_by_type_total");
+    answer(2, 200, insight("post_reactions_by_type_total", "{\"like\": 5, \"love\": 2}"), NULL,
+           NULL);
+    CHECK_STR_EQ(sh_requests[3].url,
+                 "http://graph.test/v24.0/1234_42?fields=shares,comments.limit(0).summary(true)");
+    answer(3, 200,
+           "{\"id\": \"1234_42\", \"shares\": {\"count\": 3}, \"comments\": "
+           "{\"summary\": {\"total_count\": 4}}}",
+           NULL, NULL);
+    CHECK_INT_EQ(got.calls, 1);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_SENT);
+    CHECK_STR_EQ(got.names, "post_total_media_view_unique=60 post_reactions_by_type_total=7 "
+                            "comments=4 shares=3 reach=60 engagement=14");
+    /* the retired one is not asked again */
+    read_metrics();
+    CHECK_STR_EQ(sh_requests[0].url,
+                 "http://graph.test/v24.0/1234_42/insights?metric=post_total_media_view_unique");
+}
+
+static void metrics_throttled_wait_and_a_missing_post_is_not_found(void)
+{
+    read_metrics();
+    answer(0, 400,
+           "{\"error\": {\"message\": \"(#80001) There have been too many calls to this Page "
+           "account\", \"type\": \"OAuthException\", \"code\": 80001}}",
+           "X-Business-Use-Case-Usage",
+           "{\"1234\": [{\"type\": \"pages\", \"call_count\": 100, "
+           "\"estimated_time_to_regain_access\": 2}]}");
+    CHECK_INT_EQ(got.calls, 1);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_RETRY_AFTER);
+    CHECK_INT_EQ(got.wait, 120);
+    read_metrics();
+    answer(0, 400,
+           "{\"error\": {\"message\": \"Unsupported get request. Object with ID '1234_42' does "
+           "not exist\", \"type\": \"GraphMethodException\", \"code\": 100, "
+           "\"error_subcode\": 33}}",
+           NULL, NULL);
+    CHECK_INT_EQ(got.outcome, JADE_OUTCOME_NOT_FOUND);
 }
 
 int main(int argc, char **argv)
@@ -506,6 +604,8 @@ int main(int argc, char **argv)
     sh_secret_name = "fb";
     sh_secret_value = "EAAPageToken123";
     sh_setting("api_base", "http://graph.test/");
+    sh_setting("insights_metrics", "post_impressions_unique,post_total_media_view_unique,"
+                                   "post_reactions_by_type_total");
     if (plugin->init(&sh_host, &instance) != 0) {
         printf("Bail out! init failed\n");
         return 1;
@@ -531,6 +631,8 @@ int main(int argc, char **argv)
     RUN(the_core_s_look_up);
     RUN(remove_deletes_the_post);
     RUN(no_token_or_no_page);
+    RUN(metrics_one_at_a_time_a_retired_one_dropped_for_good);
+    RUN(metrics_throttled_wait_and_a_missing_post_is_not_found);
     plugin->fini(instance);
     dlclose(so);
     return test_done();
