@@ -492,8 +492,9 @@ static const char css[] =
     "table{border-collapse:collapse;margin:.3em 0;font-size:.9em}"
     "th,td{padding:3px 6px;border-bottom:1px solid #e3e3e8;text-align:right;vertical-align:top}"
     "th:first-child,td:first-child{text-align:left}"
-    "th{background:#f2f4f7}"
-    "figure{margin:.6em 0;break-inside:avoid;page-break-inside:avoid}"
+    "th{background:#f2f4f7;overflow-wrap:normal}td{overflow-wrap:normal}"
+    "td:first-child{overflow-wrap:anywhere}"
+    "figure{margin:.6em 0;max-width:640px;break-inside:avoid;page-break-inside:avoid}"
     "figcaption{font-size:.9em;color:#333}"
     "svg{width:100%;height:auto;display:block}"
     "svg text{font:11px system-ui,sans-serif;fill:#1b1f24}"
@@ -507,71 +508,97 @@ static const char css[] =
     "a{color:inherit;text-decoration:none}}"
     "@media (max-width:480px){body{padding:8px;font-size:14px}th,td{padding:2px 4px}}";
 
-/* Horizontal bars, one per region: active ambassadors against the target
- * (its mark), scaled to the largest. */
-static void chart_active(FILE *out, const json_t *regions)
+/* Charts are drawn in a box CHART_W units wide that the page scales to
+ * its width (at most the figure's), so that 11-unit text stays readable
+ * on a phone. */
+#define CHART_W 420
+
+/* Horizontal bars, one per label, scaled to the largest value (or mark):
+ * each with its value at the right, and a red mark where marks[i] (when
+ * marks is not NULL and marks[i] >= 0): a region's target. */
+static void chart_rows(FILE *out, const char *caption, const char *const *labels,
+                       const json_int_t *values, const json_int_t *marks, size_t n,
+                       const char *bar_class)
 {
-    size_t n = json_array_size(regions);
     json_int_t most = 1;
     for (size_t i = 0; i < n; i++) {
-        const json_t *r = json_array_get(regions, i);
-        if (num(r, "active") > most) most = num(r, "active");
-        if (num(r, "target") > most) most = num(r, "target");
+        if (values[i] > most) most = values[i];
+        if (marks && marks[i] > most) most = marks[i];
     }
-    const int width = 600, label = 150, row = 26;
-    fprintf(out, "<figure><svg viewBox=\"0 0 %d %zu\" role=\"img\" aria-label=\"", width,
-            n * row + 8);
-    html_text(out, _("Active ambassadors against the target, per region"));
+    const int label = 130, right = 70, row = 24, span = CHART_W - label - right;
+    double scale = (double)span / (double)most;
+    fprintf(out, "<figure><svg viewBox=\"0 0 %d %zu\" role=\"img\" aria-label=\"", CHART_W,
+            n * row + 6);
+    html_text(out, caption);
     fputs("\">", out);
     for (size_t i = 0; i < n; i++) {
-        const json_t *r = json_array_get(regions, i);
-        double scale = (double)(width - label - 60) / (double)most;
         size_t y = i * row + 4;
-        fprintf(out, "<text x=\"0\" y=\"%zu\">", y + 15);
-        html_text(out, str(r, "name"));
-        fprintf(out, "</text><rect class=\"track\" x=\"%d\" y=\"%zu\" width=\"%d\" height=\"18\"/>",
-                label, y, width - label - 60);
-        fprintf(out, "<rect class=\"bar\" x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"18\"/>", label,
-                y, scale * (double)num(r, "active"));
-        if (json_is_integer(json_object_get(r, "target")))
+        fprintf(out, "<text x=\"0\" y=\"%zu\">", y + 13);
+        html_text(out, labels[i]);
+        fprintf(out, "</text><rect class=\"track\" x=\"%d\" y=\"%zu\" width=\"%d\" height=\"16\"/>",
+                label, y, span);
+        fprintf(out, "<rect class=\"%s\" x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"16\"/>",
+                bar_class, label, y, scale * (double)values[i]);
+        if (marks && marks[i] >= 0)
             fprintf(out, "<line class=\"target\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%zu\" y2=\"%zu\"/>",
-                    label + scale * (double)num(r, "target"),
-                    label + scale * (double)num(r, "target"), y - 2, y + 20);
-        fprintf(out, "<text x=\"%d\" y=\"%zu\">%lld / ", width - 55, y + 15,
-                (long long)num(r, "active"));
-        if (json_is_integer(json_object_get(r, "target")))
-            fprintf(out, "%lld", (long long)num(r, "target"));
-        else
-            fputs("–", out);
+                    label + scale * (double)marks[i], label + scale * (double)marks[i], y - 2,
+                    y + 18);
+        fprintf(out, "<text x=\"%d\" y=\"%zu\">%lld", CHART_W - right + 6, y + 13,
+                (long long)values[i]);
+        if (marks && marks[i] >= 0) fprintf(out, " / %lld", (long long)marks[i]);
         fputs("</text>", out);
     }
     fputs("</svg><figcaption>", out);
-    html_text(out, _("Active ambassadors (bar) against the target (red mark), per region"));
+    html_text(out, caption);
     fputs("</figcaption></figure>\n", out);
 }
 
-/* Vertical bars of one measure over values[0..n) with their labels. */
-static void chart_bars(FILE *out, const char *caption, const char *const *labels,
-                       const json_int_t *values, size_t n, const char *bar_class)
+/* Active ambassadors against the target, per region. */
+static void chart_active(FILE *out, const json_t *regions)
+{
+    size_t n = json_array_size(regions);
+    const char **labels = jade_xcalloc(n + 1, sizeof *labels);
+    json_int_t *values = jade_xcalloc(n + 1, sizeof *values),
+               *marks = jade_xcalloc(n + 1, sizeof *marks);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *r = json_array_get(regions, i);
+        labels[i] = str(r, "name");
+        values[i] = num(r, "active");
+        marks[i] = json_is_integer(json_object_get(r, "target")) ? num(r, "target") : -1;
+    }
+    chart_rows(out, _("Active ambassadors (bar) against the target (red mark), per region"), labels,
+               values, marks, n, "bar");
+    free(labels);
+    free(values);
+    free(marks);
+}
+
+/* Columns of one measure, week by week (a label every few weeks when
+ * there are many). */
+static void chart_columns(FILE *out, const char *caption, const char *const *labels,
+                          const json_int_t *values, size_t n, const char *bar_class)
 {
     json_int_t most = 1;
     for (size_t i = 0; i < n; i++)
         if (values[i] > most) most = values[i];
-    const int height = 160, base = 130, left = 8;
-    size_t step = n ? 584 / n : 584, w = step > 10 ? step - 6 : step;
-    fprintf(out, "<figure><svg viewBox=\"0 0 600 %d\" role=\"img\" aria-label=\"", height);
+    const int height = 140, base = 118, left = 4;
+    double step = (double)(CHART_W - 2 * left) / (double)(n ? n : 1);
+    double w = step > 42 ? 40 : step > 3 ? step - 2 : step;
+    size_t every = n > 13 ? (n + 12) / 13 : 1;
+    fprintf(out, "<figure><svg viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", CHART_W, height);
     html_text(out, caption);
     fputs("\">", out);
-    fprintf(out, "<line x1=\"%d\" x2=\"592\" y1=\"%d\" y2=\"%d\" stroke=\"#888\"/>", left, base,
-            base);
+    fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#888\"/>", left,
+            CHART_W - left, base, base);
     for (size_t i = 0; i < n; i++) {
-        double h = 110.0 * (double)values[i] / (double)most;
-        size_t x = left + i * step;
-        fprintf(out,
-                "<rect class=\"%s\" x=\"%zu\" y=\"%.1f\" width=\"%zu\" height=\"%.1f\"/>"
-                "<text x=\"%zu\" y=\"%.1f\" text-anchor=\"middle\">%lld</text>",
-                bar_class, x, base - h, w, h, x + w / 2, base - h - 3, (long long)values[i]);
-        fprintf(out, "<text x=\"%zu\" y=\"%d\" text-anchor=\"middle\">", x + w / 2, base + 16);
+        double h = 96.0 * (double)values[i] / (double)most, x = left + (double)i * step;
+        fprintf(out, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
+                bar_class, x, base - h, w, h);
+        if (n <= 13)
+            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%lld</text>",
+                    x + w / 2, base - h - 3, (long long)values[i]);
+        if (i % every) continue;
+        fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", x + w / 2, base + 15);
         html_text(out, labels[i]);
         fputs("</text>", out);
     }
@@ -580,7 +607,7 @@ static void chart_bars(FILE *out, const char *caption, const char *const *labels
     fputs("</figcaption></figure>\n", out);
 }
 
-/* A region's or the programme's publications and reach, week by week. */
+/* A region's publications or reach, week by week. */
 static void chart_weeks(FILE *out, const json_t *weeks, const json_t *region_weeks,
                         const char *measure, const char *caption, const char *bar_class)
 {
@@ -590,10 +617,10 @@ static void chart_weeks(FILE *out, const json_t *weeks, const json_t *region_wee
     json_int_t *values = jade_xcalloc(n, sizeof *values);
     for (size_t i = 0; i < n; i++) {
         const char *w = json_string_value(json_array_get(weeks, i));
-        labels[i] = w && strlen(w) > 5 ? w + 5 : ""; /* "W49": the year is in the caption */
+        labels[i] = w && strlen(w) > 5 ? w + 5 : ""; /* "W49": the year is in the table */
         values[i] = num(json_array_get(region_weeks, i), measure);
     }
-    chart_bars(out, caption, labels, values, n, bar_class);
+    chart_columns(out, caption, labels, values, n, bar_class);
     free(labels);
     free(values);
 }
@@ -881,9 +908,9 @@ static void write_html(FILE *out, const json_t *report)
         labels[i] = str(json_array_get(regions, i), "name");
         values[i] = num(json_array_get(regions, i), "publications");
     }
-    chart_bars(out, _("Publications per region"), labels, values, n, "bar");
+    chart_rows(out, _("Publications per region"), labels, values, NULL, n, "bar");
     for (size_t i = 0; i < n; i++) values[i] = num(json_array_get(regions, i), "reach");
-    chart_bars(out, _("Reach per region"), labels, values, n, "bar2");
+    chart_rows(out, _("Reach per region"), labels, values, NULL, n, "bar2");
     free(labels);
     free(values);
     fputs("<div class=\"wrap\"><table><thead><tr>", out);
