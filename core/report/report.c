@@ -400,12 +400,16 @@ static int read_rows(struct report *rp, sqlite3 *db, struct jade_buf *err)
 
 /* ---- rumours ---------------------------------------------------------------- */
 
-/* The content's rumours (none until the content has them). */
+/* The content's rumours whose first sighting is known (valid). */
 static size_t rumours_of(const struct jade_content *c, struct rumour **out)
 {
-    (void)c;
-    *out = NULL;
-    return 0;
+    size_t n = 0;
+    *out = jade_xcalloc(c->n_rumours + 1, sizeof **out);
+    for (size_t i = 0; i < c->n_rumours; i++)
+        if (c->rumours[i].first_seen && c->rumours[i].file && c->rumours[i].file->json)
+            (*out)[n++] = (struct rumour){c->rumours[i].id, c->rumours[i].file->json,
+                                          c->rumours[i].first_seen};
+    return n;
 }
 
 struct answer {
@@ -466,24 +470,38 @@ static int by_number(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The rumours first seen in the period, each with its response time
- * overall and per region; per region, the median (into regions). */
+/* The period's rumours: first seen in it, or before it and still without
+ * an answer when it began; each with its response time overall and per
+ * region; per region, the median (into regions). */
 static int rumour_indicators(struct report *rp, sqlite3 *db, json_t *indicators, json_t *regions,
                              struct jade_buf *err)
 {
     struct rumour *all;
     size_t n_all = rumours_of(rp->c, &all), n = 0;
-    struct rumour *rumours = jade_xcalloc(n_all + 1, sizeof *rumours);
+    struct rumour *candidates = jade_xcalloc(n_all + 1, sizeof *candidates);
     for (size_t i = 0; i < n_all; i++)
-        if (all[i].first_seen >= rp->o->from && all[i].first_seen < rp->o->to)
-            rumours[n++] = all[i];
+        if (all[i].first_seen < rp->o->to) candidates[n++] = all[i];
     free(all);
     struct answer *answers = jade_xcalloc(n + 1, sizeof *answers);
     for (size_t i = 0; i < n; i++) {
-        answers[i].rumour = rumours[i].id;
+        answers[i].rumour = candidates[i].id;
         answers[i].region = jade_xcalloc(rp->n_regions + 1, sizeof *answers[i].region);
     }
-    int rc = read_answers(rp, db, answers, n, rumours, err);
+    int rc = read_answers(rp, db, answers, n, candidates, err);
+    /* those answered before the period began belong to an earlier one */
+    struct rumour *rumours = candidates;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool before = candidates[i].first_seen < rp->o->from && answers[i].first &&
+                      answers[i].first < rp->o->from;
+        if (before) {
+            free(answers[i].region);
+            continue;
+        }
+        rumours[kept] = candidates[i];
+        answers[kept++] = answers[i];
+    }
+    n = kept;
     json_t *list = json_array(), *open = json_array();
     int64_t *times = jade_xcalloc(n + 1, sizeof *times);
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -501,11 +519,12 @@ static int rumour_indicators(struct report *rp, sqlite3 *db, json_t *indicators,
         int64_t at = answers[i].first;
         json_array_append_new(
             list,
-            json_pack("{s:s, s:s?, s:o, s:O?, s:s?, s:s?, s:o, s:o, s:o}", "id", r->id, "summary",
+            json_pack("{s:s, s:s?, s:o, s:O?, s:O?, s:s?, s:o, s:o, s:o}", "id", r->id, "summary",
                       jade_json_str(r->json, "summary"), "first_seen", utc_json(r->first_seen),
                       "regions", json_object_get(r->json, "regions"), "seen_on",
-                      jade_json_str(r->json, "seen_on"), "status", jade_json_str(r->json, "status"),
-                      "first_answer", at ? utc_json(at) : json_null(), "response_seconds",
+                      json_object_get(r->json, "seen_on"), "status",
+                      jade_json_str(r->json, "status"), "first_answer",
+                      at ? utc_json(at) : json_null(), "response_seconds",
                       at ? json_integer(at - r->first_seen) : json_null(), "by_region", by_region));
         if (!at) json_array_append_new(open, json_string(r->id));
     }
@@ -533,7 +552,7 @@ static int rumour_indicators(struct report *rp, sqlite3 *db, json_t *indicators,
     free(times);
     for (size_t i = 0; i < n; i++) free(answers[i].region);
     free(answers);
-    free(rumours);
+    free(candidates);
     return rc;
 }
 

@@ -756,9 +756,9 @@ static void html_rumours(FILE *out, const json_t *ind)
     for (size_t i = 0; i < json_array_size(rumours); i++) {
         const json_t *r = json_array_get(rumours, i);
         const json_t *secs = json_object_get(r, "response_seconds");
-        fputs("<tr><td><b>", out);
+        fputs("<tr><td><strong>", out);
         html_text(out, str(r, "id"));
-        fputs("</b><br>", out);
+        fputs("</strong><br>", out);
         html_text(out, str(r, "summary"));
         fputs("</td><td>", out);
         html_text(out, str(r, "first_seen"));

@@ -43,11 +43,19 @@ people = json.load(open(os.path.join(root, "people.json")))
 people["ambassadors"].append({"id": "binta", "name": "Bintà </script><img src=http://x.invalid/a.png>",
                               "region": "gao"})
 json.dump(people, open(os.path.join(root, "people.json"), "w"), ensure_ascii=False)
+os.makedirs(os.path.join(root, "rumours"), exist_ok=True)
+for rid, seen, summary in (("r1", "2026-12-01T08:00", "<script>alert(1)</script> « le puits »"),
+                           ("r2", "2026-12-03T08:00", "Une autre rumeur")):
+    json.dump({"id": rid, "first_seen": seen, "regions": ["gao"], "summary": summary,
+               "status": "open"}, open(os.path.join(root, "rumours/%s.json" % rid), "w"),
+              ensure_ascii=False)
 for i in range(6):
     pid = "p%d" % i
-    json.dump({"id": pid, "kind": "story", "authors": ["binta" if i % 2 else "awa"],
-               "schedule": {"at": ["2026-12-%02dT09:00" % (2 + 3 * i)]}},
-              open(os.path.join(root, "c1/posts/%s.json" % pid), "w"))
+    post = {"id": pid, "kind": "story", "authors": ["binta" if i % 2 else "awa"],
+            "schedule": {"at": ["2026-12-%02dT09:00" % (2 + 3 * i)]}}
+    if i == 0:
+        post["answers"] = "r1"
+    json.dump(post, open(os.path.join(root, "c1/posts/%s.json" % pid), "w"))
     open(os.path.join(root, "c1/posts/%s.fr.txt" % pid), "w").write("Texte %s.\n" % pid)
 PY
 git init -q -b main "$repo" && git -C "$repo" add -A && git -C "$repo" commit -qm first
@@ -183,13 +191,19 @@ for pointer, value, shown in p.marks:
         assert shown.strip() == "%.1f %%" % (100 * want), (pointer, shown)
     else:
         assert int(value) == want, (pointer, value, want)
-        if isinstance(want, int) and "of" not in shown:
+        if pointer.endswith("_seconds"):  # shown as a duration
+            assert shown.strip(), (pointer, shown)
+        elif " of " not in shown:
+            assert shown.strip() == str(want), (pointer, shown, want)
+        else:
             assert shown.strip().split()[0] == str(want), (pointer, shown, want)
     seen.add(pointer)
 needed = {"/totals/published", "/totals/reach", "/totals/engagement", "/totals/on_time_rate",
-          "/indicators/active", "/totals/failures/0/count"}
+          "/indicators/active", "/totals/failures/0/count", "/indicators/unanswered",
+          "/indicators/rumours/0/response_seconds", "/indicators/rumours/1/response_seconds"}
 for k, r in enumerate(report["indicators"]["regions"]):
-    needed |= {"/indicators/regions/%d/%s" % (k, m) for m in ("active", "target", "publications", "reach")}
+    needed |= {"/indicators/regions/%d/%s" % (k, m) for m in ("active", "target", "publications", "reach",
+                                                               "rumours_answered", "median_response_seconds")}
 for k, g in enumerate(report["groups"]):
     needed |= {"/groups/%d/%s" % (k, m) for m in ("published", "reach", "engagement", "occurrences")}
 assert needed <= seen, sorted(needed - seen)
@@ -197,6 +211,9 @@ assert report["totals"]["reach"] > 0 and report["totals"]["engagement"] > 0
 text = "".join(p.text)
 assert "Bintà </script><img src=http://x.invalid/a.png>" in text, "the hostile name is not shown as text"
 assert "HTTP 400: <b>refused</b>" in text, "the reason is not shown as text"
+assert "<script>alert(1)</script> « le puits »" in text, "the rumour's summary is not shown as text"
+assert report["indicators"]["rumours"][0]["response_seconds"] == 90030, report["indicators"]["rumours"]
+assert report["indicators"]["unanswered"] == ["r2"], report["indicators"]["unanswered"]
 assert not ({"script", "img", "link", "iframe", "b"} & p.tags), p.tags & {"script", "img", "link", "iframe", "b"}
 print("# %d numbers checked" % len(p.marks))
 PY

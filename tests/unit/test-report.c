@@ -28,11 +28,12 @@ static const struct file base[] = {
      "{\"regions\": [{\"id\": \"kayes\", \"name\": \"Kayes\", \"languages\": [\"fr\"],"
      " \"ambassadors_target\": 20},"
      " {\"id\": \"gao\", \"name\": \"Gao\", \"languages\": [\"fr\"], \"ambassadors_target\": 2}]}"},
-    {"people.json", "{\"ambassadors\": [{\"id\": \"awa\", \"name\": \"Awa\", \"region\": \"kayes\"},"
-                    " {\"id\": \"moussa\", \"name\": \"Moussa\", \"region\": \"gao\"},"
-                    " {\"id\": \"binta\", \"name\": \"" HOSTILE "\", \"region\": \"gao\"},"
-                    " {\"id\": \"idle\", \"name\": \"Idle\", \"region\": \"kayes\"}],"
-                    " \"coaches\": [{\"id\": \"fatou\", \"name\": \"Fatou\"}]}"},
+    {"people.json",
+     "{\"ambassadors\": [{\"id\": \"awa\", \"name\": \"Awa\", \"region\": \"kayes\"},"
+     " {\"id\": \"moussa\", \"name\": \"Moussa\", \"region\": \"gao\"},"
+     " {\"id\": \"binta\", \"name\": \"" HOSTILE "\", \"region\": \"gao\"},"
+     " {\"id\": \"idle\", \"name\": \"Idle\", \"region\": \"kayes\"}],"
+     " \"coaches\": [{\"id\": \"fatou\", \"name\": \"Fatou\"}]}"},
     {"channels.json",
      "{\"channels\": [{\"id\": \"out-kayes\", \"network\": \"outbox\", \"regions\": [\"kayes\"],"
      " \"account\": {\"folder\": \"kayes\"}},"
@@ -50,8 +51,9 @@ static const struct file base[] = {
     {"c1/posts/p2.json", "{\"id\": \"p2\", \"kind\": \"story\", \"authors\": [\"moussa\"],"
                          " \"schedule\": {\"at\": [\"2026-12-02T09:00\"]}}"},
     {"c1/posts/p2.fr.txt", "Deux.\n"},
-    {"c1/posts/p3.json", "{\"id\": \"p3\", \"kind\": \"story\", \"authors\": [\"awa\", \"binta\"],"
-                         " \"regions\": [\"gao\"], \"schedule\": {\"at\": [\"2026-12-02T09:00\"]}}"},
+    {"c1/posts/p3.json",
+     "{\"id\": \"p3\", \"kind\": \"story\", \"authors\": [\"awa\", \"binta\"],"
+     " \"regions\": [\"gao\"], \"schedule\": {\"at\": [\"2026-12-02T09:00\"]}}"},
     {"c1/posts/p3.fr.txt", "Trois.\n"},
     {NULL, NULL}};
 
@@ -391,6 +393,27 @@ static char *written(const json_t *report, enum jade_report_format format, size_
     return data;
 }
 
+/* Whether the report, written as JSON and read back, is valid against
+ * schemas/report.schema.json (by jade's own validator). */
+static bool schema_valid(const json_t *report)
+{
+    char *path = jade_xasprintf("%s/schemas/report.schema.json", srcdir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    struct jade_buf err = {0};
+    struct jade_schema *schema = doc ? jade_schema_compile(doc, "report", &err) : NULL;
+    size_t len;
+    char *text = written(report, JADE_REPORT_JSON, &len);
+    json_t *back = json_loads(text, 0, NULL);
+    bool valid = schema && back && jade_schema_validate(schema, back, NULL, NULL);
+    json_decref(back);
+    free(text);
+    jade_schema_free(schema);
+    json_decref(doc);
+    jade_buf_free(&err);
+    free(path);
+    return valid;
+}
+
 static void test_json_schema(void)
 {
     char *path = jade_xasprintf("%s/schemas/report.schema.json", srcdir);
@@ -471,6 +494,98 @@ static void test_html_escapes_content(void)
     teardown(&f);
 }
 
+/* Rumours, and the posts that answer them:
+ *   r0 first seen T0 - 3 days (kayes), answered by p5 at T0 - 2 days + 10 s (k13)
+ *   r1 first seen T0 (kayes, gao), answered by p4: on out-gao at T0 + 2 h + 30 s (k11),
+ *      on out-kayes at T0 + 5 h (k12)
+ *   r2 first seen T0 + 1 day (all), answered by p6 only at T0 + 9 days (k14)
+ *   r3 first seen T0 + 9 days: after the week */
+#define RUMOUR(id, seen, regions)                                                                  \
+    {                                                                                              \
+        "rumours/" id ".json",                                                                     \
+            "{\"id\": \"" id "\", \"first_seen\": \"" seen "\", \"regions\": " regions             \
+            ", \"summary\": \"Rumeur " id "\", \"status\": \"open\"}"                              \
+    }
+#define ANSWER(post, rumour)                                                                       \
+    {"c1/posts/" post ".json", "{\"id\": \"" post "\", \"kind\": \"debunk\", \"authors\": "        \
+                               "[\"awa\"], \"answers\": \"" rumour "\", \"schedule\": {\"at\": "   \
+                               "[\"2026-12-02T09:00\"]}, \"sources\": [{\"title\": \"s\", "        \
+                               "\"url\": \"https://example.org/s\"}]}"},                           \
+    {                                                                                              \
+        "c1/posts/" post ".fr.txt", "Non.\n"                                                       \
+    }
+static const struct file rumour_files[] = {RUMOUR("r0", "2026-12-04T00:00", "[\"kayes\"]"),
+                                           RUMOUR("r1", "2026-12-07T00:00", "[\"kayes\", \"gao\"]"),
+                                           RUMOUR("r2", "2026-12-08T00:00", "[\"all\"]"),
+                                           RUMOUR("r3", "2026-12-16T00:00", "[\"gao\"]"),
+                                           ANSWER("p4", "r1"),
+                                           ANSWER("p5", "r0"),
+                                           ANSWER("p6", "r2"),
+                                           {NULL, NULL}};
+
+static void answers(struct fixture *f)
+{
+    sqlite3 *db = jade_ledger_sqlite(f->ledger);
+    occurrence(db, "k11", "p4", "out-gao", "webhook", T0 + 7200, "sent", T0 + 7230, NULL, 0, NULL);
+    occurrence(db, "k12", "p4", "out-kayes", "outbox", T0 + 18000, "sent", T0 + 18000, NULL, 0,
+               NULL);
+    occurrence(db, "k13", "p5", "out-kayes", "outbox", T0 - 2 * DAY, "sent", T0 - 2 * DAY + 10,
+               NULL, 0, NULL);
+    occurrence(db, "k14", "p6", "out-all", "outbox", T0 + 9 * DAY, "sent", T0 + 9 * DAY, NULL, 0,
+               NULL);
+}
+
+static void test_rumour_response_times(void)
+{
+    struct fixture f;
+    setup(&f, rumour_files);
+    CHECK_INT_EQ(f.diags.errors, 0);
+    CHECK_INT_EQ(f.content->n_rumours, 4);
+    answers(&f);
+    json_t *r = build(&f, WEEK, JADE_BY_REGION);
+    /* r0 was answered before the week; r3 was seen after it */
+    CHECK_INT_EQ(json_array_size(get(r, "/indicators/rumours")), 2);
+    CHECK_STR_EQ(str_at(r, "/indicators/rumours/0/id"), "r1");
+    CHECK_STR_EQ(str_at(r, "/indicators/rumours/0/first_seen"), "2026-12-07T00:00:00Z");
+    CHECK_STR_EQ(str_at(r, "/indicators/rumours/0/first_answer"), "2026-12-07T02:00:30Z");
+    CHECK_INT_EQ(int_at(r, "/indicators/rumours/0/response_seconds"), 7230);
+    CHECK_STR_EQ(str_at(r, "/indicators/rumours/0/by_region/0/region"), "kayes");
+    CHECK_INT_EQ(int_at(r, "/indicators/rumours/0/by_region/0/response_seconds"), 18000);
+    CHECK_INT_EQ(int_at(r, "/indicators/rumours/0/by_region/1/response_seconds"), 7230);
+    /* r2's answer comes after the week: not answered yet, then */
+    CHECK_STR_EQ(str_at(r, "/indicators/rumours/1/id"), "r2");
+    CHECK(json_is_null(get(r, "/indicators/rumours/1/response_seconds")));
+    CHECK_INT_EQ(json_array_size(get(r, "/indicators/unanswered")), 1);
+    CHECK_STR_EQ(str_at(r, "/indicators/unanswered/0"), "r2");
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/0/rumours"), 2);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/0/rumours_answered"), 1);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/0/median_response_seconds"), 18000);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/1/median_response_seconds"), 7230);
+    json_decref(r);
+    /* from the start: r0 too (kayes: 86410 and 18000, median 52205), and
+     * r2's answer (9 days less 1: 691200 s), r3 still open */
+    r = build(&f, INT64_MIN, INT64_MAX, JADE_BY_REGION);
+    CHECK_INT_EQ(json_array_size(get(r, "/indicators/rumours")), 4);
+    CHECK_INT_EQ(int_at(r, "/indicators/rumours/0/response_seconds"), 86410);
+    CHECK_INT_EQ(int_at(r, "/indicators/rumours/2/response_seconds"), 8 * DAY);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/0/rumours"), 3);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/0/rumours_answered"), 3);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/0/median_response_seconds"), 86410);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/1/rumours"), 3);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/1/rumours_answered"), 2);
+    CHECK_INT_EQ(int_at(r, "/indicators/regions/1/median_response_seconds"), (7230 + 8 * DAY) / 2);
+    CHECK_STR_EQ(str_at(r, "/indicators/unanswered/0"), "r3");
+    CHECK(schema_valid(r));
+    json_decref(r);
+    /* a week that begins after r0's answer, though r0 was seen before it:
+     * not this week's; r1 seen before it and open then: this week's */
+    r = build(&f, T0 + 3600, T0 + 8 * DAY, JADE_BY_REGION);
+    CHECK_INT_EQ(json_array_size(get(r, "/indicators/rumours")), 2);
+    CHECK_STR_EQ(str_at(r, "/indicators/rumours/0/id"), "r1");
+    json_decref(r);
+    teardown(&f);
+}
+
 static void test_old_ledger_refused(void)
 {
     struct fixture f;
@@ -502,6 +617,7 @@ int main(int argc, char **argv)
     RUN(test_json_schema);
     RUN(test_csv);
     RUN(test_html_escapes_content);
+    RUN(test_rumour_response_times);
     RUN(test_old_ledger_refused);
     return test_done();
 }
