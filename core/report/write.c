@@ -181,10 +181,12 @@ static void failures_table(FILE *out, const json_t *report)
                 }
         }
     }
-    if (t.rows == 1)
-        fprintf(out, "  %s\n", _("none"));
-    else
+    if (t.rows > 1) {
         table_print(out, &t);
+        return;
+    }
+    fprintf(out, "  %s\n", _("none"));
+    for (size_t c = 0; c < t.rows * t.cols; c++) free(t.cells[c]); /* the header */
     free(t.cells);
 }
 
@@ -862,9 +864,11 @@ static void write_html(FILE *out, const json_t *report)
     const json_t *regions = json_object_get(ind, "regions");
     const json_t *totals = json_object_get(report, "totals");
     const json_t *period = json_object_get(report, "period");
-    fputs("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
-          out);
+    /* TRANSLATORS: the language of the report's words, as a BCP 47 tag (fr) */
+    fprintf(out,
+            "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
+            _("en"));
     html_text(out, _("jade report"));
     fputs(" — ", out);
     html_text(out, str(report, "programme"));
