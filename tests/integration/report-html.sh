@@ -7,7 +7,8 @@
 # JSON report's, nothing is wider than a 360 px screen, and screenshots at
 # 360 px and 1280 px, saved with the page in BUILDDIR/meson-logs/report-html/
 # (CI keeps meson-logs), are as wide as asked. Skipped, saying so, where
-# chromium is not installed (CI installs it: .ci/setup). Prints TAP.
+# chromium is not installed, but not in CI (.ci/setup installs it, .ci/run
+# sets JADE_REQUIRE_CHROMIUM). Prints TAP.
 # usage: report-html.sh JADE SRCDIR OUTBOX.so BUILDDIR
 set -u
 . "$(dirname "$0")/tap.sh"
@@ -17,6 +18,11 @@ outbox=$(realpath "$3")
 builddir=$(realpath "$4")
 chromium=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 if [ -z "$chromium" ]; then
+  if [ -n "${JADE_REQUIRE_CHROMIUM:-}" ]; then # CI (.ci/run): it must be there
+    echo "not ok 1 - chromium is installed (.ci/setup installs it)"
+    echo "1..1"
+    exit 1
+  fi
   echo "1..0 # SKIP chromium is not installed (apt-get install chromium; CI has it)"
   exit 0
 fi
