@@ -159,8 +159,9 @@ static void summary_row(void *ctx, const struct jade_ledger_row *r)
     }
 }
 
-/* The week's report, as one HTML page at path: the content read as the
- * service read it (the demo repository's commit). 0, or -1 (said). */
+/* The week's report, as one HTML page at path: the content is the demo
+ * repository's folder, which its one commit holds whole (read from disk:
+ * libgit2's threads have done their work by now). 0, or -1 (said). */
 static int write_report(const char *state, const char *content_dir, int64_t from, int64_t to,
                         const char *path)
 {
@@ -174,7 +175,7 @@ static int write_report(const char *state, const char *content_dir, int64_t from
     size_t len = 0;
     int rc = -1;
     if (jade_ledger_open_readonly(state, &ledger, &err) != 0 ||
-        jade_source_open_git(content_dir, "main", NULL, &src, &err) != 0)
+        jade_source_open_dir(content_dir, &src, &err) != 0)
         goto done;
     content = jade_content_load(src, NULL, &diags);
     struct jade_report_options o = {from, to, JADE_BY_REGION, src->description};
