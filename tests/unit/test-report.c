@@ -473,6 +473,9 @@ static void test_html_escapes_content(void)
 {
     struct fixture f;
     setup(&f, NULL);
+    /* a network's answer that would retitle a terminal */
+    occurrence(jade_ledger_sqlite(f.ledger), "k15", "p1", "out-kayes", "outbox", T0 + 60, "failed",
+               0, "HTTP 500: \x1b]0;pwned\x07 (attempt 1)", 0, NULL);
     json_t *r = build(&f, WEEK, JADE_BY_AMBASSADOR);
     size_t len;
     char *html = written(r, JADE_REPORT_HTML, &len);
@@ -485,10 +488,17 @@ static void test_html_escapes_content(void)
     CHECK_CONTAINS(html, "data-n=\"/indicators/regions/0/active\" data-v=\"1\">1<");
     CHECK_CONTAINS(html, "@page");
     CHECK_CONTAINS(html, "@media print");
+    CHECK(!strchr(html, '\x1b') && !strchr(html, '\x07'));
+    CHECK_CONTAINS(html, "HTTP 500: \\x1b]0;pwned\\x07");
     free(html);
+    char *csv = written(r, JADE_REPORT_CSV, &len);
+    CHECK(!strchr(csv, '\x1b') && !strchr(csv, '\x07'));
+    free(csv);
     char *table = written(r, JADE_REPORT_TABLE, &len);
     CHECK_CONTAINS(table, "Binta </script><img src=http://x.invalid/a.png>"); /* printable */
     CHECK_CONTAINS(table, "75.0 %");
+    CHECK(!strchr(table, '\x1b') && !strchr(table, '\x07'));
+    CHECK_CONTAINS(table, "HTTP 500: \\x1b]0;pwned\\x07");
     free(table);
     json_decref(r);
     teardown(&f);
