@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"plan", jade_cmd_plan, N_("list the occurrences to come (table, JSON, CSV, iCalendar)")},
     {"run", jade_cmd_run, N_("the service: publish the plan through the plugins")},
     {"history", jade_cmd_history, N_("every occurrence in the ledger, with its state")},
+    {"report", jade_cmd_report, N_("follow-up and evaluation: what went out, the indicators")},
     {"status", jade_cmd_status, N_("what the running service is doing")},
     {"halt", jade_cmd_halt, N_("stop new publications now: all, a campaign or a channel")},
     {"resume", jade_cmd_resume, N_("lift a halt, or a channel's suspension")},

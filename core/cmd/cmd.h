@@ -10,6 +10,7 @@ int jade_cmd_plan(int argc, char **argv);
 int jade_cmd_plugins(int argc, char **argv);
 int jade_cmd_run(int argc, char **argv);
 int jade_cmd_history(int argc, char **argv);
+int jade_cmd_report(int argc, char **argv);
 int jade_cmd_status(int argc, char **argv);
 int jade_cmd_halt(int argc, char **argv);
 int jade_cmd_resume(int argc, char **argv);

@@ -4,17 +4,22 @@
  * temporary git repository, so the demo reads it through libgit2 as the
  * service would; then a simulated week runs through the outbox plugin, and
  * a summary tells, per region and per network, what was planned, sent and
- * failed, and where the outbox files are. */
+ * failed, and where the outbox files are; the week's report (jade report)
+ * is written beside them as one HTML page. */
 #include "cmd.h"
 
+#include "../content/content.h"
+#include "../report/report.h"
 #include "../run/config.h"
 #include "../run/ledger.h"
 #include "../run/clock.h"
 #include "../run/service.h"
+#include "../source/source.h"
 #include "../util/buf.h"
 #include "../util/escape.h"
 #include "../util/diag.h"
 #include "../util/embedded.h"
+#include "../util/file.h"
 #include "../util/i18n.h"
 #include "../util/timeparse.h"
 
@@ -157,6 +162,50 @@ static void summary_row(void *ctx, const struct jade_ledger_row *r)
     }
 }
 
+/* The week's report, as one HTML page at path: the content is the demo
+ * repository's folder, which its one commit holds whole (read from disk:
+ * libgit2's threads have done their work by now). 0, or -1 (said). */
+static int write_report(const char *state, const char *content_dir, int64_t from, int64_t to,
+                        const char *path)
+{
+    struct jade_buf err = {0};
+    struct jade_ledger *ledger = NULL;
+    struct jade_source *src = NULL;
+    struct jade_content *content = NULL;
+    struct jade_diags diags = {0};
+    json_t *report = NULL;
+    char *html = NULL;
+    size_t len = 0;
+    int rc = -1;
+    if (jade_ledger_open_readonly(state, &ledger, &err) != 0 ||
+        jade_source_open_dir(content_dir, &src, &err) != 0)
+        goto done;
+    content = jade_content_load(src, NULL, &diags);
+    struct jade_report_options o = {from, to, JADE_BY_REGION, src->description};
+    if (!content || jade_report_build(ledger, content, &o, &report, &err) != 0) goto done;
+    FILE *mem = open_memstream(&html, &len);
+    if (!mem) goto done;
+    int written = jade_report_write(mem, report, JADE_REPORT_HTML);
+    if (fclose(mem) != 0 || written != 0) goto done;
+    if (jade_write_file_durably(path, html, len) != 0) {
+        jade_buf_printf(&err, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (rc != 0)
+        jade_print(stderr, _("jade demo: cannot write the report: %s\n"),
+                   err.len ? jade_buf_str(&err) : _("the content could not be read"));
+    free(html);
+    json_decref(report);
+    jade_content_free(content);
+    jade_diags_free(&diags);
+    jade_source_free(src);
+    jade_ledger_close(ledger);
+    jade_buf_free(&err);
+    return rc;
+}
+
 static void print_table(const char *title, json_t *table)
 {
     jade_print(stdout, "\n  %-18s %8s %8s %8s\n", title, _("planned"), _("sent"), _("failed"));
@@ -292,7 +341,15 @@ int jade_cmd_demo(int argc, char **argv)
     jade_print(stdout, _("The ledger, every state change:     jade history --config %s\n"),
                config_path);
     free(config_path);
-    status = sum.failed ? JADE_EXIT_FAILED : JADE_EXIT_OK;
+    char *report_path = jade_xasprintf("%s/report.html", root);
+    int reported = write_report(state, content, o.sim_start, o.until, report_path);
+    if (reported == 0)
+        jade_print(stdout,
+                   _("The week's report, one page for a browser: %s\n"
+                     "(as a table, CSV or JSON:            jade report --config %s/config.json)\n"),
+                   report_path, root);
+    free(report_path);
+    status = sum.failed || reported != 0 ? JADE_EXIT_FAILED : JADE_EXIT_OK;
     json_decref(sum.channels);
     json_decref(sum.by_region);
     json_decref(sum.by_network);

@@ -614,6 +614,16 @@ done:
     return 0;
 }
 
+struct sqlite3 *jade_ledger_sqlite(struct jade_ledger *l)
+{
+    return l->db;
+}
+
+int jade_ledger_schema(const struct jade_ledger *l)
+{
+    return l->version;
+}
+
 void jade_ledger_close(struct jade_ledger *l)
 {
     if (!l) return;

@@ -71,6 +71,12 @@ const char *jade_ledger_failure(const struct jade_ledger *l);
 int jade_ledger_open_readonly(const char *state_dir, struct jade_ledger **out,
                               struct jade_buf *err);
 
+/* For the report's queries (core/report/), which read only: the SQLite
+ * connection, and the schema version of the file as it was found. */
+struct sqlite3;
+struct sqlite3 *jade_ledger_sqlite(struct jade_ledger *l);
+int jade_ledger_schema(const struct jade_ledger *l);
+
 int jade_ledger_begin(struct jade_ledger *l);
 /* -1 when the commit failed: then nothing of the transaction is on disk. */
 int jade_ledger_commit(struct jade_ledger *l);

@@ -174,6 +174,33 @@ dry=$(cd "$demo_outbox" 2>/dev/null && for d in telegram-* facebook-* mastodon-*
 if [ "$dry" -eq 5 ]; then ok "the demo writes each network's channel dry, as outbox files"
 else not_ok "the demo writes each network's channel dry, as outbox files" "$(ls "$demo_outbox" 2>&1)"; fi
 case $demo_outbox in "$work"/jade-demo-*/state/outbox) ok "the demo works in \$TMPDIR" ;; *) not_ok "the demo works in \$TMPDIR" "$demo_outbox" ;; esac
+demo_report=$(sed -n "s/^The week's report, one page for a browser: //p" "$work/demo.out")
+case $demo_report in "$work"/jade-demo-*/report.html) ok "the demo says where its HTML report is" ;; *) not_ok "the demo says where its HTML report is" "$(tail -n 3 "$work/demo.out")" ;; esac
+if [ -s "$demo_report" ] && grep -qF '<svg' "$demo_report" &&
+   ! grep -qiE '<(script|img|link|iframe)|@import|url\(|<[a-z][^>]*[[:space:]](src|href)="[^#]' "$demo_report"; then
+  ok "the demo's report is one self-contained page (inline SVG; nothing fetched, no script)"
+else not_ok "the demo's report is one self-contained page (inline SVG; nothing fetched, no script)" "$(ls -la "$demo_report" 2>&1)"; fi
+"$jade" report --config "${demo_report%/report.html}/config.json" --from 2026-12-01 --to 2026-12-08 \
+  --format json >"$work/demo-report.json" 2>"$work/demo-report.err"
+if python3 - "$demo_report" "$work/demo-report.json" <<'PY' >"$work/py.out" 2>&1
+import json, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+report = json.load(open(sys.argv[2]))
+def at(pointer):
+    v = report
+    for part in pointer.split("/")[1:]:
+        v = v[int(part)] if isinstance(v, list) else v[part]
+    return len(v) if isinstance(v, list) else v
+marks = re.findall(r'data-n="([^"]*)" data-v="([^"]*)"', page)
+assert len(marks) > 50, len(marks)
+for pointer, value in marks:
+    want = at(pointer)
+    got = None if value == "null" else float(value)
+    assert (got is None and want is None) or abs(got - want) < 1e-9, (pointer, value, want)
+assert report["totals"]["published"] == 72, report["totals"]
+PY
+then ok "the demo's report shows the numbers of jade report --format json on its week"
+else not_ok "the demo's report shows the numbers of jade report --format json on its week" "$(cat "$work/py.out" "$work/demo-report.err")"; fi
 
 # -- crashes ------------------------------------------------------------------
 # 500 occurrences: 50 posts of 10 times each, a minute apart, on one channel.
