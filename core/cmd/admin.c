@@ -101,11 +101,23 @@ static json_int_t num(const json_t *o, const char *key)
     return json_integer_value(json_object_get(o, key));
 }
 
+/* The service's and a channel's state in the table, in the reader's
+ * language; the JSON keeps the words it has. */
+static const char *state_word(const char *state)
+{
+    static const char *const words[] = {N_("running"),   N_("stopping"),    N_("halted"),
+                                        N_("ready"),     N_("suspended"),   N_("removed"),
+                                        N_("no plugin"), N_("rate limited")};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strcmp(state, words[i])) return _(words[i]);
+    return state;
+}
+
 static void print_table(const json_t *st)
 {
     const json_t *content = json_object_get(st, "content");
-    jade_print(stdout, _("jade %s: %s (service clock %s)\n"), str(st, "version"), str(st, "state"),
-               str(st, "now"));
+    jade_print(stdout, _("jade %s: %s (service clock %s)\n"), str(st, "version"),
+               state_word(str(st, "state")), str(st, "now"));
     jade_print(stdout, _("content: commit %.12s"), str(content, "commit"));
     if (json_is_string(json_object_get(content, "signer")))
         jade_print(stdout, _(", signed by %s"), str(content, "signer"));
@@ -138,7 +150,7 @@ static void print_table(const json_t *st)
                _("STATE"), _("PLANNED"), _("RETRYING"), _("HELD"), _("SENDING"), _("NEXT DUE"));
     json_array_foreach (json_object_get(st, "channels"), i, v) {
         jade_print(stdout, "%-24s %-10s %-13s %8lld %8lld %6lld %6lld  %s\n", str(v, "id"),
-                   str(v, "network"), str(v, "state"), (long long)num(v, "planned"),
+                   str(v, "network"), state_word(str(v, "state")), (long long)num(v, "planned"),
                    (long long)num(v, "retrying"), (long long)num(v, "held"),
                    (long long)num(v, "in_flight"), str(v, "next_due"));
         const json_t *susp = json_object_get(v, "suspended");
@@ -156,7 +168,7 @@ static void print_table(const json_t *st)
                      "them): %lld\n"),
                    (long long)num(by_hand, "count"));
         json_array_foreach (json_object_get(by_hand, "items"), i, v)
-            jade_print(stdout, "  %s  %s/%s on %s  %s\n", str(v, "key"), str(v, "campaign"),
+            jade_print(stdout, _("  %s  %s/%s on %s  %s\n"), str(v, "key"), str(v, "campaign"),
                        str(v, "post"), str(v, "channel"), str(v, "network_id"));
     }
     const json_t *totals = json_object_get(st, "totals");
