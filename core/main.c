@@ -3,9 +3,13 @@
 #include "util/escape.h"
 #include "util/i18n.h"
 
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct command {
     const char *name;
@@ -25,6 +29,30 @@ static const struct command commands[] = {
     {"plugins", jade_cmd_plugins, N_("list the network plugins, their limits and capabilities")},
 };
 
+/* Where the message catalogues are: $JADE_LOCALEDIR, else po/ of the build
+ * tree the binary runs from (build/core/jade: build/po/fr/LC_MESSAGES/
+ * jade.mo, made by meson compile), else the installed localedir. */
+static void bind_catalogues(void)
+{
+    const char *env = getenv("JADE_LOCALEDIR");
+    if (env && *env) {
+        bindtextdomain("jade", env);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash && (size_t)(slash - exe) + sizeof "/../po" <= sizeof exe) {
+        struct stat st;
+        memcpy(slash, "/../po", sizeof "/../po");
+        if (stat(exe, &st) == 0 && S_ISDIR(st.st_mode)) {
+            bindtextdomain("jade", exe);
+            return;
+        }
+    }
+    bindtextdomain("jade", JADE_LOCALEDIR);
+}
+
 static void usage(FILE *out)
 {
     fputs(_("usage: jade COMMAND [OPTIONS]\n\ncommands:\n"), out);
@@ -36,6 +64,10 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* Numbers keep their point in every language (1.5, never 1,5): JSON,
+     * CSV, Prometheus text, logs and --clock's speed are data formats. */
+    setlocale(LC_NUMERIC, "C");
+    bind_catalogues();
     textdomain("jade");
     if (argc < 2) {
         usage(stderr);
