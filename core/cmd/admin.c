@@ -14,10 +14,12 @@
 #include "../util/diag.h"
 #include "../util/escape.h"
 #include "../util/i18n.h"
+#include "../util/utf8.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,23 @@ static const char *state_word(const char *state)
     return state;
 }
 
+/* The channels' table: identifiers and words left-aligned, counts right,
+ * padded by characters, not bytes (a French head or state has accents). */
+enum { N_COLUMNS = 8 };
+
+static void print_row(const char *const cells[N_COLUMNS], const int width[N_COLUMNS])
+{
+    for (int c = 0; c < N_COLUMNS; c++) {
+        bool count = c >= 3 && c < N_COLUMNS - 1;
+        int pad = width[c] - (int)jade_utf8_length(cells[c], strlen(cells[c]));
+        for (int k = 0; count && k < pad; k++) fputc(' ', stdout);
+        jade_print(stdout, "%s", cells[c]);
+        for (int k = 0; !count && c < N_COLUMNS - 1 && k < pad; k++) fputc(' ', stdout);
+        if (c < N_COLUMNS - 1) fputs(c == N_COLUMNS - 2 ? "  " : " ", stdout);
+    }
+    fputc('\n', stdout);
+}
+
 static void print_table(const json_t *st)
 {
     const json_t *content = json_object_get(st, "content");
@@ -146,13 +165,24 @@ static void print_table(const json_t *st)
                    !strcmp(scope, "all") ? "" : " ", !strcmp(scope, "all") ? "" : str(v, "target"),
                    str(v, "since"), *str(v, "reason") ? ": " : "", str(v, "reason"));
     }
-    jade_print(stdout, "\n%-24s %-10s %-13s %8s %8s %6s %6s  %s\n", _("CHANNEL"), _("NETWORK"),
-               _("STATE"), _("PLANNED"), _("RETRYING"), _("HELD"), _("SENDING"), _("NEXT DUE"));
+    const char *heads[N_COLUMNS] = {_("CHANNEL"),  _("NETWORK"), _("STATE"),   _("PLANNED"),
+                                    _("RETRYING"), _("HELD"),    _("SENDING"), _("NEXT DUE")};
+    int width[N_COLUMNS] = {24, 10, 13, 8, 8, 6, 6, 0};
+    for (int c = 0; c < N_COLUMNS - 1; c++) {
+        int len = (int)jade_utf8_length(heads[c], strlen(heads[c]));
+        if (len > width[c]) width[c] = len;
+    }
+    jade_print(stdout, "\n");
+    print_row(heads, width);
     json_array_foreach (json_object_get(st, "channels"), i, v) {
-        jade_print(stdout, "%-24s %-10s %-13s %8lld %8lld %6lld %6lld  %s\n", str(v, "id"),
-                   str(v, "network"), state_word(str(v, "state")), (long long)num(v, "planned"),
-                   (long long)num(v, "retrying"), (long long)num(v, "held"),
-                   (long long)num(v, "in_flight"), str(v, "next_due"));
+        char counts[4][24];
+        const char *keys[4] = {"planned", "retrying", "held", "in_flight"};
+        for (int k = 0; k < 4; k++)
+            snprintf(counts[k], sizeof counts[k], "%lld", (long long)num(v, keys[k]));
+        const char *row[N_COLUMNS] = {str(v, "id"), str(v, "network"), state_word(str(v, "state")),
+                                      counts[0],    counts[1],         counts[2],
+                                      counts[3],    str(v, "next_due")};
+        print_row(row, width);
         const json_t *susp = json_object_get(v, "suspended");
         if (json_is_object(susp))
             jade_print(stdout, _("    suspended since %s: %s\n"), str(susp, "since"),

@@ -94,6 +94,27 @@ expect "history's table head in French" 0 "campagne/publication" -- \
 expect "plugins: a plugin's description in French" 0 "écrit chaque publication dans un fichier JSON" -- \
   fr "$jade" plugins --plugin-dir "$work/plugins"
 
+# -- status of a running service: its words French, its columns aligned ------
+sed -e "s|$work/state|$work/state2|" -e "s|admin.sock|admin2.sock|" "$work/config.json" >"$work/config2.json"
+fr "$jade" run --config "$work/config2.json" --clock sim:2026-12-01T08:00:00Z:1 >"$work/run2.log" 2>&1 &
+service=$!
+for _ in $(seq 600); do [ -S "$work/admin2.sock" ] && break; sleep 0.1; done
+fr "$jade" status --config "$work/config2.json" >"$work/status.txt" 2>&1
+if python3 - "$work/status.txt" >"$work/py.out" 2>&1 <<'PY'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert "en marche" in lines[0], lines
+head = next(i for i, l in enumerate(lines) if l.startswith("CANAL"))
+row = lines[head + 1]
+assert row.startswith("outbox-") and " prêt " in row, row
+# in characters, each count ends where its head ends
+for word in ("PRÉVUES", "RELANCES", "RETENUES", "EN ENVOI"):
+    end = lines[head].index(word) + len(word)
+    assert row[end - 1].isdigit() and row[end] == " ", (word, lines[head], row)
+PY
+then ok "status of a running service in French, columns aligned"; else not_ok "status of a running service in French, columns aligned" "$(cat "$work/py.out")" "$(cat "$work/status.txt")"; fi
+kill "$service" && wait "$service"
+
 # -- numbers keep their point (LC_NUMERIC stays C) -----------------------------
 out=$(fr "$jade" run --config "$work/none.json" --clock sim:2026-12-01T00:00:00Z:1.5 2>&1)
 case $out in
