@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,28 +30,39 @@ static const struct command commands[] = {
     {"plugins", jade_cmd_plugins, N_("list the network plugins, their limits and capabilities")},
 };
 
+/* out: rel seen from the binary's folder ("../po"), when that is a folder. */
+static bool beside_exe(const char *rel, char *out, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", out, size - 1);
+    if (n <= 0) return false;
+    out[n] = '\0';
+    char *slash = strrchr(out, '/');
+    size_t len = strlen(rel);
+    if (!slash || (size_t)(slash + 1 - out) + len >= size) return false;
+    memcpy(slash + 1, rel, len + 1);
+    struct stat st;
+    return stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Where the message catalogues are: $JADE_LOCALEDIR, else po/ of the build
  * tree the binary runs from (build/core/jade: build/po/fr/LC_MESSAGES/
- * jade.mo, made by meson compile), else the installed localedir. */
+ * jade.mo, made by meson compile), else the installed localedir, seen from
+ * the binary's folder (a tree moved whole, a DESTDIR) or where meson
+ * installed it. */
 static void bind_catalogues(void)
 {
     const char *env = getenv("JADE_LOCALEDIR");
-    if (env && *env) {
+    char dir[PATH_MAX];
+    if (env && *env)
         bindtextdomain("jade", env);
-        return;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
-    if (slash && (size_t)(slash - exe) + sizeof "/../po" <= sizeof exe) {
-        struct stat st;
-        memcpy(slash, "/../po", sizeof "/../po");
-        if (stat(exe, &st) == 0 && S_ISDIR(st.st_mode)) {
-            bindtextdomain("jade", exe);
-            return;
-        }
-    }
-    bindtextdomain("jade", JADE_LOCALEDIR);
+    else if (beside_exe("../po", dir, sizeof dir))
+        bindtextdomain("jade", dir);
+#ifdef JADE_LOCALEDIR_FROM_BIN
+    else if (beside_exe(JADE_LOCALEDIR_FROM_BIN, dir, sizeof dir))
+        bindtextdomain("jade", dir);
+#endif
+    else
+        bindtextdomain("jade", JADE_LOCALEDIR);
 }
 
 static void usage(FILE *out)
