@@ -8,10 +8,12 @@
 
 #include "../content/content.h"
 #include "../plan/plan.h"
+#include "../schedule/schedule.h"
 #include "../source/source.h"
 #include "../util/buf.h"
 #include "../util/escape.h"
 #include "../util/i18n.h"
+#include "../util/jsonutil.h"
 #include "../util/suggest.h"
 #include "../util/timeparse.h"
 
@@ -58,6 +60,39 @@ static bool known(const json_t *index, const char *id, const char *what)
                hint ? _(" (did you mean \"") : "", hint ? hint : "", hint ? "\"?)" : "");
     free(keys);
     return false;
+}
+
+/* The open rumours nothing answers: after a table, which is for people;
+ * on standard error beside data, which programs read. */
+static void print_unanswered(const struct jade_content *c, const char *region, bool table)
+{
+    size_t n;
+    const struct jade_rumour **open = jade_plan_unanswered(c, region, &n);
+    FILE *out = table ? stdout : stderr;
+    if (n)
+        jade_print(out,
+                   table ? _("\nRumours with no answer yet: %zu\n")
+                         : _("jade plan: rumours with no answer yet: %zu\n"),
+                   n);
+    struct jade_policy policy;
+    jade_policy_read(c, &policy);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *j = open[i]->file->json;
+        char seen[40];
+        jade_format_local(open[i]->first_seen, policy.timezone, seen);
+        struct jade_buf regions = {0};
+        const json_t *list = json_object_get(j, "regions");
+        for (size_t k = 0; k < json_array_size(list); k++)
+            jade_buf_printf(&regions, "%s%s", k ? "," : "",
+                            json_string_value(json_array_get(list, k)));
+        char *summary = jade_escaped(jade_json_str(j, "summary"));
+        jade_print(out, _("  %s  first seen %s in %s: %s\n"), open[i]->id, seen,
+                   jade_buf_str(&regions), summary);
+        free(summary);
+        jade_buf_free(&regions);
+    }
+    jade_policy_free(&policy);
+    free(open);
 }
 
 int jade_cmd_plan(int argc, char **argv)
@@ -158,6 +193,7 @@ int jade_cmd_plan(int argc, char **argv)
     struct jade_plan plan = {0};
     jade_plan_build(content, from, to, &filter, &plan, &diags);
     jade_plan_write(stdout, &plan, (enum jade_plan_format)format);
+    print_unanswered(content, filter.region, format == 0);
     if (diags.errors) {
         jade_diags_sort(&diags);
         jade_diags_print_text(stderr, &diags);

@@ -102,9 +102,11 @@ int jade_cmd_validate(int argc, char **argv)
     size_t posts = 0;
     for (size_t i = 0; content && i < content->n_campaigns; i++)
         posts += content->campaigns[i].n_posts;
-    jade_print(stderr, _("%s: %zu campaign(s), %zu post(s): %zu error(s), %zu warning(s)\n"),
-               src->description, content ? content->n_campaigns : 0, posts, diags.errors,
-               diags.warnings);
+    jade_print(stderr,
+               _("%s: %zu campaign(s), %zu post(s), %zu rumour(s): %zu error(s), %zu "
+                 "warning(s)\n"),
+               src->description, content ? content->n_campaigns : 0, posts,
+               content ? content->n_rumours : 0, diags.errors, diags.warnings);
     int status = diags.errors ? JADE_EXIT_FAILED : JADE_EXIT_OK;
     jade_diags_free(&diags);
     jade_content_free(content);

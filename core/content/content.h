@@ -21,6 +21,8 @@ struct jade_source;
 #define JADE_MAX_TEXT_BYTES (64u << 10)
 #define JADE_MAX_MEDIA_BYTES (50u << 20)
 
+/* The JSON kinds, each checked against its schema, come first, up to
+ * JADE_KIND_RUMOUR. */
 enum jade_file_kind {
     JADE_KIND_PROGRAMME, /* jade.json */
     JADE_KIND_REGIONS,
@@ -28,6 +30,7 @@ enum jade_file_kind {
     JADE_KIND_CHANNELS,
     JADE_KIND_CAMPAIGN,
     JADE_KIND_POST,
+    JADE_KIND_RUMOUR, /* rumours/<id>.json */
     JADE_KIND_TEXT,
     JADE_KIND_MEDIA,
     JADE_KIND_OTHER, /* not part of the tree; ignored */
@@ -80,6 +83,13 @@ struct jade_campaign {
     size_t n_posts;
 };
 
+/* A rumour the programme answers: rumours/<id>.json. */
+struct jade_rumour {
+    char *id; /* its file name without .json, which its "id" must equal */
+    struct jade_file *file;
+    int64_t first_seen; /* UTC (a local time is the programme's); 0 when not valid */
+};
+
 struct jade_content {
     char *commit;               /* the commit it was read from, or NULL */
     bool is_view;               /* made by jade_content_view: owns only its campaigns array */
@@ -89,6 +99,8 @@ struct jade_content {
     struct jade_file *programme, *regions, *people, *channels;
     struct jade_campaign *campaigns;
     size_t n_campaigns;
+    struct jade_rumour *rumours; /* sorted by id; a view borrows its root's */
+    size_t n_rumours;
     /* id -> index in the file's array, for the rules and the planner */
     json_t *region_index, *ambassador_index, *coach_index, *channel_index;
 };
@@ -127,6 +139,9 @@ struct jade_content *jade_content_view(const struct jade_content *root,
 
 /* The campaign whose folder is dir, or NULL. */
 struct jade_campaign *jade_content_find_campaign(const struct jade_content *c, const char *dir);
+
+/* The rumour with this id, or NULL. */
+const struct jade_rumour *jade_content_find_rumour(const struct jade_content *c, const char *id);
 
 /* Reports a problem at a JSON pointer of a file (line and column found in
  * its text; at_key points at the member's name instead of its value). */

@@ -26,6 +26,7 @@ static const char *const schema_names[] = {
     [JADE_KIND_PROGRAMME] = "jade.schema.json",    [JADE_KIND_REGIONS] = "regions.schema.json",
     [JADE_KIND_PEOPLE] = "people.schema.json",     [JADE_KIND_CHANNELS] = "channels.schema.json",
     [JADE_KIND_CAMPAIGN] = "campaign.schema.json", [JADE_KIND_POST] = "post.schema.json",
+    [JADE_KIND_RUMOUR] = "rumour.schema.json",
 };
 
 static const char *const root_files[] = {
@@ -36,6 +37,8 @@ static const char *const root_files[] = {
 };
 
 /* ---- step 1: classification ------------------------------------------- */
+
+#define RUMOURS "rumours/"
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -143,6 +146,15 @@ static void classify(struct jade_content *c, const struct jade_source_entry *ent
             jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
                            _("a posts folder outside any campaign: put it in a campaign's "
                              "folder, beside campaign.json"));
+        } else if (strncmp(e->path, RUMOURS, strlen(RUMOURS)) == 0 &&
+                   !json_object_get(campaign_dirs, "rumours")) {
+            const char *name = e->path + strlen(RUMOURS);
+            if (!strchr(name, '/') && has_suffix(name, ".json") && strlen(name) > 5)
+                f->kind = JADE_KIND_RUMOUR;
+            else
+                jade_diags_add(d, JADE_ERROR, f->display, 0, 0, NULL,
+                               _("unexpected file in the rumours folder: expected "
+                                 "rumours/<rumour>.json"));
         } else {
             classify_in_campaign(f, campaign_dirs, d);
         }
@@ -168,7 +180,7 @@ struct check_job {
     struct jade_file *files;
     size_t n_files;
     struct jade_diags *file_diags; /* one list per file: no locking */
-    struct jade_schema *schemas[JADE_KIND_POST + 1];
+    struct jade_schema *schemas[JADE_KIND_RUMOUR + 1];
     const struct jade_secret_scanner *secrets;
 };
 
@@ -329,7 +341,7 @@ static void check_file(struct check_job *job, size_t i)
 {
     struct jade_file *f = &job->files[i];
     struct jade_diags *d = &job->file_diags[i];
-    if (f->kind <= JADE_KIND_POST)
+    if (f->kind <= JADE_KIND_RUMOUR)
         check_json_file(job, f, d);
     else if (f->kind == JADE_KIND_TEXT)
         check_text_file(job, f, d);
@@ -369,6 +381,32 @@ struct jade_campaign *jade_content_find_campaign(const struct jade_content *c, c
 {
     struct jade_campaign key = {.dir = dir};
     return bsearch(&key, c->campaigns, c->n_campaigns, sizeof key, compare_campaigns);
+}
+
+static int compare_rumours(const void *a, const void *b)
+{
+    return strcmp(((const struct jade_rumour *)a)->id, ((const struct jade_rumour *)b)->id);
+}
+
+const struct jade_rumour *jade_content_find_rumour(const struct jade_content *c, const char *id)
+{
+    if (!id || !c->n_rumours) return NULL;
+    struct jade_rumour key = {.id = (char *)id};
+    return bsearch(&key, c->rumours, c->n_rumours, sizeof key, compare_rumours);
+}
+
+/* Rumours by id (first_seen is read by the rules, which check it). */
+static void index_rumours(struct jade_content *c)
+{
+    for (size_t i = 0; i < c->n_files; i++) {
+        struct jade_file *f = &c->files[i];
+        if (f->kind != JADE_KIND_RUMOUR) continue;
+        c->rumours = jade_xrealloc(c->rumours, (c->n_rumours + 1) * sizeof *c->rumours);
+        const char *name = f->path + strlen(RUMOURS);
+        c->rumours[c->n_rumours++] = (struct jade_rumour){
+            .id = jade_xstrndup(name, strlen(name) - strlen(".json")), .file = f};
+    }
+    if (c->n_rumours > 1) qsort(c->rumours, c->n_rumours, sizeof *c->rumours, compare_rumours);
 }
 
 static void index_campaigns(struct jade_content *c)
@@ -431,14 +469,14 @@ struct jade_content *jade_content_load(struct jade_source *src,
     struct check_job job = {.src = src, .files = c->files, .n_files = count};
     job.file_diags = jade_xcalloc(count, sizeof *job.file_diags);
     bool schemas_ok = true;
-    for (int k = JADE_KIND_PROGRAMME; k <= JADE_KIND_POST; k++)
+    for (int k = JADE_KIND_PROGRAMME; k <= JADE_KIND_RUMOUR; k++)
         schemas_ok &= (job.schemas[k] = load_schema(schema_names[k], diags)) != NULL;
     struct jade_secret_scanner *secrets = jade_secret_scanner_new();
     job.secrets = secrets;
     if (schemas_ok) jade_parallel_for(count, 16, check_range, &job);
     for (size_t i = 0; i < count; i++) jade_diags_move(diags, &job.file_diags[i]);
     free(job.file_diags);
-    for (int k = JADE_KIND_PROGRAMME; k <= JADE_KIND_POST; k++) jade_schema_free(job.schemas[k]);
+    for (int k = JADE_KIND_PROGRAMME; k <= JADE_KIND_RUMOUR; k++) jade_schema_free(job.schemas[k]);
     jade_secret_scanner_free(secrets);
 
     for (size_t i = 0; i < count; i++) {
@@ -454,6 +492,7 @@ struct jade_content *jade_content_load(struct jade_source *src,
         return c;
     }
     index_campaigns(c);
+    index_rumours(c);
     if (schemas_ok) jade_content_check_rules(c, networks, diags);
     return c;
 }
@@ -469,6 +508,8 @@ struct jade_content *jade_content_view(const struct jade_content *root,
     v->regions = root->regions;
     v->people = root->people;
     v->channels = root->channels;
+    v->rumours = root->rumours;
+    v->n_rumours = root->n_rumours;
     v->campaigns = jade_xcalloc(n + 1, sizeof *v->campaigns);
     memcpy(v->campaigns, campaigns, n * sizeof *campaigns);
     v->n_campaigns = n;
@@ -518,6 +559,8 @@ void jade_content_free(struct jade_content *c)
         }
         free(c->campaigns[i].posts);
     }
+    for (size_t i = 0; i < c->n_rumours; i++) free(c->rumours[i].id);
+    free(c->rumours);
     free(c->files);
     free_shared(c);
 }

@@ -81,6 +81,7 @@ struct rules {
      * tells which were), parallel to networks->items. */
     struct jade_schema **account_schemas;
     bool *tried;
+    json_t *rumour_ids; /* id -> whether a post answers it */
 };
 
 static const struct jade_network *network_of(const struct rules *r, const char *name)
@@ -806,6 +807,54 @@ static void check_limits(struct rules *r, const struct jade_post *post, const js
     }
 }
 
+/* ---- rumours ------------------------------------------------------------ */
+
+static void check_rumours(struct rules *r)
+{
+    r->rumour_ids = json_object();
+    for (size_t i = 0; i < r->c->n_rumours; i++) {
+        struct jade_rumour *rm = &r->c->rumours[i];
+        json_object_set_new(r->rumour_ids, rm->id, json_false());
+        const struct jade_file *f = rm->file;
+        if (!usable(f)) continue;
+        const char *id = jade_json_str(f->json, "id");
+        if (id && strcmp(id, rm->id) != 0)
+            jade_content_report(r->d, f, JADE_ERROR, "/id", false,
+                                _("the rumour id \"%s\" differs from its file name \"%s.json\""),
+                                id, rm->id);
+        check_region_list(r, f, "/regions", json_object_get(f->json, "regions"));
+        struct jade_time t;
+        const char *seen = jade_json_str(f->json, "first_seen");
+        int64_t at;
+        if (seen && check_time(r, f, "/first_seen", seen, &t) && r->policy.timezone &&
+            jade_time_to_unix(&t, r->policy.timezone, &at) == 0)
+            rm->first_seen = at;
+    }
+}
+
+/* A post's "answers" names a rumour; noted, for the check that follows. */
+static void check_answers(struct rules *r, const struct jade_file *f)
+{
+    const char *id = jade_json_str(f->json, "answers");
+    if (id && check_ref(r, f, "/answers", id, r->rumour_ids, _("rumour")))
+        json_object_set_new(r->rumour_ids, id, json_true());
+}
+
+/* A rumour marked answered that no post answers is likely a slip. */
+static void check_answered(struct rules *r)
+{
+    for (size_t i = 0; i < r->c->n_rumours; i++) {
+        const struct jade_rumour *rm = &r->c->rumours[i];
+        const char *status = usable(rm->file) ? jade_json_str(rm->file->json, "status") : NULL;
+        if (status && strcmp(status, "answered") == 0 &&
+            !json_is_true(json_object_get(r->rumour_ids, rm->id)))
+            jade_content_report(r->d, rm->file, JADE_WARNING, "/status", false,
+                                _("the rumour is marked answered, but no post answers it: add "
+                                  "\"answers\": \"%s\" to the post that does"),
+                                rm->id);
+    }
+}
+
 static void check_post(struct rules *r, const struct jade_campaign *cp, struct jade_post *post,
                        const int64_t window[2], const json_t *files_by_path)
 {
@@ -848,6 +897,7 @@ static void check_post(struct rules *r, const struct jade_campaign *cp, struct j
         free(p);
     }
     check_media(r, cp, post, files_by_path);
+    check_answers(r, f);
 
     enum { MAX_TARGETS = 256 };
     const json_t *channels[MAX_TARGETS];
@@ -925,7 +975,7 @@ static void attach_texts(struct rules *r)
 void jade_content_check_rules(struct jade_content *c, const struct jade_networks *networks,
                               struct jade_diags *d)
 {
-    struct rules r = {c, d, {0}, networks, NULL, NULL};
+    struct rules r = {c, d, {0}, networks, NULL, NULL, NULL};
     size_t n_networks = networks ? networks->count : 0;
     r.account_schemas = jade_xcalloc(n_networks + 1, sizeof *r.account_schemas);
     r.tried = jade_xcalloc(n_networks + 1, sizeof *r.tried);
@@ -934,6 +984,7 @@ void jade_content_check_rules(struct jade_content *c, const struct jade_networks
     check_regions(&r);
     check_people(&r);
     check_channels(&r);
+    check_rumours(&r);
     attach_texts(&r);
 
     json_t *files_by_path = json_object();
@@ -948,8 +999,10 @@ void jade_content_check_rules(struct jade_content *c, const struct jade_networks
         for (size_t k = 0; k < cp->n_posts; k++)
             check_post(&r, cp, &cp->posts[k], window, files_by_path);
     }
+    check_answered(&r);
     json_decref(campaign_ids);
     json_decref(files_by_path);
+    json_decref(r.rumour_ids);
     jade_policy_free(&r.policy);
     for (size_t i = 0; i < n_networks; i++) jade_schema_free(r.account_schemas[i]);
     free(r.account_schemas);

@@ -862,3 +862,46 @@ void jade_plan_free(struct jade_plan *plan)
     plan->items = NULL;
     plan->count = 0;
 }
+
+static bool answered(const struct jade_content *c, const char *rumour)
+{
+    for (size_t i = 0; i < c->n_campaigns; i++) {
+        const struct jade_campaign *cp = &c->campaigns[i];
+        const char *status = jade_json_str(cp->file->json, "status");
+        if (!status || strcmp(status, "active") != 0) continue;
+        for (size_t k = 0; k < cp->n_posts; k++) {
+            const json_t *j = cp->posts[k].file->json;
+            const char *answers = jade_json_str(j, "answers");
+            if (answers && !strcmp(answers, rumour) && !json_object_get(j, "retracted"))
+                return true;
+        }
+    }
+    return false;
+}
+
+static int by_first_seen(const void *a, const void *b)
+{
+    const struct jade_rumour *x = *(const struct jade_rumour *const *)a;
+    const struct jade_rumour *y = *(const struct jade_rumour *const *)b;
+    return x->first_seen < y->first_seen   ? -1
+           : x->first_seen > y->first_seen ? 1
+                                           : strcmp(x->id, y->id);
+}
+
+const struct jade_rumour **jade_plan_unanswered(const struct jade_content *c, const char *region,
+                                                size_t *n)
+{
+    const struct jade_rumour **out = jade_xcalloc(c->n_rumours + 1, sizeof *out);
+    *n = 0;
+    for (size_t i = 0; i < c->n_rumours; i++) {
+        const struct jade_rumour *rm = &c->rumours[i];
+        const char *status = jade_json_str(rm->file->json, "status");
+        const json_t *regions = json_object_get(rm->file->json, "regions");
+        if (!status || strcmp(status, "open") != 0 || answered(c, rm->id)) continue;
+        if (region && !jade_json_list_has(regions, region) && !jade_json_list_has(regions, "all"))
+            continue;
+        out[(*n)++] = rm;
+    }
+    qsort(out, *n, sizeof *out, by_first_seen);
+    return out;
+}

@@ -102,4 +102,11 @@ enum jade_plan_format { JADE_PLAN_TABLE, JADE_PLAN_JSON, JADE_PLAN_CSV, JADE_PLA
 
 void jade_plan_write(FILE *out, const struct jade_plan *plan, enum jade_plan_format format);
 
+/* The open rumours that no post answers, counting the posts of active
+ * campaigns that are not retracted (what is published or planned), and
+ * only those circulating in region when it is not NULL: a malloc'ed
+ * array of *n (sorted by first sighting), borrowed from c. */
+const struct jade_rumour **jade_plan_unanswered(const struct jade_content *c, const char *region,
+                                                size_t *n);
+
 #endif

@@ -359,10 +359,19 @@ static void sync_once(const struct jade_sync_input *in, struct jade_sync_result 
     char **touched = NULL;
     size_t n_touched = 0;
     bool partial = !src && !in->read_whole && changed_campaigns(in, cur, tip, &touched, &n_touched);
-    const char *none[] = {NULL}; /* read again: no campaign, the root files only */
-    const char *const *only = !partial ? NULL : touched ? (const char *const *)touched : none;
-    if (!src &&
-        jade_source_open_git_only(in->mirror, tip, cfg->path, only, n_touched, &src, &err) != 0) {
+    /* A partial read keeps the root files and the rumours, which posts of
+     * the touched campaigns may answer. */
+    const char **only = NULL;
+    if (partial) {
+        only = jade_xcalloc(n_touched + 1, sizeof *only);
+        for (size_t i = 0; i < n_touched; i++) only[i] = touched[i];
+        only[n_touched] = "rumours";
+    }
+    int opened_only = src ? 0
+                          : jade_source_open_git_only(in->mirror, tip, cfg->path, only,
+                                                      partial ? n_touched + 1 : 0, &src, &err);
+    free(only);
+    if (opened_only != 0) {
         out->outcome = JADE_SYNC_FAILED;
         set_reason(out, "%s", jade_buf_str(&err));
         jade_buf_free(&err);

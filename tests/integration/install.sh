@@ -52,9 +52,9 @@ for f in "$jade" "$dest$plugins/outbox.so" "$dest$plugins/webhook.so" "$dest$hea
   [ -f "$f" ] || missing="${missing:-} $f"
 done
 n_schemas=$(ls "$dest$schemas"/*.schema.json 2>/dev/null | wc -l)
-if [ -z "${missing:-}" ] && [ -x "$jade" ] && [ "$n_schemas" -eq 7 ]; then
-  ok "installed: the binary, both plugins, the seven schemas, the header, jade-plugin.pc, the unit, its user, the example configuration"
-else not_ok "installed: the binary, both plugins, the seven schemas, the header, jade-plugin.pc, the unit, its user, the example configuration" "missing:${missing:-}" "schemas: $n_schemas"; fi
+if [ -z "${missing:-}" ] && [ -x "$jade" ] && [ "$n_schemas" -eq 8 ]; then
+  ok "installed: the binary, both plugins, the eight schemas, the header, jade-plugin.pc, the unit, its user, the example configuration"
+else not_ok "installed: the binary, both plugins, the eight schemas, the header, jade-plugin.pc, the unit, its user, the example configuration" "missing:${missing:-}" "schemas: $n_schemas"; fi
 
 # -- the installed binary, away from the build and source trees ------------------
 tap_example "$work/content"

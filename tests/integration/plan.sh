@@ -86,6 +86,52 @@ out=$("$jade" plan "$src/campaigns" "${range[@]}" --format json --channel outbox
 if printf '%s' "$out" | python3 -c 'import json,sys; p=json.load(sys.stdin); assert p and all(o["channel"]=="outbox-kayes" for o in p)'; then
   ok "--channel keeps one channel"; else not_ok "--channel keeps one channel" "$out"; fi
 
+
+# -- rumours with no answer yet -------------------------------------------
+# The example has two: one a post answers, one nothing answers (Mopti).
+out=$("$jade" plan "$src/campaigns" "${range[@]}" 2>/dev/null)
+if printf '%s\n' "$out" | grep -q '^Rumours with no answer yet: 1$' &&
+   printf '%s\n' "$out" | grep -q '^  marche-interdit  first seen 2026-12-12T08:00:00+00:00 in mopti: ' &&
+   ! printf '%s' "$out" | grep -q '^  puits-empoisonne'; then
+  ok "a table ends with the open rumours no post answers"
+else not_ok "a table ends with the open rumours no post answers" "$(printf '%s' "$out" | tail -5)"; fi
+"$jade" plan "$src/campaigns" "${range[@]}" --format json >"$work/r.json" 2>"$work/r.err"
+if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/r.json" &&
+   grep -q 'rumours with no answer yet: 1' "$work/r.err" && grep -q marche-interdit "$work/r.err"; then
+  ok "beside data (json) they go to standard error, the data stays whole"
+else not_ok "beside data (json) they go to standard error, the data stays whole" "$(cat "$work/r.err")"; fi
+out=$("$jade" plan "$src/campaigns" "${range[@]}" --region kayes 2>&1)
+if ! printf '%s' "$out" | grep -q 'no answer yet'; then ok "--region keeps the rumours of that region"
+else not_ok "--region keeps the rumours of that region" "$(printf '%s' "$out" | tail -3)"; fi
+
+mkdir -p "$work/rumours" && cp -a "$src/campaigns/." "$work/rumours/"
+r=$work/rumours
+sed -i 's/"status": "answered"/"status": "open"/' "$r/rumours/puits-empoisonne.json"
+python3 - "$r/verifier-avant-de-partager/posts/rumeur-puits-empoisonne.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); p["retracted"] = {"reason": "test"}
+json.dump(p, open(sys.argv[1], "w"), ensure_ascii=False, indent=2)
+PY
+out=$("$jade" plan "$r" "${range[@]}" 2>&1)
+if printf '%s' "$out" | grep -q '^Rumours with no answer yet: 2$' &&
+   printf '%s\n' "$out" | grep -A1 '^Rumours with no answer yet' | grep -q '^  puits-empoisonne'; then
+  ok "a retracted post answers nothing; the oldest sighting comes first"
+else not_ok "a retracted post answers nothing; the oldest sighting comes first" "$(printf '%s' "$out" | tail -4)"; fi
+sed -i 's/"status": "open"/"status": "closed"/' "$r/rumours/marche-interdit.json" "$r/rumours/puits-empoisonne.json"
+out=$("$jade" plan "$r" "${range[@]}" 2>&1)
+if ! printf '%s' "$out" | grep -q 'no answer yet'; then ok "a closed rumour is not listed"
+else not_ok "a closed rumour is not listed" "$(printf '%s' "$out" | tail -4)"; fi
+sed -i 's/"status": "closed"/"status": "open"/' "$r/rumours/marche-interdit.json"
+python3 - "$r/rumours/marche-interdit.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1])); p["summary"] = "dit \u001b]0;pwned\u0007 tout\nfaux"
+json.dump(p, open(sys.argv[1], "w"), ensure_ascii=False, indent=2)
+PY
+out=$("$jade" plan "$r" "${range[@]}" 2>&1)
+if printf '%s' "$out" | grep -qF 'dit \x1b]0;pwned\x07 tout\x0afaux' && ! printf '%s' "$out" | grep -q $'\x1b'; then
+  ok "a rumour's summary is shown escaped, on one line"
+else not_ok "a rumour's summary is shown escaped, on one line" "$(printf '%s' "$out" | tail -3 | od -c | head)"; fi
+
 expect "the default range is from now" 0 "occurrence(s)" -- "$jade" plan "$src/campaigns"
 expect "an unknown channel is a usage error with a suggestion" 2 'did you mean "outbox-kayes"' -- "$jade" plan "$src/campaigns" --channel outbox-kaye
 expect "an unknown region is a usage error" 2 'unknown region "tombouctou"' -- "$jade" plan "$src/campaigns" --region tombouctou

@@ -66,6 +66,10 @@ case_of "both campaigns changed" "read again 2 campaign(s)" \
   'printf "Un.\n" >"$ve/posts/marche-partage.fr.txt"; printf "Deux.\n" >"$va/posts/vieille-video.fr.txt"'
 case_of "a post broken in one campaign: it is kept at the first commit" "read again 1 campaign(s)" \
   'printf "{\"id\": " >"$ve/posts/marche-partage.json"'
+case_of "a post now answers a rumour (the rumours are read with the campaign)" "read again 1 campaign(s)" \
+  'edit_json "$ve/posts/marche-partage.json" "d[\"answers\"] = \"marche-interdit\""'
+case_of "a rumour added (rumours/)" "read whole" \
+  'sed "s/marche-interdit/autre-rumeur/" "$c/rumours/marche-interdit.json" >"$c/rumours/autre-rumeur.json"'
 case_of "a file outside the content folder" "read again 0 campaign(s)" \
   'echo "Autre." >>"$repo/README"'
 case_of "a hidden file in the content folder" "read again 0 campaign(s)" \

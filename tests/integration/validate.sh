@@ -37,6 +37,13 @@ assert e["pointer"] == "/status" and "did you mean \"active\"" in e["message"], 
   ok "--format json gives file, line, column, pointer and message"
 else not_ok "--format json gives file, line, column, pointer and message" "exit $rc" "$out"; fi
 
+# A rumour marked answered that no post answers is a warning, not an error.
+mkdir -p "$work/unanswered" && cp -a "$src/campaigns/." "$work/unanswered/"
+sed -i '/"answers"/d' "$work/unanswered/verifier-avant-de-partager/posts/rumeur-puits-empoisonne.json"
+expect "a rumour marked answered that nothing answers is a warning" 0 \
+  'rumours/puits-empoisonne.json:19:13: warning: the rumour is marked answered, but no post answers it' \
+  -- "$jade" validate "$work/unanswered"
+
 # -- usage errors ------------------------------------------------------------
 expect "an unknown option is a usage error" 2 "usage" -- "$jade" validate --nope
 expect "a folder and --repo together are a usage error" 2 "either a folder or --repo" -- "$jade" validate "$src" --repo "$src"
