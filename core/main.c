@@ -3,9 +3,14 @@
 #include "util/escape.h"
 #include "util/i18n.h"
 
+#include <limits.h>
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct command {
     const char *name;
@@ -26,6 +31,41 @@ static const struct command commands[] = {
     {"plugins", jade_cmd_plugins, N_("list the network plugins, their limits and capabilities")},
 };
 
+/* out: rel seen from the binary's folder ("../po"), when that is a folder. */
+static bool beside_exe(const char *rel, char *out, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", out, size - 1);
+    if (n <= 0) return false;
+    out[n] = '\0';
+    char *slash = strrchr(out, '/');
+    size_t len = strlen(rel);
+    if (!slash || (size_t)(slash + 1 - out) + len >= size) return false;
+    memcpy(slash + 1, rel, len + 1);
+    struct stat st;
+    return stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where the message catalogues are: $JADE_LOCALEDIR, else po/ of the build
+ * tree the binary runs from (build/core/jade: build/po/fr/LC_MESSAGES/
+ * jade.mo, made by meson compile), else the installed localedir, seen from
+ * the binary's folder (a tree moved whole, a DESTDIR) or where meson
+ * installed it. */
+static void bind_catalogues(void)
+{
+    const char *env = getenv("JADE_LOCALEDIR");
+    char dir[PATH_MAX];
+    if (env && *env)
+        bindtextdomain("jade", env);
+    else if (beside_exe("../po", dir, sizeof dir))
+        bindtextdomain("jade", dir);
+#ifdef JADE_LOCALEDIR_FROM_BIN
+    else if (beside_exe(JADE_LOCALEDIR_FROM_BIN, dir, sizeof dir))
+        bindtextdomain("jade", dir);
+#endif
+    else
+        bindtextdomain("jade", JADE_LOCALEDIR);
+}
+
 static void usage(FILE *out)
 {
     fputs(_("usage: jade COMMAND [OPTIONS]\n\ncommands:\n"), out);
@@ -37,6 +77,10 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* Numbers keep their point in every language (1.5, never 1,5): JSON,
+     * CSV, Prometheus text, logs and --clock's speed are data formats. */
+    setlocale(LC_NUMERIC, "C");
+    bind_catalogues();
     textdomain("jade");
     if (argc < 2) {
         usage(stderr);

@@ -14,10 +14,12 @@
 #include "../util/diag.h"
 #include "../util/escape.h"
 #include "../util/i18n.h"
+#include "../util/utf8.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,11 +103,40 @@ static json_int_t num(const json_t *o, const char *key)
     return json_integer_value(json_object_get(o, key));
 }
 
+/* The service's and a channel's state in the table, in the reader's
+ * language; the JSON keeps the words it has. */
+static const char *state_word(const char *state)
+{
+    static const char *const words[] = {N_("running"),   N_("stopping"),    N_("halted"),
+                                        N_("ready"),     N_("suspended"),   N_("removed"),
+                                        N_("no plugin"), N_("rate limited")};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strcmp(state, words[i])) return _(words[i]);
+    return state;
+}
+
+/* The channels' table: identifiers and words left-aligned, counts right,
+ * padded by characters, not bytes (a French head or state has accents). */
+enum { N_COLUMNS = 8 };
+
+static void print_row(const char *const cells[N_COLUMNS], const int width[N_COLUMNS])
+{
+    for (int c = 0; c < N_COLUMNS; c++) {
+        bool count = c >= 3 && c < N_COLUMNS - 1;
+        int pad = width[c] - (int)jade_utf8_length(cells[c], strlen(cells[c]));
+        for (int k = 0; count && k < pad; k++) fputc(' ', stdout);
+        jade_print(stdout, "%s", cells[c]);
+        for (int k = 0; !count && c < N_COLUMNS - 1 && k < pad; k++) fputc(' ', stdout);
+        if (c < N_COLUMNS - 1) fputs(c == N_COLUMNS - 2 ? "  " : " ", stdout);
+    }
+    fputc('\n', stdout);
+}
+
 static void print_table(const json_t *st)
 {
     const json_t *content = json_object_get(st, "content");
-    jade_print(stdout, _("jade %s: %s (service clock %s)\n"), str(st, "version"), str(st, "state"),
-               str(st, "now"));
+    jade_print(stdout, _("jade %s: %s (service clock %s)\n"), str(st, "version"),
+               state_word(str(st, "state")), str(st, "now"));
     jade_print(stdout, _("content: commit %.12s"), str(content, "commit"));
     if (json_is_string(json_object_get(content, "signer")))
         jade_print(stdout, _(", signed by %s"), str(content, "signer"));
@@ -134,13 +165,24 @@ static void print_table(const json_t *st)
                    !strcmp(scope, "all") ? "" : " ", !strcmp(scope, "all") ? "" : str(v, "target"),
                    str(v, "since"), *str(v, "reason") ? ": " : "", str(v, "reason"));
     }
-    jade_print(stdout, "\n%-24s %-10s %-13s %8s %8s %6s %6s  %s\n", _("CHANNEL"), _("NETWORK"),
-               _("STATE"), _("PLANNED"), _("RETRYING"), _("HELD"), _("SENDING"), _("NEXT DUE"));
+    const char *heads[N_COLUMNS] = {_("CHANNEL"),  _("NETWORK"), _("STATE"),   _("PLANNED"),
+                                    _("RETRYING"), _("HELD"),    _("SENDING"), _("NEXT DUE")};
+    int width[N_COLUMNS] = {24, 10, 13, 8, 8, 6, 6, 0};
+    for (int c = 0; c < N_COLUMNS - 1; c++) {
+        int len = (int)jade_utf8_length(heads[c], strlen(heads[c]));
+        if (len > width[c]) width[c] = len;
+    }
+    jade_print(stdout, "\n");
+    print_row(heads, width);
     json_array_foreach (json_object_get(st, "channels"), i, v) {
-        jade_print(stdout, "%-24s %-10s %-13s %8lld %8lld %6lld %6lld  %s\n", str(v, "id"),
-                   str(v, "network"), str(v, "state"), (long long)num(v, "planned"),
-                   (long long)num(v, "retrying"), (long long)num(v, "held"),
-                   (long long)num(v, "in_flight"), str(v, "next_due"));
+        char counts[4][24];
+        const char *keys[4] = {"planned", "retrying", "held", "in_flight"};
+        for (int k = 0; k < 4; k++)
+            snprintf(counts[k], sizeof counts[k], "%lld", (long long)num(v, keys[k]));
+        const char *row[N_COLUMNS] = {str(v, "id"), str(v, "network"), state_word(str(v, "state")),
+                                      counts[0],    counts[1],         counts[2],
+                                      counts[3],    str(v, "next_due")};
+        print_row(row, width);
         const json_t *susp = json_object_get(v, "suspended");
         if (json_is_object(susp))
             jade_print(stdout, _("    suspended since %s: %s\n"), str(susp, "since"),
@@ -156,7 +198,7 @@ static void print_table(const json_t *st)
                      "them): %lld\n"),
                    (long long)num(by_hand, "count"));
         json_array_foreach (json_object_get(by_hand, "items"), i, v)
-            jade_print(stdout, "  %s  %s/%s on %s  %s\n", str(v, "key"), str(v, "campaign"),
+            jade_print(stdout, _("  %s  %s/%s on %s  %s\n"), str(v, "key"), str(v, "campaign"),
                        str(v, "post"), str(v, "channel"), str(v, "network_id"));
     }
     const json_t *totals = json_object_get(st, "totals");

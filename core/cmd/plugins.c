@@ -44,7 +44,7 @@ int jade_cmd_plugins(int argc, char **argv)
         const struct jade_plugin *p = plugins.items[i].plugin;
         jade_print(stdout, "\n%s  (ABI %u.%u)  %s\n  %s\n", p->name, p->abi_version >> 16,
                    p->abi_version & 0xFFFF, plugins.items[i].path,
-                   p->description ? p->description : "");
+                   p->description ? _(p->description) : "");
         const char *unit = jade_text_count_unit(p->limits->counting);
         if (p->limits->text_max)
             jade_print(stdout, _("  text: at most %u %s"), p->limits->text_max, unit);

@@ -936,10 +936,10 @@ static bool validate_string(struct validator *v, const struct node *n, const jso
     if (n->format != FMT_NONE && !check_format(v, n, s, bytes)) {
         ok = false;
         static const char *const names[] = {
-            "", "date-time", "date", "time", "regular expression", "URI", "URI reference"};
+            "", "date-time", "date", "time", N_("regular expression"), "URI", N_("URI reference")};
         struct jade_buf val = {0};
         describe_value(&val, inst);
-        report(v, false, _("%s is not a valid %s"), jade_buf_str(&val), names[n->format]);
+        report(v, false, _("%s is not a valid %s"), jade_buf_str(&val), _(names[n->format]));
         jade_buf_free(&val);
     }
     return ok;
@@ -1069,11 +1069,15 @@ static bool validate_array(struct validator *v, const struct node *n, const json
     bool ok = true;
     size_t count = json_array_size(inst);
     if (n->min_items >= 0 && (long long)count < n->min_items)
-        ok = false, report(v, false, _("must have at least %lld item%s"), n->min_items,
-                           n->min_items == 1 ? "" : "s");
+        ok = false, report(v, false,
+                           ngettext("must have at least %lld item", "must have at least %lld items",
+                                    (unsigned long)n->min_items),
+                           n->min_items);
     if (n->max_items >= 0 && (long long)count > n->max_items)
-        ok = false, report(v, false, _("must have at most %lld item%s"), n->max_items,
-                           n->max_items == 1 ? "" : "s");
+        ok = false, report(v, false,
+                           ngettext("must have at most %lld item", "must have at most %lld items",
+                                    (unsigned long)n->max_items),
+                           n->max_items);
     for (size_t i = 0; i < count; i++) {
         const struct node *item = n->items;
         if (n->has_items_tuple)

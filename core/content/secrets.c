@@ -9,6 +9,7 @@
 #include "content.h"
 
 #include "../util/buf.h"
+#include "../util/i18n.h"
 
 #include <math.h>
 #include <pcre2.h>
@@ -21,15 +22,15 @@ struct pattern {
 };
 
 static const struct pattern patterns[] = {
-    {"a Telegram bot token", "(?<![0-9])[0-9]{8,10}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])", false},
-    {"a Facebook access token", "(?<![A-Za-z0-9])EAA[A-Za-z0-9]{20,}", false},
-    {"a Slack token", "(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}", false},
-    {"a GitHub token", "(?<![A-Za-z0-9])(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})",
-     false},
-    {"an AWS access key", "(?<![A-Z0-9])AKIA[0-9A-Z]{16}(?![A-Z0-9])", false},
-    {"a private key", "-----BEGIN [A-Z ]*PRIVATE KEY-----", false},
-    {"a long hexadecimal secret", "(?<![A-Za-z0-9/])[0-9a-fA-F]{32,}(?![A-Za-z0-9])", false},
-    {"a long random secret", "(?<![A-Za-z0-9+/_-])[A-Za-z0-9+_-]{40,}={0,2}(?![A-Za-z0-9+/_-])",
+    {N_("a Telegram bot token"), "(?<![0-9])[0-9]{8,10}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])", false},
+    {N_("a Facebook access token"), "(?<![A-Za-z0-9])EAA[A-Za-z0-9]{20,}", false},
+    {N_("a Slack token"), "(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}", false},
+    {N_("a GitHub token"),
+     "(?<![A-Za-z0-9])(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})", false},
+    {N_("an AWS access key"), "(?<![A-Z0-9])AKIA[0-9A-Z]{16}(?![A-Z0-9])", false},
+    {N_("a private key"), "-----BEGIN [A-Z ]*PRIVATE KEY-----", false},
+    {N_("a long hexadecimal secret"), "(?<![A-Za-z0-9/])[0-9a-fA-F]{32,}(?![A-Za-z0-9])", false},
+    {N_("a long random secret"), "(?<![A-Za-z0-9+/_-])[A-Za-z0-9+_-]{40,}={0,2}(?![A-Za-z0-9+/_-])",
      true},
 };
 
@@ -105,7 +106,7 @@ bool jade_secret_find(const struct jade_secret_scanner *s, const char *str, size
             if (!patterns[i].random_only || looks_random(str + ov[0], ov[1] - ov[0])) {
                 *off = ov[0];
                 *match_len = ov[1] - ov[0];
-                *what = patterns[i].what;
+                *what = _(patterns[i].what);
                 found = true;
                 break;
             }

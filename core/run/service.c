@@ -95,8 +95,9 @@ static void progress(struct service *s, bool last)
     s->last_progress_ns = t;
     char when[32];
     jade_format_utc(service_now(s), when);
-    fprintf(s->opt->progress, _("\r  %.16s  sent %zu  failed %zu  in flight %zu   %s"), when,
-            s->sent, s->failed, s->inflight, last ? "\n" : "");
+    fputc('\r', s->opt->progress); /* over the last line: \r stays out of the catalogue */
+    fprintf(s->opt->progress, _("  %.16s  sent %zu  failed %zu  in flight %zu   %s"), when, s->sent,
+            s->failed, s->inflight, last ? "\n" : "");
     fflush(s->opt->progress);
 }
 

@@ -1,5 +1,6 @@
 /* buf.c - growable buffer and aborting allocators (see buf.h). */
 #include "buf.h"
+#include "i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,7 @@
 
 static void out_of_memory(void)
 {
-    fputs("jade: out of memory\n", stderr);
+    fputs(_("jade: out of memory\n"), stderr);
     abort();
 }
 

@@ -10,12 +10,18 @@
 #include "jade-plugin.h"
 
 #include <jansson.h>
+#include <libintl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+/* Messages for people, from jade's catalogue: a plugin runs in jade's
+ * process, which binds the "jade" domain (po/; xgettext reads plugins/). */
+#define _(s) dgettext("jade", s)
+#define N_(s) (s)
 
 /* A copy of s, or NULL when s is NULL. */
 static inline char *pu_strdup(const char *s)

@@ -328,34 +328,34 @@ static void classify(const struct jade_http_response *r, const char *secret, str
         v->outcome = JADE_OUTCOME_AUTH_FAILED;
         if (sub == 1404078 || sub == 4854002)
             snprintf(v->message, sizeof v->message,
-                     "A Page admin must log in to Facebook, pass its identity check or "
-                     "re-authorise the app, then put a new Page token in secret \"%.40s\". %s",
+                     _("A Page admin must log in to Facebook, pass its identity check or "
+                       "re-authorise the app, then put a new Page token in secret \"%.40s\". %s"),
                      secret, words);
         else
             snprintf(v->message, sizeof v->message,
-                     "Page token invalid or expired (a password change or a lost Page role "
-                     "ends it): put a new long-lived Page token in secret \"%.40s\". %s",
+                     _("Page token invalid or expired (a password change or a lost Page role "
+                       "ends it): put a new long-lived Page token in secret \"%.40s\". %s"),
                      secret, words);
     } else if (code == 10 || (code >= 200 && code <= 299)) {
         v->outcome = JADE_OUTCOME_AUTH_FAILED;
         snprintf(v->message, sizeof v->message,
-                 "The Page token lacks a permission: put one with pages_manage_posts and "
-                 "pages_read_engagement in secret \"%.40s\". %s",
+                 _("The Page token lacks a permission: put one with pages_manage_posts and "
+                   "pages_read_engagement in secret \"%.40s\". %s"),
                  secret, words);
     } else if (sub == 1390008 || sub == 1366051) {
         v->outcome = JADE_OUTCOME_RETRY_AFTER;
         v->wait = WAIT_TOO_FAST;
-        snprintf(v->message, sizeof v->message, "Posting too fast: waiting %u s. %s", v->wait,
+        snprintf(v->message, sizeof v->message, _("Posting too fast: waiting %u s. %s"), v->wait,
                  words);
     } else if (code == 368) {
         v->outcome = JADE_OUTCOME_RETRY_AFTER;
         v->wait = WAIT_ALREADY_POSTED;
-        snprintf(v->message, sizeof v->message, "Held back (already posted?): waiting %u s. %s",
+        snprintf(v->message, sizeof v->message, _("Held back (already posted?): waiting %u s. %s"),
                  v->wait, words);
     } else if (is_throttle(code)) {
         v->outcome = JADE_OUTCOME_RETRY_AFTER;
         v->wait = throttle_wait(r);
-        snprintf(v->message, sizeof v->message, "Throttled: waiting %u s. %s", v->wait, words);
+        snprintf(v->message, sizeof v->message, _("Throttled: waiting %u s. %s"), v->wait, words);
     } else if (r->status == 429) {
         v->outcome = JADE_OUTCOME_RETRY_AFTER;
         v->wait = pu_retry_after(pu_header(r, "Retry-After"), 0, WAIT_THROTTLED);
@@ -418,7 +418,7 @@ static void send(struct job *j, const char *method, const char *url, const char 
                                     .n_parts = n_parts};
     j->sent_at = host->now(host->ctx);
     if (host->http(host->ctx, &req, response_cb, j) != 0)
-        finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "the request could not be started");
+        finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("the request could not be started"));
 }
 
 static void add_targeting(struct job *j, struct buf *form)
@@ -557,7 +557,7 @@ static void created(struct job *j, const struct jade_http_response *r)
     if (!id) {
         json_decref(body);
         char message[200];
-        snprintf(message, sizeof message, "HTTP %ld without a post id: %.120s", r->status,
+        snprintf(message, sizeof message, _("HTTP %ld without a post id: %.120s"), r->status,
                  r->body ? r->body : "");
         unsure(j, message);
         return;
@@ -575,7 +575,7 @@ static void uploaded(struct job *j, const struct jade_http_response *r)
     if (!id) {
         json_decref(body);
         finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
-               "a photo's upload was answered without its id");
+               _("a photo's upload was answered without its id"));
         return;
     }
     j->photo_ids[j->n_uploaded++] = strdup(id);
@@ -635,7 +635,7 @@ static void looked(struct job *j, const struct jade_http_response *r)
         /* Read twice, some seconds apart: nothing was published. */
         char message[700];
         snprintf(message, sizeof message,
-                 "%s; the Page's feed does not show the post: not published, sent again",
+                 _("%s; the Page's feed does not show the post: not published, sent again"),
                  j->why_unsure);
         finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
     }
@@ -647,9 +647,9 @@ static void lookup_failed(struct job *j, const char *why)
 {
     char message[900];
     if (j->standalone_lookup)
-        snprintf(message, sizeof message, "the Page's feed could not be read: %s", why);
+        snprintf(message, sizeof message, _("the Page's feed could not be read: %s"), why);
     else
-        snprintf(message, sizeof message, "%s; the Page's feed could not be read: %s",
+        snprintf(message, sizeof message, _("%s; the Page's feed could not be read: %s"),
                  j->why_unsure, why);
     finish(j, j->standalone_lookup ? JADE_OUTCOME_TRANSIENT : JADE_OUTCOME_UNKNOWN, NULL, NULL, 0,
            message);
@@ -660,7 +660,8 @@ static void response_cb(void *arg, const struct jade_http_response *r)
     struct job *j = arg;
     char message[700];
     if (r->transport_error) {
-        snprintf(message, sizeof message, "%s", r->error_message ? r->error_message : "no answer");
+        snprintf(message, sizeof message, "%s",
+                 r->error_message ? r->error_message : _("no answer"));
         if (j->step == STEP_LOOKUP)
             lookup_failed(j, message);
         else if ((j->step == STEP_FEED || j->step == STEP_PHOTO) &&
@@ -718,7 +719,7 @@ static struct job *job_new(struct facebook *fb, const struct jade_publication *p
     if (!all_digits(page_id, false) || strlen(page_id) > 40) {
         json_decref(account);
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "the channel's account has no \"page_id\" (the Page's numeric id)");
+                  _("the channel's account has no \"page_id\" (the Page's numeric id)"));
         return NULL;
     }
     char secret[2048];
@@ -727,8 +728,8 @@ static struct job *job_new(struct facebook *fb, const struct jade_publication *p
     if (len <= 0) {
         json_decref(account);
         pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-                  "no Page token: give the channel a \"secret\" holding a long-lived Page "
-                  "token, in the secrets folder");
+                  _("no Page token: give the channel a \"secret\" holding a long-lived Page "
+                    "token, in the secrets folder"));
         return NULL;
     }
     struct job *j = calloc(1, sizeof *j);
@@ -781,7 +782,7 @@ static void facebook_publish(void *instance, const struct jade_publication *pub,
 {
     if (pub->n_media > MEDIA_MAX) {
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "more than 10 photos for one Facebook post");
+                  _("more than 10 photos for one Facebook post"));
         return;
     }
     struct job *j = job_new(instance, pub, done, token);
@@ -802,7 +803,7 @@ static void facebook_lookup(void *instance, const struct jade_publication *pub, 
     if (!*j->message) {
         /* Nothing to recognise it by: it stays unknown, for a person. */
         finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
-               "a post without text cannot be recognised in the Page's feed");
+               _("a post without text cannot be recognised in the Page's feed"));
         return;
     }
     read_feed(j, NULL);
@@ -813,7 +814,7 @@ static void facebook_remove(void *instance, const struct jade_publication *pub,
 {
     if (!all_digits(network_id, true)) {
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "not a Facebook post id (digits and \"_\")");
+                  _("not a Facebook post id (digits and \"_\")"));
         return;
     }
     struct job *j = job_new(instance, pub, done, token);
@@ -1063,7 +1064,7 @@ static const struct jade_plugin facebook_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "facebook",
-    .description = "posts on a Facebook Page (Graph API): text, link, photos, region targeting",
+    .description = N_("posts on a Facebook Page (Graph API): text, link, photos, region targeting"),
     .limits = &facebook_limits,
     .capabilities = JADE_CAP_DELETE | JADE_CAP_LOOKUP | JADE_CAP_GEO_TARGETING | JADE_CAP_METRICS,
     .account_schema =

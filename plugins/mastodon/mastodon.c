@@ -107,15 +107,15 @@ static const char *family_name(enum family f)
 {
     switch (f) {
     case FAMILY_STATUSES:
-        return "statuses";
+        return _("statuses");
     case FAMILY_MEDIA:
-        return "media";
+        return _("media");
     case FAMILY_DELETE:
-        return "deletions";
+        return _("deletions");
     case FAMILY_READS:
-        return "reads of statuses";
+        return _("reads of statuses");
     default:
-        return "requests";
+        return _("requests");
     }
 }
 
@@ -221,18 +221,19 @@ static void answer_failure(const struct jade_host *host, struct account *a, enum
     int64_t now = host->now(host->ctx);
     if (r->status == 429) {
         int64_t wait = note_limits(a, f, r, now);
-        snprintf(message, sizeof message, "%s (the instance limits %s: waiting %lld s)", words,
+        snprintf(message, sizeof message, _("%s (the instance limits %s: waiting %lld s)"), words,
                  family_name(f), (long long)wait);
         pu_finish(done, token, JADE_OUTCOME_RETRY_AFTER, NULL, NULL, (uint32_t)wait, message);
     } else if (r->status == 401 || r->status == 403) {
         snprintf(message, sizeof message,
-                 "%s: the instance refused the access token; create a new one in the account's "
-                 "Preferences > Development (scopes write:statuses and write:media), write it "
-                 "into the secret \"%s\" and resume the channel",
+                 _("%s: the instance refused the access token; create a new one in the account's "
+                   "Preferences > Development (scopes write:statuses and write:media), write it "
+                   "into the secret \"%s\" and resume the channel"),
                  words, secret_name ? secret_name : "");
         pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0, message);
     } else if (r->status == 408 || r->status >= 500) {
-        snprintf(message, sizeof message, "%s (sent again with the same Idempotency-Key)", words);
+        snprintf(message, sizeof message, _("%s (sent again with the same Idempotency-Key)"),
+                 words);
         pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
     } else if (r->status == 422 && said && strstr(said, "not finished processing")) {
         /* Nothing was posted: the media will be ready later. */
@@ -247,8 +248,8 @@ static void transport_failure(const struct jade_http_response *r, jade_done_cb d
 {
     char message[512];
     snprintf(message, sizeof message, "%s%s",
-             r->error_message ? r->error_message : "no answer from the instance",
-             r->request_sent ? " (the request left: sent again with the same Idempotency-Key)"
+             r->error_message ? r->error_message : _("no answer from the instance"),
+             r->request_sent ? _(" (the request left: sent again with the same Idempotency-Key)")
                              : "");
     pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
 }
@@ -414,7 +415,7 @@ static void status_cb(void *arg, const struct jade_http_response *r)
                    0, NULL);
     else /* posted, but its id is not known: it must not be posted again blindly */
         job_finish(j, JADE_OUTCOME_UNKNOWN, NULL, NULL, 0,
-                   "the instance answered without the status's id");
+                   _("the instance answered without the status's id"));
     json_decref(body);
 }
 
@@ -426,14 +427,14 @@ static void post_status(struct publish_job *j)
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!body) {
-        job_finish(j, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, "the status could not be written");
+        job_finish(j, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, _("the status could not be written"));
         return;
     }
     j->posted_at = j->m->host->now(j->m->host->ctx);
     int rc = start(j, "POST", "/api/v1/statuses", body, NULL, 0, status_cb);
     free(body);
     if (rc != 0)
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "the request could not be started");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("the request could not be started"));
 }
 
 /* A medium is ready: on to the next, or to the status. */
@@ -455,12 +456,12 @@ static void poll_later(struct publish_job *j)
     const struct jade_host *host = j->m->host;
     if (host->now(host->ctx) + (int64_t)(j->poll_ms / 1000) + 1 > j->give_up_at) {
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
-                   "the instance was still processing the media when time ran out: nothing "
-                   "was posted");
+                   _("the instance was still processing the media when time ran out: nothing "
+                     "was posted"));
         return;
     }
     if (host->later(host->ctx, j->poll_ms, poll_media, j) != 0) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "the media could not be polled");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("the media could not be polled"));
         return;
     }
     j->waiting = 1;
@@ -480,7 +481,7 @@ static void media_cb(void *arg, const struct jade_http_response *r)
         /* Nothing was posted yet: an upload sent again is an unused medium, no more. */
         char message[512];
         snprintf(message, sizeof message, "media: %s",
-                 r->error_message ? r->error_message : "no answer from the instance");
+                 r->error_message ? r->error_message : _("no answer from the instance"));
         pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
         return;
     }
@@ -506,7 +507,7 @@ static void media_cb(void *arg, const struct jade_http_response *r)
     if (!id) {
         json_decref(body);
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
-                   "the instance answered the upload without the medium's id");
+                   _("the instance answered the upload without the medium's id"));
         return;
     }
     if (ready) {
@@ -514,7 +515,7 @@ static void media_cb(void *arg, const struct jade_http_response *r)
     } else {
         if (!j->polling) j->polling = strdup(id);
         if (!j->polling)
-            job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "out of memory");
+            job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("out of memory"));
         else
             poll_later(j);
     }
@@ -528,7 +529,7 @@ static void poll_media(void *arg)
     char path[512];
     snprintf(path, sizeof path, "/api/v1/media/%s", j->polling);
     if (start(j, "GET", path, NULL, NULL, 0, media_cb) != 0)
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "the request could not be started");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("the request could not be started"));
 }
 
 static void upload_next(struct publish_job *j)
@@ -548,7 +549,7 @@ static void upload_next(struct publish_job *j)
         n_parts = 2;
     }
     if (start(j, "POST", "/api/v2/media", NULL, parts, n_parts, media_cb) != 0)
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "the request could not be started");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("the request could not be started"));
 }
 
 /* The instance's base URL: the account's instance, which must be an origin (scheme, host, port) and
@@ -559,7 +560,7 @@ static char *base_of(json_t *account, const char **why)
     const char *base = json_string_value(json_object_get(account, "instance"));
     *why = NULL;
     if (!base) {
-        *why = "the channel's account names no instance (\"instance\": \"https://…\")";
+        *why = _("the channel's account names no instance (\"instance\": \"https://…\")");
         return NULL;
     }
     const char *host_part = !strncmp(base, "https://", 8)  ? base + 8
@@ -569,7 +570,7 @@ static char *base_of(json_t *account, const char **why)
     if (n && base[n - 1] == '/') n--;
     if (!host_part || !*host_part ||
         strcspn(host_part, "/?#@ \t\r\n\\") < n - (size_t)(host_part - base)) {
-        *why = "the channel's instance must be https://host (or http://host:port), with no path";
+        *why = _("the channel's instance must be https://host (or http://host:port), with no path");
         return NULL;
     }
     char *copy = malloc(n + 1);
@@ -621,8 +622,8 @@ static int read_token(const struct jade_host *host, const struct jade_publicatio
         return 0;
     free(base);
     pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-              "no access token: give the channel a \"secret\" whose file in the secrets "
-              "folder holds the application's access token");
+              _("no access token: give the channel a \"secret\" whose file in the secrets "
+                "folder holds the application's access token"));
     return -1;
 }
 
@@ -639,8 +640,8 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
         strcmp(visibility, "private") && strcmp(visibility, "direct")) {
         free(base);
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "the mastodon network's setting \"visibility\" must be public, unlisted, "
-                  "private or direct");
+                  _("the mastodon network's setting \"visibility\" must be public, unlisted, "
+                    "private or direct"));
         return;
     }
     char secret[TOKEN_MAX];
@@ -653,15 +654,15 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
         memset(secret, 0, sizeof secret);
         free(base);
         pu_finish(done, token, JADE_OUTCOME_UNKNOWN, NULL, NULL, 0,
-                  "not sent again: an earlier attempt may have posted it, and the instance "
-                  "keeps the Idempotency-Key one hour only; look at the account's statuses");
+                  _("not sent again: an earlier attempt may have posted it, and the instance "
+                    "keeps the Idempotency-Key one hour only; look at the account's statuses"));
         return;
     }
     struct account *a = account_for(m, base, pub->secret_name);
     if (!a) {
         memset(secret, 0, sizeof secret);
         free(base);
-        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "out of memory");
+        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("out of memory"));
         return;
     }
     int64_t wait = wait_for(a, FAMILY_STATUSES, now);
@@ -674,7 +675,7 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
         free(base);
         char message[256];
         snprintf(message, sizeof message,
-                 "the instance's rate limit for this account is spent: %lld s to wait",
+                 _("the instance's rate limit for this account is spent: %lld s to wait"),
                  (long long)wait);
         pu_finish(done, token, JADE_OUTCOME_RETRY_AFTER, NULL, NULL, (uint32_t)wait, message);
         return;
@@ -717,7 +718,7 @@ static void mastodon_publish(void *instance, const struct jade_publication *pub,
     }
     if (!complete) {
         if (j) job_free(j);
-        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "out of memory");
+        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("out of memory"));
         return;
     }
     if (j->n_media)
@@ -748,7 +749,7 @@ static void remove_cb(void *arg, const struct jade_http_response *r)
         json_decref(body);
     } else if (r->status == 404) {
         pu_finish(done, token, JADE_OUTCOME_NOT_FOUND, NULL, NULL, 0,
-                  "the instance has no such status: removed already");
+                  _("the instance has no such status: removed already"));
     } else {
         answer_failure(host, a, FAMILY_DELETE, r, secret_name, done, token);
     }
@@ -764,7 +765,7 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
     if (!network_id || !*network_id || strspn(network_id, "0123456789") != strlen(network_id)) {
         free(base);
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "not a status id of this instance: remove it by hand");
+                  _("not a status id of this instance: remove it by hand"));
         return;
     }
     char secret[TOKEN_MAX];
@@ -780,12 +781,12 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
     if (wait > 0) {
         memset(auth, 0, sizeof auth);
         pu_finish(done, token, JADE_OUTCOME_RETRY_AFTER, NULL, NULL, (uint32_t)wait,
-                  "the instance's rate limit for this account is spent");
+                  _("the instance's rate limit for this account is spent"));
         return;
     }
     if (!rj) {
         memset(auth, 0, sizeof auth);
-        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "out of memory");
+        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("out of memory"));
         return;
     }
     *rj = (struct remove_job){.account = a, .host = host, .done = done, .token = token};
@@ -801,7 +802,7 @@ static void mastodon_remove(void *instance, const struct jade_publication *pub,
     if (rc != 0) {
         free(rj);
         pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
-                  "the request could not be started");
+                  _("the request could not be started"));
     }
 }
 
@@ -928,7 +929,7 @@ static int mastodon_init(const struct jade_host *host, void **instance)
 {
     if (!JADE_HAS_MEMBER(host, struct jade_host, later) || !host->later) {
         host->log(host->ctx, JADE_LOG_ERROR,
-                  "the mastodon plugin needs a core that can call it later (plugin ABI 1.1)");
+                  _("the mastodon plugin needs a core that can call it later (plugin ABI 1.1)"));
         return -1;
     }
     struct mastodon *m = calloc(1, sizeof *m);
@@ -972,7 +973,7 @@ static const struct jade_plugin mastodon_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "mastodon",
-    .description = "posts statuses, with photos and videos, to the channel's Mastodon instance",
+    .description = N_("posts statuses, with photos and videos, to the channel's Mastodon instance"),
     .limits = &mastodon_limits,
     .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_DELETE | JADE_CAP_METRICS,
     .rate_per_minute = 60,

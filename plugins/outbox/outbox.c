@@ -8,6 +8,7 @@
  * it sent. For demos, dry runs, and networks without an API (WhatsApp Channels, groups), where
  * ambassadors share by hand. A retraction moves the file into a retracted/ folder beside it. */
 #include "jade-plugin.h"
+#include "../common/plugin-util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +104,7 @@ static int channel_dir(struct outbox *o, const struct jade_publication *pub, cha
     json_decref(account);
     if (root && folder) return 0;
     finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL,
-           "the channel's account has no usable \"folder\"");
+           _("the channel's account has no usable \"folder\""));
     return -1;
 }
 
@@ -142,7 +143,7 @@ static void write_file(struct job *j)
         *slash = '/';
     }
     if (mkdir(j->dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(j->message, sizeof j->message, "cannot create %s: %s", j->dir, strerror(errno));
+        snprintf(j->message, sizeof j->message, _("cannot create %s: %s"), j->dir, strerror(errno));
         j->outcome = JADE_OUTCOME_TRANSIENT;
         return;
     }
@@ -154,7 +155,7 @@ static void write_file(struct job *j)
     if (rc == 0) rc = rename(tmp, j->path);
     if (rc == 0) rc = fsync_dir(j->dir);
     if (rc != 0) {
-        snprintf(j->message, sizeof j->message, "cannot write %s: %s", j->path, strerror(errno));
+        snprintf(j->message, sizeof j->message, _("cannot write %s: %s"), j->path, strerror(errno));
         unlink(tmp);
         j->outcome = JADE_OUTCOME_TRANSIENT;
         return;
@@ -179,7 +180,7 @@ static void move_file(struct job *j)
     if (rc == 0) rc = fsync_dir(gone);
     if (rc == 0) rc = fsync_dir(j->dir);
     if (rc != 0) {
-        snprintf(j->message, sizeof j->message, "cannot move %s into %s: %s", j->path, gone,
+        snprintf(j->message, sizeof j->message, _("cannot move %s into %s: %s"), j->path, gone,
                  strerror(errno));
         j->outcome = JADE_OUTCOME_TRANSIENT;
     }
@@ -224,7 +225,7 @@ static struct job *job_new(struct outbox *o, const struct jade_publication *pub,
     if (channel_dir(o, pub, dir, sizeof dir, done, token) != 0) return NULL;
     struct job *j = calloc(1, sizeof *j);
     if (!j) {
-        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, "out of memory");
+        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, _("out of memory"));
         return NULL;
     }
     j->done = done;
@@ -244,7 +245,7 @@ static void outbox_publish(void *instance, const struct jade_publication *pub, j
     if (!j) return;
     j->body = body_of(pub);
     if (!j->key || !j->dir || !j->path || !j->body) {
-        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, "out of memory");
+        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, _("out of memory"));
         job_free(j);
         return;
     }
@@ -277,7 +278,7 @@ static void outbox_remove(void *instance, const struct jade_publication *pub,
     size_t n = strlen(j->dir ? j->dir : "") + strlen(pub->key) + 32;
     j->moved = malloc(n);
     if (!j->key || !j->dir || !j->path || !j->moved) {
-        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, "out of memory");
+        finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, _("out of memory"));
         job_free(j);
         return;
     }
@@ -334,7 +335,7 @@ static const struct jade_plugin outbox_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "outbox",
-    .description = "writes each publication as a JSON file in the outbox folder",
+    .description = N_("writes each publication as a JSON file in the outbox folder"),
     .limits = &outbox_limits,
     .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_LOOKUP | JADE_CAP_DELETE,
     .account_schema = "{\"type\": \"object\", \"required\": [\"folder\"],"

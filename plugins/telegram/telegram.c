@@ -120,10 +120,11 @@ static void failed(struct pending *p, const struct jade_http_response *r, json_t
     char words[400], message[1024];
     json_t *params = json_object_get(body, "parameters");
     if (r->transport_error) {
-        snprintf(message, sizeof message, "%s%s", r->error_message ? r->error_message : "no answer",
+        snprintf(message, sizeof message, "%s%s",
+                 r->error_message ? r->error_message : _("no answer"),
                  r->request_sent && !p->removing
-                     ? " (the request left: Telegram may have published it, and offers no way "
-                       "to look it up)"
+                     ? _(" (the request left: Telegram may have published it, and offers no way "
+                         "to look it up)")
                      : "");
         pu_finish(p->done, p->token, p->removing ? JADE_OUTCOME_TRANSIENT : pu_transport_outcome(r),
                   NULL, NULL, 0, message);
@@ -139,21 +140,22 @@ static void failed(struct pending *p, const struct jade_http_response *r, json_t
         pu_finish(p->done, p->token, JADE_OUTCOME_RETRY_AFTER, NULL, NULL, seconds, words);
     } else if (r->status == 401 || r->status == 404) {
         snprintf(message, sizeof message,
-                 "%s: Telegram does not accept the bot's token; put the token BotFather gives "
-                 "for the bot into the channel's secret",
+                 _("%s: Telegram does not accept the bot's token; put the token BotFather gives "
+                   "for the bot into the channel's secret"),
                  words);
         pu_finish(p->done, p->token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0, message);
     } else if (r->status == 403) {
         snprintf(message, sizeof message,
-                 "%s: make the bot an administrator of the channel with the right to post "
-                 "messages (can_post_messages)%s",
-                 words, p->removing ? " and to delete them" : "");
+                 _("%s: make the bot an administrator of the channel with the right to post "
+                   "messages (can_post_messages)%s"),
+                 words, p->removing ? _(" and to delete them") : "");
         pu_finish(p->done, p->token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0, message);
     } else if (json_is_integer(json_object_get(params, "migrate_to_chat_id"))) {
         snprintf(message, sizeof message,
-                 "%s: the group became a supergroup; change the channel's chat_id in "
-                 "channels.json to %" JSON_INTEGER_FORMAT,
-                 words, json_integer_value(json_object_get(params, "migrate_to_chat_id")));
+                 _("%s: the group became a supergroup; change the channel's chat_id in "
+                   "channels.json to %lld"),
+                 words,
+                 (long long)json_integer_value(json_object_get(params, "migrate_to_chat_id")));
         pu_finish(p->done, p->token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, message);
     } else if (r->status >= 500) {
         /* it reached Telegram, which may have posted it before failing */
@@ -161,7 +163,7 @@ static void failed(struct pending *p, const struct jade_http_response *r, json_t
                   NULL, NULL, 0, words);
     } else if (p->removing && strstr(words, "can't be deleted")) {
         snprintf(message, sizeof message,
-                 "%s: a bot can delete a channel's post only within 48 hours of it", words);
+                 _("%s: a bot can delete a channel's post only within 48 hours of it"), words);
         pu_finish(p->done, p->token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, message);
     } else {
         pu_finish(p->done, p->token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, words);
@@ -207,7 +209,7 @@ static void published_cb(void *arg, const struct jade_http_response *r)
     } else if (!r->transport_error && r->status == 200) {
         /* a 200 that is not Telegram's success: it left, and may be up */
         pu_finish(p->done, p->token, JADE_OUTCOME_UNKNOWN, NULL, NULL, 0,
-                  "Telegram answered 200 without a message");
+                  _("Telegram answered 200 without a message"));
     } else {
         failed(p, r, body);
     }
@@ -259,7 +261,7 @@ static void start(struct pending *p, const struct jade_http_request *req, jade_h
 {
     const struct jade_host *host = p->tg->host;
     if (host->http(host->ctx, req, cb, p) != 0) {
-        finish_pending(p, JADE_OUTCOME_TRANSIENT, "the request could not be started");
+        finish_pending(p, JADE_OUTCOME_TRANSIENT, _("the request could not be started"));
     }
 }
 
@@ -283,7 +285,7 @@ static void send_text(struct pending *p, const char *url, const char *chat,
 {
     json_t *o = json_pack("{s:s, s:s}", "chat_id", chat, "text", text);
     if (!o) { /* jansson takes only UTF-8 */
-        finish_pending(p, JADE_OUTCOME_PERMANENT, "the text is not valid UTF-8");
+        finish_pending(p, JADE_OUTCOME_PERMANENT, _("the text is not valid UTF-8"));
         return;
     }
     if (pub->link && *pub->link)
@@ -354,7 +356,7 @@ static struct pending *new_pending(struct telegram *tg, jade_done_cb done, void 
 {
     struct pending *p = calloc(1, sizeof *p);
     if (!p) {
-        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "out of memory");
+        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("out of memory"));
         return NULL;
     }
     p->tg = tg;
@@ -370,12 +372,12 @@ static int read_token(struct pending *p, const struct jade_publication *pub)
     int n =
         pub->secret_name ? host->secret(host->ctx, pub->secret_name, p->bot, sizeof p->bot) : -1;
     if (n > 0 && !strpbrk(p->bot, "/?#% \t")) return 0;
-    finish_pending(p, JADE_OUTCOME_AUTH_FAILED,
-                   n > 0
-                       ? "the channel's secret is not a bot token: put the token BotFather gives "
-                         "for the bot into it"
-                       : "no bot token: give the channel a \"secret\" holding the token BotFather "
-                         "gives for the bot");
+    finish_pending(
+        p, JADE_OUTCOME_AUTH_FAILED,
+        n > 0 ? _("the channel's secret is not a bot token: put the token BotFather gives "
+                  "for the bot into it")
+              : _("no bot token: give the channel a \"secret\" holding the token BotFather "
+                  "gives for the bot"));
     return -1;
 }
 
@@ -390,19 +392,19 @@ static void telegram_publish(void *instance, const struct jade_publication *pub,
     if (!chat_id_of(account, chat)) {
         json_decref(account);
         finish_pending(p, JADE_OUTCOME_PERMANENT,
-                       "the channel's account has no chat_id (\"@username\" or the -100... id)");
+                       _("the channel's account has no chat_id (\"@username\" or the -100... id)"));
         return;
     }
     json_decref(account);
     if (pub->n_media > MESSAGES_MAX) {
         finish_pending(p, JADE_OUTCOME_PERMANENT,
-                       "Telegram takes at most 10 photos or videos in a post");
+                       _("Telegram takes at most 10 photos or videos in a post"));
         return;
     }
     if (read_token(p, pub) != 0) return;
     char *text = text_with_link(pub);
     if (!text) {
-        finish_pending(p, JADE_OUTCOME_TRANSIENT, "out of memory");
+        finish_pending(p, JADE_OUTCOME_TRANSIENT, _("out of memory"));
         return;
     }
     char bot[TOKEN_MAX];
@@ -486,7 +488,7 @@ static void telegram_remove(void *instance, const struct jade_publication *pub,
     p->removing = 1;
     if (parse_network_id(p, network_id) != 0) {
         finish_pending(p, JADE_OUTCOME_PERMANENT,
-                       "not a Telegram post's id (chat:message ids): remove it by hand");
+                       _("not a Telegram post's id (chat:message ids): remove it by hand"));
         return;
     }
     if (read_token(p, pub) != 0) return;
@@ -511,7 +513,7 @@ static const struct jade_plugin telegram_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "telegram",
-    .description = "posts to a Telegram channel through a bot (Bot API)",
+    .description = N_("posts to a Telegram channel through a bot (Bot API)"),
     .limits = &telegram_limits,
     .capabilities = JADE_CAP_DELETE,
     /* the Bot FAQ: at most 20 messages a minute to one channel */

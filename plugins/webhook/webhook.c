@@ -66,8 +66,9 @@ static void response_cb(void *arg, const struct jade_http_response *r)
     struct pending *p = arg;
     char message[512];
     if (r->transport_error) {
-        snprintf(message, sizeof message, "%s%s", r->error_message ? r->error_message : "no answer",
-                 r->request_sent ? " (the request was sent; the key makes a repeat safe)" : "");
+        snprintf(message, sizeof message, "%s%s",
+                 r->error_message ? r->error_message : _("no answer"),
+                 r->request_sent ? _(" (the request was sent; the key makes a repeat safe)") : "");
         pu_finish(p->done, p->token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
     } else if (p->removing && (r->status == 404 || r->status == 410)) {
         pu_finish(p->done, p->token, JADE_OUTCOME_SENT, p->key, NULL, 0, NULL);
@@ -118,14 +119,14 @@ static void send_signed(struct webhook *w, const char *method, const struct jade
     char secret[1024];
     if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)) {
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "the channel's account has no url starting with https:// or http://");
+                  _("the channel's account has no url starting with https:// or http://"));
         json_decref(account);
         return;
     }
     if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, sizeof secret) < 0) {
         pu_finish(
             done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-            "no secret to sign with: give the channel a \"secret\" held in the secrets folder");
+            _("no secret to sign with: give the channel a \"secret\" held in the secrets folder"));
         json_decref(account);
         return;
     }
@@ -137,9 +138,9 @@ static void send_signed(struct webhook *w, const char *method, const struct jade
         sodium_memzero(secret, sizeof secret);
         pu_finish(
             done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-            "the channel's secret starts with whsec_ but what follows is not base64 (standard "
-            "alphabet, = padding included) of at least one byte: write the secret as the "
-            "receiver's platform gave it");
+            _("the channel's secret starts with whsec_ but what follows is not base64 (standard "
+              "alphabet, = padding included) of at least one byte: write the secret as the "
+              "receiver's platform gave it"));
         json_decref(account);
         return;
     }
@@ -178,7 +179,7 @@ static void send_signed(struct webhook *w, const char *method, const struct jade
     if (host->http(host->ctx, &req, response_cb, p) != 0) {
         free(p);
         pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
-                  "the request could not be started");
+                  _("the request could not be started"));
     }
     json_decref(account);
 }
@@ -213,7 +214,7 @@ static const struct jade_plugin webhook_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "webhook",
-    .description = "POSTs each publication as signed JSON to the channel's url",
+    .description = N_("POSTs each publication as signed JSON to the channel's url"),
     .limits = &webhook_limits,
     .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_DELETE,
     .account_schema = "{\"type\": \"object\", \"required\": [\"url\"],"

@@ -382,7 +382,7 @@ static void flush_after(void *arg)
     struct wa *w = f->w;
     w->flushing = false;
     if (!f->ok)
-        say(w->host, JADE_LOG_ERROR, "cannot write the journal in %s: %s",
+        say(w->host, JADE_LOG_ERROR, _("cannot write the journal in %s: %s"),
             w->host->data_dir(w->host->ctx) ? w->host->data_dir(w->host->ctx) : "(none)",
             strerror(errno));
     for (size_t i = 0; i < f->n_waiters; i++) f->waiters[i].fn(f->waiters[i].arg, f->ok);
@@ -464,13 +464,13 @@ static void journal_load(struct wa *w, const char *dir)
         if (sscanf(name, "%63s %32s", key, hash) != 2) continue;
         struct recipient r = {0};
         snprintf(r.hash, sizeof r.hash, "%s", hash);
-        journal(w, 'U', key, &r, "the service stopped with the request out");
+        journal(w, 'U', key, &r, _("the service stopped with the request out"));
         orphans++;
     }
     if (orphans) {
         say(w->host, JADE_LOG_WARNING,
-            "%zu message(s) left without an answer when the service stopped: recorded uncertain, "
-            "never sent again",
+            _("%zu message(s) left without an answer when the service stopped: recorded uncertain, "
+              "never sent again"),
             orphans);
         flush_run(&(struct flush){w, w->pending, w->pending_len, NULL, 0, false});
         w->pending_len = 0;
@@ -586,14 +586,15 @@ static void finish_job(void *arg, bool ok)
     }
     char summary[400];
     snprintf(summary, sizeof summary,
-             "%zu of %zu recipient(s) sent, %zu failed, %zu uncertain, %zu waiting%s%s", sent, j->n,
-             failed, uncertain, waiting, *j->failure ? "; first failure: " : "", j->failure);
+             _("%zu of %zu recipient(s) sent, %zu failed, %zu uncertain, %zu waiting%s%s"), sent,
+             j->n, failed, uncertain, waiting, *j->failure ? _("; first failure: ") : "",
+             j->failure);
     char message[1100];
     int64_t now = w->host->now(w->host->ctx);
     if (j->stop == STOP_AUTH) {
         snprintf(message, sizeof message,
-                 "%s: make a new access token (a system user's), write it into the channel's "
-                 "secret (%s)",
+                 _("%s: make a new access token (a system user's), write it into the channel's "
+                   "secret (%s)"),
                  j->stop_message, summary);
         pu_finish(j->done, j->token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0, message);
     } else if (j->stop == STOP_REFUSED) {
@@ -612,9 +613,9 @@ static void finish_job(void *arg, bool ok)
                   message);
     } else if (j->n == 0) {
         pu_finish(j->done, j->token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "the recipients list holds no number");
+                  _("the recipients list holds no number"));
     } else if (sent == 0 && uncertain == 0) {
-        snprintf(message, sizeof message, "every recipient failed: %s", summary);
+        snprintf(message, sizeof message, _("every recipient failed: %s"), summary);
         pu_finish(j->done, j->token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0, message);
     } else if (sent == 0) {
         pu_finish(j->done, j->token, JADE_OUTCOME_UNKNOWN, NULL, NULL, 0, summary);
@@ -667,7 +668,7 @@ static void response_cb(void *arg, const struct jade_http_response *res)
         json_string_value(json_object_get(json_object_get(err, "error_data"), "details"));
     char words[600];
     snprintf(words, sizeof words, "%ld: %s%s%s", code ? code : res->status,
-             said ? said : (res->error_message ? res->error_message : "no answer"),
+             said ? said : (res->error_message ? res->error_message : _("no answer")),
              details ? " - " : "", details ? details : "");
     if (res->transport_error) {
         if (res->request_sent) {
@@ -690,7 +691,7 @@ static void response_cb(void *arg, const struct jade_http_response *res)
         }
     } else if (code == 190 || res->status == 401) {
         settle(w, 'C', j->key, r, words);
-        stop_job(j, STOP_AUTH, "the access token was refused (%s)", words);
+        stop_job(j, STOP_AUTH, _("the access token was refused (%s)"), words);
     } else if (wait_code(code) || res->status == 429) {
         settle(w, 'C', j->key, r, words);
         if (code == 131056) { /* this person: wait the pair limit */
@@ -698,7 +699,7 @@ static void response_cb(void *arg, const struct jade_http_response *res)
             int64_t at = now + w->pair_seconds + 1;
             if (j->retry_at == 0 || at < j->retry_at) j->retry_at = at;
         } else {
-            stop_job(j, STOP_THROTTLED, "WhatsApp asked to slow down (%s)", words);
+            stop_job(j, STOP_THROTTLED, _("WhatsApp asked to slow down (%s)"), words);
         }
     } else if (recipient_failed(code)) {
         settle(w, 'F', j->key, r, words);
@@ -708,7 +709,7 @@ static void response_cb(void *arg, const struct jade_http_response *res)
         settle(w, 'U', j->key, r, words);
     } else {
         settle(w, 'C', j->key, r, words);
-        stop_job(j, STOP_REFUSED, "WhatsApp refused the message (HTTP %ld, %s)", res->status,
+        stop_job(j, STOP_REFUSED, _("WhatsApp refused the message (HTTP %ld, %s)"), res->status,
                  words);
     }
     json_decref(body);
@@ -744,8 +745,8 @@ static void send_one(struct job *j, size_t index)
         free(s);
         j->inflight--;
         w->inflight--;
-        settle(w, 'C', j->key, &j->r[index], "the request could not be started");
-        stop_job(j, STOP_JOURNAL, "a request could not be started");
+        settle(w, 'C', j->key, &j->r[index], _("the request could not be started"));
+        stop_job(j, STOP_JOURNAL, _("a request could not be started"));
     } else {
         *s = (struct send){j, index};
     }
@@ -763,10 +764,10 @@ static void batch_written(void *arg, bool ok)
             j->inflight--;
             j->w->inflight--;
             set_mark(j->w, j->key, j->r[b->items[i]].hash, NONE);
-            journal(j->w, 'C', j->key, &j->r[b->items[i]], "not sent");
+            journal(j->w, 'C', j->key, &j->r[b->items[i]], _("not sent"));
         }
     }
-    if (!ok) stop_job(j, STOP_JOURNAL, "the journal cannot be written: nothing more is sent");
+    if (!ok) stop_job(j, STOP_JOURNAL, _("the journal cannot be written: nothing more is sent"));
     free(b->items);
     free(b);
     pump(j);
@@ -784,7 +785,7 @@ static void pump(struct job *j)
     struct wa *w = j->w;
     if (j->finishing || j->waiting) return;
     if (j->stop == GO && mono_ms() - j->started_ms > (int64_t)w->budget_seconds * 1000)
-        stop_job(j, STOP_BUDGET, "still going after %u s: the rest at the next attempt",
+        stop_job(j, STOP_BUDGET, _("still going after %u s: the rest at the next attempt"),
                  w->budget_seconds);
     if (j->stop == GO) {
         int64_t now = w->host->now(w->host->ctx);
@@ -836,7 +837,7 @@ static void pump(struct job *j)
             j->waiting = true;
             if (w->host->later(w->host->ctx, (uint32_t)(wait > 0 ? wait : 1), wake, j) == 0) return;
             j->waiting = false;
-            stop_job(j, STOP_BUDGET, "cannot wait for the next second");
+            stop_job(j, STOP_BUDGET, _("cannot wait for the next second"));
         }
     }
     if (j->inflight) return; /* their answers pump again */
@@ -851,8 +852,8 @@ static void wa_publish(void *instance, const struct jade_publication *pub, jade_
     const struct jade_host *host = w->host;
     if (w->fd < 0) {
         pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0,
-                  "the whatsapp plugin has no journal (its folder in the state folder cannot be "
-                  "written): nothing is sent without one");
+                  _("the whatsapp plugin has no journal (its folder in the state folder cannot be "
+                    "written): nothing is sent without one"));
         return;
     }
     json_t *account = pu_account(pub);
@@ -862,8 +863,8 @@ static void wa_publish(void *instance, const struct jade_publication *pub, jade_
     const char *list_name = json_string_value(json_object_get(account, "recipients"));
     if (!number_id || !template || !language || !list_name) {
         pu_finish(done, token, JADE_OUTCOME_PERMANENT, NULL, NULL, 0,
-                  "the channel's account needs phone_number_id, template, template_language and "
-                  "recipients");
+                  _("the channel's account needs phone_number_id, template, template_language and "
+                    "recipients"));
         json_decref(account);
         return;
     }
@@ -871,8 +872,8 @@ static void wa_publish(void *instance, const struct jade_publication *pub, jade_
     if (!pub->secret_name ||
         host->secret(host->ctx, pub->secret_name, token_text, sizeof token_text) <= 0) {
         pu_finish(done, token, JADE_OUTCOME_AUTH_FAILED, NULL, NULL, 0,
-                  "no access token: give the channel a \"secret\" holding the WhatsApp Business "
-                  "access token, in the secrets folder");
+                  _("no access token: give the channel a \"secret\" holding the WhatsApp Business "
+                    "access token, in the secrets folder"));
         json_decref(account);
         return;
     }
@@ -886,8 +887,8 @@ static void wa_publish(void *instance, const struct jade_publication *pub, jade_
     if (list_len < 0) {
         char message[700];
         snprintf(message, sizeof message,
-                 "the recipients list \"%s\" cannot be read from the secrets folder (mode 0600, "
-                 "a plain file, at most 1 MiB): see the service's log",
+                 _("the recipients list \"%s\" cannot be read from the secrets folder (mode 0600, "
+                   "a plain file, at most 1 MiB): see the service's log"),
                  list_name);
         pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, message);
         free(list);
@@ -908,22 +909,22 @@ static void wa_publish(void *instance, const struct jade_publication *pub, jade_
     size_t bad_line = 0;
     char message[800] = "";
     if (!param || !j) {
-        snprintf(message, sizeof message, "out of memory");
+        snprintf(message, sizeof message, _("out of memory"));
     } else if (!*param) {
-        snprintf(message, sizeof message, "the text is empty once flattened");
+        snprintf(message, sizeof message, _("the text is empty once flattened"));
     } else if (codepoints(param) > PARAM_MAX) {
         snprintf(message, sizeof message,
-                 "the text is %zu characters once flattened: a template parameter holds at "
-                 "most %d",
+                 _("the text is %zu characters once flattened: a template parameter holds at "
+                   "most %d"),
                  codepoints(param), PARAM_MAX);
     } else {
         j->r = parse_list(w, list, &j->n, &bad_line);
         if (!j->r)
-            snprintf(message, sizeof message, "out of memory");
+            snprintf(message, sizeof message, _("out of memory"));
         else if (bad_line)
             snprintf(message, sizeof message,
-                     "the recipients list \"%s\", line %zu: not a number in E.164 form "
-                     "(+ and 8 to 15 digits)",
+                     _("the recipients list \"%s\", line %zu: not a number in E.164 form "
+                       "(+ and 8 to 15 digits)"),
                      list_name, bad_line);
     }
     sodium_memzero(list, LIST_MAX);
@@ -1050,8 +1051,8 @@ static bool signature_holds(struct wa *w, const struct jade_inbound_request *req
     int len = host->secret(host->ctx, name ? name : "whatsapp-app-secret", secret, sizeof secret);
     if (len <= 0) {
         say(host, JADE_LOG_ERROR,
-            "the status webhook cannot be checked: the app secret cannot be read (setting "
-            "app_secret)");
+            _("the status webhook cannot be checked: the app secret cannot be read (setting "
+              "app_secret)"));
         return false;
     }
     crypto_auth_hmacsha256_state st;
@@ -1144,7 +1145,7 @@ static void status_seen(struct wa *w, json_t *status)
     }
     if (strcmp(what, "failed") && strcmp(what, "held_for_quality_assessment")) return;
     if (!where || sscanf(where, "%63s %7s", key, last4) < 1) {
-        say(w->host, JADE_LOG_INFO, "a status \"%s\" for a message this service did not send",
+        say(w->host, JADE_LOG_INFO, _("a status \"%s\" for a message this service did not send"),
             what);
         return;
     }
@@ -1155,22 +1156,22 @@ static void status_seen(struct wa *w, json_t *status)
         const char *msg = json_string_value(json_object_get(e, "message"));
         const char *details =
             json_string_value(json_object_get(json_object_get(e, "error_data"), "details"));
-        snprintf(note, sizeof note, "recipient ...%s: failed later, %lld: %s%s%s", last4,
+        snprintf(note, sizeof note, _("recipient ...%s: failed later, %lld: %s%s%s"), last4,
                  (long long)json_integer_value(json_object_get(e, "code")),
                  title ? title
                  : msg ? msg
-                       : "no reason given",
+                       : _("no reason given"),
                  details ? " - " : "", details ? details : "");
     } else {
         snprintf(note, sizeof note,
-                 "recipient ...%s: held for quality assessment (WhatsApp checks the message "
-                 "before it delivers it, or not)",
+                 _("recipient ...%s: held for quality assessment (WhatsApp checks the message "
+                   "before it delivers it, or not)"),
                  last4);
     }
     for (char *p = note; *p; p++)
         if ((unsigned char)*p < 0x20) *p = ' ';
     if (w->host->late(w->host->ctx, key, note) != 0)
-        say(w->host, JADE_LOG_WARNING, "%s (occurrence %s: not recorded)", note, key);
+        say(w->host, JADE_LOG_WARNING, _("%s (occurrence %s: not recorded)"), note, key);
 }
 
 static void wa_receive(void *instance, const struct jade_inbound_request *req,
@@ -1207,7 +1208,8 @@ static int wa_init(const struct jade_host *host, void **instance)
 {
     if (sodium_init() < 0) return -1;
     if (!JADE_HAS_MEMBER(host, struct jade_host, late)) {
-        host->log(host->ctx, JADE_LOG_ERROR, "the whatsapp plugin needs a jade with host late()");
+        host->log(host->ctx, JADE_LOG_ERROR,
+                  _("the whatsapp plugin needs a jade with host late()"));
         return -1;
     }
     struct wa *w = calloc(1, sizeof *w);
@@ -1231,8 +1233,8 @@ static int wa_init(const struct jade_host *host, void **instance)
     w->budget_seconds = setting_uint(host, "budget_seconds", 600);
     if (open_journal(w) != 0)
         say(host, JADE_LOG_ERROR,
-            "the whatsapp plugin cannot keep its journal in its folder of the state folder (%s): "
-            "it sends nothing",
+            _("the whatsapp plugin cannot keep its journal in its folder of the state folder (%s): "
+              "it sends nothing"),
             strerror(errno));
     *instance = w;
     return 0;
@@ -1268,7 +1270,7 @@ static const struct jade_plugin wa_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "whatsapp",
-    .description = "an approved template message to each opted-in recipient of a list",
+    .description = N_("an approved template message to each opted-in recipient of a list"),
     .limits = &wa_limits,
     /* the journal makes a repeat with the same key send to nobody twice */
     .capabilities = JADE_CAP_IDEMPOTENCY_KEY | JADE_CAP_METRICS,

@@ -62,8 +62,8 @@
 /* Kinds of request X limits apart. */
 enum family { F_CREATE, F_DELETE, F_LOOKUP, F_MEDIA, N_FAMILIES };
 
-static const char *const family_words[N_FAMILIES] = {"posting", "deleting", "reading posts",
-                                                     "uploading media"};
+static const char *const family_words[N_FAMILIES] = {N_("posting"), N_("deleting"),
+                                                     N_("reading posts"), N_("uploading media")};
 
 /* When each kind of request may go again, per account. */
 struct account {
@@ -284,8 +284,8 @@ static bool finish_if_held(struct job *j, enum family f)
     if (now >= until) return false;
     char message[256], at[32];
     snprintf(message, sizeof message,
-             "X's limit on %s for this account is used up until %s: not sent yet", family_words[f],
-             utc(until, at));
+             _("X's limit on %s for this account is used up until %s: not sent yet"),
+             _(family_words[f]), utc(until, at));
     job_finish(j, JADE_OUTCOME_RETRY_AFTER, NULL, (uint32_t)(until - now), message);
     return true;
 }
@@ -339,8 +339,9 @@ static bool common_failure(struct job *j, enum family f, const struct jade_http_
     if (r->status == 429) {
         int64_t until = throttled_until(j, f, r, now);
         char at[32];
-        snprintf(message, sizeof message, "%s: X asks to wait until %s (%s)", words, utc(until, at),
-                 body_type_has(r, "usage-capped") ? "the app's usage cap" : family_words[f]);
+        snprintf(message, sizeof message, _("%s: X asks to wait until %s (%s)"), words,
+                 utc(until, at),
+                 body_type_has(r, "usage-capped") ? _("the app's usage cap") : _(family_words[f]));
         job_finish(j, JADE_OUTCOME_RETRY_AFTER, NULL, (uint32_t)(until - now), message);
         return true;
     }
@@ -349,10 +350,10 @@ static bool common_failure(struct job *j, enum family f, const struct jade_http_
          (body_type_has(r, "oauth1-permissions") || body_type_has(r, "client-forbidden") ||
           body_type_has(r, "unsupported-authentication")))) {
         snprintf(message, sizeof message,
-                 "%s: X refused the credentials of secret \"%s\"; check its consumer_key, "
-                 "consumer_secret, token and token_secret, give the app Read and Write "
-                 "permission, and regenerate the access token and secret in the developer "
-                 "portal if they were revoked; then resume the channel",
+                 _("%s: X refused the credentials of secret \"%s\"; check its consumer_key, "
+                   "consumer_secret, token and token_secret, give the app Read and Write "
+                   "permission, and regenerate the access token and secret in the developer "
+                   "portal if they were revoked; then resume the channel"),
                  words, j->secret_name ? j->secret_name : "");
         job_finish(j, JADE_OUTCOME_AUTH_FAILED, NULL, 0, message);
         return true;
@@ -376,7 +377,7 @@ static void x_send(struct job *j, const char *method, const char *url, const cha
         auth = oauth1_authorization(method, url, NULL, &j->creds, &p);
     }
     if (!auth) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "the request could not be signed");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("the request could not be signed"));
         return;
     }
     struct jade_http_header headers[] = {{"Authorization", auth},
@@ -392,7 +393,8 @@ static void x_send(struct job *j, const char *method, const char *url, const cha
                                     .n_parts = n_parts};
     int rc = host->http(host->ctx, &req, cb, j);
     pu_wipe_free(auth);
-    if (rc != 0) job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "the request could not be started");
+    if (rc != 0)
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("the request could not be started"));
 }
 
 static char *url_of(struct job *j, const char *fmt, const char *arg)
@@ -478,8 +480,8 @@ static int64_t parse_utc(const char *s)
 static void check_failed(struct job *j, const char *why)
 {
     char message[1024];
-    snprintf(message, sizeof message, "%.600s; looking it up on the timeline failed too: %.300s",
-             j->unanswered ? j->unanswered : "no answer", why);
+    snprintf(message, sizeof message, _("%.600s; looking it up on the timeline failed too: %.300s"),
+             j->unanswered ? j->unanswered : _("no answer"), why);
     job_finish(j, JADE_OUTCOME_UNKNOWN, NULL, 0, message);
 }
 
@@ -488,8 +490,8 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
     struct job *j = arg;
     char message[1024];
     if (r->transport_error) {
-        snprintf(message, sizeof message, "looking the post up: %s",
-                 r->error_message ? r->error_message : "no answer");
+        snprintf(message, sizeof message, _("looking the post up: %s"),
+                 r->error_message ? r->error_message : _("no answer"));
         if (j->checking)
             check_failed(j, message);
         else
@@ -538,9 +540,10 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
         json_string_value(json_object_get(json_object_get(body, "meta"), "next_token"));
     if (found) {
         job_finish(j, JADE_OUTCOME_SENT, found, 0,
-                   j->duplicate  ? "X called it a duplicate: found on the account's timeline"
-                   : j->checking ? "no answer to the post request: found on the account's timeline"
-                                 : NULL);
+                   j->duplicate ? _("X called it a duplicate: found on the account's timeline")
+                   : j->checking
+                       ? _("no answer to the post request: found on the account's timeline")
+                       : NULL);
         free(found);
     } else if (next && !older && j->pages < X_LOOKUP_PAGES) {
         char *token = strdup(next);
@@ -548,18 +551,18 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
         free(token);
     } else if (j->duplicate) {
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0,
-                   "X refuses it as duplicate content, and the account's timeline has no such "
-                   "post since it was due: the same text was posted before");
+                   _("X refuses it as duplicate content, and the account's timeline has no such "
+                     "post since it was due: the same text was posted before"));
     } else if (j->checking) {
         /* Not there: safe to send again (and X would call a repeat a
          * duplicate, which is looked up in turn). */
         snprintf(message, sizeof message,
-                 "%.900s; not on the account's timeline: nothing was published",
-                 j->unanswered ? j->unanswered : "no answer");
+                 _("%.900s; not on the account's timeline: nothing was published"),
+                 j->unanswered ? j->unanswered : _("no answer"));
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
     } else {
         job_finish(j, JADE_OUTCOME_NOT_FOUND, NULL, 0,
-                   "not on the account's timeline since it was due");
+                   _("not on the account's timeline since it was due"));
     }
     json_decref(body);
 }
@@ -570,7 +573,7 @@ static void lookup_cb(void *arg, const struct jade_http_response *r)
 static void lookup_page(struct job *j, const char *pagination_token)
 {
     if (j->checking && held_until(j, F_LOOKUP) > j->x->host->now(j->x->host->ctx)) {
-        check_failed(j, "X's limit on reading posts is used up");
+        check_failed(j, _("X's limit on reading posts is used up"));
         return;
     }
     if (finish_if_held(j, F_LOOKUP)) return;
@@ -585,7 +588,7 @@ static void lookup_page(struct job *j, const char *pagination_token)
     char *url = url_of(j, "%s", query);
     j->pages++;
     if (!url) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("out of memory"));
         return;
     }
     x_send(j, "GET", url, NULL, NULL, 0, lookup_cb);
@@ -623,8 +626,9 @@ static void create_cb(void *arg, const struct jade_http_response *r)
     char message[1024];
     if (r->transport_error) {
         enum jade_outcome o = pu_transport_outcome(r);
-        snprintf(message, sizeof message, "%s%s", r->error_message ? r->error_message : "no answer",
-                 o == JADE_OUTCOME_UNKNOWN ? " (the post request left: it may be published)" : "");
+        snprintf(
+            message, sizeof message, "%s%s", r->error_message ? r->error_message : _("no answer"),
+            o == JADE_OUTCOME_UNKNOWN ? _(" (the post request left: it may be published)") : "");
         if (o == JADE_OUTCOME_UNKNOWN)
             check_unanswered(j, message);
         else
@@ -637,7 +641,7 @@ static void create_cb(void *arg, const struct jade_http_response *r)
         if (id)
             job_finish(j, JADE_OUTCOME_SENT, id, 0, NULL);
         else
-            job_finish(j, JADE_OUTCOME_UNKNOWN, NULL, 0, "X answered without the post's id");
+            job_finish(j, JADE_OUTCOME_UNKNOWN, NULL, 0, _("X answered without the post's id"));
         free(id);
         return;
     }
@@ -649,7 +653,7 @@ static void create_cb(void *arg, const struct jade_http_response *r)
         }
         x_words(r, message, sizeof message);
         size_t len = strlen(message);
-        snprintf(message + len, sizeof message - len, " (the same text was posted before)");
+        snprintf(message + len, sizeof message - len, _(" (the same text was posted before)"));
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0, message);
         return;
     }
@@ -657,7 +661,7 @@ static void create_cb(void *arg, const struct jade_http_response *r)
     x_words(r, message, sizeof message);
     if (r->status >= 500) {
         size_t len = strlen(message);
-        snprintf(message + len, sizeof message - len, " (it may be published all the same)");
+        snprintf(message + len, sizeof message - len, _(" (it may be published all the same)"));
         check_unanswered(j, message);
     } else {
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0, message);
@@ -677,7 +681,7 @@ static void create_post(struct job *j)
     char *text = json_text(body);
     char *url = url_of(j, "/2/tweets", NULL);
     if (!text || !url)
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("out of memory"));
     else
         x_send(j, "POST", url, text, NULL, 0, create_cb);
     free(text);
@@ -695,7 +699,7 @@ static void upload_failed(struct job *j, const struct jade_http_response *r, con
     char words[512], message[1024];
     if (r->transport_error) {
         snprintf(message, sizeof message, "uploading %s (%s): %s", j->media[j->current].path, step,
-                 r->error_message ? r->error_message : "no answer");
+                 r->error_message ? r->error_message : _("no answer"));
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
         return;
     }
@@ -742,7 +746,7 @@ static enum processing processing_of(const struct jade_http_response *r, uint32_
         json_t *error = json_object_get(info, "error");
         const char *m = json_string_value(json_object_get(error, "message"));
         const char *name = json_string_value(json_object_get(error, "name"));
-        snprintf(message, size, "X could not process the medium: %s%s%s", name ? name : "",
+        snprintf(message, size, _("X could not process the medium: %s%s%s"), name ? name : "",
                  name && m ? ": " : "", m ? m : (name ? "" : "failed"));
         p = P_FAILED;
     }
@@ -771,7 +775,7 @@ static void processing_answer(struct job *j, const struct jade_http_response *r)
     if (j->waited_ms + after * 1000u > budget_ms ||
         !JADE_HAS_MEMBER(host, struct jade_host, later)) {
         snprintf(message, sizeof message,
-                 "X was still processing %s after %u s: not posted, to be tried again",
+                 _("X was still processing %s after %u s: not posted, to be tried again"),
                  j->media[j->current].path, j->waited_ms / 1000);
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
         return;
@@ -780,7 +784,7 @@ static void processing_answer(struct job *j, const struct jade_http_response *r)
     j->timer = true;
     if (host->later(host->ctx, after * 1000u, poll_status, j) != 0) {
         j->timer = false;
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "could not wait for X's processing");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("could not wait for X's processing"));
     }
 }
 
@@ -799,7 +803,7 @@ static void poll_status(void *arg)
     char *url = id ? url_of(j, "/2/media/upload?command=STATUS&media_id=%s", id) : NULL;
     free(id);
     if (!url) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("out of memory"));
         return;
     }
     x_send(j, "GET", url, NULL, NULL, 0, status_cb);
@@ -819,7 +823,7 @@ static void finalize(struct job *j)
     char *url = id ? url_of(j, "/2/media/upload/%s/finalize", id) : NULL;
     free(id);
     if (!url) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("out of memory"));
         return;
     }
     x_send(j, "POST", url, NULL, NULL, 0, finalize_cb);
@@ -848,7 +852,7 @@ static void send_segment(struct job *j, const char *bytes, size_t len)
     char *url = id ? url_of(j, "/2/media/upload/%s/append", id) : NULL;
     free(id);
     if (!url) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("out of memory"));
         return;
     }
     char index[16];
@@ -898,8 +902,8 @@ static void segment_read(void *arg)
     struct job *j = arg;
     if (j->segment_errno || j->segment_len == 0) {
         char message[512];
-        snprintf(message, sizeof message, "cannot read %s: %s", j->media[j->current].path,
-                 j->segment_errno ? strerror(j->segment_errno) : "it is shorter than it was");
+        snprintf(message, sizeof message, _("cannot read %s: %s"), j->media[j->current].path,
+                 j->segment_errno ? strerror(j->segment_errno) : _("it is shorter than it was"));
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0, message);
         return;
     }
@@ -918,7 +922,7 @@ static void append_next(struct job *j)
     }
     if (!JADE_HAS_MEMBER(host, struct jade_host, work) ||
         host->work(host->ctx, read_segment, segment_read, j) != 0) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "could not read the medium off the loop");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("could not read the medium off the loop"));
     }
 }
 
@@ -930,7 +934,7 @@ static void initialize_cb(void *arg, const struct jade_http_response *r)
     m->id = data_id(r);
     if (!m->id) {
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0,
-                   "X's answer to the upload holds no media id");
+                   _("X's answer to the upload holds no media id"));
         return;
     }
     j->segment_index = 0;
@@ -949,7 +953,7 @@ static void upload_next(struct job *j)
                                      (json_int_t)m->size, "media_category", m->category));
     char *url = url_of(j, "/2/media/upload/initialize", NULL);
     if (!body || !url)
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("out of memory"));
     else
         x_send(j, "POST", url, body, NULL, 0, initialize_cb);
     free(body);
@@ -983,7 +987,7 @@ static bool media_of(struct job *j, const struct jade_publication *pub, char *me
         struct medium *m = &j->media[j->n_media++];
         m->path = strdup(path);
         if (k == sizeof kinds / sizeof *kinds) {
-            snprintf(message, size, "X takes no file like %s (JPEG, PNG, WebP, GIF, MP4, MOV)",
+            snprintf(message, size, _("X takes no file like %s (JPEG, PNG, WebP, GIF, MP4, MOV)"),
                      path);
             return false;
         }
@@ -991,12 +995,12 @@ static bool media_of(struct job *j, const struct jade_publication *pub, char *me
         m->category = kinds[k].category;
         struct stat st;
         if (stat(path, &st) != 0) {
-            snprintf(message, size, "cannot read %s", path);
+            snprintf(message, size, _("cannot read %s"), path);
             return false;
         }
         m->size = (uint64_t)st.st_size;
         if (m->size > kinds[k].max_bytes) {
-            snprintf(message, size, "%s is %llu bytes: X takes at most %llu of %s", path,
+            snprintf(message, size, _("%s is %llu bytes: X takes at most %llu of %s"), path,
                      (unsigned long long)m->size, (unsigned long long)kinds[k].max_bytes,
                      kinds[k].type);
             return false;
@@ -1008,8 +1012,8 @@ static bool media_of(struct job *j, const struct jade_publication *pub, char *me
     }
     if (images > 4 || others > 1 || (others && images)) {
         snprintf(message, size,
-                 "X takes at most 4 photos, or one video or GIF, in a post (this one has %zu "
-                 "photo(s) and %zu video(s) or GIF(s))",
+                 _("X takes at most 4 photos, or one video or GIF, in a post (this one has %zu "
+                   "photo(s) and %zu video(s) or GIF(s))"),
                  images, others);
         return false;
     }
@@ -1024,8 +1028,8 @@ static bool credentials_of(struct job *j, const struct jade_publication *pub, ch
     char secret[X_CREDENTIALS_MAX];
     if (!pub->secret_name || host->secret(host->ctx, pub->secret_name, secret, sizeof secret) < 0) {
         snprintf(message, size,
-                 "no credentials: give the channel a \"secret\" held in the secrets folder, "
-                 "holding {\"consumer_key\", \"consumer_secret\", \"token\", \"token_secret\"}");
+                 _("no credentials: give the channel a \"secret\" held in the secrets folder, "
+                   "holding {\"consumer_key\", \"consumer_secret\", \"token\", \"token_secret\"}"));
         return false;
     }
     json_t *o = json_loads(secret, 0, NULL);
@@ -1047,9 +1051,9 @@ static bool credentials_of(struct job *j, const struct jade_publication *pub, ch
              j->creds.token_secret;
     } else {
         snprintf(message, size,
-                 "secret \"%s\" is not the JSON object {\"consumer_key\", \"consumer_secret\", "
-                 "\"token\", \"token_secret\"} (each a non-empty string): write the app's API "
-                 "key and secret and the account's access token and secret there",
+                 _("secret \"%s\" is not the JSON object {\"consumer_key\", \"consumer_secret\", "
+                   "\"token\", \"token_secret\"} (each a non-empty string): write the app's API "
+                   "key and secret and the account's access token and secret there"),
                  pub->secret_name);
     }
     json_decref(o); /* jansson's copies: freed, not wiped */
@@ -1075,7 +1079,7 @@ static struct job *job_start(struct x *x, enum job_kind kind, const struct jade_
 {
     struct job *j = calloc(1, sizeof *j);
     if (!j) {
-        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, "out of memory");
+        pu_finish(done, token, JADE_OUTCOME_TRANSIENT, NULL, NULL, 0, _("out of memory"));
         return NULL;
     }
     j->x = x;
@@ -1095,7 +1099,7 @@ static struct job *job_start(struct x *x, enum job_kind kind, const struct jade_
     char message[512];
     if (!j->user_id || !*j->user_id) {
         job_finish(j, JADE_OUTCOME_PERMANENT, NULL, 0,
-                   "the channel's account has no \"user_id\" (the X account's numeric id)");
+                   _("the channel's account has no \"user_id\" (the X account's numeric id)"));
         return NULL;
     }
     if (!credentials_of(j, pub, message, sizeof message)) {
@@ -1103,7 +1107,7 @@ static struct job *job_start(struct x *x, enum job_kind kind, const struct jade_
         return NULL;
     }
     if (!j->text || !j->due) {
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("out of memory"));
         return NULL;
     }
     return j;
@@ -1134,7 +1138,8 @@ static void remove_cb(void *arg, const struct jade_http_response *r)
     struct job *j = arg;
     char message[1024];
     if (r->transport_error) {
-        snprintf(message, sizeof message, "%s", r->error_message ? r->error_message : "no answer");
+        snprintf(message, sizeof message, "%s",
+                 r->error_message ? r->error_message : _("no answer"));
         job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, message);
         return;
     }
@@ -1144,7 +1149,7 @@ static void remove_cb(void *arg, const struct jade_http_response *r)
         return;
     }
     if (r->status == 404) {
-        job_finish(j, JADE_OUTCOME_NOT_FOUND, NULL, 0, "X has no such post: gone already");
+        job_finish(j, JADE_OUTCOME_NOT_FOUND, NULL, 0, _("X has no such post: gone already"));
         return;
     }
     if (common_failure(j, F_DELETE, r)) return;
@@ -1159,7 +1164,7 @@ static void x_remove(void *instance, const struct jade_publication *pub, const c
     struct job *j = job_start(instance, JOB_REMOVE, pub, done, token);
     if (!j) return;
     if (!network_id || !*network_id) {
-        job_finish(j, JADE_OUTCOME_NOT_FOUND, NULL, 0, "no post id to delete");
+        job_finish(j, JADE_OUTCOME_NOT_FOUND, NULL, 0, _("no post id to delete"));
         return;
     }
     j->network_id = strdup(network_id);
@@ -1168,7 +1173,7 @@ static void x_remove(void *instance, const struct jade_publication *pub, const c
     char *url = id ? url_of(j, "/2/tweets/%s", id) : NULL;
     free(id);
     if (!url)
-        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, "out of memory");
+        job_finish(j, JADE_OUTCOME_TRANSIENT, NULL, 0, _("out of memory"));
     else
         x_send(j, "DELETE", url, NULL, NULL, 0, remove_cb);
     free(url);
@@ -1293,7 +1298,7 @@ static const struct jade_plugin x_plugin = {
     .abi_version = JADE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jade_plugin),
     .name = "x",
-    .description = "X API v2: posts with photos or a video, OAuth 1.0a user context",
+    .description = N_("X API v2: posts with photos or a video, OAuth 1.0a user context"),
     .limits = &x_limits,
     .capabilities = JADE_CAP_DELETE | JADE_CAP_LOOKUP | JADE_CAP_METRICS,
     .rate_per_minute = 6, /* 100 posts per 15 minutes per user */

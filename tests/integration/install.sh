@@ -40,6 +40,7 @@ paths = {
     "unit": where("/jade.service"),
     "example": where("/jade/config.example.json"),
     "sysusers": where("/sysusers.d/jade.conf"),
+    "catalogue": where("/fr/LC_MESSAGES/jade.mo"),
 }
 for k, v in paths.items():
     print("%s=%s" % (k, v))
@@ -74,6 +75,15 @@ else not_ok "installed jade plugins: finds the installed plugins by itself" "wan
 if grep -qF "$(dirname "$example")/config.json" "$work/default.out"; then
   ok "installed jade run: its default configuration is <sysconfdir>/jade/config.json, beside the example"
 else not_ok "installed jade run: its default configuration is <sysconfdir>/jade/config.json, beside the example" "$(cat "$work/default.out")"; fi
+# The French catalogue, found from the binary's folder as the plugins are.
+if [ ! -f "$dest$catalogue" ]; then
+  not_ok "installed: the French catalogue" "missing: $dest$catalogue"
+elif ! locale -a 2>/dev/null | grep -qix 'fr_FR.utf-\?8'; then
+  ok "installed: the French catalogue # SKIP no fr_FR.UTF-8 locale to read it in"
+else
+  expect "installed jade in French: finds its catalogue by itself" 0 "commandes :" -- \
+    env -u LC_ALL -u LC_MESSAGES -u LANGUAGE -u JADE_LOCALEDIR LANG=fr_FR.UTF-8 "$jade" --help
+fi
 
 # -- an out-of-tree plugin, against the installed header ------------------------------
 mkdir -p "$work/sample"

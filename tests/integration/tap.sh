@@ -4,6 +4,12 @@
 # tap_done prints the plan and returns the status.
 n=0
 failed=0
+# The scripts read jade's messages in English, whatever the language of the
+# shell that runs them (french.sh asks for French itself): LANGUAGE would
+# pick a catalogue even in C.UTF-8, LC_ALL would outrank LC_MESSAGES.
+unset LANGUAGE
+[ -z "${LC_ALL:-}" ] || export LC_ALL=C.UTF-8
+export LC_MESSAGES=C
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
   n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
