@@ -97,6 +97,15 @@ int jade_cmd_parse_time(const char *s, int64_t *out)
     return jade_time_to_unix(&t, NULL, out);
 }
 
+int jade_cmd_parse_when(const char *s, const char *tz, int64_t *out)
+{
+    struct jade_time t;
+    if (jade_time_parse_date(s, &t) == 0 || jade_time_parse_content(s, &t) == 0 ||
+        jade_time_parse_rfc3339(s, &t) == 0)
+        return jade_time_to_unix(&t, tz, out);
+    return -1;
+}
+
 int jade_cmd_load_config(const char *path, struct jade_config *config)
 {
     struct jade_diags diags = {0};

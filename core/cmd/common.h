@@ -42,6 +42,10 @@ void jade_cmd_networks_free(struct jade_cmd_networks *n);
  * (YYYY-MM-DDTHH:MM[:SS]); UTC unless it says. 0, or -1 if it is not one. */
 int jade_cmd_parse_time(const char *s, int64_t *out);
 
+/* A --from/--to value of jade plan and jade report: a date, a local time
+ * (in the time zone tz) or an absolute time. 0, or -1 if it is not one. */
+int jade_cmd_parse_when(const char *s, const char *tz, int64_t *out);
+
 struct jade_config;
 /* Reads the service configuration at path, its problems said on stderr
  * (FILE:LINE:COL); 0, or -1. */

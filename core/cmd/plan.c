@@ -47,14 +47,30 @@ static void usage(FILE *out)
         out);
 }
 
-/* A --from/--to value: a date, a local time, or an absolute time. */
-static int parse_when(const char *s, const char *tz, int64_t *out)
+/* [from, to) from --from and --to (local times in the programme's time
+ * zone); by default from now for horizon_days. Says what is wrong. */
+static int parse_range(const struct jade_content *c, const char *from_s, const char *to_s,
+                       int horizon_days, int64_t *from, int64_t *to)
 {
-    struct jade_time t;
-    if (jade_time_parse_date(s, &t) == 0 || jade_time_parse_content(s, &t) == 0 ||
-        jade_time_parse_rfc3339(s, &t) == 0)
-        return jade_time_to_unix(&t, tz, out);
-    return -1;
+    int status = JADE_EXIT_OK;
+    struct jade_policy policy;
+    jade_policy_read(c, &policy);
+    *from = (int64_t)time(NULL) / 60 * 60;
+    if (from_s && jade_cmd_parse_when(from_s, policy.timezone, from) != 0) {
+        jade_print(stderr, _("jade plan: --from \"%s\" is not a date or a time\n"), from_s);
+        status = JADE_EXIT_USAGE;
+    }
+    *to = *from + (int64_t)horizon_days * 86400;
+    if (to_s && jade_cmd_parse_when(to_s, policy.timezone, to) != 0) {
+        jade_print(stderr, _("jade plan: --to \"%s\" is not a date or a time\n"), to_s);
+        status = JADE_EXIT_USAGE;
+    }
+    jade_policy_free(&policy);
+    if (status == JADE_EXIT_OK && *to <= *from) {
+        fputs(_("jade plan: --to must come after --from\n"), stderr);
+        status = JADE_EXIT_USAGE;
+    }
+    return status;
 }
 
 /* Checks that id names something in index; prints a usage error if not. */
@@ -174,23 +190,8 @@ static int plan_diff(const char *range, struct jade_source_opts *so, int argc, c
         status = JADE_EXIT_USAGE;
         goto done;
     }
-    struct jade_policy policy;
-    jade_policy_read(new_c, &policy);
-    int64_t from = (int64_t)time(NULL) / 60 * 60, to;
-    if (from_s && parse_when(from_s, policy.timezone, &from) != 0) {
-        jade_print(stderr, _("jade plan: --from \"%s\" is not a date or a time\n"), from_s);
-        status = JADE_EXIT_USAGE;
-    }
-    to = from + DIFF_HORIZON_DAYS * 86400;
-    if (to_s && parse_when(to_s, policy.timezone, &to) != 0) {
-        jade_print(stderr, _("jade plan: --to \"%s\" is not a date or a time\n"), to_s);
-        status = JADE_EXIT_USAGE;
-    }
-    jade_policy_free(&policy);
-    if (status == JADE_EXIT_OK && to <= from) {
-        fputs(_("jade plan: --to must come after --from\n"), stderr);
-        status = JADE_EXIT_USAGE;
-    }
+    int64_t from, to;
+    status = parse_range(new_c, from_s, to_s, DIFF_HORIZON_DAYS, &from, &to);
     if (status != JADE_EXIT_OK) goto done;
     struct jade_diags diags = {0};
     struct jade_plan old_plan = {0}, new_plan = {0};
@@ -299,26 +300,11 @@ int jade_cmd_plan(int argc, char **argv)
         status = JADE_EXIT_FAILED;
         goto done;
     }
-    struct jade_policy policy;
-    jade_policy_read(content, &policy);
-    int64_t from = (int64_t)time(NULL) / 60 * 60, to;
-    if (from_s && parse_when(from_s, policy.timezone, &from) != 0) {
-        jade_print(stderr, _("jade plan: --from \"%s\" is not a date or a time\n"), from_s);
-        status = JADE_EXIT_USAGE;
-    }
-    to = from + DEFAULT_HORIZON_DAYS * 86400;
-    if (to_s && parse_when(to_s, policy.timezone, &to) != 0) {
-        jade_print(stderr, _("jade plan: --to \"%s\" is not a date or a time\n"), to_s);
-        status = JADE_EXIT_USAGE;
-    }
-    if (status == JADE_EXIT_OK && to <= from) {
-        fputs(_("jade plan: --to must come after --from\n"), stderr);
-        status = JADE_EXIT_USAGE;
-    }
+    int64_t from, to;
+    status = parse_range(content, from_s, to_s, DEFAULT_HORIZON_DAYS, &from, &to);
     if (!known(content->region_index, filter.region, _("region")) ||
         !known(content->channel_index, filter.channel, _("channel")))
         status = JADE_EXIT_USAGE;
-    jade_policy_free(&policy);
     if (status != JADE_EXIT_OK) goto done;
 
     struct jade_plan plan = {0};

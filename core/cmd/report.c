@@ -52,17 +52,6 @@ static void usage(FILE *out)
           out);
 }
 
-/* A --from/--to value: a date, a local time, or an absolute time (as
- * jade plan reads them). */
-static int parse_when(const char *s, const char *tz, int64_t *out)
-{
-    struct jade_time t;
-    if (jade_time_parse_date(s, &t) == 0 || jade_time_parse_content(s, &t) == 0 ||
-        jade_time_parse_rfc3339(s, &t) == 0)
-        return jade_time_to_unix(&t, tz, out);
-    return -1;
-}
-
 static int name_index(const char *const *names, const char *s)
 {
     for (int i = 0; names[i]; i++)
@@ -228,12 +217,12 @@ int jade_cmd_report(int argc, char **argv)
         jade_json_str(content->programme ? content->programme->json : NULL, "timezone");
     struct jade_report_options o = {INT64_MIN, INT64_MAX, (enum jade_report_by)by,
                                     src->description};
-    if (from_s && parse_when(from_s, tz ? tz : "UTC", &o.from) != 0) {
+    if (from_s && jade_cmd_parse_when(from_s, tz ? tz : "UTC", &o.from) != 0) {
         jade_print(stderr, _("jade report: --from \"%s\" is not a date or a time\n"), from_s);
         status = JADE_EXIT_USAGE;
         goto done;
     }
-    if (to_s && parse_when(to_s, tz ? tz : "UTC", &o.to) != 0) {
+    if (to_s && jade_cmd_parse_when(to_s, tz ? tz : "UTC", &o.to) != 0) {
         jade_print(stderr, _("jade report: --to \"%s\" is not a date or a time\n"), to_s);
         status = JADE_EXIT_USAGE;
         goto done;
