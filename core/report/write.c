@@ -771,9 +771,9 @@ static void html_rumours(FILE *out, const json_t *ind)
         else
             jade_buf_puts(&d, _("no answer yet"));
         if (!json_is_integer(secs)) fputs("<span class=\"open\">", out);
-        html_int(out, "/indicators/rumours/%zu/%s", i, "response_seconds", secs);
-        fputs(" ", out);
-        html_text(out, jade_buf_str(&d));
+        char pointer[64];
+        snprintf(pointer, sizeof pointer, "/indicators/rumours/%zu/response_seconds", i);
+        html_number(out, pointer, secs, jade_buf_str(&d)); /* the hours shown, not the seconds */
         if (!json_is_integer(secs)) fputs("</span>", out);
         fputs("</td></tr>", out);
         jade_buf_free(&d);
