@@ -100,8 +100,11 @@ expect "plugins: a plugin's description in French" 0 "écrit chaque publication 
 
 # -- status of a running service: its words French, its columns aligned ------
 sed -e "s|$work/state|$work/state2|" -e "s|admin.sock|admin2.sock|" "$work/config.json" >"$work/config2.json"
-fr "$jade" run --config "$work/config2.json" --clock sim:2026-12-01T08:00:00Z:1 >"$work/run2.log" 2>&1 &
+# (env itself, not the function fr: $! must be jade, which env becomes)
+env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=fr_FR.UTF-8 \
+  "$jade" run --config "$work/config2.json" --clock sim:2026-12-01T08:00:00Z:1 >"$work/run2.log" 2>&1 &
 service=$!
+trap 'kill "$service" 2>/dev/null; tap_rm_work "$work"' EXIT
 for _ in $(seq 600); do [ -S "$work/admin2.sock" ] && break; sleep 0.1; done
 fr "$jade" status --config "$work/config2.json" >"$work/status.txt" 2>&1
 if python3 - "$work/status.txt" >"$work/py.out" 2>&1 <<'PY'
