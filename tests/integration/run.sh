@@ -68,9 +68,11 @@ for r in rows:
 # -- SIGTERM: a graceful stop -----------------------------------------------------
 "$jade" run --config "$work/example.json" >"$work/term.out" 2>&1 &
 pid=$!
-sleep 1
+# once it listens it has started (a signal before would find no handler);
+# generous waits: a busy machine is slow, not wrong
+for _ in $(seq 600); do [ -S "$work/example.sock" ] && break; sleep 0.1; done
 kill -TERM "$pid"
-for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid" 2>/dev/null; then
   kill -9 "$pid"; not_ok "SIGTERM stops the service within seconds" "$(cat "$work/term.out")"
 elif wait "$pid" && grep -q "stopping once the requests in flight are answered" "$work/term.out"; then
