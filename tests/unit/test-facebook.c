@@ -568,6 +568,12 @@ static void metrics_one_at_a_time_a_retired_one_dropped_for_good(void)
     read_metrics();
     CHECK_STR_EQ(sh_requests[0].url,
                  "http://graph.test/v24.0/1234_42/insights?metric=post_total_media_view_unique");
+    /* and the call ends (its request answered: nothing left in flight) */
+    answer(0, 400,
+           "{\"error\": {\"message\": \"Unsupported get request\", \"type\": "
+           "\"GraphMethodException\", \"code\": 100, \"error_subcode\": 33}}",
+           NULL, NULL);
+    CHECK_INT_EQ(got.calls, 1);
 }
 
 static void metrics_throttled_wait_and_a_missing_post_is_not_found(void)
