@@ -119,13 +119,20 @@ run_for() { # NAME OFFSET
 # on): the service runs until the fake accepted N messages (10 minutes at
 # most), then stops gracefully (SIGTERM: what is in flight is answered).
 run_until_accepted() { # NAME OFFSET N
+  run_until "$1" "$2" "[ \"\$(grep -c '\"status\": 200' '$work/$1.record' 2>/dev/null)\" -ge $3 ]"
+}
+# Or until its publication is sent (the ledger says so).
+run_until_sent() { # NAME OFFSET
+  run_until "$1" "$2" "\"$jade\" history --config '$work/$1.json' --format json 2>/dev/null | grep -q '\"state\": \"sent\"'"
+}
+run_until() { # NAME OFFSET CONDITION (shell code)
   local from pid
   from=$(date -u -d "$T0 + $2 seconds" +%Y-%m-%dT%H:%M:%SZ)
   "$jade" run --config "$work/$1.json" --clock "sim:$from:1" >>"$work/$1.out" 2>&1 &
   pid=$!
-  for _ in $(seq 6000); do
-    [ "$(grep -c '"status": 200' "$work/$1.record" 2>/dev/null)" -ge "$3" ] && break
-    sleep 0.1
+  for _ in $(seq 3000); do
+    eval "$3" && break
+    sleep 0.2
   done
   kill -TERM "$pid"
   wait "$pid"
@@ -175,7 +182,7 @@ kill_after() { # N: starts the service, kills it with SIGKILL once the fake acce
 }
 kill_after 150
 kill_after 350
-run_for $case 60 || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
+run_until_sent $case 60 || not_ok "$case: jade run ends well" "$(tail "$work/$case.out")"
 history $case
 check "killed twice mid-list: no number accepted twice; every number accepted or recorded uncertain" '
 import glob
