@@ -168,6 +168,22 @@ static void scrub(struct jade_buf *err, size_t from, const char *secret, const c
     free(tail);
 }
 
+/* What a fetch or a push said, from err_start on, without the password
+ * the operator gave or one the URL holds (the URL is shown as shown). */
+static void scrub_credentials(struct jade_buf *err, size_t err_start,
+                              const struct jade_fetch_credentials *cred, const char *url,
+                              const char *shown)
+{
+    if (cred) scrub(err, err_start, cred->password, "***");
+    const char *start, *end;
+    if (secret_span(url, &start, &end)) {
+        scrub(err, err_start, url, shown);
+        char *secret = jade_xstrndup(start, (size_t)(end - start));
+        scrub(err, err_start, secret, "***");
+        free(secret);
+    }
+}
+
 /* -- callbacks ------------------------------------------------------------ */
 
 static const char *ssh_user(const struct fetch_ctx *c, const char *from_url)
@@ -473,14 +489,7 @@ int jade_fetch(const char *url, const char *branch, const char *mirror_dir,
                read_tip(repo, branch, mirror_dir, tip, err) == 0) {
         rc = 0;
     }
-    if (cred) scrub(err, err_start, cred->password, "***");
-    const char *start, *end;
-    if (secret_span(url, &start, &end)) {
-        scrub(err, err_start, url, shown);
-        char *secret = jade_xstrndup(start, (size_t)(end - start));
-        scrub(err, err_start, secret, "***");
-        free(secret);
-    }
+    scrub_credentials(err, err_start, cred, url, shown);
     git_repository_free(repo);
     jade_ssh_target_free(&c.ssh);
     jade_buf_free(&c.why);
@@ -591,14 +600,7 @@ int jade_notes_exchange(const char *url, const char *mirror_dir,
     }
     rc = 0;
 done:
-    if (cred) scrub(err, err_start, cred->password, "***");
-    const char *start, *end;
-    if (secret_span(url, &start, &end)) {
-        scrub(err, err_start, url, shown);
-        char *secret = jade_xstrndup(start, (size_t)(end - start));
-        scrub(err, err_start, secret, "***");
-        free(secret);
-    }
+    scrub_credentials(err, err_start, cred, url, shown);
     git_remote_free(remote);
     git_repository_free(repo);
     jade_ssh_target_free(&c.ssh);
