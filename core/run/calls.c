@@ -1,6 +1,8 @@
 /* calls.c - the plugins' calls in flight (see calls.h). */
 #include "calls.h"
 
+#include "../jade-plugin.h"
+
 #include "../util/buf.h"
 
 #include <stdlib.h>
@@ -96,4 +98,9 @@ void jade_calls_drop(struct jade_calls *c, void (*drop)(void *data))
 size_t jade_calls_count(const struct jade_calls *c)
 {
     return c->count;
+}
+
+uint32_t jade_calls_deadline(const struct jade_plugin *p)
+{
+    return p->deadline_seconds ? p->deadline_seconds : 300;
 }

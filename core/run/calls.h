@@ -30,6 +30,11 @@ struct jade_calls {
 #define JADE_CALL_TAGS 0x10000u
 
 void jade_calls_init(struct jade_calls *c, uv_loop_t *loop, jade_call_expired_fn expired);
+
+struct jade_plugin;
+/* A plugin's deadline for each call, in seconds: its deadline_seconds, or
+ * 300 when it names none. */
+uint32_t jade_calls_deadline(const struct jade_plugin *p);
 /* A new call for data, tagged tag (< JADE_CALL_TAGS), over after seconds
  * of real time unless it ends first; returns its token. */
 void *jade_calls_start(struct jade_calls *c, void *data, unsigned tag, uint32_t seconds);

@@ -388,13 +388,6 @@ static void done_cb(void *token, const struct jade_result *answer)
              NULL);
 }
 
-#define DEFAULT_DEADLINE_SECONDS 300
-
-static uint32_t deadline_of(const struct jade_plugin *p)
-{
-    return p->deadline_seconds ? p->deadline_seconds : DEFAULT_DEADLINE_SECONDS;
-}
-
 /* A call's deadline passed without an answer: a publish may have left
  * (uncertain, never re-sent blindly), a lookup stays uncertain, a removal
  * failed for now and is tried again. A late done is ignored. */
@@ -402,7 +395,7 @@ static void call_expired(void *data)
 {
     struct request *r = data;
     char message[200];
-    uint32_t seconds = deadline_of(r->ch->net->plugin);
+    uint32_t seconds = jade_calls_deadline(r->ch->net->plugin);
     if (r->removing)
         snprintf(message, sizeof message, _("no answer within the plugin's deadline (%u s)"),
                  seconds);
@@ -432,7 +425,7 @@ static void *start_call(struct request *r)
     answering = s;
     s->inflight++;
     return jade_calls_start(&s->calls, r, (unsigned)(r->ch->net - s->nets),
-                            deadline_of(r->ch->net->plugin));
+                            jade_calls_deadline(r->ch->net->plugin));
 }
 
 static void drop_call(void *data)

@@ -43,7 +43,6 @@
 #define READING_RETRY_BASE 300       /* s: 5 min, 10, 20, ... */
 #define READING_RETRY_MAX (6 * 3600) /* s */
 #define READING_AUTH_HOLD 3600       /* s: the channel's readings, after credentials refused */
-#define READING_DEFAULT_DEADLINE 300 /* s, as publish */
 #define READING_NAME_MAX 64          /* bytes of a metric's name */
 #define READING_MAX_METRICS 64       /* names stored of one answer */
 
@@ -458,17 +457,12 @@ static void metrics_done_cb(void *token, const struct jade_result *res,
              NULL);
 }
 
-static uint32_t deadline_of(const struct jade_plugin *p)
-{
-    return p->deadline_seconds ? p->deadline_seconds : READING_DEFAULT_DEADLINE;
-}
-
 static void reading_expired(void *data)
 {
     struct jade_reading *e = data;
     char message[160];
     snprintf(message, sizeof message, _("no answer within the plugin's deadline (%u s)"),
-             deadline_of(e->ch->net->plugin));
+             jade_calls_deadline(e->ch->net->plugin));
     struct jade_result res = {
         .struct_size = sizeof res, .outcome = JADE_OUTCOME_UNKNOWN, .message = message};
     answered(e, &res, NULL, 0);
@@ -539,7 +533,7 @@ static void start_reading(struct service *s, struct jade_channel *ch, struct jad
     jade_log(&s->log, JADE_LOG_DEBUG, "metrics_reading", "key", e->key, "channel", ch->id,
              "reading", readings, "attempt", JADE_LOG_INT(e->attempts + 1), NULL);
     void *token = jade_calls_start(&s->reading_calls, e, (unsigned)(ch->net - s->nets),
-                                   deadline_of(ch->net->plugin));
+                                   jade_calls_deadline(ch->net->plugin));
     /* Its done may come from inside the call: e is not touched after it. */
     ch->net->plugin->metrics(ch->net->state, &e->pub, e->network_id, metrics_done_cb, token);
 }
